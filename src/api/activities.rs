@@ -1,0 +1,344 @@
+//! `/activity` routes: the call activities connectors write.
+
+use base64::Engine;
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+use warp::http::StatusCode;
+
+use super::error::ApiError;
+use super::request::{json_kind, ApiRequest, Fields};
+use super::response::ApiResponse;
+use super::AppState;
+use crate::store::{
+    Activity, ActivityFilter, ActivityPatch, Caller, IdempotentOutcome, NewActivity,
+    StoredResponse,
+};
+
+/// Fields with a column of their own; everything else is kept as an extra.
+const KNOWN_FIELDS: [&str; 9] = [
+    "subject",
+    "body",
+    "body_format",
+    "type",
+    "received_at",
+    "contact_id",
+    "session_id",
+    "direction",
+    "duration",
+];
+const SERVER_FIELDS: [&str; 3] = ["id", "created_at", "updated_at"];
+const BODY_FORMATS: [&str; 3] = ["text/plain", "text/html", "text/markdown"];
+const DEFAULT_LIMIT: u32 = 50;
+const MAX_LIMIT: u32 = 200;
+const MAX_IDEMPOTENCY_KEY: usize = 255;
+
+pub async fn create(
+    state: &AppState,
+    caller: &Caller,
+    request: &ApiRequest,
+) -> Result<ApiResponse, ApiError> {
+    let idempotency_key = idempotency_key(request)?;
+    let object = request.json_object()?;
+    let new = new_activity(&object)?;
+    let org = caller.organisation_id;
+    let Some(key) = idempotency_key else {
+        let activity = state
+            .store
+            .run(move |store| store.create_activity(org, &new))
+            .await?;
+        return Ok(ApiResponse::json(StatusCode::CREATED, activity.to_json()));
+    };
+    // serde_json's map is ordered by key, so this is canonical: the same
+    // JSON with other spacing or key order is the same request.
+    let request_hash = hex_sha256(Value::Object(object).to_string().as_bytes());
+    let outcome_key = key.clone();
+    let outcome = state
+        .store
+        .run(move |store| {
+            store.create_activity_idempotent(org, &outcome_key, &request_hash, &new, |activity| {
+                StoredResponse {
+                    status: StatusCode::CREATED.as_u16(),
+                    body: activity.to_json(),
+                }
+            })
+        })
+        .await?;
+    match outcome {
+        IdempotentOutcome::Created(activity) => {
+            Ok(ApiResponse::json(StatusCode::CREATED, activity.to_json()))
+        }
+        IdempotentOutcome::Replayed(stored) => {
+            let status = StatusCode::from_u16(stored.status).map_err(|_| {
+                ApiError::Internal(format!("stored status {} is invalid", stored.status))
+            })?;
+            Ok(ApiResponse::json(status, stored.body).with_header("idempotent-replayed", "true"))
+        }
+        IdempotentOutcome::Mismatch => Err(ApiError::IdempotencyMismatch(key)),
+    }
+}
+
+pub async fn get(state: &AppState, caller: &Caller, id: String) -> Result<ApiResponse, ApiError> {
+    let org = caller.organisation_id;
+    let lookup = id.clone();
+    state
+        .store
+        .run(move |store| store.activity(org, &lookup))
+        .await?
+        .map(|activity| ApiResponse::ok(activity.to_json()))
+        .ok_or_else(|| not_found(&id))
+}
+
+pub async fn update(
+    state: &AppState,
+    caller: &Caller,
+    id: String,
+    request: &ApiRequest,
+) -> Result<ApiResponse, ApiError> {
+    let object = request.json_object()?;
+    let patch = activity_patch(&object)?;
+    let org = caller.organisation_id;
+    let lookup = id.clone();
+    state
+        .store
+        .run(move |store| store.update_activity(org, &lookup, &patch))
+        .await?
+        .map(|activity| ApiResponse::ok(activity.to_json()))
+        .ok_or_else(|| not_found(&id))
+}
+
+pub async fn delete(state: &AppState, caller: &Caller, id: String) -> Result<ApiResponse, ApiError> {
+    let org = caller.organisation_id;
+    let lookup = id.clone();
+    let deleted = state
+        .store
+        .run(move |store| store.delete_activity(org, &lookup))
+        .await?;
+    if deleted {
+        Ok(ApiResponse::no_content())
+    } else {
+        Err(not_found(&id))
+    }
+}
+
+pub async fn list(
+    state: &AppState,
+    caller: &Caller,
+    request: &ApiRequest,
+) -> Result<ApiResponse, ApiError> {
+    let limit = match request.query_param("limit") {
+        None => DEFAULT_LIMIT,
+        Some(text) => text
+            .parse::<u32>()
+            .ok()
+            .filter(|limit| (1..=MAX_LIMIT).contains(limit))
+            .ok_or_else(|| {
+                ApiError::field("limit", format!("must be a whole number from 1 to {MAX_LIMIT}, got {text:?}"))
+            })?,
+    };
+    let before_seq = request
+        .query_param("cursor")
+        .map(|cursor| decode_cursor(&cursor))
+        .transpose()?;
+    let filter = ActivityFilter {
+        contact_id: request.query_param("contact_id"),
+        session_id: request.query_param("session_id"),
+        before_seq,
+        limit,
+    };
+    let org = caller.organisation_id;
+    let page = state
+        .store
+        .run(move |store| store.list_activities(org, &filter))
+        .await?;
+    let items: Vec<Value> = page.items.iter().map(Activity::to_json).collect();
+    Ok(ApiResponse::ok(json!({
+        "items": items,
+        "next_cursor": page.next_seq.map(encode_cursor),
+    })))
+}
+
+fn not_found(id: &str) -> ApiError {
+    ApiError::NotFound(format!("no activity with id {id:?}"))
+}
+
+fn idempotency_key(request: &ApiRequest) -> Result<Option<String>, ApiError> {
+    let Some(value) = request.headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = value
+        .to_str()
+        .ok()
+        .map(str::trim)
+        .filter(|key| !key.is_empty() && key.len() <= MAX_IDEMPOTENCY_KEY)
+        .ok_or_else(|| {
+            ApiError::field(
+                "Idempotency-Key",
+                format!("header must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters"),
+            )
+        })?;
+    Ok(Some(key.to_owned()))
+}
+
+fn new_activity(object: &Map<String, Value>) -> Result<NewActivity, ApiError> {
+    refuse_server_fields(object)?;
+    let fields = Fields::new(object);
+    Ok(NewActivity {
+        subject: fields.required_text("subject")?,
+        body: fields.optional_any_text("body")?.unwrap_or_default(),
+        body_format: body_format(&fields)?.unwrap_or_else(|| "text/plain".to_owned()),
+        activity_type: fields.required_text("type")?,
+        received_at: received_at(&fields)?,
+        contact_id: fields.optional_text("contact_id")?,
+        session_id: fields.optional_text("session_id")?,
+        direction: fields.optional_text("direction")?,
+        duration: duration(object)?.flatten(),
+        extra: extras(object),
+    })
+}
+
+fn activity_patch(object: &Map<String, Value>) -> Result<ActivityPatch, ApiError> {
+    refuse_server_fields(object)?;
+    let fields = Fields::new(object);
+    for required in ["subject", "type", "body", "body_format", "received_at"] {
+        if object.get(required).is_some_and(Value::is_null) {
+            return Err(ApiError::field(required, "cannot be cleared; send a value or leave it out"));
+        }
+    }
+    // For nullable fields: absent leaves the value, `null` clears it.
+    let nullable = |name: &str| -> Result<Option<Option<String>>, ApiError> {
+        if fields.has(name) {
+            fields.optional_text(name).map(Some)
+        } else {
+            Ok(None)
+        }
+    };
+    Ok(ActivityPatch {
+        subject: fields.optional_text("subject")?,
+        body: fields.optional_any_text("body")?,
+        body_format: body_format(&fields)?,
+        activity_type: fields.optional_text("type")?,
+        received_at: received_at(&fields)?,
+        contact_id: nullable("contact_id")?,
+        session_id: nullable("session_id")?,
+        direction: nullable("direction")?,
+        duration: duration(object)?,
+        extra: extras(object),
+    })
+}
+
+fn refuse_server_fields(object: &Map<String, Value>) -> Result<(), ApiError> {
+    match SERVER_FIELDS.iter().find(|name| object.contains_key(**name)) {
+        Some(name) => Err(ApiError::field(
+            *name,
+            "is assigned by mockcrm; leave it out of the request",
+        )),
+        None => Ok(()),
+    }
+}
+
+fn body_format(fields: &Fields) -> Result<Option<String>, ApiError> {
+    let format = fields.optional_text("body_format")?;
+    match format {
+        Some(format) if !BODY_FORMATS.contains(&format.as_str()) => Err(ApiError::field(
+            "body_format",
+            format!("{format:?} is not one of text/plain, text/html, text/markdown"),
+        )),
+        other => Ok(other),
+    }
+}
+
+fn received_at(fields: &Fields) -> Result<Option<String>, ApiError> {
+    let Some(text) = fields.optional_text("received_at")? else {
+        return Ok(None);
+    };
+    chrono::DateTime::parse_from_rfc3339(&text).map_err(|_| {
+        ApiError::field(
+            "received_at",
+            format!("{text:?} is not an RFC 3339 time such as 2024-01-15T15:30:00Z"),
+        )
+    })?;
+    Ok(Some(text))
+}
+
+/// `None`: absent; `Some(None)`: null; `Some(Some(v))`: seconds or a word.
+fn duration(object: &Map<String, Value>) -> Result<Option<Option<Value>>, ApiError> {
+    match object.get("duration") {
+        None => Ok(None),
+        Some(Value::Null) => Ok(Some(None)),
+        Some(Value::Number(n)) if n.as_u64().is_some() => Ok(Some(Some(Value::Number(n.clone())))),
+        Some(Value::String(text)) if !text.trim().is_empty() => {
+            Ok(Some(Some(Value::String(text.clone()))))
+        }
+        Some(other) => Err(ApiError::field(
+            "duration",
+            format!(
+                "must be whole seconds >= 0 or a word such as \"pending\", got {}",
+                describe(other)
+            ),
+        )),
+    }
+}
+
+fn describe(value: &Value) -> String {
+    match value {
+        Value::Number(n) => n.to_string(),
+        Value::String(_) => "an empty string".into(),
+        other => json_kind(other).into(),
+    }
+}
+
+fn extras(object: &Map<String, Value>) -> Map<String, Value> {
+    object
+        .iter()
+        .filter(|(key, _)| !KNOWN_FIELDS.contains(&key.as_str()))
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect()
+}
+
+fn hex_sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+fn encode_cursor(seq: i64) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("before:{seq}"))
+}
+
+fn decode_cursor(cursor: &str) -> Result<i64, ApiError> {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .and_then(|text| text.strip_prefix("before:")?.parse::<i64>().ok())
+        .ok_or_else(|| {
+            ApiError::field(
+                "cursor",
+                "is not a cursor this server gave out; pass next_cursor from the previous page unchanged",
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_garbage_is_refused() {
+        assert_eq!(decode_cursor(&encode_cursor(42)), Ok(42));
+        assert!(decode_cursor("not-a-cursor").is_err());
+    }
+
+    #[test]
+    fn unknown_fields_become_extras_and_known_ones_do_not() {
+        let object = json!({"subject": "s", "type": "t", "deal_id": "d", "duration": 3})
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        let new = new_activity(&object).expect("valid");
+        assert_eq!(new.duration, Some(Value::from(3)));
+        assert_eq!(new.extra.len(), 1);
+        assert_eq!(new.extra.get("deal_id"), Some(&Value::from("d")));
+    }
+}

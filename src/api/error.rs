@@ -1,0 +1,92 @@
+//! Every way an HTTP request can fail, and the JSON body each one answers.
+
+use serde_json::json;
+use warp::http::StatusCode;
+
+use super::response::ApiResponse;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum ApiError {
+    #[error("request body is not valid JSON: {0}")]
+    InvalidJson(String),
+    #[error("{field}: {message}")]
+    InvalidField { field: String, message: String },
+    #[error("missing or unknown API key: send `Authorization: Bearer <api key>` or `Authorization: Basic base64(<api key>:)`")]
+    Unauthorized,
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{method} is not allowed on {path}; allowed: {allowed}")]
+    MethodNotAllowed {
+        method: String,
+        path: String,
+        allowed: &'static str,
+    },
+    #[error("request body is larger than {limit} bytes; send a smaller body")]
+    PayloadTooLarge { limit: usize },
+    #[error("Content-Type {0:?} is not supported; send `Content-Type: application/json`")]
+    UnsupportedMediaType(String),
+    #[error("Idempotency-Key {0:?} was already used with a different request body; use a new key for a different request")]
+    IdempotencyMismatch(String),
+    #[error("internal error: {0}; this is a mockcrm bug, please report it")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> ApiError {
+        ApiError::InvalidField {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::InvalidJson(_) | ApiError::InvalidField { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::IdempotencyMismatch(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::InvalidJson(_) => "invalid_json",
+            ApiError::InvalidField { .. } => "invalid_field",
+            ApiError::Unauthorized => "unauthorized",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::MethodNotAllowed { .. } => "method_not_allowed",
+            ApiError::PayloadTooLarge { .. } => "payload_too_large",
+            ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
+            ApiError::IdempotencyMismatch(_) => "idempotency_mismatch",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+
+    pub fn into_response(self) -> ApiResponse {
+        let body = json!({"error": {"code": self.code(), "message": self.to_string()}});
+        let response = ApiResponse::json(self.status(), body);
+        match self {
+            ApiError::MethodNotAllowed { allowed, .. } => response.with_header("allow", allowed),
+            ApiError::Unauthorized => response.with_header("www-authenticate", "Bearer"),
+            _ => response,
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> ApiError {
+        match error {
+            StoreError::InvalidReference { field, message } => ApiError::field(field, message),
+            StoreError::NotFound(what) => ApiError::NotFound(format!("no such {what}")),
+            other => {
+                tracing::error!(error = %other, "store failed");
+                ApiError::Internal(other.to_string())
+            }
+        }
+    }
+}

@@ -1,0 +1,289 @@
+//! The `mockcrm` command line (SPEC §2): argument parsing and printing only.
+//! Each command is a thin shell over the library — `server`, `compose`,
+//! `connector` — and every failure ends as one line on stderr and a
+//! non-zero exit, never a panic.
+
+use std::io::{Read, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use serde::de::DeserializeOwned;
+
+use crate::api::basic_header_for_key;
+use crate::compose::{self, ComposeError};
+use crate::connector::{self, CrmClient, LogOptions};
+use crate::interface::{ComposeRequest, CreateCallLogInput, LogFormat};
+use crate::server::{ServeError, Server, ServerConfig};
+use crate::store::{Location, Seed};
+
+/// The key `mockcrm log` uses when neither `--api-key` nor the input's
+/// `authHeader` gives one: the default seed's user.
+pub const DEFAULT_API_KEY: &str = "mockcrm-dev-key";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "mockcrm",
+    version,
+    about = "A local mock CRM for testing RingCentral App Connect connectors offline"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the mock CRM server.
+    Serve(ServeArgs),
+    /// Compose a call-log body the way App Connect's core would, to stdout.
+    Compose(ComposeArgs),
+    /// Run the reference createCallLog against a running server.
+    Log(LogArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 takes a free port.
+    #[arg(long, env = "MOCKCRM_ADDR", default_value = "127.0.0.1:8787")]
+    pub addr: SocketAddr,
+    /// SQLite database file, created if missing; `:memory:` for a throwaway store.
+    #[arg(long, env = "MOCKCRM_DB", default_value = "mockcrm.db")]
+    pub db: String,
+    /// JSON file of organisations, users, keys and contacts to load into an empty database.
+    #[arg(long)]
+    pub seed: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ComposeArgs {
+    /// Body format; defaults to the request's `format`, else text/plain.
+    #[arg(long)]
+    pub format: Option<LogFormat>,
+    /// Compose request (or createCallLog input) as JSON; `-` or absent reads stdin.
+    pub file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// Base URL of the mock CRM.
+    #[arg(long, env = "MOCKCRM_SERVER", default_value = "http://127.0.0.1:8787")]
+    pub server: String,
+    /// API key; overrides the input's authHeader.
+    #[arg(long, env = "MOCKCRM_API_KEY")]
+    pub api_key: Option<String>,
+    /// Body format, used to compose when composedLogDetails is empty.
+    #[arg(long, default_value = "text/plain")]
+    pub format: LogFormat,
+    /// createCallLog input as JSON; `-` or absent reads stdin.
+    pub file: Option<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("cannot read {path}: {source}; check the path")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path} is not a valid {what}: {detail}")]
+    Parse {
+        path: String,
+        what: &'static str,
+        detail: String,
+    },
+    #[error("cannot compose: {0}")]
+    Compose(#[from] ComposeError),
+    #[error(transparent)]
+    Serve(#[from] ServeError),
+    #[error("{0}")]
+    Connector(String),
+    #[error("cannot write output: {0}")]
+    Write(std::io::Error),
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(std::io::Error),
+}
+
+/// Parses the arguments, runs the command, and maps the outcome to an exit
+/// code: 0 success, 1 a log that got no `logId`, 2 any other failure.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("mockcrm: error: {error}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
+    match cli.command {
+        Command::Serve(args) => serve(args),
+        Command::Compose(args) => compose_command(args),
+        Command::Log(args) => log(args),
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(CliError::Runtime)
+}
+
+fn serve(args: ServeArgs) -> Result<ExitCode, CliError> {
+    init_tracing();
+    let seed = match &args.seed {
+        Some(path) => parse_json::<Seed>(&read_input(Some(path))?, path, "seed file")?,
+        None => Seed::default_seed(),
+    };
+    let config = ServerConfig {
+        addr: args.addr,
+        location: Location::parse(&args.db),
+        seed,
+    };
+    runtime()?.block_on(async {
+        let server = Server::start(config).await?;
+        let mut stdout = std::io::stdout();
+        writeln!(stdout, "mockcrm listening on {}", server.url()).map_err(CliError::Write)?;
+        stdout.flush().map_err(CliError::Write)?;
+        tracing::info!(db = %args.db, "serving; Ctrl-C or SIGTERM stops");
+        server.run_until(shutdown_signal()).await;
+        tracing::info!("stopped cleanly");
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}
+
+fn compose_command(args: ComposeArgs) -> Result<ExitCode, CliError> {
+    let path = input_name(args.file.as_deref());
+    let request: ComposeRequest = parse_json(
+        &read_input(args.file.as_deref())?,
+        Path::new(&path),
+        "compose request",
+    )?;
+    let format = args
+        .format
+        .or(request.format)
+        .unwrap_or(LogFormat::Plain);
+    let body = compose::compose(&request, format)?;
+    let mut stdout = std::io::stdout();
+    stdout
+        .write_all(body.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(CliError::Write)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn log(args: LogArgs) -> Result<ExitCode, CliError> {
+    let path = input_name(args.file.as_deref());
+    let mut input: CreateCallLogInput = parse_json(
+        &read_input(args.file.as_deref())?,
+        Path::new(&path),
+        "createCallLog input",
+    )?;
+    input.auth_header = match (&args.api_key, input.auth_header.take()) {
+        (Some(key), _) => Some(basic_header_for_key(key)),
+        (None, Some(header)) if !header.trim().is_empty() => Some(header),
+        (None, _) => Some(basic_header_for_key(DEFAULT_API_KEY)),
+    };
+    let crm = CrmClient::new(&args.server).map_err(|e| CliError::Connector(e.to_string()))?;
+    let options = LogOptions {
+        format: args.format,
+    };
+    let output =
+        runtime()?.block_on(async { connector::create_call_log(&crm, &input, options).await });
+    let json = serde_json::to_string_pretty(&output)
+        .map_err(|error| CliError::Connector(error.to_string()))?;
+    println!("{json}");
+    Ok(if output.log_id.is_some() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn input_name(file: Option<&Path>) -> String {
+    match file {
+        Some(path) if path != Path::new("-") => path.display().to_string(),
+        _ => "standard input".to_owned(),
+    }
+}
+
+fn read_input(file: Option<&Path>) -> Result<String, CliError> {
+    let mut text = String::new();
+    match file {
+        Some(path) if path != Path::new("-") => {
+            text = std::fs::read_to_string(path).map_err(|source| CliError::Read {
+                path: path.display().to_string(),
+                source,
+            })?;
+        }
+        _ => {
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map_err(|source| CliError::Read {
+                    path: "standard input".into(),
+                    source,
+                })?;
+        }
+    }
+    Ok(text)
+}
+
+/// Parses JSON, naming the path of the offending field on failure.
+fn parse_json<T: DeserializeOwned>(
+    text: &str,
+    path: &Path,
+    what: &'static str,
+) -> Result<T, CliError> {
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let field = error.path().to_string();
+        let detail = if field == "." {
+            error.inner().to_string()
+        } else {
+            format!("{field}: {}", error.inner())
+        };
+        CliError::Parse {
+            path: path.display().to_string(),
+            what,
+            detail,
+        }
+    })
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("mockcrm=info,warn"));
+    // A second init (tests) is harmless; the first subscriber stays.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

@@ -1,0 +1,16 @@
+//! TEMPORARY placeholder until the real composer lands (same API).
+use crate::interface::{ComposeRequest, LogFormat};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ComposeError {
+    #[error("{0}")]
+    Invalid(String),
+}
+
+pub fn compose(request: &ComposeRequest, format: LogFormat) -> Result<String, ComposeError> {
+    let _ = format;
+    if let Some(start) = &request.call_log.start_time {
+        start.to_utc().map_err(ComposeError::Invalid)?;
+    }
+    Ok(format!("- Note: {}\n", request.note.clone().unwrap_or_default()))
+}

@@ -1,0 +1,186 @@
+//! The reference connector: App Connect's `createCallLog` (SPEC §4) written
+//! in Rust against the mock CRM's HTTP API.
+//!
+//! It shows what a well-behaved connector does: one activity per call
+//! session, the composed body written verbatim, and every failure turned into
+//! a `returnMessage` without a `logId` — never a panic. It talks to the CRM
+//! only over HTTP (`client`), never to the store.
+
+mod client;
+
+use serde_json::{json, Map, Value};
+
+pub use client::{CrmClient, CrmError};
+
+use crate::compose;
+use crate::interface::{
+    setting_enabled, CallDuration, ComposeRequest, CreateCallLogInput, CreateCallLogOutput,
+    Direction, LogFormat, MessageType, ReturnMessage,
+};
+
+/// The activity type the reference connector writes.
+pub const ACTIVITY_TYPE: &str = "PhoneCommunication";
+
+/// How the reference connector writes a log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogOptions {
+    /// The format of the body: used to compose when `composedLogDetails` is
+    /// empty, and sent as the activity's `body_format`.
+    pub format: LogFormat,
+}
+
+impl Default for LogOptions {
+    fn default() -> Self {
+        LogOptions {
+            format: LogFormat::Plain,
+        }
+    }
+}
+
+/// Why a log could not be written; each becomes a warning for the user.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum LogError {
+    #[error("the call cannot be logged: {0}")]
+    InvalidInput(String),
+    #[error(transparent)]
+    Crm(#[from] CrmError),
+}
+
+/// `createCallLog`: writes one activity for the call and reports the outcome
+/// in the interface's shape. Never panics; no `logId` means it failed.
+pub async fn create_call_log(
+    crm: &CrmClient,
+    input: &CreateCallLogInput,
+    options: LogOptions,
+) -> CreateCallLogOutput {
+    match write_activity(crm, input, options).await {
+        Ok(log_id) => CreateCallLogOutput {
+            log_id: Some(log_id),
+            return_message: Some(ReturnMessage {
+                message: "Call logged".into(),
+                message_type: MessageType::Success,
+                ttl: 2000,
+            }),
+            extra_data_tracking: Some(extra_data_tracking(input)),
+        },
+        Err(error) => failure(&error),
+    }
+}
+
+/// The warning a failed log shows the user.
+pub fn failure(error: &LogError) -> CreateCallLogOutput {
+    CreateCallLogOutput {
+        log_id: None,
+        return_message: Some(ReturnMessage {
+            message: capitalise(&error.to_string()),
+            message_type: MessageType::Warning,
+            ttl: 5000,
+        }),
+        extra_data_tracking: None,
+    }
+}
+
+async fn write_activity(
+    crm: &CrmClient,
+    input: &CreateCallLogInput,
+    options: LogOptions,
+) -> Result<String, LogError> {
+    let activity = activity_for(input, options)?;
+    let created = crm
+        .create_activity(input.auth_header.as_deref(), &activity)
+        .await?;
+    match created.get("id").and_then(Value::as_str) {
+        Some(id) if !id.is_empty() => Ok(id.to_owned()),
+        _ => Err(LogError::Crm(CrmError::BadResponse {
+            status: 201,
+            detail: "the created activity has no id".into(),
+        })),
+    }
+}
+
+/// The `POST /activity` body for a call (SPEC §4).
+pub fn activity_for(input: &CreateCallLogInput, options: LogOptions) -> Result<Value, LogError> {
+    let call = &input.call_log;
+    let body = match input.composed_log_details.as_deref() {
+        Some(body) if !body.is_empty() => body.to_owned(),
+        _ => compose::compose(&ComposeRequest::from(input), options.format)
+            .map_err(|error| LogError::InvalidInput(error.to_string()))?,
+    };
+    let mut activity = Map::new();
+    activity.insert("subject".into(), Value::from(subject(input)));
+    activity.insert("body".into(), Value::from(body));
+    activity.insert("body_format".into(), Value::from(options.format.mime()));
+    activity.insert("type".into(), Value::from(ACTIVITY_TYPE));
+    if let Some(start) = &call.start_time {
+        let received_at = start.to_utc().map_err(LogError::InvalidInput)?;
+        activity.insert(
+            "received_at".into(),
+            Value::from(received_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+        );
+    }
+    let optional = [
+        ("session_id", call.session_id.clone()),
+        ("contact_id", input.contact_info.id.clone()),
+        ("direction", call.direction.map(|d| d.as_str().to_owned())),
+    ];
+    for (name, value) in optional {
+        if let Some(value) = value {
+            activity.insert(name.into(), Value::from(value));
+        }
+    }
+    if let Some(duration) = &call.duration {
+        let duration = match duration {
+            CallDuration::Seconds(seconds) => Value::from(*seconds),
+            CallDuration::Text(text) => Value::from(text.clone()),
+        };
+        activity.insert("duration".into(), duration);
+    }
+    Ok(Value::Object(activity))
+}
+
+/// `callLog.customSubject`, else "<direction> Call to|from <name> [<phone>]".
+pub fn subject(input: &CreateCallLogInput) -> String {
+    if let Some(subject) = input
+        .call_log
+        .custom_subject
+        .as_deref()
+        .filter(|subject| !subject.trim().is_empty())
+    {
+        return subject.to_owned();
+    }
+    let lead = match input.call_log.direction {
+        Some(Direction::Outbound) => "Outbound Call to",
+        Some(Direction::Inbound) => "Inbound Call from",
+        None => "Call with",
+    };
+    let contact = &input.contact_info;
+    let name = contact.name.as_deref().filter(|name| !name.trim().is_empty());
+    let phone = contact
+        .phone_number
+        .as_deref()
+        .filter(|phone| !phone.trim().is_empty());
+    match (name, phone) {
+        (Some(name), Some(phone)) => format!("{lead} {name} [{phone}]"),
+        (Some(only), None) | (None, Some(only)) => format!("{lead} {only}"),
+        (None, None) => format!("{lead} unknown contact"),
+    }
+}
+
+/// Whether an AI note and a transcript went into the log, as App Connect's
+/// own connectors report it.
+fn extra_data_tracking(input: &CreateCallLogInput) -> Value {
+    let user = input.user.as_ref();
+    let present = |text: &Option<String>| text.as_deref().is_some_and(|t| !t.is_empty());
+    json!({
+        "withSmartNoteLog": present(&input.ai_note) && setting_enabled(user, "addCallLogAiNote", true),
+        "withTranscript": present(&input.transcript) && setting_enabled(user, "addCallLogTranscript", true),
+    })
+}
+
+fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}

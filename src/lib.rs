@@ -1,0 +1,12 @@
+//! mockcrm: a local mock CRM for testing RingCentral App Connect connectors.
+//!
+//! See ARCHITECTURE.md for how the modules fit together. Everything testable
+//! lives in this library; `src/main.rs` only calls [`cli::main`].
+
+pub mod api;
+pub mod cli;
+pub mod compose;
+pub mod connector;
+pub mod interface;
+pub mod server;
+pub mod store;

@@ -1,0 +1,876 @@
+//! The store: every byte of SQL in mockcrm lives under this module.
+//!
+//! `Store` is the synchronous core — one rusqlite connection, one method per
+//! operation, each write in its own transaction, so a method returning `Ok`
+//! means the change is committed. `StoreHandle` runs a `Store` on a dedicated
+//! thread for the async server. Every query is scoped to an organisation id.
+//! The store must never know about HTTP: no status codes, no headers, no JSON
+//! error bodies.
+
+mod handle;
+mod model;
+mod schema;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Row, Transaction};
+use serde_json::{Map, Value};
+
+pub use handle::{StoreHandle, StoreThread};
+pub use model::*;
+pub use schema::CURRENT_VERSION as SCHEMA_VERSION;
+
+/// Where the data lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// A private in-memory database, gone when the store closes.
+    Memory,
+    File(PathBuf),
+}
+
+impl Location {
+    /// `:memory:` is the in-memory store, anything else a file path.
+    pub fn parse(value: &str) -> Location {
+        if value == ":memory:" {
+            Location::Memory
+        } else {
+            Location::File(PathBuf::from(value))
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open database {path}: {source}; check the path exists and is writable")]
+    Open {
+        path: String,
+        source: rusqlite::Error,
+    },
+    #[error("{path} is not a mockcrm database (SQLite said: {source}); pass another --db file or move it away")]
+    NotADatabase {
+        path: String,
+        source: rusqlite::Error,
+    },
+    #[error("database schema version {found} is newer than this mockcrm supports ({supported}); upgrade mockcrm or use another --db file")]
+    TooNew { found: i64, supported: i64 },
+    #[error("seed is invalid: {0}")]
+    InvalidSeed(String),
+    #[error("no such {0}")]
+    NotFound(&'static str),
+    #[error("{field}: {message}")]
+    InvalidReference { field: &'static str, message: String },
+    #[error("the store has shut down")]
+    Closed,
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("stored JSON is corrupt: {0}")]
+    CorruptJson(#[from] serde_json::Error),
+}
+
+/// The synchronous store: one connection, owned by whoever runs it.
+pub struct Store {
+    conn: Connection,
+}
+
+impl Store {
+    /// Opens (creating if needed) and migrates the database, then seeds it if
+    /// it holds no organisation yet.
+    pub fn open(location: &Location, seed: &Seed) -> Result<Store, StoreError> {
+        let (conn, path) = match location {
+            Location::Memory => (Connection::open_in_memory(), ":memory:".to_owned()),
+            Location::File(path) => (
+                Connection::open_with_flags(
+                    path,
+                    OpenFlags::SQLITE_OPEN_READ_WRITE
+                        | OpenFlags::SQLITE_OPEN_CREATE
+                        | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                ),
+                path.display().to_string(),
+            ),
+        };
+        let mut conn = conn.map_err(|source| StoreError::Open {
+            path: path.clone(),
+            source,
+        })?;
+        configure(&conn).map_err(|source| classify_open_error(&path, source))?;
+        schema::migrate(&mut conn).map_err(|err| match err {
+            StoreError::Sqlite(source) => classify_open_error(&path, source),
+            other => other,
+        })?;
+        let mut store = Store { conn };
+        if store.organisation_count()? == 0 {
+            store.apply_seed(seed)?;
+        }
+        Ok(store)
+    }
+
+    /// Opens a database file at `path`; shorthand used by tests and tools.
+    pub fn open_file(path: &Path) -> Result<Store, StoreError> {
+        Store::open(&Location::File(path.to_owned()), &Seed::default_seed())
+    }
+
+    fn organisation_count(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT COUNT(*) FROM organisations", [], |row| row.get(0))?)
+    }
+
+    /// Loads organisations, users, keys and contacts. Applying a seed twice
+    /// changes nothing: organisations match by name, users by id, contacts by
+    /// id (or, for unnamed seed contacts, by organisation, name and number).
+    pub fn apply_seed(&mut self, seed: &Seed) -> Result<(), StoreError> {
+        validate_seed(seed)?;
+        let now = now_rfc3339();
+        let tx = self.conn.transaction()?;
+        let mut contact_number = 0;
+        for organisation in &seed.organisations {
+            tx.execute(
+                "INSERT INTO organisations (name) VALUES (?1) ON CONFLICT(name) DO NOTHING",
+                params![organisation.name],
+            )?;
+            let organisation_id: i64 = tx.query_row(
+                "SELECT id FROM organisations WHERE name = ?1",
+                params![organisation.name],
+                |row| row.get(0),
+            )?;
+            for user in &organisation.users {
+                let owner: Option<i64> = tx
+                    .query_row(
+                        "SELECT organisation_id FROM users WHERE id = ?1",
+                        params![user.id],
+                        |row| row.get(0),
+                    )
+                    .optional()?;
+                if owner.is_some_and(|owner| owner != organisation_id) {
+                    return Err(StoreError::InvalidSeed(format!(
+                        "user {:?} already belongs to another organisation in this database",
+                        user.id
+                    )));
+                }
+                tx.execute(
+                    "INSERT INTO users (id, organisation_id, name, email, timezone_offset)
+                     VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT(id) DO UPDATE SET name = excluded.name, email = excluded.email,
+                         timezone_offset = excluded.timezone_offset",
+                    params![user.id, organisation_id, user.name, user.email, user.timezone_offset],
+                )?;
+                let key_owner: Option<String> = tx
+                    .query_row(
+                        "SELECT user_id FROM api_keys WHERE key = ?1",
+                        params![user.api_key],
+                        |row| row.get(0),
+                    )
+                    .optional()?;
+                match key_owner {
+                    Some(owner) if owner != user.id => {
+                        return Err(StoreError::InvalidSeed(format!(
+                            "api_key of user {:?} is already used by user {owner:?}",
+                            user.id
+                        )))
+                    }
+                    Some(_) => {}
+                    None => {
+                        tx.execute(
+                            "INSERT INTO api_keys (key, user_id) VALUES (?1, ?2)",
+                            params![user.api_key, user.id],
+                        )?;
+                    }
+                }
+            }
+            for contact in &organisation.contacts {
+                contact_number += 1;
+                let id = contact
+                    .id
+                    .clone()
+                    .unwrap_or_else(|| format!("contact-{contact_number}"));
+                let existing: Option<i64> = tx
+                    .query_row(
+                        "SELECT organisation_id FROM contacts WHERE id = ?1",
+                        params![id],
+                        |row| row.get(0),
+                    )
+                    .optional()?;
+                match existing {
+                    Some(owner) if owner != organisation_id => {
+                        return Err(StoreError::InvalidSeed(format!(
+                            "contact id {id:?} already belongs to another organisation"
+                        )))
+                    }
+                    Some(_) => continue,
+                    None => {}
+                }
+                tx.execute(
+                    "INSERT INTO contacts
+                        (id, organisation_id, name, phone_number, phone_digits, email, type, created_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    params![
+                        id,
+                        organisation_id,
+                        contact.name,
+                        contact.phone_number,
+                        phone_digits(&contact.phone_number),
+                        contact.email,
+                        contact.contact_type,
+                        now
+                    ],
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Resolves an API key to its user and organisation.
+    pub fn caller_for_key(&self, key: &str) -> Result<Option<Caller>, StoreError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT o.id, o.name, u.id, u.name, u.email, u.timezone_offset
+             FROM api_keys k JOIN users u ON u.id = k.user_id
+             JOIN organisations o ON o.id = u.organisation_id
+             WHERE k.key = ?1",
+        )?;
+        Ok(statement
+            .query_row(params![key], |row| {
+                Ok(Caller {
+                    organisation_id: row.get(0)?,
+                    organisation: row.get(1)?,
+                    user_id: row.get(2)?,
+                    user_name: row.get(3)?,
+                    email: row.get(4)?,
+                    timezone_offset: row.get(5)?,
+                })
+            })
+            .optional()?)
+    }
+
+    pub fn create_contact(&mut self, org: i64, new: &NewContact) -> Result<Contact, StoreError> {
+        let contact = Contact {
+            id: new_id("con"),
+            name: new.name.clone(),
+            phone_number: new.phone_number.clone(),
+            email: new.email.clone(),
+            contact_type: new.contact_type.clone(),
+            created_at: now_rfc3339(),
+        };
+        self.conn.execute(
+            "INSERT INTO contacts
+                (id, organisation_id, name, phone_number, phone_digits, email, type, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                contact.id,
+                org,
+                contact.name,
+                contact.phone_number,
+                phone_digits(&contact.phone_number),
+                contact.email,
+                contact.contact_type,
+                contact.created_at
+            ],
+        )?;
+        Ok(contact)
+    }
+
+    pub fn contact(&self, org: i64, id: &str) -> Result<Option<Contact>, StoreError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT id, name, phone_number, email, type, created_at FROM contacts
+             WHERE organisation_id = ?1 AND id = ?2",
+        )?;
+        Ok(statement
+            .query_row(params![org, id], contact_from_row)
+            .optional()?)
+    }
+
+    /// Contacts whose number has the same digits as `phone`, oldest first.
+    pub fn contacts_by_phone(&self, org: i64, phone: &str) -> Result<Vec<Contact>, StoreError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT id, name, phone_number, email, type, created_at FROM contacts
+             WHERE organisation_id = ?1 AND phone_digits = ?2 ORDER BY seq",
+        )?;
+        let rows = statement.query_map(params![org, phone_digits(phone)], contact_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn create_activity(&mut self, org: i64, new: &NewActivity) -> Result<Activity, StoreError> {
+        let tx = self.conn.transaction()?;
+        let activity = insert_activity(&tx, org, new)?;
+        tx.commit()?;
+        Ok(activity)
+    }
+
+    /// Creates an activity under an idempotency key in one transaction: the
+    /// first call with a key creates and remembers the answer; a repeat with
+    /// the same `request_hash` gets that answer back; another hash is refused.
+    /// `respond` renders the stored answer from the new activity.
+    pub fn create_activity_idempotent(
+        &mut self,
+        org: i64,
+        key: &str,
+        request_hash: &str,
+        new: &NewActivity,
+        respond: impl FnOnce(&Activity) -> StoredResponse,
+    ) -> Result<IdempotentOutcome, StoreError> {
+        let tx = self.conn.transaction()?;
+        let previous: Option<(String, u16, String)> = tx
+            .query_row(
+                "SELECT request_hash, status, response FROM idempotency_keys
+                 WHERE organisation_id = ?1 AND key = ?2",
+                params![org, key],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )
+            .optional()?;
+        if let Some((hash, status, response)) = previous {
+            if hash != request_hash {
+                return Ok(IdempotentOutcome::Mismatch);
+            }
+            return Ok(IdempotentOutcome::Replayed(StoredResponse {
+                status,
+                body: serde_json::from_str(&response)?,
+            }));
+        }
+        let activity = insert_activity(&tx, org, new)?;
+        let stored = respond(&activity);
+        tx.execute(
+            "INSERT INTO idempotency_keys (organisation_id, key, request_hash, status, response, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                org,
+                key,
+                request_hash,
+                stored.status,
+                stored.body.to_string(),
+                activity.created_at
+            ],
+        )?;
+        tx.commit()?;
+        Ok(IdempotentOutcome::Created(activity))
+    }
+
+    pub fn activity(&self, org: i64, id: &str) -> Result<Option<Activity>, StoreError> {
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT {ACTIVITY_COLUMNS} FROM activities WHERE organisation_id = ?1 AND id = ?2"
+        ))?;
+        let row = statement
+            .query_row(params![org, id], RawActivity::from_row)
+            .optional()?;
+        row.map(RawActivity::into_activity).transpose()
+    }
+
+    pub fn update_activity(
+        &mut self,
+        org: i64,
+        id: &str,
+        patch: &ActivityPatch,
+    ) -> Result<Option<Activity>, StoreError> {
+        let tx = self.conn.transaction()?;
+        let current = {
+            let mut statement = tx.prepare_cached(&format!(
+                "SELECT {ACTIVITY_COLUMNS} FROM activities WHERE organisation_id = ?1 AND id = ?2"
+            ))?;
+            statement
+                .query_row(params![org, id], RawActivity::from_row)
+                .optional()?
+        };
+        let Some(current) = current else {
+            return Ok(None);
+        };
+        let mut activity = current.into_activity()?;
+        if let Some(Some(contact_id)) = &patch.contact_id {
+            ensure_contact(&tx, org, contact_id)?;
+        }
+        apply_patch(&mut activity, patch);
+        // `updated_at` must move even when two updates land in one microsecond.
+        activity.updated_at = later_than(&activity.updated_at);
+        tx.execute(
+            "UPDATE activities SET subject = ?1, body = ?2, body_format = ?3, type = ?4,
+                received_at = ?5, contact_id = ?6, session_id = ?7, direction = ?8,
+                duration = ?9, extra = ?10, updated_at = ?11
+             WHERE organisation_id = ?12 AND id = ?13",
+            params![
+                activity.subject,
+                activity.body,
+                activity.body_format,
+                activity.activity_type,
+                activity.received_at,
+                activity.contact_id,
+                activity.session_id,
+                activity.direction,
+                activity.duration.as_ref().map(Value::to_string),
+                Value::Object(activity.extra.clone()).to_string(),
+                activity.updated_at,
+                org,
+                id
+            ],
+        )?;
+        tx.commit()?;
+        Ok(Some(activity))
+    }
+
+    /// Deletes an activity; `false` when there was none.
+    pub fn delete_activity(&mut self, org: i64, id: &str) -> Result<bool, StoreError> {
+        let deleted = self.conn.execute(
+            "DELETE FROM activities WHERE organisation_id = ?1 AND id = ?2",
+            params![org, id],
+        )?;
+        Ok(deleted > 0)
+    }
+
+    /// Newest first, at most `filter.limit` items.
+    pub fn list_activities(
+        &self,
+        org: i64,
+        filter: &ActivityFilter,
+    ) -> Result<ActivityPage, StoreError> {
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT {ACTIVITY_COLUMNS}, seq FROM activities
+             WHERE organisation_id = ?1
+               AND (?2 IS NULL OR contact_id = ?2)
+               AND (?3 IS NULL OR session_id = ?3)
+               AND (?4 IS NULL OR seq < ?4)
+             ORDER BY seq DESC LIMIT ?5"
+        ))?;
+        // One extra row tells whether another page exists.
+        let fetch = i64::from(filter.limit) + 1;
+        let rows = statement.query_map(
+            params![
+                org,
+                filter.contact_id,
+                filter.session_id,
+                filter.before_seq,
+                fetch
+            ],
+            |row| Ok((RawActivity::from_row(row)?, row.get::<_, i64>(13)?)),
+        )?;
+        let mut items = Vec::new();
+        let mut last_seq = None;
+        let mut more = false;
+        for row in rows {
+            let (raw, seq) = row?;
+            if items.len() == filter.limit as usize {
+                more = true;
+                break;
+            }
+            items.push(raw.into_activity()?);
+            last_seq = Some(seq);
+        }
+        Ok(ActivityPage {
+            items,
+            next_seq: if more { last_seq } else { None },
+        })
+    }
+}
+
+const ACTIVITY_COLUMNS: &str = "id, subject, body, body_format, type, received_at, contact_id, \
+     session_id, direction, duration, extra, created_at, updated_at";
+
+fn configure(conn: &Connection) -> Result<(), rusqlite::Error> {
+    conn.busy_timeout(Duration::from_secs(5))?;
+    // Touching the file first turns "not a database" into an error here rather
+    // than in the middle of a migration.
+    conn.query_row("SELECT COUNT(*) FROM sqlite_master", [], |row| {
+        row.get::<_, i64>(0)
+    })?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    // FULL: a 2xx promises the row survives power loss, not only a crash.
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(())
+}
+
+fn classify_open_error(path: &str, source: rusqlite::Error) -> StoreError {
+    let not_a_database = matches!(
+        &source,
+        rusqlite::Error::SqliteFailure(e, _) if e.code == rusqlite::ErrorCode::NotADatabase
+    );
+    if not_a_database {
+        StoreError::NotADatabase {
+            path: path.to_owned(),
+            source,
+        }
+    } else {
+        StoreError::Open {
+            path: path.to_owned(),
+            source,
+        }
+    }
+}
+
+fn validate_seed(seed: &Seed) -> Result<(), StoreError> {
+    let mut keys = std::collections::HashSet::new();
+    for organisation in &seed.organisations {
+        if organisation.name.trim().is_empty() {
+            return Err(StoreError::InvalidSeed(
+                "every organisation needs a non-empty name".into(),
+            ));
+        }
+        for user in &organisation.users {
+            if user.id.is_empty() || user.api_key.is_empty() {
+                return Err(StoreError::InvalidSeed(format!(
+                    "user {:?} in {:?} needs a non-empty id and api_key",
+                    user.name, organisation.name
+                )));
+            }
+            if !keys.insert(user.api_key.as_str()) {
+                return Err(StoreError::InvalidSeed(format!(
+                    "api_key of user {:?} is used twice; every user needs their own key",
+                    user.id
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn ensure_contact(tx: &Transaction, org: i64, contact_id: &str) -> Result<(), StoreError> {
+    let exists: Option<i64> = tx
+        .query_row(
+            "SELECT 1 FROM contacts WHERE organisation_id = ?1 AND id = ?2",
+            params![org, contact_id],
+            |row| row.get(0),
+        )
+        .optional()?;
+    match exists {
+        Some(_) => Ok(()),
+        None => Err(StoreError::InvalidReference {
+            field: "contact_id",
+            message: format!(
+                "no contact with id {contact_id:?} in your organisation; create it with POST /contact or leave contact_id out"
+            ),
+        }),
+    }
+}
+
+fn insert_activity(tx: &Transaction, org: i64, new: &NewActivity) -> Result<Activity, StoreError> {
+    if let Some(contact_id) = &new.contact_id {
+        ensure_contact(tx, org, contact_id)?;
+    }
+    let now = now_rfc3339();
+    let activity = Activity {
+        id: new_id("act"),
+        subject: new.subject.clone(),
+        body: new.body.clone(),
+        body_format: new.body_format.clone(),
+        activity_type: new.activity_type.clone(),
+        received_at: new.received_at.clone().unwrap_or_else(|| now.clone()),
+        contact_id: new.contact_id.clone(),
+        session_id: new.session_id.clone(),
+        direction: new.direction.clone(),
+        duration: new.duration.clone(),
+        extra: new.extra.clone(),
+        created_at: now.clone(),
+        updated_at: now,
+    };
+    let mut statement = tx.prepare_cached(
+        "INSERT INTO activities (id, organisation_id, subject, body, body_format, type,
+            received_at, contact_id, session_id, direction, duration, extra, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+    )?;
+    statement.execute(params![
+        activity.id,
+        org,
+        activity.subject,
+        activity.body,
+        activity.body_format,
+        activity.activity_type,
+        activity.received_at,
+        activity.contact_id,
+        activity.session_id,
+        activity.direction,
+        activity.duration.as_ref().map(Value::to_string),
+        Value::Object(activity.extra.clone()).to_string(),
+        activity.created_at,
+        activity.updated_at
+    ])?;
+    Ok(activity)
+}
+
+fn apply_patch(activity: &mut Activity, patch: &ActivityPatch) {
+    fn set<T: Clone>(target: &mut T, value: &Option<T>) {
+        if let Some(value) = value {
+            *target = value.clone();
+        }
+    }
+    set(&mut activity.subject, &patch.subject);
+    set(&mut activity.body, &patch.body);
+    set(&mut activity.body_format, &patch.body_format);
+    set(&mut activity.activity_type, &patch.activity_type);
+    set(&mut activity.received_at, &patch.received_at);
+    set(&mut activity.contact_id, &patch.contact_id);
+    set(&mut activity.session_id, &patch.session_id);
+    set(&mut activity.direction, &patch.direction);
+    set(&mut activity.duration, &patch.duration);
+    for (key, value) in &patch.extra {
+        if value.is_null() {
+            activity.extra.remove(key);
+        } else {
+            activity.extra.insert(key.clone(), value.clone());
+        }
+    }
+}
+
+/// An activity row as SQLite holds it, before its JSON columns are parsed.
+struct RawActivity {
+    id: String,
+    subject: String,
+    body: String,
+    body_format: String,
+    activity_type: String,
+    received_at: String,
+    contact_id: Option<String>,
+    session_id: Option<String>,
+    direction: Option<String>,
+    duration: Option<String>,
+    extra: String,
+    created_at: String,
+    updated_at: String,
+}
+
+impl RawActivity {
+    fn from_row(row: &Row) -> rusqlite::Result<RawActivity> {
+        Ok(RawActivity {
+            id: row.get(0)?,
+            subject: row.get(1)?,
+            body: row.get(2)?,
+            body_format: row.get(3)?,
+            activity_type: row.get(4)?,
+            received_at: row.get(5)?,
+            contact_id: row.get(6)?,
+            session_id: row.get(7)?,
+            direction: row.get(8)?,
+            duration: row.get(9)?,
+            extra: row.get(10)?,
+            created_at: row.get(11)?,
+            updated_at: row.get(12)?,
+        })
+    }
+
+    fn into_activity(self) -> Result<Activity, StoreError> {
+        let duration = self
+            .duration
+            .map(|text| serde_json::from_str(&text))
+            .transpose()?;
+        let extra: Map<String, Value> = serde_json::from_str(&self.extra)?;
+        Ok(Activity {
+            id: self.id,
+            subject: self.subject,
+            body: self.body,
+            body_format: self.body_format,
+            activity_type: self.activity_type,
+            received_at: self.received_at,
+            contact_id: self.contact_id,
+            session_id: self.session_id,
+            direction: self.direction,
+            duration,
+            extra,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+fn contact_from_row(row: &Row) -> rusqlite::Result<Contact> {
+    Ok(Contact {
+        id: row.get(0)?,
+        name: row.get(1)?,
+        phone_number: row.get(2)?,
+        email: row.get(3)?,
+        contact_type: row.get(4)?,
+        created_at: row.get(5)?,
+    })
+}
+
+/// Opaque ids: random, so they are never reused, not even after a reset.
+fn new_id(prefix: &str) -> String {
+    format!("{prefix}_{}", uuid::Uuid::new_v4().simple())
+}
+
+fn now_rfc3339() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+/// Now, or a microsecond after `previous` if the clock has not moved past it.
+fn later_than(previous: &str) -> String {
+    let now = chrono::Utc::now();
+    let bumped = chrono::DateTime::parse_from_rfc3339(previous)
+        .map(|previous| previous.with_timezone(&chrono::Utc) + chrono::Duration::microseconds(1))
+        .unwrap_or(now);
+    now.max(bumped)
+        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn memory() -> Store {
+        Store::open(&Location::Memory, &Seed::default_seed()).expect("in-memory store opens")
+    }
+
+    fn acme(store: &Store) -> i64 {
+        store
+            .caller_for_key("mockcrm-dev-key")
+            .expect("query")
+            .expect("default key exists")
+            .organisation_id
+    }
+
+    fn new_activity(session: &str) -> NewActivity {
+        NewActivity {
+            subject: "Inbound Call from Jane".into(),
+            body: "- Duration: 5 seconds\n".into(),
+            body_format: "text/plain".into(),
+            activity_type: "PhoneCommunication".into(),
+            session_id: Some(session.into()),
+            ..NewActivity::default()
+        }
+    }
+
+    #[test]
+    fn default_seed_gives_acme_and_numbered_contact() {
+        let store = memory();
+        let org = acme(&store);
+        let contact = store.contact(org, "contact-1").expect("query");
+        assert_eq!(contact.map(|c| c.name), Some("Jane Contact".to_owned()));
+    }
+
+    #[test]
+    fn seeding_twice_changes_nothing() {
+        let mut store = memory();
+        store.apply_seed(&Seed::default_seed()).expect("reseed");
+        let org = acme(&store);
+        let contacts = store.contacts_by_phone(org, "415-555-0199").expect("query");
+        assert_eq!(contacts.len(), 1);
+    }
+
+    #[test]
+    fn idempotent_create_replays_and_detects_mismatch() {
+        let mut store = memory();
+        let org = acme(&store);
+        let respond = |a: &Activity| StoredResponse {
+            status: 201,
+            body: a.to_json(),
+        };
+        let first = store
+            .create_activity_idempotent(org, "k", "h1", &new_activity("s1"), respond)
+            .expect("create");
+        let IdempotentOutcome::Created(created) = first else {
+            panic!("first call must create, got {first:?}");
+        };
+        let again = store
+            .create_activity_idempotent(org, "k", "h1", &new_activity("s1"), respond)
+            .expect("replay");
+        assert_eq!(
+            again,
+            IdempotentOutcome::Replayed(StoredResponse {
+                status: 201,
+                body: created.to_json()
+            })
+        );
+        let other = store
+            .create_activity_idempotent(org, "k", "h2", &new_activity("s1"), respond)
+            .expect("mismatch");
+        assert_eq!(other, IdempotentOutcome::Mismatch);
+        let page = store
+            .list_activities(
+                org,
+                &ActivityFilter {
+                    session_id: Some("s1".into()),
+                    limit: 10,
+                    ..ActivityFilter::default()
+                },
+            )
+            .expect("list");
+        assert_eq!(page.items.len(), 1);
+    }
+
+    #[test]
+    fn pages_walk_every_activity_newest_first() {
+        let mut store = memory();
+        let org = acme(&store);
+        let ids: Vec<String> = (0..7)
+            .map(|n| {
+                store
+                    .create_activity(org, &new_activity(&format!("s{n}")))
+                    .expect("create")
+                    .id
+            })
+            .collect();
+        let mut seen = Vec::new();
+        let mut before_seq = None;
+        loop {
+            let page = store
+                .list_activities(
+                    org,
+                    &ActivityFilter {
+                        before_seq,
+                        limit: 3,
+                        ..ActivityFilter::default()
+                    },
+                )
+                .expect("list");
+            seen.extend(page.items.into_iter().map(|a| a.id));
+            match page.next_seq {
+                Some(seq) => before_seq = Some(seq),
+                None => break,
+            }
+        }
+        let mut newest_first = ids;
+        newest_first.reverse();
+        assert_eq!(seen, newest_first);
+    }
+
+    #[test]
+    fn patch_moves_updated_at_and_merges_extras() {
+        let mut store = memory();
+        let org = acme(&store);
+        let mut new = new_activity("s");
+        new.extra.insert("deal".into(), Value::from("d1"));
+        new.extra.insert("stale".into(), Value::from(true));
+        let created = store.create_activity(org, &new).expect("create");
+        let mut patch = ActivityPatch {
+            body: Some("new body".into()),
+            ..ActivityPatch::default()
+        };
+        patch.extra.insert("stale".into(), Value::Null);
+        let updated = store
+            .update_activity(org, &created.id, &patch)
+            .expect("update")
+            .expect("exists");
+        assert_eq!(updated.body, "new body");
+        assert!(updated.updated_at > created.updated_at);
+        assert_eq!(updated.extra.get("deal"), Some(&Value::from("d1")));
+        assert!(!updated.extra.contains_key("stale"));
+        assert_eq!(store.activity(org, &created.id).expect("get"), Some(updated));
+    }
+
+    #[test]
+    fn unknown_contact_is_refused_without_writing() {
+        let mut store = memory();
+        let org = acme(&store);
+        let mut new = new_activity("s");
+        new.contact_id = Some("nobody".into());
+        let err = store.create_activity(org, &new).expect_err("refused");
+        assert!(matches!(err, StoreError::InvalidReference { field: "contact_id", .. }));
+        let page = store
+            .list_activities(org, &ActivityFilter { limit: 5, ..ActivityFilter::default() })
+            .expect("list");
+        assert!(page.items.is_empty());
+    }
+
+    #[test]
+    fn file_store_survives_reopen_and_refuses_garbage() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("crm.db");
+        let id = {
+            let mut store = Store::open_file(&path).expect("open");
+            let org = acme(&store);
+            store.create_activity(org, &new_activity("s")).expect("create").id
+        };
+        let store = Store::open_file(&path).expect("reopen");
+        assert!(store.activity(acme(&store), &id).expect("get").is_some());
+
+        let garbage = dir.path().join("garbage.db");
+        std::fs::write(&garbage, vec![b'x'; 4096]).expect("write");
+        let err = Store::open_file(&garbage).err().expect("refused");
+        assert!(matches!(err, StoreError::NotADatabase { .. }), "{err}");
+    }
+}

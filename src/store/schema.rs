@@ -1,0 +1,91 @@
+//! The versioned schema. Each migration moves the database from version N-1 to
+//! N inside one transaction; `PRAGMA user_version` records where a file is.
+
+use rusqlite::Connection;
+
+use super::StoreError;
+
+/// Migrations in order; entry `i` takes a database from version `i` to `i + 1`.
+/// Never edit a shipped migration: append a new one.
+const MIGRATIONS: &[&str] = &[
+    // v1: the foundation.
+    r#"
+    CREATE TABLE organisations (
+        id    INTEGER PRIMARY KEY,
+        name  TEXT NOT NULL UNIQUE
+    );
+    CREATE TABLE users (
+        id               TEXT PRIMARY KEY,
+        organisation_id  INTEGER NOT NULL REFERENCES organisations(id),
+        name             TEXT NOT NULL,
+        email            TEXT,
+        timezone_offset  TEXT
+    );
+    CREATE TABLE api_keys (
+        key      TEXT PRIMARY KEY,
+        user_id  TEXT NOT NULL REFERENCES users(id)
+    );
+    CREATE TABLE contacts (
+        seq              INTEGER PRIMARY KEY AUTOINCREMENT,
+        id               TEXT NOT NULL UNIQUE,
+        organisation_id  INTEGER NOT NULL REFERENCES organisations(id),
+        name             TEXT NOT NULL,
+        phone_number     TEXT NOT NULL,
+        phone_digits     TEXT NOT NULL,
+        email            TEXT,
+        type             TEXT,
+        created_at       TEXT NOT NULL
+    );
+    CREATE INDEX contacts_by_phone ON contacts(organisation_id, phone_digits);
+    CREATE TABLE activities (
+        seq              INTEGER PRIMARY KEY AUTOINCREMENT,
+        id               TEXT NOT NULL UNIQUE,
+        organisation_id  INTEGER NOT NULL REFERENCES organisations(id),
+        subject          TEXT NOT NULL,
+        body             TEXT NOT NULL,
+        body_format      TEXT NOT NULL,
+        type             TEXT NOT NULL,
+        received_at      TEXT NOT NULL,
+        contact_id       TEXT,
+        session_id       TEXT,
+        direction        TEXT,
+        duration         TEXT,
+        extra            TEXT NOT NULL DEFAULT '{}',
+        created_at       TEXT NOT NULL,
+        updated_at       TEXT NOT NULL
+    );
+    CREATE INDEX activities_by_session ON activities(organisation_id, session_id, seq);
+    CREATE INDEX activities_by_contact ON activities(organisation_id, contact_id, seq);
+    CREATE INDEX activities_by_org ON activities(organisation_id, seq);
+    CREATE TABLE idempotency_keys (
+        organisation_id  INTEGER NOT NULL REFERENCES organisations(id),
+        key              TEXT NOT NULL,
+        request_hash     TEXT NOT NULL,
+        status           INTEGER NOT NULL,
+        response         TEXT NOT NULL,
+        created_at       TEXT NOT NULL,
+        PRIMARY KEY (organisation_id, key)
+    );
+    "#,
+];
+
+pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Brings the database up to `CURRENT_VERSION`. A file from a newer mockcrm is
+/// refused rather than guessed at.
+pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    if found > CURRENT_VERSION {
+        return Err(StoreError::TooNew {
+            found,
+            supported: CURRENT_VERSION,
+        });
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", index as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
