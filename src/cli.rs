@@ -187,10 +187,7 @@ fn compose_command(args: ComposeArgs) -> Result<ExitCode, CliError> {
         Path::new(&path),
         "compose request",
     )?;
-    let format = args
-        .format
-        .or(request.format)
-        .unwrap_or(LogFormat::Plain);
+    let format = args.format.or(request.format).unwrap_or(LogFormat::Plain);
     let body = compose::compose(&request, format)?;
     let mut stdout = std::io::stdout();
     stdout

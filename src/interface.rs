@@ -311,10 +311,14 @@ fn parse_iso_start(text: &str) -> Option<DateTime<Utc>> {
     if let Ok(time) = DateTime::parse_from_rfc3339(text) {
         return Some(time.with_timezone(&Utc));
     }
-    ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M"]
-        .iter()
-        .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
-        .map(|naive| naive.and_utc())
+    [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+    ]
+    .iter()
+    .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
+    .map(|naive| naive.and_utc())
 }
 
 impl User {
@@ -357,9 +361,11 @@ impl<'de> Deserialize<'de> for CallDuration {
                 Ok(CallDuration::Seconds(v))
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-                u64::try_from(v)
-                    .map(CallDuration::Seconds)
-                    .map_err(|_| E::custom(format!("duration {v} is negative; give seconds >= 0 or \"pending\"")))
+                u64::try_from(v).map(CallDuration::Seconds).map_err(|_| {
+                    E::custom(format!(
+                        "duration {v} is negative; give seconds >= 0 or \"pending\""
+                    ))
+                })
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
                 // RingCentral sends whole seconds; a fractional value is rounded
@@ -367,7 +373,9 @@ impl<'de> Deserialize<'de> for CallDuration {
                 if v.is_finite() && v >= 0.0 && v < u64::MAX as f64 {
                     Ok(CallDuration::Seconds(v.floor() as u64))
                 } else {
-                    Err(E::custom(format!("duration {v} is not a non-negative number of seconds")))
+                    Err(E::custom(format!(
+                        "duration {v} is not a non-negative number of seconds"
+                    )))
                 }
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
@@ -470,7 +478,9 @@ impl std::str::FromStr for LogFormat {
         LogFormat::ALL
             .into_iter()
             .find(|f| f.mime() == s)
-            .ok_or_else(|| format!("unknown format {s:?}: use text/plain, text/html or text/markdown"))
+            .ok_or_else(|| {
+                format!("unknown format {s:?}: use text/plain, text/html or text/markdown")
+            })
     }
 }
 
@@ -549,7 +559,11 @@ mod tests {
             StartTime::Iso("2024-01-15T10:30:00-05:00".into()),
             StartTime::Iso("2024-01-15T15:30:00".into()),
         ] {
-            assert_eq!(start.to_utc(), Ok(expected.with_timezone(&Utc)), "{start:?}");
+            assert_eq!(
+                start.to_utc(),
+                Ok(expected.with_timezone(&Utc)),
+                "{start:?}"
+            );
         }
         assert!(StartTime::Iso("yesterday".into()).to_utc().is_err());
     }

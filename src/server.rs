@@ -34,7 +34,9 @@ impl ServerConfig {
 pub enum ServeError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("cannot listen on {addr}: {source}; pick another --addr (127.0.0.1:0 takes any free port)")]
+    #[error(
+        "cannot listen on {addr}: {source}; pick another --addr (127.0.0.1:0 takes any free port)"
+    )]
     Bind {
         addr: SocketAddr,
         source: std::io::Error,

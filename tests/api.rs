@@ -97,8 +97,14 @@ async fn contacts_are_created_found_by_digits_and_fetched() {
     assert_eq!(created["name"], "Ana-Maria Popescu");
     assert_eq!(created["type"], "Lead");
 
-    for phone in ["%2B14155550123", "415-555-0123", "(415)%20555%200123", "14155550123"] {
-        let (status, found) = answer(crm.dev(Method::GET, &format!("/contact?phone={phone}"))).await;
+    for phone in [
+        "%2B14155550123",
+        "415-555-0123",
+        "(415)%20555%200123",
+        "14155550123",
+    ] {
+        let (status, found) =
+            answer(crm.dev(Method::GET, &format!("/contact?phone={phone}"))).await;
         assert_eq!(status, 200);
         let ids: Vec<&str> = found["items"]
             .as_array()
@@ -122,16 +128,25 @@ async fn contact_errors_name_the_field() {
     let cases = [
         (json!({"phone_number": "+14155550123"}), "name"),
         (json!({"name": "A"}), "phone_number"),
-        (json!({"name": "A", "phone_number": "no digits"}), "phone_number"),
+        (
+            json!({"name": "A", "phone_number": "no digits"}),
+            "phone_number",
+        ),
         (json!({"name": 7, "phone_number": "+1"}), "name"),
-        (json!({"name": "A", "phone_number": "+1", "fax": "x"}), "fax"),
+        (
+            json!({"name": "A", "phone_number": "+1", "fax": "x"}),
+            "fax",
+        ),
     ];
     for (body, field) in cases {
         let (status, answer_body) = answer(crm.dev(Method::POST, "/contact").json(&body)).await;
         assert_eq!(status, 400, "{body}");
         assert_eq!(error_code(&answer_body), "invalid_field");
         let message = answer_body["error"]["message"].as_str().expect("message");
-        assert!(message.starts_with(field), "{message:?} should name {field}");
+        assert!(
+            message.starts_with(field),
+            "{message:?} should name {field}"
+        );
     }
     let (status, body) = answer(crm.dev(Method::GET, "/contact")).await;
     assert_eq!((status, error_code(&body)), (400, "invalid_field"));
@@ -167,9 +182,15 @@ async fn activity_lifecycle_create_get_patch_delete() {
     assert_eq!(status, 200);
     assert_eq!(patched["body"], "new body");
     assert_eq!(patched["duration"], "pending");
-    assert_eq!(patched["subject"], created["subject"], "untouched fields stay");
+    assert_eq!(
+        patched["subject"], created["subject"],
+        "untouched fields stay"
+    );
     assert_eq!(patched["created_at"], created["created_at"]);
-    assert!(patched.get("deal_id").is_none(), "null removes an extra field");
+    assert!(
+        patched.get("deal_id").is_none(),
+        "null removes an extra field"
+    );
     assert_eq!(patched["stage"], 2);
     assert!(
         patched["updated_at"].as_str() > created["updated_at"].as_str(),
@@ -217,14 +238,20 @@ async fn activity_validation_names_the_field() {
         (with("contact_id", json!("contact-999")), "contact_id"),
         (with("session_id", json!(42)), "session_id"),
         (with("id", json!("act_mine")), "id"),
-        (with("created_at", json!("2024-01-01T00:00:00Z")), "created_at"),
+        (
+            with("created_at", json!("2024-01-01T00:00:00Z")),
+            "created_at",
+        ),
     ];
     for (body, field) in cases {
         let (status, answer_body) = answer(crm.dev(Method::POST, "/activity").json(&body)).await;
         assert_eq!(status, 400, "{body}");
         assert_eq!(error_code(&answer_body), "invalid_field", "{body}");
         let message = answer_body["error"]["message"].as_str().expect("message");
-        assert!(message.starts_with(field), "{message:?} should name {field}");
+        assert!(
+            message.starts_with(field),
+            "{message:?} should name {field}"
+        );
     }
     let created = crm.create_activity(base).await;
     let id = created["id"].as_str().expect("id");
@@ -234,17 +261,31 @@ async fn activity_validation_names_the_field() {
         (json!({"contact_id": "contact-999"}), "contact_id"),
         (json!({"updated_at": "2024-01-01T00:00:00Z"}), "updated_at"),
     ] {
-        let (status, answer_body) =
-            answer(crm.dev(Method::PATCH, &format!("/activity/{id}")).json(&body)).await;
-        assert_eq!((status, error_code(&answer_body)), (400, "invalid_field"), "{body}");
+        let (status, answer_body) = answer(
+            crm.dev(Method::PATCH, &format!("/activity/{id}"))
+                .json(&body),
+        )
+        .await;
+        assert_eq!(
+            (status, error_code(&answer_body)),
+            (400, "invalid_field"),
+            "{body}"
+        );
         let message = answer_body["error"]["message"].as_str().expect("message");
-        assert!(message.starts_with(field), "{message:?} should name {field}");
+        assert!(
+            message.starts_with(field),
+            "{message:?} should name {field}"
+        );
     }
     let (_, unchanged) = answer(crm.dev(Method::GET, &format!("/activity/{id}"))).await;
     assert_eq!(unchanged, created, "refused patches change nothing");
     let (list_status, list) = answer(crm.dev(Method::GET, "/activity")).await;
     assert_eq!(list_status, 200);
-    assert_eq!(list["items"].as_array().map(Vec::len), Some(1), "nothing else was written");
+    assert_eq!(
+        list["items"].as_array().map(Vec::len),
+        Some(1),
+        "nothing else was written"
+    );
     crm.shutdown().await;
 }
 
@@ -258,7 +299,11 @@ async fn malformed_bodies_get_json_errors() {
     };
     for body in ["", "{", "[1,2]", "\"text\"", "{\"subject\": }", "nul"] {
         let (status, answer_body) = answer(raw(body)).await;
-        assert_eq!((status, error_code(&answer_body)), (400, "invalid_json"), "{body:?}");
+        assert_eq!(
+            (status, error_code(&answer_body)),
+            (400, "invalid_json"),
+            "{body:?}"
+        );
     }
     let (status, body) = answer(
         crm.dev(Method::POST, "/activity")
@@ -267,7 +312,10 @@ async fn malformed_bodies_get_json_errors() {
     )
     .await;
     assert_eq!((status, error_code(&body)), (415, "unsupported_media_type"));
-    let huge = format!("{{\"subject\": \"{}\"}}", "x".repeat(mockcrm::api::BODY_LIMIT));
+    let huge = format!(
+        "{{\"subject\": \"{}\"}}",
+        "x".repeat(mockcrm::api::BODY_LIMIT)
+    );
     let (status, body) = answer(
         crm.dev(Method::POST, "/activity")
             .header("content-type", "application/json")
@@ -292,7 +340,10 @@ async fn unknown_routes_and_methods() {
         .expect("sent");
     assert_eq!(response.status(), 405);
     assert_eq!(
-        response.headers().get("allow").and_then(|v| v.to_str().ok()),
+        response
+            .headers()
+            .get("allow")
+            .and_then(|v| v.to_str().ok()),
         Some("GET, POST")
     );
     let body: Value = response.json().await.expect("json");
@@ -311,7 +362,12 @@ async fn listing_filters_and_pages_newest_first() {
         if n == 4 {
             body["contact_id"] = json!("contact-2");
         }
-        ids.push(crm.create_activity(body).await["id"].as_str().expect("id").to_owned());
+        ids.push(
+            crm.create_activity(body).await["id"]
+                .as_str()
+                .expect("id")
+                .to_owned(),
+        );
     }
     let ids_of = |page: &Value| -> Vec<String> {
         page["items"]
@@ -327,7 +383,10 @@ async fn listing_filters_and_pages_newest_first() {
     assert_eq!(all["next_cursor"], Value::Null);
 
     let (_, even) = answer(crm.dev(Method::GET, "/activity?session_id=even")).await;
-    assert_eq!(ids_of(&even), vec![ids[4].clone(), ids[2].clone(), ids[0].clone()]);
+    assert_eq!(
+        ids_of(&even),
+        vec![ids[4].clone(), ids[2].clone(), ids[0].clone()]
+    );
     let (_, contact) = answer(crm.dev(Method::GET, "/activity?contact_id=contact-2")).await;
     assert_eq!(ids_of(&contact), vec![ids[4].clone()]);
 
@@ -347,7 +406,11 @@ async fn listing_filters_and_pages_newest_first() {
 
     for query in ["limit=0", "limit=201", "limit=ten", "cursor=bogus"] {
         let (status, body) = answer(crm.dev(Method::GET, &format!("/activity?{query}"))).await;
-        assert_eq!((status, error_code(&body)), (400, "invalid_field"), "{query}");
+        assert_eq!(
+            (status, error_code(&body)),
+            (400, "invalid_field"),
+            "{query}"
+        );
     }
     crm.shutdown().await;
 }
@@ -372,7 +435,10 @@ async fn idempotency_key_replays_and_refuses_a_different_body() {
     let again = post(&reordered).send().await.expect("sent");
     assert_eq!(again.status(), 201);
     assert_eq!(
-        again.headers().get("idempotent-replayed").and_then(|v| v.to_str().ok()),
+        again
+            .headers()
+            .get("idempotent-replayed")
+            .and_then(|v| v.to_str().ok()),
         Some("true")
     );
     assert_eq!(again.json::<Value>().await.expect("json"), first);
@@ -380,7 +446,10 @@ async fn idempotency_key_replays_and_refuses_a_different_body() {
     let mut changed = body.clone();
     changed["duration"] = json!(126);
     let (status, answer_body) = answer(post(&changed)).await;
-    assert_eq!((status, error_code(&answer_body)), (422, "idempotency_mismatch"));
+    assert_eq!(
+        (status, error_code(&answer_body)),
+        (422, "idempotency_mismatch")
+    );
 
     let (_, listed) = answer(crm.dev(Method::GET, "/activity?session_id=4503991004")).await;
     assert_eq!(listed["items"].as_array().map(Vec::len), Some(1));
@@ -406,7 +475,8 @@ async fn another_organisations_records_do_not_exist_for_you() {
     assert_eq!((status, me["organisation"].as_str()), (200, Some("Globex")));
 
     for method in [Method::GET, Method::PATCH, Method::DELETE] {
-        let request = globex(method.clone(), &format!("/activity/{acme_id}")).json(&json!({"body": "x"}));
+        let request =
+            globex(method.clone(), &format!("/activity/{acme_id}")).json(&json!({"body": "x"}));
         let (status, body) = answer(request).await;
         assert_eq!((status, error_code(&body)), (404, "not_found"), "{method}");
     }
@@ -447,7 +517,10 @@ async fn another_organisations_records_do_not_exist_for_you() {
     assert_ne!(acme_keyed["id"], globex_keyed["id"]);
 
     let (_, still_there) = answer(crm.dev(Method::GET, &format!("/activity/{acme_id}"))).await;
-    assert_eq!(still_there, acme_activity, "Globex changed nothing of Acme's");
+    assert_eq!(
+        still_there, acme_activity,
+        "Globex changed nothing of Acme's"
+    );
     crm.shutdown().await;
 }
 
@@ -458,7 +531,9 @@ async fn a_file_database_keeps_acknowledged_writes_across_restarts() {
         location: mockcrm::store::Location::File(dir.path().join("crm.db")),
         ..mockcrm::server::ServerConfig::ephemeral()
     };
-    let first = mockcrm::server::Server::start(config.clone()).await.expect("starts");
+    let first = mockcrm::server::Server::start(config.clone())
+        .await
+        .expect("starts");
     let http = reqwest::Client::new();
     let created: Value = http
         .post(format!("{}/activity", first.url()))
@@ -472,7 +547,9 @@ async fn a_file_database_keeps_acknowledged_writes_across_restarts() {
         .expect("json");
     first.shutdown().await;
 
-    let second = mockcrm::server::Server::start(config).await.expect("restarts");
+    let second = mockcrm::server::Server::start(config)
+        .await
+        .expect("restarts");
     let id = created["id"].as_str().expect("id");
     let fetched: Value = http
         .get(format!("{}/activity/{id}", second.url()))

@@ -10,8 +10,7 @@ use super::request::{json_kind, ApiRequest, Fields};
 use super::response::ApiResponse;
 use super::AppState;
 use crate::store::{
-    Activity, ActivityFilter, ActivityPatch, Caller, IdempotentOutcome, NewActivity,
-    StoredResponse,
+    Activity, ActivityFilter, ActivityPatch, Caller, IdempotentOutcome, NewActivity, StoredResponse,
 };
 
 /// Fields with a column of their own; everything else is kept as an extra.
@@ -106,7 +105,11 @@ pub async fn update(
         .ok_or_else(|| not_found(&id))
 }
 
-pub async fn delete(state: &AppState, caller: &Caller, id: String) -> Result<ApiResponse, ApiError> {
+pub async fn delete(
+    state: &AppState,
+    caller: &Caller,
+    id: String,
+) -> Result<ApiResponse, ApiError> {
     let org = caller.organisation_id;
     let lookup = id.clone();
     let deleted = state
@@ -132,7 +135,10 @@ pub async fn list(
             .ok()
             .filter(|limit| (1..=MAX_LIMIT).contains(limit))
             .ok_or_else(|| {
-                ApiError::field("limit", format!("must be a whole number from 1 to {MAX_LIMIT}, got {text:?}"))
+                ApiError::field(
+                    "limit",
+                    format!("must be a whole number from 1 to {MAX_LIMIT}, got {text:?}"),
+                )
             })?,
     };
     let before_seq = request
@@ -201,7 +207,10 @@ fn activity_patch(object: &Map<String, Value>) -> Result<ActivityPatch, ApiError
     let fields = Fields::new(object);
     for required in ["subject", "type", "body", "body_format", "received_at"] {
         if object.get(required).is_some_and(Value::is_null) {
-            return Err(ApiError::field(required, "cannot be cleared; send a value or leave it out"));
+            return Err(ApiError::field(
+                required,
+                "cannot be cleared; send a value or leave it out",
+            ));
         }
     }
     // For nullable fields: absent leaves the value, `null` clears it.
@@ -227,7 +236,10 @@ fn activity_patch(object: &Map<String, Value>) -> Result<ActivityPatch, ApiError
 }
 
 fn refuse_server_fields(object: &Map<String, Value>) -> Result<(), ApiError> {
-    match SERVER_FIELDS.iter().find(|name| object.contains_key(**name)) {
+    match SERVER_FIELDS
+        .iter()
+        .find(|name| object.contains_key(**name))
+    {
         Some(name) => Err(ApiError::field(
             *name,
             "is assigned by mockcrm; leave it out of the request",

@@ -16,7 +16,9 @@ pub fn api_key_from_header(value: &str) -> Option<String> {
             .ok()?;
         let decoded = String::from_utf8(decoded).ok()?;
         // The key is the user part; App Connect leaves the password empty.
-        let key = decoded.split_once(':').map_or(decoded.as_str(), |(user, _)| user);
+        let key = decoded
+            .split_once(':')
+            .map_or(decoded.as_str(), |(user, _)| user);
         return (!key.is_empty()).then(|| key.to_owned());
     }
     None
@@ -38,12 +40,22 @@ mod tests {
         assert_eq!(api_key_from_header("bearer  abc ").as_deref(), Some("abc"));
         let basic = basic_header_for_key("mockcrm-dev-key");
         assert_eq!(basic, "Basic bW9ja2NybS1kZXYta2V5Og==");
-        assert_eq!(api_key_from_header(&basic).as_deref(), Some("mockcrm-dev-key"));
+        assert_eq!(
+            api_key_from_header(&basic).as_deref(),
+            Some("mockcrm-dev-key")
+        );
     }
 
     #[test]
     fn malformed_headers_carry_no_key() {
-        for value in ["", "Bearer", "Bearer ", "Basic !!!", "Basic Og==", "Token abc"] {
+        for value in [
+            "",
+            "Bearer",
+            "Bearer ",
+            "Basic !!!",
+            "Basic Og==",
+            "Token abc",
+        ] {
             assert_eq!(api_key_from_header(value), None, "{value:?}");
         }
     }

@@ -17,7 +17,10 @@ pub async fn create(
     request: &ApiRequest,
 ) -> Result<ApiResponse, ApiError> {
     let object = request.json_object()?;
-    if let Some(unknown) = object.keys().find(|key| !CONTACT_FIELDS.contains(&key.as_str())) {
+    if let Some(unknown) = object
+        .keys()
+        .find(|key| !CONTACT_FIELDS.contains(&key.as_str()))
+    {
         return Err(ApiError::field(
             unknown.clone(),
             "is not a contact field; a contact has name, phone_number, email and type",

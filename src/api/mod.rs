@@ -15,7 +15,6 @@ mod error;
 mod request;
 mod response;
 
-
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 use serde_json::json;
@@ -39,9 +38,7 @@ pub struct AppState {
 pub fn routes(
     state: AppState,
 ) -> impl Filter<Extract = (warp::reply::Response,), Error = warp::Rejection> + Clone {
-    let query = warp::query::raw()
-        .or(warp::any().map(String::new))
-        .unify();
+    let query = warp::query::raw().or(warp::any().map(String::new)).unify();
     warp::method()
         .and(warp::path::full())
         .and(query)

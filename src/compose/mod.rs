@@ -12,5 +12,8 @@ pub fn compose(request: &ComposeRequest, format: LogFormat) -> Result<String, Co
     if let Some(start) = &request.call_log.start_time {
         start.to_utc().map_err(ComposeError::Invalid)?;
     }
-    Ok(format!("- Note: {}\n", request.note.clone().unwrap_or_default()))
+    Ok(format!(
+        "- Note: {}\n",
+        request.note.clone().unwrap_or_default()
+    ))
 }

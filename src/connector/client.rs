@@ -98,15 +98,21 @@ impl CrmClient {
             Some(header) => request.header("authorization", header),
             None => request,
         };
-        let response = request.send().await.map_err(|error| CrmError::Unreachable {
-            url: self.base_url.clone(),
-            reason: describe_transport_error(&error),
-        })?;
+        let response = request
+            .send()
+            .await
+            .map_err(|error| CrmError::Unreachable {
+                url: self.base_url.clone(),
+                reason: describe_transport_error(&error),
+            })?;
         let status = response.status().as_u16();
-        let text = response.text().await.map_err(|error| CrmError::Unreachable {
-            url: self.base_url.clone(),
-            reason: describe_transport_error(&error),
-        })?;
+        let text = response
+            .text()
+            .await
+            .map_err(|error| CrmError::Unreachable {
+                url: self.base_url.clone(),
+                reason: describe_transport_error(&error),
+            })?;
         let body: Option<Value> = serde_json::from_str(&text).ok();
         if (200..300).contains(&status) {
             return body.ok_or_else(|| CrmError::BadResponse {

@@ -154,7 +154,10 @@ pub fn subject(input: &CreateCallLogInput) -> String {
         None => "Call with",
     };
     let contact = &input.contact_info;
-    let name = contact.name.as_deref().filter(|name| !name.trim().is_empty());
+    let name = contact
+        .name
+        .as_deref()
+        .filter(|name| !name.trim().is_empty());
     let phone = contact
         .phone_number
         .as_deref()

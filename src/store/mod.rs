@@ -59,7 +59,10 @@ pub enum StoreError {
     #[error("no such {0}")]
     NotFound(&'static str),
     #[error("{field}: {message}")]
-    InvalidReference { field: &'static str, message: String },
+    InvalidReference {
+        field: &'static str,
+        message: String,
+    },
     #[error("the store has shut down")]
     Closed,
     #[error("database error: {0}")]
@@ -153,7 +156,13 @@ impl Store {
                      VALUES (?1, ?2, ?3, ?4, ?5)
                      ON CONFLICT(id) DO UPDATE SET name = excluded.name, email = excluded.email,
                          timezone_offset = excluded.timezone_offset",
-                    params![user.id, organisation_id, user.name, user.email, user.timezone_offset],
+                    params![
+                        user.id,
+                        organisation_id,
+                        user.name,
+                        user.email,
+                        user.timezone_offset
+                    ],
                 )?;
                 let key_owner: Option<String> = tx
                     .query_row(
@@ -342,7 +351,7 @@ impl Store {
             ],
         )?;
         tx.commit()?;
-        Ok(IdempotentOutcome::Created(activity))
+        Ok(IdempotentOutcome::Created(Box::new(activity)))
     }
 
     pub fn activity(&self, org: i64, id: &str) -> Result<Option<Activity>, StoreError> {
@@ -839,7 +848,10 @@ mod tests {
         assert!(updated.updated_at > created.updated_at);
         assert_eq!(updated.extra.get("deal"), Some(&Value::from("d1")));
         assert!(!updated.extra.contains_key("stale"));
-        assert_eq!(store.activity(org, &created.id).expect("get"), Some(updated));
+        assert_eq!(
+            store.activity(org, &created.id).expect("get"),
+            Some(updated)
+        );
     }
 
     #[test]
@@ -849,9 +861,21 @@ mod tests {
         let mut new = new_activity("s");
         new.contact_id = Some("nobody".into());
         let err = store.create_activity(org, &new).expect_err("refused");
-        assert!(matches!(err, StoreError::InvalidReference { field: "contact_id", .. }));
+        assert!(matches!(
+            err,
+            StoreError::InvalidReference {
+                field: "contact_id",
+                ..
+            }
+        ));
         let page = store
-            .list_activities(org, &ActivityFilter { limit: 5, ..ActivityFilter::default() })
+            .list_activities(
+                org,
+                &ActivityFilter {
+                    limit: 5,
+                    ..ActivityFilter::default()
+                },
+            )
             .expect("list");
         assert!(page.items.is_empty());
     }
@@ -863,7 +887,10 @@ mod tests {
         let id = {
             let mut store = Store::open_file(&path).expect("open");
             let org = acme(&store);
-            store.create_activity(org, &new_activity("s")).expect("create").id
+            store
+                .create_activity(org, &new_activity("s"))
+                .expect("create")
+                .id
         };
         let store = Store::open_file(&path).expect("reopen");
         assert!(store.activity(acme(&store), &id).expect("get").is_some());

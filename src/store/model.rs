@@ -140,7 +140,7 @@ pub struct StoredResponse {
 /// What happened to an idempotent create.
 #[derive(Debug, Clone, PartialEq)]
 pub enum IdempotentOutcome {
-    Created(Activity),
+    Created(Box<Activity>),
     Replayed(StoredResponse),
     /// The key was used before with a different body.
     Mismatch,
@@ -209,7 +209,11 @@ impl Seed {
                     seed_contact("Jane Contact", "+14155550199", Some("jane@example.com")),
                     seed_contact("Priya Raman", "+14155550142", Some("priya@example.com")),
                     seed_contact("李小龙", "+8613800138000", None),
-                    seed_contact("O'Brien & Sons", "+14155550177", Some("office@obrien.example")),
+                    seed_contact(
+                        "O'Brien & Sons",
+                        "+14155550177",
+                        Some("office@obrien.example"),
+                    ),
                 ],
             }],
         }
@@ -244,7 +248,12 @@ mod tests {
     #[test]
     fn formatted_and_bare_numbers_match() {
         let expected = "14155550199";
-        for raw in ["+1 (415) 555-0199", "415-555-0199", "+14155550199", "1.415.555.0199"] {
+        for raw in [
+            "+1 (415) 555-0199",
+            "415-555-0199",
+            "+14155550199",
+            "1.415.555.0199",
+        ] {
             assert_eq!(phone_digits(raw), expected, "{raw}");
         }
         assert_eq!(phone_digits("+44 20 7946 0958"), "442079460958");

@@ -1,0 +1,325 @@
+//! The `mockcrm` binary as a user and a CI job run it (SPEC §2).
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_mockcrm");
+
+/// A `mockcrm serve` child process, stopped with SIGTERM on drop.
+struct Served {
+    child: Child,
+    url: String,
+}
+
+impl Served {
+    fn start(args: &[&str]) -> Served {
+        let mut child = Command::new(BIN)
+            .arg("serve")
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("mockcrm serve starts");
+        let stdout = child.stdout.take().expect("stdout piped");
+        let mut first_line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut first_line)
+            .expect("ready line");
+        let url = first_line
+            .trim_end()
+            .strip_prefix("mockcrm listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {first_line:?}"))
+            .to_owned();
+        assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+        assert!(!url.ends_with(":0"), "the real port is printed: {url}");
+        Served { child, url }
+    }
+
+    /// SIGTERM, then the exit status.
+    fn terminate(mut self) -> std::process::ExitStatus {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+        let exit = self.child.wait().expect("child exits");
+        std::mem::forget(self);
+        exit
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn mockcrm(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .env_remove("MOCKCRM_SERVER")
+        .env_remove("MOCKCRM_API_KEY")
+        .output()
+        .expect("mockcrm runs")
+}
+
+fn mockcrm_with_stdin(args: &[&str], input: &str) -> Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("mockcrm runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin piped")
+        .write_all(input.as_bytes())
+        .expect("stdin written");
+    child.wait_with_output().expect("mockcrm exits")
+}
+
+fn fixture_path(relative: &str) -> String {
+    common::fixtures_dir().join(relative).display().to_string()
+}
+
+/// One line on stderr, prefixed, and a failing exit code.
+fn assert_one_line_failure(output: &Output, mentions: &str) {
+    assert!(!output.status.success(), "expected failure");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr:?}");
+    assert!(stderr.starts_with("mockcrm: error: "), "{stderr:?}");
+    assert!(
+        stderr.contains(mentions),
+        "{stderr:?} should mention {mentions:?}"
+    );
+}
+
+fn get_json(url: &str) -> Value {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        reqwest::Client::new()
+            .get(url)
+            .bearer_auth(common::DEV_KEY)
+            .send()
+            .await
+            .expect("sent")
+            .json()
+            .await
+            .expect("json")
+    })
+}
+
+#[test]
+fn serve_prints_its_url_answers_and_stops_on_sigterm() {
+    let served = Served::start(&["--addr", "127.0.0.1:0", "--db", ":memory:"]);
+    assert_eq!(
+        get_json(&format!("{}/health", served.url)),
+        serde_json::json!({"status": "ok"})
+    );
+    let status = served.terminate();
+    assert!(status.success(), "clean exit on SIGTERM: {status:?}");
+}
+
+#[test]
+fn log_writes_the_same_body_compose_prints() {
+    let served = Served::start(&["--addr", "127.0.0.1:0", "--db", ":memory:"]);
+    for (fixture, format) in [
+        (
+            "create-call-log/outbound-recording-pending.json",
+            "text/plain",
+        ),
+        ("create-call-log/transferred-with-legs.json", "text/html"),
+        ("create-call-log/unicode-names.json", "text/markdown"),
+    ] {
+        let path = fixture_path(fixture);
+        let logged = mockcrm(&["log", "--server", &served.url, "--format", format, &path]);
+        assert!(
+            logged.status.success(),
+            "{}",
+            String::from_utf8_lossy(&logged.stdout)
+        );
+        let output: Value = serde_json::from_slice(&logged.stdout).expect("log prints JSON");
+        let log_id = output["logId"].as_str().expect("logId");
+        assert_eq!(output["returnMessage"]["messageType"], "success");
+
+        let composed = mockcrm(&["compose", "--format", format, &path]);
+        assert!(composed.status.success());
+        let stored = get_json(&format!("{}/activity/{log_id}", served.url));
+        assert_eq!(
+            stored["body"].as_str().map(str::as_bytes),
+            Some(composed.stdout.as_slice()),
+            "{fixture}: stored body is byte-equal to `mockcrm compose`"
+        );
+        assert_eq!(stored["body_format"], format);
+    }
+}
+
+#[test]
+fn log_reads_stdin_and_env_and_prefers_the_api_key_flag() {
+    let served = Served::start(&["--addr", "127.0.0.1:0", "--db", ":memory:"]);
+    let input = common::read_fixture("create-call-log/missed.json");
+    let output = Command::new(BIN)
+        .args(["log", "-"])
+        .env("MOCKCRM_SERVER", &served.url)
+        .env_remove("MOCKCRM_API_KEY")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            child
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(input.as_bytes())?;
+            child.wait_with_output()
+        })
+        .expect("runs");
+    assert!(output.status.success());
+
+    let path = fixture_path("create-call-log/missed.json");
+    let wrong_key = mockcrm(&["log", "--server", &served.url, "--api-key", "wrong", &path]);
+    assert_eq!(wrong_key.status.code(), Some(1), "no logId exits 1");
+    let output: Value = serde_json::from_slice(&wrong_key.stdout).expect("JSON even on failure");
+    assert!(output.get("logId").is_none());
+    assert_eq!(output["returnMessage"]["messageType"], "warning");
+}
+
+#[test]
+fn log_against_nothing_exits_1_with_a_warning() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let path = fixture_path("create-call-log/voicemail.json");
+    let output = mockcrm(&[
+        "log",
+        "--server",
+        &format!("http://127.0.0.1:{port}"),
+        &path,
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let output: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let message = output["returnMessage"]["message"]
+        .as_str()
+        .expect("message");
+    assert!(message.contains("mockcrm serve"), "{message}");
+}
+
+#[test]
+fn compose_writes_only_the_body() {
+    let request = r#"{"format": "text/markdown", "callLog": {"direction": "Inbound", "duration": 61, "result": "Accepted"}, "note": "hi"}"#;
+    let output = mockcrm_with_stdin(&["compose"], request);
+    assert!(output.status.success());
+    let body = String::from_utf8(output.stdout).expect("utf-8");
+    assert!(body.starts_with("## Agent notes\nhi\n"), "{body:?}");
+    let flag_wins = mockcrm_with_stdin(&["compose", "--format", "text/plain", "-"], request);
+    assert!(String::from_utf8_lossy(&flag_wins.stdout).starts_with("- Note: hi\n"));
+}
+
+#[test]
+fn bad_input_is_one_line_and_non_zero() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broken = dir.path().join("broken.json");
+    std::fs::write(&broken, "{\"callLog\": ").expect("write");
+    let broken = broken.display().to_string();
+    assert_one_line_failure(&mockcrm(&["compose", &broken]), "broken.json");
+    assert_one_line_failure(&mockcrm(&["log", &broken]), "broken.json");
+    assert_one_line_failure(
+        &mockcrm(&["compose", "/no/such/file.json"]),
+        "/no/such/file.json",
+    );
+    let wrong_type = mockcrm_with_stdin(&["compose"], r#"{"callLog": {"duration": -5}}"#);
+    assert_one_line_failure(&wrong_type, "callLog.duration");
+    let bad_start = mockcrm_with_stdin(&["compose"], r#"{"callLog": {"startTime": "soon"}}"#);
+    assert_one_line_failure(&bad_start, "startTime");
+    let bad_format = mockcrm(&["compose", "--format", "text/rtf", &broken]);
+    assert!(!bad_format.status.success());
+    assert!(String::from_utf8_lossy(&bad_format.stderr).contains("text/rtf"));
+}
+
+#[test]
+fn serve_refuses_bad_databases_seeds_and_addresses_clearly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let not_sqlite = dir.path().join("notes.db");
+    std::fs::write(
+        &not_sqlite,
+        "these are not the tables you are looking for".repeat(100),
+    )
+    .expect("write");
+    let output = mockcrm(&[
+        "serve",
+        "--addr",
+        "127.0.0.1:0",
+        "--db",
+        &not_sqlite.display().to_string(),
+    ]);
+    assert_one_line_failure(&output, "not a mockcrm database");
+
+    let bad_seed = dir.path().join("seed.json");
+    std::fs::write(
+        &bad_seed,
+        r#"{"organisations": [{"name": "A", "users": [{"id": "u"}]}]}"#,
+    )
+    .expect("write");
+    let output = mockcrm(&[
+        "serve",
+        "--addr",
+        "127.0.0.1:0",
+        "--db",
+        ":memory:",
+        "--seed",
+        &bad_seed.display().to_string(),
+    ]);
+    assert_one_line_failure(&output, "seed.json");
+
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("addr").to_string();
+    let output = mockcrm(&["serve", "--addr", &addr, "--db", ":memory:"]);
+    assert_one_line_failure(&output, "--addr");
+}
+
+#[test]
+fn serve_keeps_data_in_its_file_and_loads_a_seed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("crm.db").display().to_string();
+    let seed = fixture_path("two-organisations.json");
+    let served = Served::start(&["--addr", "127.0.0.1:0", "--db", &db, "--seed", &seed]);
+    let path = fixture_path("create-call-log/inbound-answered.json");
+    let logged = mockcrm(&["log", "--server", &served.url, &path]);
+    assert!(logged.status.success());
+    let log_id = serde_json::from_slice::<Value>(&logged.stdout).expect("json")["logId"]
+        .as_str()
+        .expect("logId")
+        .to_owned();
+    assert!(served.terminate().success());
+    assert!(Path::new(&db).exists());
+
+    let served = Served::start(&["--addr", "127.0.0.1:0", "--db", &db]);
+    let stored = get_json(&format!("{}/activity/{log_id}", served.url));
+    assert_eq!(stored["id"], log_id.as_str());
+}
+
+#[test]
+fn every_command_has_help() {
+    for command in [
+        vec!["--help"],
+        vec!["serve", "--help"],
+        vec!["compose", "--help"],
+        vec!["log", "--help"],
+    ] {
+        let output = mockcrm(&command);
+        assert!(output.status.success(), "{command:?}");
+        assert!(String::from_utf8_lossy(&output.stdout).contains("Usage"));
+    }
+}
