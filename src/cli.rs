@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 use crate::api::basic_header_for_key;
 use crate::compose::{self, ComposeError};
 use crate::connector::{self, CrmClient, LogOptions};
-use crate::interface::{ComposeRequest, CreateCallLogInput, LogFormat};
+use crate::interface::{ComposeRequest, CreateCallLogInput, LogFormat, MessageType};
 use crate::server::{ServeError, Server, ServerConfig};
 use crate::store::{Location, Seed};
 
@@ -41,6 +41,10 @@ pub enum Command {
     Compose(ComposeArgs),
     /// Run the reference createCallLog against a running server.
     Log(LogArgs),
+    /// Run the reference updateCallLog: recompose an activity's body with new values.
+    Update(UpdateArgs),
+    /// Run the reference getCallLog: an activity with its note parsed back out.
+    Get(GetArgs),
 }
 
 #[derive(Debug, Args)]
@@ -65,19 +69,62 @@ pub struct ComposeArgs {
     pub file: Option<PathBuf>,
 }
 
+/// Where the CRM is and who to be there.
 #[derive(Debug, Args)]
-pub struct LogArgs {
+pub struct CrmArgs {
     /// Base URL of the mock CRM.
     #[arg(long, env = "MOCKCRM_SERVER", default_value = "http://127.0.0.1:8787")]
     pub server: String,
     /// API key; overrides the input's authHeader.
     #[arg(long, env = "MOCKCRM_API_KEY")]
     pub api_key: Option<String>,
+}
+
+impl CrmArgs {
+    fn client(&self) -> Result<CrmClient, CliError> {
+        CrmClient::new(&self.server).map_err(|e| CliError::Connector(e.to_string()))
+    }
+
+    /// `--api-key`, else the input's `authHeader`, else the default key.
+    fn auth_header(&self, from_input: Option<String>) -> String {
+        match (&self.api_key, from_input) {
+            (Some(key), _) => basic_header_for_key(key),
+            (None, Some(header)) if !header.trim().is_empty() => header,
+            (None, _) => basic_header_for_key(DEFAULT_API_KEY),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    #[command(flatten)]
+    pub crm: CrmArgs,
     /// Body format, used to compose when composedLogDetails is empty.
     #[arg(long, default_value = "text/plain")]
     pub format: LogFormat,
     /// createCallLog input as JSON; `-` or absent reads stdin.
     pub file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    #[command(flatten)]
+    pub crm: CrmArgs,
+    /// The activity to update (the logId createCallLog returned).
+    #[arg(long)]
+    pub log_id: String,
+    /// createCallLog-shaped input with the new values (final duration,
+    /// recording link, edited note, …); `-` or absent reads stdin.
+    pub file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    #[command(flatten)]
+    pub crm: CrmArgs,
+    /// The activity to read (the logId createCallLog returned).
+    #[arg(long)]
+    pub log_id: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -106,7 +153,8 @@ pub enum CliError {
 }
 
 /// Parses the arguments, runs the command, and maps the outcome to an exit
-/// code: 0 success, 1 a log that got no `logId`, 2 any other failure.
+/// code: 0 success, 1 a connector call that answered a failure (no
+/// `logId`), 2 any other failure.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
@@ -123,6 +171,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Serve(args) => serve(args),
         Command::Compose(args) => compose_command(args),
         Command::Log(args) => log(args),
+        Command::Update(args) => update(args),
+        Command::Get(args) => get(args),
     }
 }
 
@@ -198,31 +248,60 @@ fn compose_command(args: ComposeArgs) -> Result<ExitCode, CliError> {
 }
 
 fn log(args: LogArgs) -> Result<ExitCode, CliError> {
-    let path = input_name(args.file.as_deref());
-    let mut input: CreateCallLogInput = parse_json(
-        &read_input(args.file.as_deref())?,
-        Path::new(&path),
-        "createCallLog input",
-    )?;
-    input.auth_header = match (&args.api_key, input.auth_header.take()) {
-        (Some(key), _) => Some(basic_header_for_key(key)),
-        (None, Some(header)) if !header.trim().is_empty() => Some(header),
-        (None, _) => Some(basic_header_for_key(DEFAULT_API_KEY)),
-    };
-    let crm = CrmClient::new(&args.server).map_err(|e| CliError::Connector(e.to_string()))?;
+    let mut input = read_call_log_input(args.file.as_deref())?;
+    input.auth_header = Some(args.crm.auth_header(input.auth_header.take()));
+    let crm = args.crm.client()?;
     let options = LogOptions {
         format: args.format,
     };
     let output =
         runtime()?.block_on(async { connector::create_call_log(&crm, &input, options).await });
-    let json = serde_json::to_string_pretty(&output)
+    print_json(&output)?;
+    Ok(exit_for(output.log_id.is_some()))
+}
+
+fn update(args: UpdateArgs) -> Result<ExitCode, CliError> {
+    let mut input = read_call_log_input(args.file.as_deref())?;
+    input.auth_header = Some(args.crm.auth_header(input.auth_header.take()));
+    let crm = args.crm.client()?;
+    let output =
+        runtime()?.block_on(async { connector::update_call_log(&crm, &args.log_id, &input).await });
+    let succeeded = output
+        .return_message
+        .as_ref()
+        .is_some_and(|message| message.message_type == MessageType::Success);
+    print_json(&output)?;
+    Ok(exit_for(succeeded))
+}
+
+fn get(args: GetArgs) -> Result<ExitCode, CliError> {
+    let auth = args.crm.auth_header(None);
+    let crm = args.crm.client()?;
+    let output = runtime()?
+        .block_on(async { connector::get_call_log(&crm, &args.log_id, Some(&auth)).await });
+    print_json(&output)?;
+    Ok(exit_for(output.call_log_info.is_some()))
+}
+
+fn read_call_log_input(file: Option<&Path>) -> Result<CreateCallLogInput, CliError> {
+    let path = input_name(file);
+    parse_json(&read_input(file)?, Path::new(&path), "createCallLog input")
+}
+
+fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {
+    let json = serde_json::to_string_pretty(value)
         .map_err(|error| CliError::Connector(error.to_string()))?;
     println!("{json}");
-    Ok(if output.log_id.is_some() {
+    Ok(())
+}
+
+/// 0 when the connector call succeeded, 1 when it answered a failure.
+fn exit_for(succeeded: bool) -> ExitCode {
+    if succeeded {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
-    })
+    }
 }
 
 fn input_name(file: Option<&Path>) -> String {

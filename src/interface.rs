@@ -74,6 +74,37 @@ pub struct CreateCallLogOutput {
     pub extra_data_tracking: Option<Value>,
 }
 
+/// What `updateCallLog` answers.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateCallLogOutput {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_note: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_message: Option<ReturnMessage>,
+}
+
+/// What `getCallLog` answers; no `callLogInfo` means the read failed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GetCallLogOutput {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_log_info: Option<CallLogInfo>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_message: Option<ReturnMessage>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallLogInfo {
+    pub subject: String,
+    /// The agent note, parsed back out of the body.
+    pub note: String,
+    pub full_body: String,
+    /// The CRM's activity as it answered.
+    pub full_log_response: Value,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ReturnMessage {

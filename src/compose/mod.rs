@@ -17,3 +17,9 @@ pub fn compose(request: &ComposeRequest, format: LogFormat) -> Result<String, Co
         request.note.clone().unwrap_or_default()
     ))
 }
+
+pub fn parse_note(body: &str, format: LogFormat) -> Option<String> {
+    let _ = format;
+    body.strip_prefix("- Note: ")
+        .map(|rest| rest.trim_end().to_owned())
+}

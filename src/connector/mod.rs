@@ -1,5 +1,6 @@
-//! The reference connector: App Connect's `createCallLog` (SPEC §4) written
-//! in Rust against the mock CRM's HTTP API.
+//! The reference connector: App Connect's `createCallLog` (SPEC §4), and
+//! `updateCallLog` and `getCallLog`, written in Rust against the mock CRM's
+//! HTTP API.
 //!
 //! It shows what a well-behaved connector does: one activity per call
 //! session, the composed body written verbatim, and every failure turned into
@@ -14,8 +15,9 @@ pub use client::{CrmClient, CrmError};
 
 use crate::compose;
 use crate::interface::{
-    setting_enabled, CallDuration, ComposeRequest, CreateCallLogInput, CreateCallLogOutput,
-    Direction, LogFormat, MessageType, ReturnMessage,
+    setting_enabled, CallDuration, CallLogInfo, ComposeRequest, CreateCallLogInput,
+    CreateCallLogOutput, Direction, GetCallLogOutput, LogFormat, MessageType, ReturnMessage,
+    UpdateCallLogOutput,
 };
 
 /// The activity type the reference connector writes.
@@ -56,11 +58,7 @@ pub async fn create_call_log(
     match write_activity(crm, input, options).await {
         Ok(log_id) => CreateCallLogOutput {
             log_id: Some(log_id),
-            return_message: Some(ReturnMessage {
-                message: "Call logged".into(),
-                message_type: MessageType::Success,
-                ttl: 2000,
-            }),
+            return_message: Some(success("Call logged")),
             extra_data_tracking: Some(extra_data_tracking(input)),
         },
         Err(error) => failure(&error),
@@ -71,12 +69,127 @@ pub async fn create_call_log(
 pub fn failure(error: &LogError) -> CreateCallLogOutput {
     CreateCallLogOutput {
         log_id: None,
-        return_message: Some(ReturnMessage {
-            message: capitalise(&error.to_string()),
-            message_type: MessageType::Warning,
-            ttl: 5000,
-        }),
+        return_message: Some(warning(error)),
         extra_data_tracking: None,
+    }
+}
+
+fn warning(error: &LogError) -> ReturnMessage {
+    ReturnMessage {
+        message: capitalise(&error.to_string()),
+        message_type: MessageType::Warning,
+        ttl: 5000,
+    }
+}
+
+fn success(message: &str) -> ReturnMessage {
+    ReturnMessage {
+        message: message.into(),
+        message_type: MessageType::Success,
+        ttl: 2000,
+    }
+}
+
+/// `updateCallLog`: reads the activity, recomposes the new values on top of
+/// its body (in the body's own format), and `PATCH`es it. `input` carries
+/// the new values in createCallLog's shape (final duration, recording link,
+/// edited note, AI note, …); a non-empty `composedLogDetails` is written
+/// verbatim instead.
+pub async fn update_call_log(
+    crm: &CrmClient,
+    log_id: &str,
+    input: &CreateCallLogInput,
+) -> UpdateCallLogOutput {
+    match patch_activity(crm, log_id, input).await {
+        Ok(()) => UpdateCallLogOutput {
+            updated_note: input.note.clone(),
+            return_message: Some(success("Call log updated")),
+        },
+        Err(error) => UpdateCallLogOutput {
+            updated_note: None,
+            return_message: Some(warning(&error)),
+        },
+    }
+}
+
+async fn patch_activity(
+    crm: &CrmClient,
+    log_id: &str,
+    input: &CreateCallLogInput,
+) -> Result<(), LogError> {
+    let auth = input.auth_header.as_deref();
+    let current = crm.activity(auth, log_id).await?;
+    let existing_body = current
+        .get("body")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let format = current
+        .get("body_format")
+        .and_then(Value::as_str)
+        .and_then(|format| format.parse::<LogFormat>().ok())
+        .unwrap_or(LogFormat::Plain);
+    let body = match input.composed_log_details.as_deref() {
+        Some(body) if !body.is_empty() => body.to_owned(),
+        _ => {
+            let mut request = ComposeRequest::from(input);
+            request.existing_body = Some(existing_body);
+            compose::compose(&request, format)
+                .map_err(|error| LogError::InvalidInput(error.to_string()))?
+        }
+    };
+    let mut changes = Map::new();
+    changes.insert("body".into(), Value::from(body));
+    if let Some(subject) = input
+        .call_log
+        .custom_subject
+        .as_deref()
+        .filter(|subject| !subject.trim().is_empty())
+    {
+        changes.insert("subject".into(), Value::from(subject));
+    }
+    if let Some(duration) = &input.call_log.duration {
+        changes.insert("duration".into(), duration_value(duration));
+    }
+    crm.update_activity(auth, log_id, &Value::Object(changes))
+        .await?;
+    Ok(())
+}
+
+/// `getCallLog`: the activity with its note parsed back out of the body.
+pub async fn get_call_log(
+    crm: &CrmClient,
+    log_id: &str,
+    auth_header: Option<&str>,
+) -> GetCallLogOutput {
+    match crm.activity(auth_header, log_id).await {
+        Ok(activity) => {
+            let text = |field: &str| {
+                activity
+                    .get(field)
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            let full_body = text("body");
+            let format = text("body_format")
+                .parse::<LogFormat>()
+                .unwrap_or(LogFormat::Plain);
+            let note = compose::parse_note(&full_body, format).unwrap_or_default();
+            GetCallLogOutput {
+                call_log_info: Some(CallLogInfo {
+                    subject: text("subject"),
+                    note,
+                    full_body,
+                    full_log_response: activity,
+                }),
+                return_message: None,
+            }
+        }
+        Err(error) => GetCallLogOutput {
+            call_log_info: None,
+            return_message: Some(warning(&LogError::Crm(error))),
+        },
     }
 }
 
@@ -129,13 +242,16 @@ pub fn activity_for(input: &CreateCallLogInput, options: LogOptions) -> Result<V
         }
     }
     if let Some(duration) = &call.duration {
-        let duration = match duration {
-            CallDuration::Seconds(seconds) => Value::from(*seconds),
-            CallDuration::Text(text) => Value::from(text.clone()),
-        };
-        activity.insert("duration".into(), duration);
+        activity.insert("duration".into(), duration_value(duration));
     }
     Ok(Value::Object(activity))
+}
+
+fn duration_value(duration: &CallDuration) -> Value {
+    match duration {
+        CallDuration::Seconds(seconds) => Value::from(*seconds),
+        CallDuration::Text(text) => Value::from(text.clone()),
+    }
 }
 
 /// `callLog.customSubject`, else "<direction> Call to|from <name> [<phone>]".
