@@ -1,21 +1,24 @@
 //! The `mockcrm` command line (SPEC §2): argument parsing and printing only.
 //! Each command is a thin shell over the library — `server`, `compose`,
-//! `connector` — and every failure ends as one line on stderr and a
-//! non-zero exit, never a panic.
+//! `connector`, `admin` — and every failure ends as one line on stderr and
+//! a non-zero exit, never a panic.
 
 use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use serde::de::DeserializeOwned;
 
+use crate::admin::{requests_table, violation_line, AdminClient, AdminError};
 use crate::api::basic_header_for_key;
 use crate::compose::{self, ComposeError};
-use crate::connector::{self, CrmClient, LogOptions};
+use crate::connector::{self, CrmClient, LogOptions, RetryPolicy};
+use crate::harness::{FaultSpec, DEFAULT_JOURNAL_SIZE};
 use crate::interface::{ComposeRequest, CreateCallLogInput, LogFormat, MessageType};
-use crate::server::{ServeError, Server, ServerConfig};
+use crate::server::{ServeError, Server, ServerConfig, DEFAULT_ADMIN_KEY};
 use crate::store::{Location, Seed};
 
 /// The key `mockcrm log` uses when neither `--api-key` nor the input's
@@ -45,6 +48,76 @@ pub enum Command {
     Update(UpdateArgs),
     /// Run the reference getCallLog: an activity with its note parsed back out.
     Get(GetArgs),
+    /// Print contract violations (e.g. a call session logged twice); exit 1 if any.
+    Checks(AdminArgs),
+    /// Print the server's request journal, newest first.
+    Requests(RequestsArgs),
+    /// Make matching requests fail or slow down on purpose.
+    Fault(FaultArgs),
+    /// Put the server's data back to its seed (or empty), clearing the journal and faults.
+    Reset(ResetArgs),
+}
+
+/// Where the server is and its admin key.
+#[derive(Debug, Args)]
+pub struct AdminArgs {
+    /// Base URL of the mock CRM.
+    #[arg(long, env = "MOCKCRM_SERVER", default_value = "http://127.0.0.1:8787")]
+    pub server: String,
+    /// The server's admin key.
+    #[arg(long, env = "MOCKCRM_ADMIN_KEY", default_value = DEFAULT_ADMIN_KEY)]
+    pub admin_key: String,
+}
+
+#[derive(Debug, Args)]
+pub struct RequestsArgs {
+    #[command(flatten)]
+    pub admin: AdminArgs,
+    /// How many entries, newest first.
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FaultArgs {
+    #[command(flatten)]
+    pub admin: AdminArgs,
+    /// Only this method (any when absent).
+    #[arg(long)]
+    pub method: Option<String>,
+    /// Exact path, or a prefix ending in `*`.
+    #[arg(long)]
+    pub path: String,
+    /// Error status to answer (400-599).
+    #[arg(long)]
+    pub status: Option<u16>,
+    /// Seconds to send as Retry-After.
+    #[arg(long)]
+    pub retry_after: Option<u64>,
+    /// Milliseconds to wait before answering.
+    #[arg(long, default_value_t = 0)]
+    pub delay_ms: u64,
+    /// How many matching requests get the fault (until deleted when absent).
+    #[arg(long)]
+    pub times: Option<u64>,
+    /// Chance, 0 to 1, that a matching request gets the fault.
+    #[arg(long, default_value_t = 1.0)]
+    pub probability: f64,
+    /// Let the write commit, then answer the status anyway (a lost response).
+    #[arg(long)]
+    pub after_commit: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ResetArgs {
+    #[command(flatten)]
+    pub admin: AdminArgs,
+    /// Empty the database instead of going back to the seed.
+    #[arg(long)]
+    pub empty: bool,
 }
 
 #[derive(Debug, Args)]
@@ -58,6 +131,15 @@ pub struct ServeArgs {
     /// JSON file of organisations, users, keys and contacts to load into an empty database.
     #[arg(long)]
     pub seed: Option<PathBuf>,
+    /// Bearer key for the /__admin/ routes.
+    #[arg(long, env = "MOCKCRM_ADMIN_KEY", default_value = DEFAULT_ADMIN_KEY)]
+    pub admin_key: String,
+    /// How many requests the journal keeps (0 turns it off).
+    #[arg(long, default_value_t = DEFAULT_JOURNAL_SIZE)]
+    pub journal_size: usize,
+    /// At most N requests per second per API key; more get 429 with Retry-After.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub rate_limit: Option<u32>,
 }
 
 #[derive(Debug, Args)]
@@ -78,11 +160,33 @@ pub struct CrmArgs {
     /// API key; overrides the input's authHeader.
     #[arg(long, env = "MOCKCRM_API_KEY")]
     pub api_key: Option<String>,
+    /// Attempts in all when the CRM is busy or unreachable (1: never retry).
+    #[arg(long, default_value_t = RetryPolicy::default().max_attempts, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub max_attempts: u32,
+    /// Total seconds for all attempts and the waits between them.
+    #[arg(long, default_value_t = RetryPolicy::default().max_total.as_secs_f64())]
+    pub retry_budget: f64,
 }
 
 impl CrmArgs {
     fn client(&self) -> Result<CrmClient, CliError> {
-        CrmClient::new(&self.server).map_err(|e| CliError::Connector(e.to_string()))
+        if !(self.retry_budget.is_finite()
+            && self.retry_budget > 0.0
+            && self.retry_budget <= 3600.0)
+        {
+            return Err(CliError::Connector(format!(
+                "--retry-budget {} must be a number of seconds between 0 and 3600",
+                self.retry_budget
+            )));
+        }
+        let policy = RetryPolicy {
+            max_attempts: self.max_attempts,
+            max_total: Duration::from_secs_f64(self.retry_budget),
+            ..RetryPolicy::default()
+        };
+        CrmClient::new(&self.server)
+            .map(|client| client.with_retry_policy(policy))
+            .map_err(|e| CliError::Connector(e.to_string()))
     }
 
     /// `--api-key`, else the input's `authHeader`, else the default key.
@@ -146,6 +250,10 @@ pub enum CliError {
     Serve(#[from] ServeError),
     #[error("{0}")]
     Connector(String),
+    #[error(transparent)]
+    Admin(#[from] AdminError),
+    #[error("{field}: {message}")]
+    InvalidArgument { field: String, message: String },
     #[error("cannot write output: {0}")]
     Write(std::io::Error),
     #[error("cannot start the async runtime: {0}")]
@@ -173,6 +281,10 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Log(args) => log(args),
         Command::Update(args) => update(args),
         Command::Get(args) => get(args),
+        Command::Checks(args) => checks(args),
+        Command::Requests(args) => requests(args),
+        Command::Fault(args) => fault(args),
+        Command::Reset(args) => reset(args),
     }
 }
 
@@ -193,6 +305,9 @@ fn serve(args: ServeArgs) -> Result<ExitCode, CliError> {
         addr: args.addr,
         location: Location::parse(&args.db),
         seed,
+        admin_key: args.admin_key,
+        journal_size: args.journal_size,
+        rate_limit: args.rate_limit,
     };
     runtime()?.block_on(async {
         let server = Server::start(config).await?;
@@ -281,6 +396,55 @@ fn get(args: GetArgs) -> Result<ExitCode, CliError> {
         .block_on(async { connector::get_call_log(&crm, &args.log_id, Some(&auth)).await });
     print_json(&output)?;
     Ok(exit_for(output.call_log_info.is_some()))
+}
+
+fn admin_client(args: &AdminArgs) -> AdminClient {
+    AdminClient::new(&args.server, &args.admin_key)
+}
+
+fn checks(args: AdminArgs) -> Result<ExitCode, CliError> {
+    let violations = runtime()?.block_on(admin_client(&args).checks())?;
+    for violation in &violations {
+        println!("{}", violation_line(violation));
+    }
+    eprintln!("mockcrm: {} contract violation(s)", violations.len());
+    Ok(exit_for(violations.is_empty()))
+}
+
+fn requests(args: RequestsArgs) -> Result<ExitCode, CliError> {
+    let entries = runtime()?.block_on(admin_client(&args.admin).requests(args.limit))?;
+    if args.json {
+        print_json(&serde_json::json!({ "items": entries }))?;
+    } else {
+        print!("{}", requests_table(&entries));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn fault(args: FaultArgs) -> Result<ExitCode, CliError> {
+    let spec = FaultSpec {
+        method: args.method,
+        path: args.path,
+        status: args.status,
+        retry_after: args.retry_after,
+        delay_ms: args.delay_ms,
+        times: args.times,
+        probability: args.probability,
+        after_commit: args.after_commit,
+    };
+    spec.validate()
+        .map_err(|(field, message)| CliError::InvalidArgument {
+            field: format!("--{}", field.replace('_', "-")),
+            message,
+        })?;
+    let fault = runtime()?.block_on(admin_client(&args.admin).add_fault(&spec))?;
+    print_json(&fault)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn reset(args: ResetArgs) -> Result<ExitCode, CliError> {
+    runtime()?.block_on(admin_client(&args.admin).reset(args.empty))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn read_call_log_input(file: Option<&Path>) -> Result<CreateCallLogInput, CliError> {

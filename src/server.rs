@@ -5,11 +5,13 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::api::{self, AppState};
+use crate::harness::{Harness, DEFAULT_JOURNAL_SIZE};
 use crate::store::{Location, Seed, Store, StoreError, StoreHandle, StoreThread};
 
 #[derive(Debug, Clone)]
@@ -17,7 +19,16 @@ pub struct ServerConfig {
     pub addr: SocketAddr,
     pub location: Location,
     pub seed: Seed,
+    /// Bearer key for the `/__admin/` routes.
+    pub admin_key: String,
+    /// How many requests the journal keeps.
+    pub journal_size: usize,
+    /// Requests per second per API key; unlimited when `None`.
+    pub rate_limit: Option<u32>,
 }
+
+/// The admin key when none is given (SPEC §3).
+pub const DEFAULT_ADMIN_KEY: &str = "mockcrm-admin";
 
 impl ServerConfig {
     /// An in-memory server on a free loopback port: what tests want.
@@ -26,6 +37,9 @@ impl ServerConfig {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             location: Location::Memory,
             seed: Seed::default_seed(),
+            admin_key: DEFAULT_ADMIN_KEY.to_owned(),
+            journal_size: DEFAULT_JOURNAL_SIZE,
+            rate_limit: None,
         }
     }
 }
@@ -59,9 +73,14 @@ impl Server {
             addr,
             location,
             seed,
+            admin_key,
+            journal_size,
+            rate_limit,
         } = config;
+        let seed = Arc::new(seed);
+        let opening_seed = Arc::clone(&seed);
         // Opening and migrating touch the disk: keep them off the runtime.
-        let store = tokio::task::spawn_blocking(move || Store::open(&location, &seed))
+        let store = tokio::task::spawn_blocking(move || Store::open(&location, &opening_seed))
             .await
             .map_err(|_| StoreError::Closed)??;
         let (store, store_thread) = StoreHandle::spawn(store)?;
@@ -72,7 +91,12 @@ impl Server {
             .local_addr()
             .map_err(|source| ServeError::Bind { addr, source })?;
         let (stop, stopped) = oneshot::channel::<()>();
-        let routes = api::routes(AppState { store });
+        let routes = api::routes(AppState {
+            store,
+            harness: Arc::new(Harness::new(journal_size, rate_limit)),
+            admin_key: Arc::from(admin_key),
+            seed,
+        });
         let serving = tokio::spawn(
             warp::serve(routes)
                 .incoming(listener)

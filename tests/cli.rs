@@ -214,6 +214,7 @@ fn log_against_nothing_exits_1_with_a_warning() {
         .as_str()
         .expect("message");
     assert!(message.contains("mockcrm serve"), "{message}");
+    assert!(message.contains("gave up after 2 attempts"), "{message}");
 }
 
 #[test]

@@ -332,7 +332,9 @@ fn an_unreachable_crm_is_a_warning_not_a_panic() {
         .and_then(|l| l.local_addr())
         .expect("free port")
         .port();
-    let client = CrmClient::new(&format!("http://127.0.0.1:{port}")).expect("client");
+    let client = CrmClient::new(&format!("http://127.0.0.1:{port}"))
+        .expect("client")
+        .with_retry_policy(mockcrm::connector::RetryPolicy::none());
     let input: CreateCallLogInput = serde_json::from_str(&common::read_fixture(
         "create-call-log/inbound-answered.json",
     ))

@@ -28,6 +28,18 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     #[error("Idempotency-Key {0:?} was already used with a different request body; use a new key for a different request")]
     IdempotencyMismatch(String),
+    #[error(
+        "more than {per_second} requests per second for this API key; retry after {retry_after} s"
+    )]
+    RateLimited { per_second: u32, retry_after: u64 },
+    #[error("fault {fault_id} injected by a test (see GET /__admin/faults)")]
+    Injected {
+        fault_id: String,
+        status: StatusCode,
+        retry_after: Option<u64>,
+    },
+    #[error("missing or wrong admin key: send `Authorization: Bearer <admin key>` (the server's --admin-key)")]
+    AdminUnauthorized,
     #[error("internal error: {0}; this is a mockcrm bug, please report it")]
     Internal(String),
 }
@@ -49,6 +61,9 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::IdempotencyMismatch(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Injected { status, .. } => *status,
+            ApiError::AdminUnauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -63,6 +78,9 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::IdempotencyMismatch(_) => "idempotency_mismatch",
+            ApiError::RateLimited { .. } => "rate_limited",
+            ApiError::Injected { status, .. } => injected_code(*status),
+            ApiError::AdminUnauthorized => "unauthorized",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -72,9 +90,36 @@ impl ApiError {
         let response = ApiResponse::json(self.status(), body);
         match self {
             ApiError::MethodNotAllowed { allowed, .. } => response.with_header("allow", allowed),
-            ApiError::Unauthorized => response.with_header("www-authenticate", "Bearer"),
+            ApiError::Unauthorized | ApiError::AdminUnauthorized => {
+                response.with_header("www-authenticate", "Bearer")
+            }
+            ApiError::RateLimited { retry_after, .. }
+            | ApiError::Injected {
+                retry_after: Some(retry_after),
+                ..
+            } => response.with_header("retry-after", retry_after.to_string()),
             _ => response,
         }
+    }
+}
+
+/// The code an injected status answers with: the one mockcrm itself would
+/// use for that status, so connectors see realistic bodies.
+fn injected_code(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "invalid_field",
+        401 => "unauthorized",
+        403 => "forbidden",
+        404 => "not_found",
+        409 => "conflict",
+        413 => "payload_too_large",
+        422 => "idempotency_mismatch",
+        429 => "rate_limited",
+        500 => "internal",
+        502 => "bad_gateway",
+        503 => "service_unavailable",
+        504 => "gateway_timeout",
+        _ => "injected_fault",
     }
 }
 

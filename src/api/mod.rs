@@ -9,16 +9,20 @@
 //! Handlers parse, call the store, and answer: no SQL here.
 
 mod activities;
+mod admin;
 mod auth;
 mod contacts;
 mod error;
 mod request;
 mod response;
 
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 use serde_json::json;
-use warp::http::{HeaderMap, Method};
+use warp::http::{HeaderMap, Method, StatusCode};
 use warp::{Buf, Filter};
 
 pub use auth::{api_key_from_header, basic_header_for_key};
@@ -26,12 +30,18 @@ pub use error::ApiError;
 pub use request::{ApiRequest, BODY_LIMIT};
 pub use response::ApiResponse;
 
-use crate::store::{Caller, StoreHandle};
+use crate::harness::{kept, Harness, JournalEntry};
+use crate::store::{Caller, Seed, StoreHandle};
 
 /// What every request handler can reach.
 #[derive(Clone)]
 pub struct AppState {
     pub store: StoreHandle,
+    pub harness: Arc<Harness>,
+    /// The key for `/__admin/` routes.
+    pub admin_key: Arc<str>,
+    /// What `POST /__admin/reset` goes back to.
+    pub seed: Arc<Seed>,
 }
 
 /// The whole API as one warp filter.
@@ -60,7 +70,7 @@ pub fn routes(
                         headers,
                         body,
                     };
-                    dispatch(&state, request).await.into_warp()
+                    handle(&state, request).await
                 }
             },
         )
@@ -99,9 +109,78 @@ where
     (seen <= limit).then(|| collected.freeze())
 }
 
+/// Answers one request: admin routes go straight to `admin`; everything
+/// else passes the rate limiter and the fault rules, is answered, and is
+/// written to the journal.
+pub async fn handle(state: &AppState, request: ApiRequest) -> warp::reply::Response {
+    if request.path == "/__admin" || request.path.starts_with("/__admin/") {
+        return admin::dispatch(state, &request).await.into_warp();
+    }
+    let started = Instant::now();
+    let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let (response, fault_id) = answer_with_harness(state, &request).await;
+    let body = response.body_bytes();
+    state.harness.journal.record(JournalEntry {
+        id: 0,
+        at,
+        method: request.method.to_string(),
+        path: request.path.clone(),
+        query: request.query.clone(),
+        status: response.status.as_u16(),
+        duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+        request_body: request.body.as_ref().map(kept).unwrap_or_default(),
+        response_body: kept(&body),
+        fault_id,
+    });
+    response.into_warp_with(body)
+}
+
+/// The rate limit and injected faults around `dispatch`; also says which
+/// fault, if any, shaped the answer.
+async fn answer_with_harness(
+    state: &AppState,
+    request: &ApiRequest,
+) -> (ApiResponse, Option<String>) {
+    if let Some(limiter) = &state.harness.rate_limiter {
+        let key = request
+            .header("authorization")
+            .and_then(api_key_from_header);
+        if let Some(key) = key {
+            if let Err(wait) = limiter.check(&key) {
+                let error = ApiError::RateLimited {
+                    per_second: limiter.per_second(),
+                    retry_after: wait.as_secs_f64().ceil().max(1.0) as u64,
+                };
+                return (error.into_response(), None);
+            }
+        }
+    }
+    let method = request.method.as_str();
+    let Some(fault) = state.harness.faults.fire(method, &request.path) else {
+        return (dispatch(state, request).await, None);
+    };
+    if fault.delay_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(fault.delay_ms)).await;
+    }
+    let Some(status) = fault.status else {
+        return (dispatch(state, request).await, Some(fault.fault_id));
+    };
+    if fault.after_commit {
+        // The write happens; only its answer is lost.
+        dispatch(state, request).await;
+    }
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+    let error = ApiError::Injected {
+        fault_id: fault.fault_id.clone(),
+        status,
+        retry_after: fault.retry_after,
+    };
+    (error.into_response(), Some(fault.fault_id))
+}
+
 /// Routes one request and turns every error into its JSON answer.
-pub async fn dispatch(state: &AppState, request: ApiRequest) -> ApiResponse {
-    match route(state, &request).await {
+pub async fn dispatch(state: &AppState, request: &ApiRequest) -> ApiResponse {
+    match route(state, request).await {
         Ok(response) => response,
         Err(error) => error.into_response(),
     }

@@ -1,5 +1,6 @@
 //! The one response type handlers build; turned into a warp reply at the edge.
 
+use bytes::Bytes;
 use serde_json::Value;
 use warp::http::{HeaderValue, StatusCode};
 
@@ -37,11 +38,21 @@ impl ApiResponse {
         self
     }
 
+    /// The body as the bytes that go on the wire (empty when there is none).
+    pub fn body_bytes(&self) -> Bytes {
+        match &self.body {
+            Some(value) => Bytes::from(value.to_string()),
+            None => Bytes::new(),
+        }
+    }
+
     pub fn into_warp(self) -> warp::reply::Response {
-        let body = match &self.body {
-            Some(value) => value.to_string(),
-            None => String::new(),
-        };
+        let body = self.body_bytes();
+        self.into_warp_with(body)
+    }
+
+    /// Builds the reply around a body already encoded by `body_bytes`.
+    pub fn into_warp_with(self, body: Bytes) -> warp::reply::Response {
         let mut response = warp::reply::Response::new(body.into());
         *response.status_mut() = self.status;
         let headers = response.headers_mut();

@@ -1,9 +1,15 @@
 //! The connector's HTTP client for the mock CRM's REST API. It speaks the
-//! API's JSON and turns every failure into a `CrmError` a user can act on.
+//! API's JSON, retries what is worth retrying (`retry`), and turns every
+//! failure into a `CrmError` a user can act on.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
+
+use super::retry::RetryPolicy;
+
+/// The longest one attempt may take, whatever budget is left.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Why a call to the CRM did not give the expected answer.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -23,11 +29,49 @@ pub enum CrmError {
         status: u16,
         code: String,
         message: String,
+        /// Seconds the CRM asked us to wait (`Retry-After`).
+        retry_after: Option<u64>,
     },
     #[error("the CRM answered {status} with a body that is not what the API promises: {detail}")]
     BadResponse { status: u16, detail: String },
     #[error("CRM URL {0:?} is not valid: {1}")]
     InvalidUrl(String, String),
+    #[error("{last} (gave up after {attempts} attempts in {seconds:.1} s)")]
+    GaveUp {
+        attempts: u32,
+        seconds: f64,
+        last: Box<CrmError>,
+    },
+}
+
+impl CrmError {
+    /// Worth another attempt: the CRM was busy, overloaded, or out of reach.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            CrmError::Unreachable { .. } => true,
+            CrmError::ServerError { status, .. } => matches!(status, 429 | 502 | 503 | 504),
+            _ => false,
+        }
+    }
+
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            CrmError::ServerError {
+                retry_after: Some(seconds),
+                ..
+            } => Some(Duration::from_secs(*seconds)),
+            _ => None,
+        }
+    }
+
+    /// The error code the CRM answered, if it answered one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            CrmError::Rejected { code, .. } | CrmError::ServerError { code, .. } => Some(code),
+            CrmError::GaveUp { last, .. } => last.code(),
+            _ => None,
+        }
+    }
 }
 
 /// A client for one CRM base URL.
@@ -35,6 +79,7 @@ pub enum CrmError {
 pub struct CrmClient {
     http: reqwest::Client,
     base_url: String,
+    policy: RetryPolicy,
 }
 
 impl CrmClient {
@@ -47,48 +92,122 @@ impl CrmClient {
             ));
         }
         let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
             .connect_timeout(Duration::from_secs(5))
             .build()
             .map_err(|error| CrmError::InvalidUrl(base_url.clone(), error.to_string()))?;
-        Ok(CrmClient { http, base_url })
+        Ok(CrmClient {
+            http,
+            base_url,
+            policy: RetryPolicy::default(),
+        })
+    }
+
+    pub fn with_retry_policy(mut self, policy: RetryPolicy) -> CrmClient {
+        self.policy = policy;
+        self
     }
 
     pub fn base_url(&self) -> &str {
         &self.base_url
     }
 
-    /// `POST /activity`; the created activity.
+    /// `POST /activity`; the created activity. With an idempotency key,
+    /// retries are safe: the CRM answers a repeat with the first result.
     pub async fn create_activity(
         &self,
         auth_header: Option<&str>,
+        idempotency_key: Option<&str>,
         activity: &Value,
     ) -> Result<Value, CrmError> {
-        let request = self.http.post(self.url("/activity")).json(activity);
-        self.send(request, auth_header).await
+        let url = self.url("/activity");
+        let policy = if idempotency_key.is_some() {
+            self.policy.clone()
+        } else {
+            // Without a key a retried create could write twice.
+            RetryPolicy::none()
+        };
+        self.send_with_retries(&policy, auth_header, || {
+            let request = self.http.post(&url).json(activity);
+            match idempotency_key {
+                Some(key) => request.header("idempotency-key", key),
+                None => request,
+            }
+        })
+        .await
     }
 
     /// `GET /activity/{id}`.
     pub async fn activity(&self, auth_header: Option<&str>, id: &str) -> Result<Value, CrmError> {
-        let request = self.http.get(self.url(&activity_path(id)));
-        self.send(request, auth_header).await
+        let url = self.url(&activity_path(id));
+        self.send_with_retries(&self.policy, auth_header, || self.http.get(&url))
+            .await
     }
 
-    /// `PATCH /activity/{id}` with the fields to change.
+    /// `PATCH /activity/{id}` with the fields to change; setting the same
+    /// values twice is harmless, so it is retried like a read.
     pub async fn update_activity(
         &self,
         auth_header: Option<&str>,
         id: &str,
         changes: &Value,
     ) -> Result<Value, CrmError> {
-        let request = self.http.patch(self.url(&activity_path(id))).json(changes);
-        self.send(request, auth_header).await
+        let url = self.url(&activity_path(id));
+        self.send_with_retries(&self.policy, auth_header, || {
+            self.http.patch(&url).json(changes)
+        })
+        .await
     }
 
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)
     }
 
+    /// Sends the request `build` makes, again after a backoff while the
+    /// failure is transient and the policy's attempts and time allow.
+    async fn send_with_retries(
+        &self,
+        policy: &RetryPolicy,
+        auth_header: Option<&str>,
+        build: impl Fn() -> reqwest::RequestBuilder,
+    ) -> Result<Value, CrmError> {
+        let started = Instant::now();
+        // Waits the clock noted but did not spend (tests), counted as spent.
+        let mut unslept = Duration::ZERO;
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let spent = started.elapsed() + unslept;
+            let remaining = policy.max_total.saturating_sub(spent);
+            let timeout = remaining.min(ATTEMPT_TIMEOUT).max(Duration::from_millis(1));
+            let error = match self.send(build().timeout(timeout), auth_header).await {
+                Ok(value) => return Ok(value),
+                Err(error) => error,
+            };
+            let give_up = |error: CrmError, spent: Duration| {
+                if attempts == 1 {
+                    error
+                } else {
+                    CrmError::GaveUp {
+                        attempts,
+                        seconds: spent.as_secs_f64(),
+                        last: Box::new(error),
+                    }
+                }
+            };
+            let spent = started.elapsed() + unslept;
+            if !error.is_transient() || attempts >= policy.max_attempts {
+                return Err(give_up(error, spent));
+            }
+            let wait = policy.backoff(attempts, error.retry_after());
+            if spent + wait >= policy.max_total {
+                return Err(give_up(error, spent));
+            }
+            tracing::debug!(attempts, ?wait, %error, "retrying the CRM");
+            unslept += policy.clock.wait(wait).await;
+        }
+    }
+
+    /// One attempt.
     async fn send(
         &self,
         request: reqwest::RequestBuilder,
@@ -106,6 +225,11 @@ impl CrmClient {
                 reason: describe_transport_error(&error),
             })?;
         let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.trim().parse::<u64>().ok());
         let text = response
             .text()
             .await
@@ -138,6 +262,7 @@ impl CrmClient {
                 status,
                 code,
                 message,
+                retry_after,
             })
         } else {
             Err(CrmError::Rejected {

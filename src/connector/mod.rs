@@ -8,10 +8,12 @@
 //! only over HTTP (`client`), never to the store.
 
 mod client;
+mod retry;
 
 use serde_json::{json, Map, Value};
 
 pub use client::{CrmClient, CrmError};
+pub use retry::{Clock, RetryPolicy};
 
 use crate::compose;
 use crate::interface::{
@@ -44,6 +46,8 @@ impl Default for LogOptions {
 pub enum LogError {
     #[error("the call cannot be logged: {0}")]
     InvalidInput(String),
+    #[error("this call session was already logged with different details; update that log instead of creating another")]
+    AlreadyLogged,
     #[error(transparent)]
     Crm(#[from] CrmError),
 }
@@ -199,9 +203,14 @@ async fn write_activity(
     options: LogOptions,
 ) -> Result<String, LogError> {
     let activity = activity_for(input, options)?;
+    let key = idempotency_key(input);
     let created = crm
-        .create_activity(input.auth_header.as_deref(), &activity)
-        .await?;
+        .create_activity(input.auth_header.as_deref(), key.as_deref(), &activity)
+        .await
+        .map_err(|error| match error.code() {
+            Some("idempotency_mismatch") => LogError::AlreadyLogged,
+            _ => LogError::Crm(error),
+        })?;
     match created.get("id").and_then(Value::as_str) {
         Some(id) if !id.is_empty() => Ok(id.to_owned()),
         _ => Err(LogError::Crm(CrmError::BadResponse {
@@ -209,6 +218,20 @@ async fn write_activity(
             detail: "the created activity has no id".into(),
         })),
     }
+}
+
+/// The key that makes a retried or repeated create of one call session
+/// write one activity: the RingCentral account and the call session. The
+/// CRM scopes keys by organisation as well. No session id, no key.
+pub fn idempotency_key(input: &CreateCallLogInput) -> Option<String> {
+    let call = &input.call_log;
+    let session = call
+        .session_id
+        .as_deref()
+        .or(call.telephony_session_id.as_deref())
+        .filter(|session| !session.is_empty())?;
+    let account = input.hashed_account_id.as_deref().unwrap_or("-");
+    Some(format!("createCallLog:{account}:{session}"))
 }
 
 /// The `POST /activity` body for a call (SPEC §4).

@@ -230,6 +230,61 @@ impl Store {
         Ok(())
     }
 
+    /// Deletes every organisation and everything in it, idempotency keys
+    /// included, then loads `seed` (pass an empty seed for an empty store).
+    pub fn reset(&mut self, seed: &Seed) -> Result<(), StoreError> {
+        {
+            let tx = self.conn.transaction()?;
+            tx.execute_batch(
+                "DELETE FROM idempotency_keys; DELETE FROM activities; DELETE FROM contacts;
+                 DELETE FROM api_keys; DELETE FROM users; DELETE FROM organisations;",
+            )?;
+            tx.commit()?;
+        }
+        self.apply_seed(seed)
+    }
+
+    /// Contract violations across every organisation: call sessions with
+    /// more than one activity, and activities with an empty body.
+    pub fn violations(&self) -> Result<Vec<Violation>, StoreError> {
+        let mut violations = Vec::new();
+        let mut duplicates = self.conn.prepare_cached(
+            "SELECT o.name, a.session_id, group_concat(a.id, ' ')
+             FROM activities a JOIN organisations o ON o.id = a.organisation_id
+             WHERE a.session_id IS NOT NULL
+             GROUP BY a.organisation_id, a.session_id HAVING COUNT(*) > 1
+             ORDER BY o.name, a.session_id",
+        )?;
+        let rows = duplicates.query_map([], |row| {
+            let ids: String = row.get(2)?;
+            Ok(Violation::DuplicateSession {
+                organisation: row.get(0)?,
+                session_id: row.get(1)?,
+                activity_ids: ids.split(' ').map(str::to_owned).collect(),
+            })
+        })?;
+        for row in rows {
+            violations.push(row?);
+        }
+        let mut empty = self.conn.prepare_cached(
+            "SELECT o.name, a.id, a.session_id
+             FROM activities a JOIN organisations o ON o.id = a.organisation_id
+             WHERE trim(a.body, ' ' || char(9) || char(10) || char(13)) = ''
+             ORDER BY a.seq",
+        )?;
+        let rows = empty.query_map([], |row| {
+            Ok(Violation::EmptyBody {
+                organisation: row.get(0)?,
+                activity_id: row.get(1)?,
+                session_id: row.get(2)?,
+            })
+        })?;
+        for row in rows {
+            violations.push(row?);
+        }
+        Ok(violations)
+    }
+
     /// Resolves an API key to its user and organisation.
     pub fn caller_for_key(&self, key: &str) -> Result<Option<Caller>, StoreError> {
         let mut statement = self.conn.prepare_cached(

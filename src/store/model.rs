@@ -146,6 +146,24 @@ pub enum IdempotentOutcome {
     Mismatch,
 }
 
+/// A broken promise of the connector contract, found by `Store::violations`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Violation {
+    /// One call session became more than one activity.
+    DuplicateSession {
+        organisation: String,
+        session_id: String,
+        activity_ids: Vec<String>,
+    },
+    /// An activity was written with nothing in its body.
+    EmptyBody {
+        organisation: String,
+        activity_id: String,
+        session_id: Option<String>,
+    },
+}
+
 /// The `--seed` file (SPEC §3).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -191,6 +209,12 @@ pub struct SeedContact {
 }
 
 impl Seed {
+    pub fn empty() -> Seed {
+        Seed {
+            organisations: Vec::new(),
+        }
+    }
+
     /// The organisation a fresh database starts with (SPEC §3), with the
     /// contacts the files in `fixtures/create-call-log/` log calls against.
     /// `fixtures/seed.json` is the same seed as a file.

@@ -1,0 +1,199 @@
+//! A client for the `/__admin/` API, as the `checks`, `requests`, `fault`
+//! and `reset` commands use it, and the plain-text renderings they print.
+//! It knows the admin routes' JSON, not how the server keeps its state.
+
+use std::fmt::Write as _;
+
+use serde_json::Value;
+
+use crate::harness::FaultSpec;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error("could not reach mockcrm at {url}: {reason}; is `mockcrm serve` running there?")]
+    Unreachable { url: String, reason: String },
+    #[error("mockcrm refused the admin request ({status} {code}): {message}")]
+    Refused {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    #[error("mockcrm answered something unexpected: {0}")]
+    BadResponse(String),
+}
+
+pub struct AdminClient {
+    http: reqwest::Client,
+    base_url: String,
+    admin_key: String,
+}
+
+impl AdminClient {
+    pub fn new(base_url: &str, admin_key: &str) -> AdminClient {
+        AdminClient {
+            http: reqwest::Client::new(),
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            admin_key: admin_key.to_owned(),
+        }
+    }
+
+    /// The `violations` list of `GET /__admin/checks`.
+    pub async fn checks(&self) -> Result<Vec<Value>, AdminError> {
+        let answer = self.send(self.http.get(self.url("/checks"))).await?;
+        answer
+            .get("violations")
+            .and_then(Value::as_array)
+            .cloned()
+            .ok_or_else(|| AdminError::BadResponse("no violations list".into()))
+    }
+
+    /// The newest `limit` journal entries.
+    pub async fn requests(&self, limit: usize) -> Result<Vec<Value>, AdminError> {
+        let url = self.url(&format!("/requests?limit={limit}"));
+        let answer = self.send(self.http.get(url)).await?;
+        answer
+            .get("items")
+            .and_then(Value::as_array)
+            .cloned()
+            .ok_or_else(|| AdminError::BadResponse("no items list".into()))
+    }
+
+    /// Registers a fault; the fault as the server stored it.
+    pub async fn add_fault(&self, spec: &FaultSpec) -> Result<Value, AdminError> {
+        self.send(self.http.post(self.url("/faults")).json(spec))
+            .await
+    }
+
+    /// Back to the seed, or empty.
+    pub async fn reset(&self, empty: bool) -> Result<(), AdminError> {
+        let path = if empty { "/reset?empty=true" } else { "/reset" };
+        self.send(self.http.post(self.url(path))).await.map(drop)
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}/__admin{path}", self.base_url)
+    }
+
+    async fn send(&self, request: reqwest::RequestBuilder) -> Result<Value, AdminError> {
+        let unreachable = |error: reqwest::Error| AdminError::Unreachable {
+            url: self.base_url.clone(),
+            reason: error.to_string(),
+        };
+        let response = request
+            .bearer_auth(&self.admin_key)
+            .send()
+            .await
+            .map_err(unreachable)?;
+        let status = response.status().as_u16();
+        let text = response.text().await.map_err(unreachable)?;
+        let body: Value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).map_err(|_| AdminError::BadResponse(text.clone()))?
+        };
+        if (200..300).contains(&status) {
+            return Ok(body);
+        }
+        let field = |name: &str| {
+            body["error"][name]
+                .as_str()
+                .unwrap_or("(no message)")
+                .to_owned()
+        };
+        Err(AdminError::Refused {
+            status,
+            code: field("code"),
+            message: field("message"),
+        })
+    }
+}
+
+/// One violation as one line: kind, where, and which activities.
+pub fn violation_line(violation: &Value) -> String {
+    let text = |name: &str| violation[name].as_str().unwrap_or("-").to_owned();
+    let kind = text("kind");
+    match kind.as_str() {
+        "duplicate_session" => {
+            let ids: Vec<&str> = violation["activity_ids"]
+                .as_array()
+                .map(|ids| ids.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            format!(
+                "duplicate_session organisation={} session_id={} activities={}",
+                text("organisation"),
+                text("session_id"),
+                ids.join(",")
+            )
+        }
+        "empty_body" => format!(
+            "empty_body organisation={} activity_id={} session_id={}",
+            text("organisation"),
+            text("activity_id"),
+            text("session_id")
+        ),
+        _ => format!("{kind} {violation}"),
+    }
+}
+
+/// The journal as a table, newest first.
+pub fn requests_table(entries: &[Value]) -> String {
+    let mut table = format!(
+        "{:>6}  {:<24}  {:<6}  {:<32}  {:>6}  {:>8}  {}\n",
+        "ID", "AT", "METHOD", "PATH", "STATUS", "MS", "FAULT"
+    );
+    for entry in entries {
+        let path = match entry["query"].as_str() {
+            Some(query) if !query.is_empty() => {
+                format!("{}?{query}", entry["path"].as_str().unwrap_or(""))
+            }
+            _ => entry["path"].as_str().unwrap_or("").to_owned(),
+        };
+        // Writing to a String cannot fail.
+        let _ = writeln!(
+            table,
+            "{:>6}  {:<24}  {:<6}  {:<32}  {:>6}  {:>8.1}  {}",
+            entry["id"].to_string(),
+            entry["at"].as_str().unwrap_or(""),
+            entry["method"].as_str().unwrap_or(""),
+            path,
+            entry["status"].to_string(),
+            entry["duration_ms"].as_f64().unwrap_or(0.0),
+            entry["fault_id"].as_str().unwrap_or("-"),
+        );
+    }
+    table
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn violations_read_as_one_line_each() {
+        let line = violation_line(&json!({
+            "kind": "duplicate_session", "organisation": "Acme",
+            "session_id": "42", "activity_ids": ["act_a", "act_b"],
+        }));
+        assert_eq!(
+            line,
+            "duplicate_session organisation=Acme session_id=42 activities=act_a,act_b"
+        );
+    }
+
+    #[test]
+    fn the_table_has_a_header_and_a_row_per_entry() {
+        let table = requests_table(&[json!({
+            "id": 3, "at": "2024-01-01T00:00:00.000Z", "method": "POST", "path": "/activity",
+            "query": "", "status": 503, "duration_ms": 1.25, "fault_id": "flt_1",
+        })]);
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(lines.len(), 2);
+        assert!(lines[0].starts_with("    ID"));
+        assert!(
+            lines[1].contains("/activity")
+                && lines[1].contains("503")
+                && lines[1].ends_with("flt_1")
+        );
+    }
+}
