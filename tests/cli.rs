@@ -202,10 +202,15 @@ fn log_against_nothing_exits_1_with_a_warning() {
         .expect("free port")
         .port();
     let path = fixture_path("create-call-log/voicemail.json");
+    let server = format!("http://127.0.0.1:{port}");
     let output = mockcrm(&[
         "log",
         "--server",
-        &format!("http://127.0.0.1:{port}"),
+        &server,
+        "--max-attempts",
+        "2",
+        "--retry-budget",
+        "5",
         &path,
     ]);
     assert_eq!(output.status.code(), Some(1));
@@ -323,4 +328,101 @@ fn every_command_has_help() {
         assert!(output.status.success(), "{command:?}");
         assert!(String::from_utf8_lossy(&output.stdout).contains("Usage"));
     }
+}
+
+#[test]
+fn a_ci_job_injects_faults_logs_and_checks() {
+    let served = Served::start(&["--addr", "127.0.0.1:0", "--db", ":memory:"]);
+    let server = served.url.as_str();
+    let added = mockcrm(&[
+        "fault",
+        "--server",
+        server,
+        "--path",
+        "/activity",
+        "--status",
+        "503",
+        "--times",
+        "2",
+        "--after-commit",
+    ]);
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    let fault: Value = serde_json::from_slice(&added.stdout).expect("fault JSON");
+    assert_eq!(fault["times"], 2);
+
+    let path = fixture_path("create-call-log/inbound-answered.json");
+    let logged = mockcrm(&["log", "--server", server, &path]);
+    assert!(
+        logged.status.success(),
+        "{}",
+        String::from_utf8_lossy(&logged.stdout)
+    );
+
+    let table = mockcrm(&["requests", "--server", server]);
+    assert!(table.status.success());
+    let table = String::from_utf8_lossy(&table.stdout).into_owned();
+    let posts = table
+        .lines()
+        .filter(|line| line.contains("POST") && line.contains("/activity"))
+        .count();
+    assert_eq!(posts, 3, "two faulted attempts and one replay:\n{table}");
+
+    let json = mockcrm(&["requests", "--server", server, "--json", "--limit", "1"]);
+    let entries: Value = serde_json::from_slice(&json.stdout).expect("journal JSON");
+    assert_eq!(entries["items"].as_array().map(Vec::len), Some(1));
+
+    let clean = mockcrm(&["checks", "--server", server]);
+    assert_eq!(clean.status.code(), Some(0));
+    assert!(clean.stdout.is_empty());
+
+    // A second, key-less write for the same session is what checks catch.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("rt");
+    rt.block_on(async {
+        reqwest::Client::new()
+            .post(format!("{server}/activity"))
+            .bearer_auth(common::DEV_KEY)
+            .json(&serde_json::json!({"subject": "again", "type": "PhoneCommunication", "body": "again", "session_id": "4503991101"}))
+            .send()
+            .await
+            .expect("sent")
+    });
+    let dirty = mockcrm(&["checks", "--server", server]);
+    assert_eq!(dirty.status.code(), Some(1));
+    let lines = String::from_utf8_lossy(&dirty.stdout).into_owned();
+    assert_eq!(lines.lines().count(), 1, "{lines}");
+    assert!(
+        lines.starts_with("duplicate_session organisation=Acme session_id=4503991101"),
+        "{lines}"
+    );
+
+    let reset = mockcrm(&["reset", "--server", server]);
+    assert!(reset.status.success());
+    assert_eq!(
+        mockcrm(&["checks", "--server", server]).status.code(),
+        Some(0)
+    );
+
+    assert_one_line_failure(
+        &mockcrm(&["checks", "--server", server, "--admin-key", "nope"]),
+        "admin key",
+    );
+    assert_one_line_failure(
+        &mockcrm(&[
+            "fault",
+            "--server",
+            server,
+            "--path",
+            "/activity",
+            "--status",
+            "200",
+        ]),
+        "--status",
+    );
 }
