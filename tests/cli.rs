@@ -426,3 +426,76 @@ fn a_ci_job_injects_faults_logs_and_checks() {
         "--status",
     );
 }
+
+#[test]
+fn log_then_update_then_the_activity_shows_the_new_body() {
+    let served = Served::start(&["--addr", "127.0.0.1:0", "--db", ":memory:"]);
+    let server = served.url.as_str();
+    let created = fixture_path("create-call-log/outbound-recording-pending.json");
+    let logged = mockcrm(&[
+        "log",
+        "--server",
+        server,
+        "--format",
+        "text/markdown",
+        &created,
+    ]);
+    assert!(logged.status.success());
+    let log_id = serde_json::from_slice::<Value>(&logged.stdout).expect("json")["logId"]
+        .as_str()
+        .expect("logId")
+        .to_owned();
+    let before = get_json(&format!("{server}/activity/{log_id}"));
+    assert!(before["body"]
+        .as_str()
+        .is_some_and(|b| b.contains("(pending...)")));
+
+    let final_values = fixture_path("update/outbound-recording-ready.json");
+    let updated = mockcrm(&[
+        "update",
+        "--server",
+        server,
+        "--log-id",
+        &log_id,
+        &final_values,
+    ]);
+    assert!(
+        updated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&updated.stdout)
+    );
+    let output: Value = serde_json::from_slice(&updated.stdout).expect("json");
+    assert_eq!(output["returnMessage"]["messageType"], "success");
+    assert!(output["updatedNote"]
+        .as_str()
+        .is_some_and(|n| n.ends_with("Update: quote sent.")));
+
+    let after = get_json(&format!("{server}/activity/{log_id}"));
+    let body = after["body"].as_str().expect("body");
+    assert!(
+        body.contains("https://media.example.com/rec/2315419004"),
+        "{body}"
+    );
+    assert!(!body.contains("(pending...)"), "{body}");
+    assert!(body.contains("12 minutes, 34 seconds"), "{body}");
+    assert_eq!(after["duration"], 754);
+    assert!(after["updated_at"].as_str() > before["updated_at"].as_str());
+
+    let read = mockcrm(&["get", "--server", server, "--log-id", &log_id]);
+    assert!(read.status.success());
+    let info: Value = serde_json::from_slice(&read.stdout).expect("json");
+    assert_eq!(info["callLogInfo"]["fullBody"], body);
+    assert!(info["callLogInfo"]["note"]
+        .as_str()
+        .is_some_and(|n| n.ends_with("Update: quote sent.")));
+
+    let missing = mockcrm(&[
+        "update",
+        "--server",
+        server,
+        "--log-id",
+        "act_nope",
+        &final_values,
+    ]);
+    assert_eq!(missing.status.code(), Some(1));
+}
