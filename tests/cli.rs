@@ -301,6 +301,8 @@ fn serve_keeps_data_in_its_file_and_loads_a_seed() {
     let db = dir.path().join("crm.db").display().to_string();
     let seed = fixture_path("two-organisations.json");
     let served = Served::start(&["--addr", "127.0.0.1:0", "--db", &db, "--seed", &seed]);
+    let second = mockcrm(&["serve", "--addr", "127.0.0.1:0", "--db", &db]);
+    assert_one_line_failure(&second, "in use by another mockcrm");
     let path = fixture_path("create-call-log/inbound-answered.json");
     let logged = mockcrm(&["log", "--server", &served.url, &path]);
     assert!(logged.status.success());

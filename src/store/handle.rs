@@ -2,6 +2,12 @@
 //! runtime's workers. One thread owning one connection also makes every
 //! check-then-write (idempotency keys) atomic without locks, and keeps a
 //! `:memory:` database a single database.
+//!
+//! Group commit: when several operations are queued, the thread runs them
+//! all inside one transaction (each in its own savepoint, so one failing
+//! operation rolls back alone) and commits once. Answers go out only after
+//! that commit, so "answered" still means "committed" — but N concurrent
+//! writes cost one fsync instead of N.
 
 use std::sync::mpsc;
 use std::thread::JoinHandle;
@@ -10,7 +16,39 @@ use tokio::sync::oneshot;
 
 use super::{Store, StoreError};
 
-type Job = Box<dyn FnOnce(&mut Store) + Send>;
+/// Most operations one commit carries; bounds the latency of the first.
+const MAX_BATCH: usize = 256;
+
+/// An operation, run on the store thread; it returns its answer, held back
+/// until the batch it ran in has committed.
+type Job = Box<dyn FnOnce(&mut Store) -> Box<dyn Pending> + Send>;
+
+/// An answer waiting for its batch's commit.
+trait Pending: Send {
+    fn deliver(self: Box<Self>);
+    /// The batch did not commit: an operation that succeeded must not say so.
+    fn fail(self: Box<Self>, reason: String);
+}
+
+struct Answer<T> {
+    to: oneshot::Sender<Result<T, StoreError>>,
+    result: Result<T, StoreError>,
+}
+
+impl<T: Send> Pending for Answer<T> {
+    fn deliver(self: Box<Self>) {
+        // The asker may have gone (client hung up); the write still stands.
+        let _ = self.to.send(self.result);
+    }
+
+    fn fail(self: Box<Self>, reason: String) {
+        let result = match self.result {
+            Ok(_) => Err(StoreError::CommitFailed(reason)),
+            Err(error) => Err(error),
+        };
+        let _ = self.to.send(result);
+    }
+}
 
 /// A cheap, cloneable handle to the store thread.
 #[derive(Clone)]
@@ -41,8 +79,15 @@ impl StoreHandle {
             .name("mockcrm-store".into())
             .spawn(move || {
                 let mut store = store;
-                while let Ok(job) = queue.recv() {
-                    job(&mut store);
+                while let Ok(first) = queue.recv() {
+                    let mut batch = vec![first];
+                    while batch.len() < MAX_BATCH {
+                        match queue.try_recv() {
+                            Ok(job) => batch.push(job),
+                            Err(_) => break,
+                        }
+                    }
+                    run_batch(&mut store, batch);
                 }
                 // `store` drops here: SQLite checkpoints the WAL and closes.
             })
@@ -50,18 +95,51 @@ impl StoreHandle {
         Ok((StoreHandle { jobs }, StoreThread { thread }))
     }
 
-    /// Runs `operation` on the store thread and waits for its answer.
+    /// Runs `operation` on the store thread and waits until it has run and
+    /// its changes are committed.
     pub async fn run<T, F>(&self, operation: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
     {
-        let (answer, answered) = oneshot::channel();
+        let (to, answered) = oneshot::channel();
         let job: Job = Box::new(move |store| {
-            // The asker may have gone (client hung up); the write still stands.
-            let _ = answer.send(operation(store));
+            Box::new(Answer {
+                to,
+                result: operation(store),
+            })
         });
         self.jobs.send(job).map_err(|_| StoreError::Closed)?;
         answered.await.map_err(|_| StoreError::Closed)?
+    }
+}
+
+fn run_batch(store: &mut Store, batch: Vec<Job>) {
+    if batch.len() == 1 {
+        // Alone, an operation's own savepoint is its transaction.
+        for job in batch {
+            job(store).deliver();
+        }
+        return;
+    }
+    if let Err(error) = store.begin_batch() {
+        // Could not open the shared transaction: run each on its own.
+        tracing::warn!(%error, "group commit unavailable; committing one by one");
+        for job in batch {
+            job(store).deliver();
+        }
+        return;
+    }
+    let answers: Vec<Box<dyn Pending>> = batch.into_iter().map(|job| job(store)).collect();
+    match store.commit_batch() {
+        Ok(()) => answers.into_iter().for_each(Pending::deliver),
+        Err(error) => {
+            let reason = error.to_string();
+            tracing::error!(%reason, "group commit failed; every write in it is refused");
+            store.rollback_batch();
+            answers
+                .into_iter()
+                .for_each(|answer| answer.fail(reason.clone()));
+        }
     }
 }

@@ -14,7 +14,7 @@ mod schema;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Row, Transaction};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Row};
 use serde_json::{Map, Value};
 
 pub use handle::{StoreHandle, StoreThread};
@@ -52,6 +52,15 @@ pub enum StoreError {
         path: String,
         source: rusqlite::Error,
     },
+    #[error("{path} is in use by another mockcrm (it holds {path}.lock); stop that server or pass another --db")]
+    Locked { path: String },
+    #[error("cannot create {path}.lock: {source}; check that the directory is writable")]
+    LockFile {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path} is read-only; make it writable or pass another --db")]
+    ReadOnly { path: String },
     #[error("database schema version {found} is newer than this mockcrm supports ({supported}); upgrade mockcrm or use another --db file")]
     TooNew { found: i64, supported: i64 },
     #[error("seed is invalid: {0}")]
@@ -65,6 +74,8 @@ pub enum StoreError {
     },
     #[error("the store has shut down")]
     Closed,
+    #[error("the write could not be committed: {0}")]
+    CommitFailed(String),
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error("stored JSON is corrupt: {0}")]
@@ -74,12 +85,19 @@ pub enum StoreError {
 /// The synchronous store: one connection, owned by whoever runs it.
 pub struct Store {
     conn: Connection,
+    /// Held open for the store's life so a second mockcrm on the same file
+    /// is refused; declared after `conn` so it is released last.
+    _lock: Option<std::fs::File>,
 }
 
 impl Store {
     /// Opens (creating if needed) and migrates the database, then seeds it if
     /// it holds no organisation yet.
     pub fn open(location: &Location, seed: &Seed) -> Result<Store, StoreError> {
+        let lock = match location {
+            Location::Memory => None,
+            Location::File(path) => Some(lock_database(path)?),
+        };
         let (conn, path) = match location {
             Location::Memory => (Connection::open_in_memory(), ":memory:".to_owned()),
             Location::File(path) => (
@@ -97,15 +115,32 @@ impl Store {
             source,
         })?;
         configure(&conn).map_err(|source| classify_open_error(&path, source))?;
+        if conn.is_readonly(rusqlite::MAIN_DB)? {
+            return Err(StoreError::ReadOnly { path });
+        }
         schema::migrate(&mut conn).map_err(|err| match err {
             StoreError::Sqlite(source) => classify_open_error(&path, source),
             other => other,
         })?;
-        let mut store = Store { conn };
+        let mut store = Store { conn, _lock: lock };
         if store.organisation_count()? == 0 {
             store.apply_seed(seed)?;
         }
         Ok(store)
+    }
+
+    /// Opens the transaction a group commit shares (see `StoreHandle`).
+    pub(crate) fn begin_batch(&mut self) -> Result<(), StoreError> {
+        Ok(self.conn.execute_batch("BEGIN IMMEDIATE")?)
+    }
+
+    pub(crate) fn commit_batch(&mut self) -> Result<(), StoreError> {
+        Ok(self.conn.execute_batch("COMMIT")?)
+    }
+
+    pub(crate) fn rollback_batch(&mut self) {
+        // Failing here means SQLite already rolled back on its own.
+        let _ = self.conn.execute_batch("ROLLBACK");
     }
 
     /// Opens a database file at `path`; shorthand used by tests and tools.
@@ -125,7 +160,7 @@ impl Store {
     pub fn apply_seed(&mut self, seed: &Seed) -> Result<(), StoreError> {
         validate_seed(seed)?;
         let now = now_rfc3339();
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.savepoint()?;
         let mut contact_number = 0;
         for organisation in &seed.organisations {
             tx.execute(
@@ -234,7 +269,7 @@ impl Store {
     /// included, then loads `seed` (pass an empty seed for an empty store).
     pub fn reset(&mut self, seed: &Seed) -> Result<(), StoreError> {
         {
-            let tx = self.conn.transaction()?;
+            let tx = self.conn.savepoint()?;
             tx.execute_batch(
                 "DELETE FROM idempotency_keys; DELETE FROM activities; DELETE FROM contacts;
                  DELETE FROM api_keys; DELETE FROM users; DELETE FROM organisations;",
@@ -355,7 +390,7 @@ impl Store {
     }
 
     pub fn create_activity(&mut self, org: i64, new: &NewActivity) -> Result<Activity, StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.savepoint()?;
         let activity = insert_activity(&tx, org, new)?;
         tx.commit()?;
         Ok(activity)
@@ -373,7 +408,7 @@ impl Store {
         new: &NewActivity,
         respond: impl FnOnce(&Activity) -> StoredResponse,
     ) -> Result<IdempotentOutcome, StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.savepoint()?;
         let previous: Option<(String, u16, String)> = tx
             .query_row(
                 "SELECT request_hash, status, response FROM idempotency_keys
@@ -425,7 +460,7 @@ impl Store {
         id: &str,
         patch: &ActivityPatch,
     ) -> Result<Option<Activity>, StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.savepoint()?;
         let current = {
             let mut statement = tx.prepare_cached(&format!(
                 "SELECT {ACTIVITY_COLUMNS} FROM activities WHERE organisation_id = ?1 AND id = ?2"
@@ -541,20 +576,44 @@ fn configure(conn: &Connection) -> Result<(), rusqlite::Error> {
 }
 
 fn classify_open_error(path: &str, source: rusqlite::Error) -> StoreError {
-    let not_a_database = matches!(
-        &source,
-        rusqlite::Error::SqliteFailure(e, _) if e.code == rusqlite::ErrorCode::NotADatabase
-    );
-    if not_a_database {
-        StoreError::NotADatabase {
-            path: path.to_owned(),
-            source,
+    let code = match &source {
+        rusqlite::Error::SqliteFailure(error, _) => Some(error.code),
+        _ => None,
+    };
+    let path = path.to_owned();
+    match code {
+        Some(rusqlite::ErrorCode::NotADatabase) => StoreError::NotADatabase { path, source },
+        Some(rusqlite::ErrorCode::ReadOnly) => StoreError::ReadOnly { path },
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+            StoreError::Locked { path }
         }
-    } else {
-        StoreError::Open {
-            path: path.to_owned(),
+        _ => StoreError::Open { path, source },
+    }
+}
+
+/// Takes `<db>.lock` exclusively. A sidecar file, not the database itself:
+/// closing any extra descriptor on the database would drop SQLite's own
+/// POSIX locks.
+fn lock_database(path: &Path) -> Result<std::fs::File, StoreError> {
+    let mut lock_path = path.as_os_str().to_owned();
+    lock_path.push(".lock");
+    let display = path.display().to_string();
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|source| StoreError::LockFile {
+            path: display.clone(),
             source,
-        }
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::Locked { path: display }),
+        Err(std::fs::TryLockError::Error(source)) => Err(StoreError::LockFile {
+            path: display,
+            source,
+        }),
     }
 }
 
@@ -584,7 +643,7 @@ fn validate_seed(seed: &Seed) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn ensure_contact(tx: &Transaction, org: i64, contact_id: &str) -> Result<(), StoreError> {
+fn ensure_contact(tx: &Connection, org: i64, contact_id: &str) -> Result<(), StoreError> {
     let exists: Option<i64> = tx
         .query_row(
             "SELECT 1 FROM contacts WHERE organisation_id = ?1 AND id = ?2",
@@ -603,7 +662,7 @@ fn ensure_contact(tx: &Transaction, org: i64, contact_id: &str) -> Result<(), St
     }
 }
 
-fn insert_activity(tx: &Transaction, org: i64, new: &NewActivity) -> Result<Activity, StoreError> {
+fn insert_activity(tx: &Connection, org: i64, new: &NewActivity) -> Result<Activity, StoreError> {
     if let Some(contact_id) = &new.contact_id {
         ensure_contact(tx, org, contact_id)?;
     }
@@ -949,6 +1008,11 @@ mod tests {
         };
         let store = Store::open_file(&path).expect("reopen");
         assert!(store.activity(acme(&store), &id).expect("get").is_some());
+
+        let held = Store::open_file(&path).err().expect("a second opener is refused");
+        assert!(matches!(held, StoreError::Locked { .. }), "{held}");
+        drop(store);
+        Store::open_file(&path).expect("free again once the first closes");
 
         let garbage = dir.path().join("garbage.db");
         std::fs::write(&garbage, vec![b'x'; 4096]).expect("write");
