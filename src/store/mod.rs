@@ -444,6 +444,22 @@ impl Store {
         Ok(IdempotentOutcome::Created(Box::new(activity)))
     }
 
+    /// Inserts many activities in one transaction: large fixtures and the
+    /// benchmark's pre-filled databases. Returns the new ids in order.
+    pub fn import_activities(
+        &mut self,
+        org: i64,
+        activities: impl IntoIterator<Item = NewActivity>,
+    ) -> Result<Vec<String>, StoreError> {
+        let tx = self.conn.savepoint()?;
+        let mut ids = Vec::new();
+        for new in activities {
+            ids.push(insert_activity(&tx, org, &new)?.id);
+        }
+        tx.commit()?;
+        Ok(ids)
+    }
+
     pub fn activity(&self, org: i64, id: &str) -> Result<Option<Activity>, StoreError> {
         let mut statement = self.conn.prepare_cached(&format!(
             "SELECT {ACTIVITY_COLUMNS} FROM activities WHERE organisation_id = ?1 AND id = ?2"
