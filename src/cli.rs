@@ -393,7 +393,7 @@ fn get(args: GetArgs) -> Result<ExitCode, CliError> {
     let auth = args.crm.auth_header(None);
     let crm = args.crm.client()?;
     let output = runtime()?
-        .block_on(async { connector::get_call_log(&crm, &args.log_id, Some(&auth)).await });
+        .block_on(async { connector::get_call_log(&crm, &args.log_id, Some(&auth), None).await });
     print_json(&output)?;
     Ok(exit_for(output.call_log_info.is_some()))
 }
