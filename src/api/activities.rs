@@ -141,8 +141,11 @@ pub async fn list(
                 )
             })?,
     };
+    // An empty cursor is the first page, so a client may send
+    // `cursor=${next_cursor ?? ""}` without a special case.
     let before_seq = request
         .query_param("cursor")
+        .filter(|cursor| !cursor.is_empty())
         .map(|cursor| decode_cursor(&cursor))
         .transpose()?;
     let filter = ActivityFilter {
@@ -277,7 +280,9 @@ fn duration(object: &Map<String, Value>) -> Result<Option<Option<Value>>, ApiErr
     match object.get("duration") {
         None => Ok(None),
         Some(Value::Null) => Ok(Some(None)),
-        Some(Value::Number(n)) if n.as_u64().is_some() => Ok(Some(Some(Value::Number(n.clone())))),
+        Some(Value::Number(n)) if whole_seconds(n).is_some() => {
+            Ok(Some(whole_seconds(n).map(Value::from)))
+        }
         Some(Value::String(text)) if !text.trim().is_empty() => {
             Ok(Some(Some(Value::String(text.clone()))))
         }
@@ -289,6 +294,19 @@ fn duration(object: &Map<String, Value>) -> Result<Option<Option<Value>>, ApiErr
             ),
         )),
     }
+}
+
+/// A number of whole seconds. `125.0` counts as `125`: JSON Schema calls it
+/// an integer, and some encoders (Python's for floats) write it that way.
+fn whole_seconds(n: &serde_json::Number) -> Option<u64> {
+    if let Some(seconds) = n.as_u64() {
+        return Some(seconds);
+    }
+    let float = n.as_f64()?;
+    // 2^64 is the first float past u64::MAX; `as` is exact below it for
+    // whole numbers.
+    (float.fract() == 0.0 && (0.0..18_446_744_073_709_551_616.0).contains(&float))
+        .then_some(float as u64)
 }
 
 fn describe(value: &Value) -> String {
@@ -340,6 +358,22 @@ mod tests {
     fn cursors_round_trip_and_garbage_is_refused() {
         assert_eq!(decode_cursor(&encode_cursor(42)), Ok(42));
         assert!(decode_cursor("not-a-cursor").is_err());
+    }
+
+    #[test]
+    fn whole_floats_are_seconds_and_others_are_refused() {
+        let duration = |value: Value| {
+            let object = json!({ "duration": value })
+                .as_object()
+                .cloned()
+                .unwrap_or_default();
+            super::duration(&object)
+        };
+        assert_eq!(duration(json!(125.0)), Ok(Some(Some(json!(125)))));
+        assert_eq!(duration(json!(-0.0)), Ok(Some(Some(json!(0)))));
+        for refused in [json!(1.5), json!(-1), json!(1e20), json!(-3.0)] {
+            assert!(duration(refused.clone()).is_err(), "{refused}");
+        }
     }
 
     #[test]

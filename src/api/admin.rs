@@ -115,10 +115,13 @@ async fn reset(state: &AppState, request: &ApiRequest) -> Result<ApiResponse, Ap
 fn requests(state: &AppState, request: &ApiRequest) -> Result<ApiResponse, ApiError> {
     let limit = match request.query_param("limit") {
         None => DEFAULT_JOURNAL_LIMIT,
+        // Parsed as u64, not usize, so the upper bound (which openapi.json
+        // states) is the same on every platform.
         Some(text) => text
-            .parse::<usize>()
+            .parse::<u64>()
             .ok()
             .filter(|limit| *limit >= 1)
+            .map(|limit| usize::try_from(limit).unwrap_or(usize::MAX))
             .ok_or_else(|| {
                 ApiError::field(
                     "limit",
