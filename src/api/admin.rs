@@ -4,11 +4,12 @@
 //! shows up in what it inspects.
 
 use serde_json::json;
-use warp::http::{Method, StatusCode};
+use warp::http::StatusCode;
 
 use super::error::ApiError;
 use super::request::ApiRequest;
 use super::response::ApiResponse;
+use super::routes::{self, Admin, Endpoint, Resolution};
 use super::AppState;
 use crate::harness::{FaultSpec, JournalFilter};
 use crate::store::Seed;
@@ -23,58 +24,61 @@ pub async fn dispatch(state: &AppState, request: &ApiRequest) -> ApiResponse {
 }
 
 async fn route(state: &AppState, request: &ApiRequest) -> Result<ApiResponse, ApiError> {
-    let path = request.path.trim_end_matches('/');
-    let segments: Vec<&str> = path.split('/').skip(2).collect();
-    let not_allowed = |allowed: &'static str| ApiError::MethodNotAllowed {
-        method: request.method.to_string(),
-        path: request.path.clone(),
-        allowed,
-    };
-    let route_exists = matches!(
-        segments.as_slice(),
-        ["reset"] | ["requests"] | ["faults"] | ["faults", _] | ["checks"]
-    );
-    if !route_exists {
+    let resolution = routes::resolve(&request.method, &request.path);
+    if matches!(resolution, Resolution::NotFound) {
         return Err(ApiError::NotFound(format!(
             "no admin route {} {}; admin routes are /__admin/reset, /requests, /faults, /checks",
             request.method, request.path
         )));
     }
+    // The key is checked before the method, so a caller without it learns
+    // nothing about which admin methods exist.
     authenticate(state, request)?;
-    let method = &request.method;
-    match segments.as_slice() {
-        ["reset"] => match *method {
-            Method::POST => reset(state, request).await,
-            _ => Err(not_allowed("POST")),
-        },
-        ["requests"] => match *method {
-            Method::GET => requests(state, request),
-            Method::DELETE => {
-                state.harness.journal.clear();
+    let (admin, params) = match resolution {
+        Resolution::Found {
+            endpoint: Endpoint::Admin(admin),
+            params,
+        } => (admin, params),
+        Resolution::WrongMethod { allowed } => {
+            return Err(ApiError::MethodNotAllowed {
+                method: request.method.to_string(),
+                path: request.path.clone(),
+                allowed,
+            })
+        }
+        // `handle` only sends `/__admin` paths here, and only admin routes
+        // live there.
+        Resolution::Found { .. } | Resolution::NotFound => {
+            return Err(ApiError::NotFound(format!(
+                "no admin route {} {}",
+                request.method, request.path
+            )))
+        }
+    };
+    match admin {
+        Admin::Reset => reset(state, request).await,
+        Admin::ListRequests => requests(state, request),
+        Admin::ClearRequests => {
+            state.harness.journal.clear();
+            Ok(ApiResponse::no_content())
+        }
+        Admin::AddFault => add_fault(state, request),
+        Admin::ListFaults => Ok(ApiResponse::ok(
+            json!({"items": state.harness.faults.list()}),
+        )),
+        Admin::ClearFaults => {
+            state.harness.faults.clear();
+            Ok(ApiResponse::no_content())
+        }
+        Admin::DeleteFault => {
+            let id = params.into_iter().next().unwrap_or_default();
+            if state.harness.faults.remove(&id) {
                 Ok(ApiResponse::no_content())
+            } else {
+                Err(ApiError::NotFound(format!("no fault with id {id:?}")))
             }
-            _ => Err(not_allowed("GET, DELETE")),
-        },
-        ["faults"] => match *method {
-            Method::POST => add_fault(state, request),
-            Method::GET => Ok(ApiResponse::ok(
-                json!({"items": state.harness.faults.list()}),
-            )),
-            Method::DELETE => {
-                state.harness.faults.clear();
-                Ok(ApiResponse::no_content())
-            }
-            _ => Err(not_allowed("GET, POST, DELETE")),
-        },
-        ["faults", id] => match *method {
-            Method::DELETE if state.harness.faults.remove(id) => Ok(ApiResponse::no_content()),
-            Method::DELETE => Err(ApiError::NotFound(format!("no fault with id {id:?}"))),
-            _ => Err(not_allowed("DELETE")),
-        },
-        _ => match *method {
-            Method::GET => checks(state).await,
-            _ => Err(not_allowed("GET")),
-        },
+        }
+        Admin::Checks => checks(state).await,
     }
 }
 

@@ -20,7 +20,7 @@ pub enum ApiError {
     MethodNotAllowed {
         method: String,
         path: String,
-        allowed: &'static str,
+        allowed: String,
     },
     #[error("request body is larger than {limit} bytes; send a smaller body")]
     PayloadTooLarge { limit: usize },

@@ -2,10 +2,11 @@
 //! error mapping.
 //!
 //! warp reads the request off the wire (method, path, query, headers, a body
-//! capped at 1 MiB); `dispatch` then routes it with one `match`, so the route
-//! table is in one place and every failure — unknown path, wrong method, bad
-//! key, bad JSON — gets exactly the status and error body SPEC §3 names,
-//! instead of whichever rejection warp's combinators would rank highest.
+//! capped at 1 MiB); `dispatch` then looks it up in the route table
+//! (`routes.rs`) and answers with one `match`, so every failure — unknown
+//! path, wrong method, bad key, bad JSON — gets exactly the status and error
+//! body SPEC §3 names, instead of whichever rejection warp's combinators
+//! would rank highest. `openapi.json` describes the same table for clients.
 //! Handlers parse, call the store, and answer: no SQL here.
 
 mod activities;
@@ -13,8 +14,10 @@ mod admin;
 mod auth;
 mod contacts;
 mod error;
+mod openapi;
 mod request;
 mod response;
+pub mod routes;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -27,11 +30,13 @@ use warp::{Buf, Filter};
 
 pub use auth::{api_key_from_header, basic_header_for_key};
 pub use error::ApiError;
+pub use openapi::DOCUMENT as OPENAPI_DOCUMENT;
 pub use request::{ApiRequest, BODY_LIMIT};
 pub use response::ApiResponse;
 
 use crate::harness::{kept, Harness, JournalEntry};
 use crate::store::{Caller, Seed, StoreHandle};
+use routes::{Area, Crm, Endpoint, Resolution};
 
 /// What every request handler can reach.
 #[derive(Clone)]
@@ -109,12 +114,14 @@ where
     (seen <= limit).then(|| collected.freeze())
 }
 
-/// Answers one request: admin routes go straight to `admin`; everything
-/// else passes the rate limiter and the fault rules, is answered, and is
-/// written to the journal.
+/// Answers one request: admin routes go straight to `admin`, and the
+/// OpenAPI document is served as it is; everything else passes the rate
+/// limiter and the fault rules, is answered, and is written to the journal.
 pub async fn handle(state: &AppState, request: ApiRequest) -> warp::reply::Response {
-    if request.path == "/__admin" || request.path.starts_with("/__admin/") {
-        return admin::dispatch(state, &request).await.into_warp();
+    match routes::area(&request.path) {
+        Area::Admin => return admin::dispatch(state, &request).await.into_warp(),
+        Area::Document => return openapi::answer(&request),
+        Area::Crm => {}
     }
     let started = Instant::now();
     let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
@@ -187,93 +194,54 @@ pub async fn dispatch(state: &AppState, request: &ApiRequest) -> ApiResponse {
 }
 
 async fn route(state: &AppState, request: &ApiRequest) -> Result<ApiResponse, ApiError> {
-    let segments: Vec<String> = request
-        .path
-        .trim_start_matches('/')
-        .split('/')
-        .map(|segment| {
-            percent_encoding::percent_decode_str(segment)
-                .decode_utf8_lossy()
-                .into_owned()
-        })
-        .collect();
-    let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
-    let method = &request.method;
-    let not_allowed = |allowed: &'static str| ApiError::MethodNotAllowed {
-        method: method.to_string(),
-        path: request.path.clone(),
-        allowed,
-    };
-    match segments.as_slice() {
-        ["health"] => match *method {
-            Method::GET => Ok(ApiResponse::ok(json!({"status": "ok"}))),
-            _ => Err(not_allowed("GET")),
-        },
-        ["me"] => match *method {
-            Method::GET => {
-                let caller = authenticate(state, request).await?;
-                Ok(ApiResponse::ok(json!({
-                    "id": caller.user_id,
-                    "name": caller.user_name,
-                    "email": caller.email,
-                    "organisation": caller.organisation,
-                    "timezone_offset": caller.timezone_offset,
-                })))
-            }
-            _ => Err(not_allowed("GET")),
-        },
-        ["contact"] => match *method {
-            Method::POST => {
-                let caller = authenticate(state, request).await?;
-                contacts::create(state, &caller, request).await
-            }
-            Method::GET => {
-                let caller = authenticate(state, request).await?;
-                contacts::search(state, &caller, request).await
-            }
-            _ => Err(not_allowed("GET, POST")),
-        },
-        ["contact", id] if !id.is_empty() => match *method {
-            Method::GET => {
-                let caller = authenticate(state, request).await?;
-                contacts::get(state, &caller, id).await
-            }
-            _ => Err(not_allowed("GET")),
-        },
-        ["activity"] => match *method {
-            Method::POST => {
-                let caller = authenticate(state, request).await?;
-                activities::create(state, &caller, request).await
-            }
-            Method::GET => {
-                let caller = authenticate(state, request).await?;
-                activities::list(state, &caller, request).await
-            }
-            _ => Err(not_allowed("GET, POST")),
-        },
-        ["activity", id] if !id.is_empty() => {
-            let id = (*id).to_owned();
-            match *method {
-                Method::GET => {
-                    let caller = authenticate(state, request).await?;
-                    activities::get(state, &caller, id).await
-                }
-                Method::PATCH => {
-                    let caller = authenticate(state, request).await?;
-                    activities::update(state, &caller, id, request).await
-                }
-                Method::DELETE => {
-                    let caller = authenticate(state, request).await?;
-                    activities::delete(state, &caller, id).await
-                }
-                _ => Err(not_allowed("GET, PATCH, DELETE")),
-            }
+    let (crm, params) = match routes::resolve(&request.method, &request.path) {
+        Resolution::Found {
+            endpoint: Endpoint::Crm(crm),
+            params,
+        } => (crm, params),
+        Resolution::WrongMethod { allowed } => {
+            return Err(ApiError::MethodNotAllowed {
+                method: request.method.to_string(),
+                path: request.path.clone(),
+                allowed,
+            })
         }
-        _ => Err(ApiError::NotFound(format!(
-            "no route {} {}; see SPEC §3 for the routes mockcrm serves",
-            method, request.path
-        ))),
+        // `handle` sends other areas elsewhere; a CRM path with no route is a 404.
+        Resolution::Found { .. } | Resolution::NotFound => {
+            return Err(ApiError::NotFound(format!(
+                "no route {} {}; see SPEC §3 for the routes mockcrm serves",
+                request.method, request.path
+            )))
+        }
+    };
+    // Every template has at most one parameter, an id.
+    let id = params.into_iter().next().unwrap_or_default();
+    if crm == Crm::Health {
+        return Ok(health());
     }
+    let caller = authenticate(state, request).await?;
+    match crm {
+        Crm::Health => Ok(health()),
+        Crm::Me => Ok(ApiResponse::ok(json!({
+            "id": caller.user_id,
+            "name": caller.user_name,
+            "email": caller.email,
+            "organisation": caller.organisation,
+            "timezone_offset": caller.timezone_offset,
+        }))),
+        Crm::CreateContact => contacts::create(state, &caller, request).await,
+        Crm::FindContacts => contacts::search(state, &caller, request).await,
+        Crm::GetContact => contacts::get(state, &caller, &id).await,
+        Crm::CreateActivity => activities::create(state, &caller, request).await,
+        Crm::ListActivities => activities::list(state, &caller, request).await,
+        Crm::GetActivity => activities::get(state, &caller, id).await,
+        Crm::UpdateActivity => activities::update(state, &caller, id, request).await,
+        Crm::DeleteActivity => activities::delete(state, &caller, id).await,
+    }
+}
+
+fn health() -> ApiResponse {
+    ApiResponse::ok(json!({"status": "ok"}))
 }
 
 /// The caller behind the request's API key, or 401.

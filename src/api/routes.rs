@@ -1,0 +1,283 @@
+//! The route table: every method and path the server answers, as data.
+//!
+//! The dispatchers route by `resolve`, so a path or method missing here is a
+//! 404 or a 405 by construction, and the `Allow` header of a 405 is read off
+//! the same rows. `tests/openapi.rs` checks this table against the OpenAPI
+//! document both ways; keeping it as data is what makes that check possible
+//! without a second, hand-kept list.
+
+use warp::http::Method;
+
+/// One operation the server performs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Endpoint {
+    Crm(Crm),
+    Admin(Admin),
+    /// `GET /openapi.json`.
+    OpenApi,
+}
+
+/// SPEC §3's CRM API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Crm {
+    Health,
+    Me,
+    CreateContact,
+    FindContacts,
+    GetContact,
+    CreateActivity,
+    ListActivities,
+    GetActivity,
+    UpdateActivity,
+    DeleteActivity,
+}
+
+/// The `/__admin/` API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Admin {
+    Reset,
+    ListRequests,
+    ClearRequests,
+    AddFault,
+    ListFaults,
+    ClearFaults,
+    DeleteFault,
+    Checks,
+}
+
+/// Which credentials a route needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth {
+    None,
+    /// A user's API key, as Bearer or Basic.
+    ApiKey,
+    /// The server's admin key, as Bearer.
+    AdminKey,
+}
+
+impl Endpoint {
+    pub fn auth(self) -> Auth {
+        match self {
+            Endpoint::Crm(Crm::Health) | Endpoint::OpenApi => Auth::None,
+            Endpoint::Crm(_) => Auth::ApiKey,
+            Endpoint::Admin(_) => Auth::AdminKey,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    pub method: Method,
+    /// An OpenAPI path template: `{name}` stands for one non-empty segment.
+    pub path: &'static str,
+    pub endpoint: Endpoint,
+}
+
+const fn crm(method: Method, path: &'static str, operation: Crm) -> Route {
+    Route {
+        method,
+        path,
+        endpoint: Endpoint::Crm(operation),
+    }
+}
+
+const fn admin(method: Method, path: &'static str, operation: Admin) -> Route {
+    Route {
+        method,
+        path,
+        endpoint: Endpoint::Admin(operation),
+    }
+}
+
+/// Every route, grouped by path. Within a path the order is the order of
+/// the `Allow` header.
+pub static ROUTES: [Route; 19] = [
+    crm(Method::GET, "/health", Crm::Health),
+    crm(Method::GET, "/me", Crm::Me),
+    crm(Method::GET, "/contact", Crm::FindContacts),
+    crm(Method::POST, "/contact", Crm::CreateContact),
+    crm(Method::GET, "/contact/{id}", Crm::GetContact),
+    crm(Method::GET, "/activity", Crm::ListActivities),
+    crm(Method::POST, "/activity", Crm::CreateActivity),
+    crm(Method::GET, "/activity/{id}", Crm::GetActivity),
+    crm(Method::PATCH, "/activity/{id}", Crm::UpdateActivity),
+    crm(Method::DELETE, "/activity/{id}", Crm::DeleteActivity),
+    Route {
+        method: Method::GET,
+        path: OPENAPI_PATH,
+        endpoint: Endpoint::OpenApi,
+    },
+    admin(Method::POST, "/__admin/reset", Admin::Reset),
+    admin(Method::GET, "/__admin/requests", Admin::ListRequests),
+    admin(Method::DELETE, "/__admin/requests", Admin::ClearRequests),
+    admin(Method::GET, "/__admin/faults", Admin::ListFaults),
+    admin(Method::POST, "/__admin/faults", Admin::AddFault),
+    admin(Method::DELETE, "/__admin/faults", Admin::ClearFaults),
+    admin(Method::DELETE, "/__admin/faults/{id}", Admin::DeleteFault),
+    admin(Method::GET, "/__admin/checks", Admin::Checks),
+];
+
+/// The path of the OpenAPI document.
+pub const OPENAPI_PATH: &str = "/openapi.json";
+
+/// Which part of the server a path belongs to. It decides what wraps the
+/// answer (auth order, harness, journal), so it is known even for a path no
+/// route matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Area {
+    /// The CRM API: rate-limited, faulted and journaled.
+    Crm,
+    /// `/__admin/`: tooling that must never show up in what a test inspects.
+    Admin,
+    /// The OpenAPI document: tooling too, for the same reason.
+    Document,
+}
+
+pub fn area(path: &str) -> Area {
+    if path == "/__admin" || path.starts_with("/__admin/") {
+        Area::Admin
+    } else if path == OPENAPI_PATH {
+        Area::Document
+    } else {
+        Area::Crm
+    }
+}
+
+/// What the table says about one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolution {
+    /// `params` are the `{…}` segments, percent-decoded, in order.
+    Found {
+        endpoint: Endpoint,
+        params: Vec<String>,
+    },
+    /// The path exists but not with this method; `allowed` is the `Allow`
+    /// header's value.
+    WrongMethod {
+        allowed: String,
+    },
+    NotFound,
+}
+
+pub fn resolve(method: &Method, path: &str) -> Resolution {
+    // Admin paths have always tolerated a trailing slash (`/__admin/faults/`),
+    // which scripts tend to add; the CRM API answers those with 404.
+    let path = match area(path) {
+        Area::Admin => path.trim_end_matches('/'),
+        Area::Crm | Area::Document => path,
+    };
+    let segments: Vec<String> = path
+        .trim_start_matches('/')
+        .split('/')
+        .map(|segment| {
+            percent_encoding::percent_decode_str(segment)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+        .collect();
+    let mut allowed: Vec<&str> = Vec::new();
+    for candidate in &ROUTES {
+        let Some(params) = match_template(candidate.path, &segments) else {
+            continue;
+        };
+        if candidate.method == *method {
+            return Resolution::Found {
+                endpoint: candidate.endpoint,
+                params,
+            };
+        }
+        allowed.push(candidate.method.as_str());
+    }
+    if allowed.is_empty() {
+        Resolution::NotFound
+    } else {
+        Resolution::WrongMethod {
+            allowed: allowed.join(", "),
+        }
+    }
+}
+
+/// The template's parameters when `segments` fit it.
+fn match_template(template: &str, segments: &[String]) -> Option<Vec<String>> {
+    let parts: Vec<&str> = template.trim_start_matches('/').split('/').collect();
+    if parts.len() != segments.len() {
+        return None;
+    }
+    let mut params = Vec::new();
+    for (part, segment) in parts.iter().zip(segments) {
+        if part.starts_with('{') && part.ends_with('}') {
+            if segment.is_empty() {
+                return None;
+            }
+            params.push(segment.clone());
+        } else if part != segment {
+            return None;
+        }
+    }
+    Some(params)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_is_in_the_area_its_endpoint_belongs_to() {
+        for route in &ROUTES {
+            let expected = match route.endpoint {
+                Endpoint::Crm(_) => Area::Crm,
+                Endpoint::Admin(_) => Area::Admin,
+                Endpoint::OpenApi => Area::Document,
+            };
+            assert_eq!(area(route.path), expected, "{}", route.path);
+        }
+    }
+
+    #[test]
+    fn methods_and_paths_are_unique() {
+        for (i, a) in ROUTES.iter().enumerate() {
+            for b in &ROUTES[i + 1..] {
+                assert!(
+                    a.method != b.method || a.path != b.path,
+                    "{} {} twice",
+                    a.method,
+                    a.path
+                );
+                assert_ne!(a.endpoint, b.endpoint, "{} and {}", a.path, b.path);
+            }
+        }
+    }
+
+    #[test]
+    fn templates_match_one_decoded_segment_per_parameter() {
+        assert_eq!(
+            resolve(&Method::PATCH, "/activity/act%5F1"),
+            Resolution::Found {
+                endpoint: Endpoint::Crm(Crm::UpdateActivity),
+                params: vec!["act_1".into()],
+            }
+        );
+        assert_eq!(
+            resolve(&Method::PUT, "/activity/x"),
+            Resolution::WrongMethod {
+                allowed: "GET, PATCH, DELETE".into()
+            }
+        );
+        for path in [
+            "/activity/",
+            "/activity/a/b",
+            "/",
+            "/__admin",
+            "/__admin/nope",
+        ] {
+            assert_eq!(resolve(&Method::GET, path), Resolution::NotFound, "{path}");
+        }
+        assert_eq!(
+            resolve(&Method::GET, "/__admin/faults/"),
+            Resolution::Found {
+                endpoint: Endpoint::Admin(Admin::ListFaults),
+                params: vec![],
+            }
+        );
+    }
+}
