@@ -266,13 +266,30 @@ fn received_at(fields: &Fields) -> Result<Option<String>, ApiError> {
     let Some(text) = fields.optional_text("received_at")? else {
         return Ok(None);
     };
-    chrono::DateTime::parse_from_rfc3339(&text).map_err(|_| {
-        ApiError::field(
+    if !is_rfc3339(&text) {
+        return Err(ApiError::field(
             "received_at",
             format!("{text:?} is not an RFC 3339 time such as 2024-01-15T15:30:00Z"),
-        )
-    })?;
+        ));
+    }
     Ok(Some(text))
+}
+
+/// RFC 3339's date-time as JSON Schema's `date-time` format reads it. The
+/// text is stored and returned as it came, so it must be no looser than the
+/// document's `Timestamp`; chrono alone also takes a space for the `T` and
+/// a leap second at any minute.
+fn is_rfc3339(text: &str) -> bool {
+    use chrono::Timelike;
+    let Ok(parsed) = chrono::DateTime::parse_from_rfc3339(text) else {
+        return false;
+    };
+    let separator = matches!(text.as_bytes().get(10), Some(b'T' | b't'));
+    // chrono shows a leap second as a nanosecond count past one second;
+    // one is only real at 23:59:60 UTC.
+    let utc = parsed.with_timezone(&chrono::Utc);
+    let leap_second_at_midnight = utc.hour() == 23 && utc.minute() == 59;
+    separator && (utc.nanosecond() < 1_000_000_000 || leap_second_at_midnight)
 }
 
 /// `None`: absent; `Some(None)`: null; `Some(Some(v))`: seconds or a word.
@@ -358,6 +375,26 @@ mod tests {
     fn cursors_round_trip_and_garbage_is_refused() {
         assert_eq!(decode_cursor(&encode_cursor(42)), Ok(42));
         assert!(decode_cursor("not-a-cursor").is_err());
+    }
+
+    #[test]
+    fn received_at_is_strict_rfc_3339() {
+        for good in [
+            "2024-01-15T15:30:00Z",
+            "2024-01-15t15:30:00.123456789z",
+            "2016-12-31T23:59:60Z",
+            "2016-12-31T18:59:60-05:00",
+        ] {
+            assert!(is_rfc3339(good), "{good}");
+        }
+        for bad in [
+            "2024-01-15 15:30:00Z",
+            "2024-01-15T12:30:60Z",
+            "2024-01-15T15:30:00",
+            "2024-01-15",
+        ] {
+            assert!(!is_rfc3339(bad), "{bad}");
+        }
     }
 
     #[test]
