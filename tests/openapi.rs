@@ -839,3 +839,49 @@ async fn other_methods_get_405_with_the_documented_methods_in_allow() {
     }
     crm.shutdown().await;
 }
+
+/// Where the document's schemas and the server's validation could drift
+/// apart silently (text that looks blank, times chrono reads loosely), the
+/// server accepts a value exactly when the document says it is valid.
+#[tokio::test]
+async fn field_validation_agrees_with_the_document() {
+    let crm = TestCrm::start().await;
+    let doc = document();
+    let schemas = &doc["components"]["schemas"];
+    let timestamps = [
+        "2024-01-15T15:30:00Z",
+        "2024-01-15t15:30:00.123456789012z",
+        "2016-12-31T23:59:60Z",
+        "2016-12-31T18:59:60-05:00",
+        "2016-12-31T23:59:60+01:00",
+        "2024-01-15 15:30:00Z",
+        "2024-01-15T12:30:60Z",
+        "2024-01-15T15:30:00+0000",
+        "2024-02-30T00:00:00Z",
+        "2024-01-15T15:30Z",
+    ];
+    let texts = [
+        "a", " a ", "", " ", "\t\n", "\u{1c}", "\u{85}", "\u{a0}", "\u{3000}", "\u{200b}",
+    ];
+    let mut cases = Vec::new();
+    for time in timestamps {
+        let body = json!({"subject": "s", "type": "t", "received_at": time});
+        cases.push((&schemas["Timestamp"], json!(time), "/activity", body));
+    }
+    for text in texts {
+        let body = json!({"subject": text, "type": "t"});
+        cases.push((&schemas["NonBlankString"], json!(text), "/activity", body));
+        let body = json!({"name": text, "phone_number": "+14155550100"});
+        cases.push((&schemas["NonBlankString"], json!(text), "/contact", body));
+    }
+    for (schema, value, path, body) in cases {
+        let valid = validator(&doc, schema).is_valid(&value);
+        let (status, _) = common::answer(crm.dev(Method::POST, path).json(&body)).await;
+        let expected = if valid { 201 } else { 400 };
+        assert_eq!(
+            status, expected,
+            "{path} with {value}: document says valid={valid}"
+        );
+    }
+    crm.shutdown().await;
+}
