@@ -883,5 +883,21 @@ async fn field_validation_agrees_with_the_document() {
             "{path} with {value}: document says valid={valid}"
         );
     }
+    let key_schema = &doc["components"]["parameters"]["IdempotencyKey"]["schema"];
+    let long = "k".repeat(255);
+    let too_long = "k".repeat(256);
+    for key in ["k", "call 42", "a\tb", long.as_str(), too_long.as_str()] {
+        let valid = validator(&doc, key_schema).is_valid(&json!(key));
+        let request = crm
+            .dev(Method::POST, "/activity")
+            .header("idempotency-key", key)
+            .json(&json!({"subject": "s", "type": "t"}));
+        let (status, _) = common::answer(request).await;
+        let expected = if valid { 201 } else { 400 };
+        assert_eq!(
+            status, expected,
+            "Idempotency-Key {key:?}: document says valid={valid}"
+        );
+    }
     crm.shutdown().await;
 }

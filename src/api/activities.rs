@@ -178,11 +178,20 @@ fn idempotency_key(request: &ApiRequest) -> Result<Option<String>, ApiError> {
         .to_str()
         .ok()
         .map(str::trim)
-        .filter(|key| !key.is_empty() && key.len() <= MAX_IDEMPOTENCY_KEY)
+        // `to_str` lets tabs through; the key is printable ASCII only, as
+        // openapi.json says, so it reads the same in logs and errors.
+        .filter(|key| {
+            !key.is_empty()
+                && key.len() <= MAX_IDEMPOTENCY_KEY
+                && key.bytes().all(|byte| (b' '..=b'~').contains(&byte))
+        })
         .ok_or_else(|| {
             ApiError::field(
                 "Idempotency-Key",
-                format!("header must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters"),
+                format!(
+                    "header must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters \
+                     (spaces allowed inside)"
+                ),
             )
         })?;
     Ok(Some(key.to_owned()))
