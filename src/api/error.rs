@@ -24,6 +24,8 @@ pub enum ApiError {
     },
     #[error("request body is larger than {limit} bytes; send a smaller body")]
     PayloadTooLarge { limit: usize },
+    #[error("the request body did not arrive within {} s; send the whole body without pausing", .0.as_secs_f64())]
+    RequestTimeout(std::time::Duration),
     #[error("Content-Type {0:?} is not supported; send `Content-Type: application/json`")]
     UnsupportedMediaType(String),
     #[error("Idempotency-Key {0:?} was already used with a different request body; use a new key for a different request")]
@@ -59,6 +61,7 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::IdempotencyMismatch(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -76,6 +79,7 @@ impl ApiError {
             ApiError::NotFound(_) => "not_found",
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
+            ApiError::RequestTimeout(_) => "request_timeout",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::IdempotencyMismatch(_) => "idempotency_mismatch",
             ApiError::RateLimited { .. } => "rate_limited",
@@ -111,6 +115,7 @@ fn injected_code(status: StatusCode) -> &'static str {
         401 => "unauthorized",
         403 => "forbidden",
         404 => "not_found",
+        408 => "request_timeout",
         409 => "conflict",
         413 => "payload_too_large",
         422 => "idempotency_mismatch",
