@@ -308,6 +308,13 @@ fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
 
 fn serve(args: ServeArgs) -> Result<ExitCode, CliError> {
     init_tracing();
+    if args.db.trim().is_empty() {
+        // SQLite would quietly open a temporary database for "".
+        return Err(CliError::InvalidArgument {
+            field: "--db".into(),
+            message: "is empty; pass a file path, or :memory: for a throwaway store".into(),
+        });
+    }
     let seed = match &args.seed {
         Some(path) => parse_json::<Seed>(&read_input(Some(path))?, path, "seed file")?,
         None => Seed::default_seed(),
