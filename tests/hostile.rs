@@ -714,16 +714,6 @@ fn check_well_formed(crm: &Crm, request: &Request) -> Result<(), String> {
             String::from_utf8_lossy(&response.body)
         ));
     }
-    if std::env::var_os("HOSTILE_TRACE").is_some() {
-        eprintln!(
-            "STATUS {} {}",
-            response.status,
-            String::from_utf8_lossy(&response.body)
-                .chars()
-                .take(90)
-                .collect::<String>()
-        );
-    }
     let success = (200..300).contains(&response.status);
     if !success && !head {
         check_error_shape(&response)?;
