@@ -18,6 +18,8 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::{JoinHandle, JoinSet};
 
+mod parse_errors;
+
 use crate::api::{self, AppState};
 use crate::harness::{Harness, DEFAULT_JOURNAL_SIZE};
 use crate::store::{Location, Seed, Store, StoreError, StoreHandle, StoreThread};
@@ -193,7 +195,8 @@ async fn serve_connections(
             }
         };
         let service = TowerToHyperService::new(warp::service(routes.clone()));
-        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        let io = TokioIo::new(parse_errors::JsonParseErrors::new(stream));
+        let connection = graceful.watch(http.serve_connection(io, service));
         connections.spawn(async move {
             if let Err(error) = connection.await {
                 // A client that hangs up, stalls or sends garbage: its

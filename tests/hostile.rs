@@ -763,10 +763,10 @@ fn well_formed_requests_with_hostile_content_get_json_answers_below_500() {
 }
 
 // ---------------------------------------------------------------------------
-// Broken framing: hyper may refuse a request it cannot parse with a bare
-// 400, 414 or 431 (it answers those itself, before mockcrm sees anything),
-// or close the connection. Never a 5xx, never a hang; anything mockcrm
-// itself answers has the JSON shape.
+// Broken framing: hyper refuses a request it cannot parse with 400, 414 or
+// 431 before mockcrm sees it (rewritten to the JSON shape on the way out),
+// or the connection closes. Never a 5xx, never a hang, always the JSON
+// error shape.
 
 #[derive(Debug, Clone)]
 struct Broken {
@@ -892,13 +892,8 @@ fn check_broken(crm: &Crm, request: &Broken) -> Result<(), String> {
             String::from_utf8_lossy(&response.body)
         ));
     }
-    let success = (200..300).contains(&response.status);
-    if !success {
-        let bare_from_hyper =
-            response.body.is_empty() && matches!(response.status, 400 | 414 | 431);
-        if !bare_from_hyper {
-            check_error_shape(&response)?;
-        }
+    if !(200..300).contains(&response.status) {
+        check_error_shape(&response)?;
     }
     Ok(())
 }

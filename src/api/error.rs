@@ -42,6 +42,10 @@ pub enum ApiError {
     },
     #[error("missing or wrong admin key: send `Authorization: Bearer <admin key>` (the server's --admin-key)")]
     AdminUnauthorized,
+    /// A request hyper could not parse (it answers those itself; see
+    /// `server::parse_errors`): 400, 414 or 431.
+    #[error("{}", unreadable_message(*.0))]
+    Unreadable(StatusCode),
     #[error("internal error: {0}; this is a mockcrm bug, please report it")]
     Internal(String),
 }
@@ -67,6 +71,7 @@ impl ApiError {
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Injected { status, .. } => *status,
             ApiError::AdminUnauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Unreadable(status) => *status,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -85,6 +90,11 @@ impl ApiError {
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::Injected { status, .. } => injected_code(*status),
             ApiError::AdminUnauthorized => "unauthorized",
+            ApiError::Unreadable(status) => match status.as_u16() {
+                414 => "uri_too_long",
+                431 => "headers_too_large",
+                _ => "bad_request",
+            },
             ApiError::Internal(_) => "internal",
         }
     }
@@ -104,6 +114,14 @@ impl ApiError {
             } => response.with_header("retry-after", retry_after.to_string()),
             _ => response,
         }
+    }
+}
+
+fn unreadable_message(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        414 => "the request target is too long; send a shorter path and query",
+        431 => "the request headers are too large; send fewer or shorter headers",
+        _ => "the request is not valid HTTP/1.1 (its request line, a header, or the body's framing); send a well-formed request",
     }
 }
 
