@@ -1058,14 +1058,63 @@ fn shutdown_is_not_held_up_by_stalled_clients() {
     half_head
         .write_all(b"POST /activity HTTP/1.1\r\nHo")
         .expect("write");
+    // `100 Continue` comes when the handler starts reading the body: from
+    // then on the request is in flight, and shutdown would wait for it.
     let mut half_body = crm.connect();
     half_body
-        .write_all(format!("{POST_HEAD}Content-Length: 100\r\n\r\n{{").as_bytes())
+        .write_all(
+            format!("{POST_HEAD}Expect: 100-continue\r\nContent-Length: 100\r\n\r\n").as_bytes(),
+        )
         .expect("write");
-    // Make sure both connections are being served before stopping.
-    health(&crm).expect("serving");
+    let mut received = Vec::new();
+    while find(&received, b"\r\n\r\n").is_none() {
+        assert!(
+            fill(&mut half_body, &mut received).expect("no hang"),
+            "closed early"
+        );
+    }
+    assert!(received.starts_with(b"HTTP/1.1 100 "), "{received:?}");
+    half_body.write_all(b"{").expect("write");
     crm.stop()
         .expect("shutdown finishes despite the stalled clients");
     wait_for_close(&mut half_head).expect("closed");
-    wait_for_close(&mut half_body).expect("closed");
+    let rest = wait_for_close(&mut half_body).expect("closed");
+    assert!(
+        rest.starts_with(b"HTTP/1.1 408 "),
+        "{:?}",
+        String::from_utf8_lossy(&rest)
+    );
+}
+
+#[test]
+fn shutdown_is_not_held_up_by_a_client_that_never_reads() {
+    let crm = Crm::start(SHORT_READ_TIMEOUT);
+    // An answer far bigger than the socket buffers: writing it blocks for
+    // as long as the client does not read.
+    let mut activity = valid_activity();
+    activity["body"] = Value::from("x".repeat(1_000_000));
+    let body = activity.to_string();
+    for _ in 0..16 {
+        let bytes = format!("{POST_HEAD}Content-Length: {}\r\n\r\n{body}", body.len());
+        match exchange(&crm, bytes.as_bytes(), false, false) {
+            Ok(Reply::Answered(response)) => assert_eq!(response.status, 201),
+            other => panic!("create failed: {other:?}"),
+        }
+    }
+    let mut reader = crm.connect();
+    reader
+        .write_all(
+            format!(
+                "GET /activity?limit=16 HTTP/1.1\r\nHost: m\r\nAuthorization: {DEV_AUTH}\r\n\r\n"
+            )
+            .as_bytes(),
+        )
+        .expect("write");
+    let mut first = [0u8; 1];
+    reader
+        .read_exact(&mut first)
+        .expect("the answer has started");
+    crm.stop()
+        .expect("shutdown finishes although the answer is still being written");
+    drop(reader);
 }
