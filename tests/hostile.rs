@@ -975,6 +975,27 @@ fn a_10_mb_body_gets_413_with_the_json_shape() {
 }
 
 #[test]
+fn an_oversized_body_awaiting_100_continue_gets_413_before_it_is_sent() {
+    let crm = Crm::start(Duration::from_secs(30));
+    let head = format!("{POST_HEAD}Expect: 100-continue\r\nContent-Length: {TEN_MB}\r\n\r\n");
+    let mut stream = crm.connect();
+    stream.write_all(head.as_bytes()).expect("write");
+    let mut received = Vec::new();
+    while find(&received, b"\r\n\r\n").is_none() {
+        assert!(
+            fill(&mut stream, &mut received).expect("no hang"),
+            "closed early"
+        );
+    }
+    assert!(
+        received.starts_with(b"HTTP/1.1 413 "),
+        "413 straight away, no 100 Continue: {:?}",
+        String::from_utf8_lossy(&received)
+    );
+    crm.stop().expect("clean shutdown");
+}
+
+#[test]
 fn a_declared_oversized_body_that_never_comes_gets_413_not_a_hang() {
     let crm = Crm::start(SHORT_READ_TIMEOUT);
     let head = format!("{POST_HEAD}Content-Length: {TEN_MB}\r\n\r\n");

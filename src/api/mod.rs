@@ -115,6 +115,15 @@ where
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.trim().parse::<u64>().ok())
         .is_some_and(|length| length > limit as u64);
+    let waits_for_continue = headers
+        .get("expect")
+        .is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    if too_large && waits_for_continue {
+        // The client sends the body only after `100 Continue`, which hyper
+        // sends when the body is first read: not reading it spares the
+        // upload, and the connection stays clean for the 413.
+        return Ok(None);
+    }
     let mut body = std::pin::pin!(body);
     let mut collected = BytesMut::new();
     let mut seen = 0usize;
