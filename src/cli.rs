@@ -373,11 +373,7 @@ fn compose_command(args: ComposeArgs) -> Result<ExitCode, CliError> {
     )?;
     let format = args.format.or(request.format).unwrap_or(LogFormat::Plain);
     let body = compose::compose(&request, format)?;
-    let mut stdout = std::io::stdout();
-    stdout
-        .write_all(body.as_bytes())
-        .and_then(|()| stdout.flush())
-        .map_err(CliError::Write)?;
+    write_stdout(&body)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -412,7 +408,7 @@ fn get(args: GetArgs) -> Result<ExitCode, CliError> {
     let auth = args.crm.auth_header(None);
     let crm = args.crm.client()?;
     let output = runtime()?
-        .block_on(async { connector::get_call_log(&crm, &args.log_id, Some(&auth)).await });
+        .block_on(async { connector::get_call_log(&crm, &args.log_id, Some(&auth), None).await });
     print_json(&output)?;
     Ok(exit_for(output.call_log_info.is_some()))
 }
@@ -423,9 +419,11 @@ fn admin_client(args: &AdminArgs) -> AdminClient {
 
 fn checks(args: AdminArgs) -> Result<ExitCode, CliError> {
     let violations = runtime()?.block_on(admin_client(&args).checks())?;
-    for violation in &violations {
-        println!("{}", violation_line(violation));
-    }
+    let lines: String = violations
+        .iter()
+        .map(|violation| format!("{}\n", violation_line(violation)))
+        .collect();
+    write_stdout(&lines)?;
     eprintln!("mockcrm: {} contract violation(s)", violations.len());
     Ok(exit_for(violations.is_empty()))
 }
@@ -435,7 +433,7 @@ fn requests(args: RequestsArgs) -> Result<ExitCode, CliError> {
     if args.json {
         print_json(&serde_json::json!({ "items": entries }))?;
     } else {
-        print!("{}", requests_table(&entries));
+        write_stdout(&requests_table(&entries))?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -474,8 +472,20 @@ fn read_call_log_input(file: Option<&Path>) -> Result<CreateCallLogInput, CliErr
 fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {
     let json = serde_json::to_string_pretty(value)
         .map_err(|error| CliError::Connector(error.to_string()))?;
-    println!("{json}");
-    Ok(())
+    write_stdout(&format!("{json}\n"))
+}
+
+/// Writes command output. A reader that stops early (`mockcrm get | head`)
+/// is not an error: the output is simply not wanted any more.
+fn write_stdout(text: &str) -> Result<(), CliError> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => Err(CliError::Write(error)),
+        _ => Ok(()),
+    }
 }
 
 /// 0 when the connector call succeeded, 1 when it answered a failure.

@@ -40,7 +40,7 @@ pub struct CreateCallLogInput {
     #[serde(
         rename = "ringSenseAIScore",
         default,
-        deserialize_with = "lenient_string",
+        deserialize_with = "score",
         skip_serializing_if = "Option::is_none"
     )]
     pub ring_sense_ai_score: Option<String>,
@@ -442,7 +442,7 @@ pub struct ComposeRequest {
     #[serde(
         rename = "ringSenseAIScore",
         default,
-        deserialize_with = "lenient_string",
+        deserialize_with = "score",
         skip_serializing_if = "Option::is_none"
     )]
     pub ring_sense_ai_score: Option<String>,
@@ -513,6 +513,19 @@ impl std::str::FromStr for LogFormat {
                 format!("unknown format {s:?}: use text/plain, text/html or text/markdown")
             })
     }
+}
+
+/// `ringSenseAIScore`: a number or a string. App Connect's core skips a
+/// falsy score, and the number 0 is falsy where the string "0" is not.
+fn score<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    let value = Option::<Value>::deserialize(deserializer)?;
+    Ok(match value {
+        None | Some(Value::Null) | Some(Value::Bool(false)) => None,
+        Some(Value::Number(n)) if n.as_f64() == Some(0.0) => None,
+        Some(Value::Number(n)) => Some(n.to_string()),
+        Some(Value::String(s)) => Some(s),
+        Some(other) => Some(other.to_string()),
+    })
 }
 
 /// Ids and extension numbers arrive as strings from one RingCentral API and
@@ -610,6 +623,24 @@ mod tests {
         assert!(!user.setting_enabled("c", true));
         assert!(user.setting_enabled("d", true));
         assert!(!user.setting_enabled("missing", false));
+    }
+
+    #[test]
+    fn a_numeric_zero_score_is_no_score() {
+        let parse = |json: &str| {
+            serde_json::from_str::<ComposeRequest>(json)
+                .expect("parses")
+                .ring_sense_ai_score
+        };
+        assert_eq!(parse(r#"{"callLog": {}, "ringSenseAIScore": 0}"#), None);
+        assert_eq!(
+            parse(r#"{"callLog": {}, "ringSenseAIScore": "0"}"#),
+            Some("0".into())
+        );
+        assert_eq!(
+            parse(r#"{"callLog": {}, "ringSenseAIScore": 87}"#),
+            Some("87".into())
+        );
     }
 
     #[test]

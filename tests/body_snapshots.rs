@@ -92,7 +92,13 @@ async fn create_then_update_lifecycle_for_every_fixture_and_format() {
             );
             assert_eq!(updated.updated_note, updated_input.note);
 
-            let read = get_call_log(&client, &log_id, updated_input.auth_header.as_deref()).await;
+            let read = get_call_log(
+                &client,
+                &log_id,
+                updated_input.auth_header.as_deref(),
+                updated_input.user.as_ref(),
+            )
+            .await;
             let info = read
                 .call_log_info
                 .unwrap_or_else(|| panic!("{name}: {:?}", read.return_message));
@@ -111,7 +117,13 @@ async fn create_then_update_lifecycle_for_every_fixture_and_format() {
 
             // Updating again with the same values changes nothing.
             update_call_log(&client, &log_id, &updated_input).await;
-            let again = get_call_log(&client, &log_id, updated_input.auth_header.as_deref()).await;
+            let again = get_call_log(
+                &client,
+                &log_id,
+                updated_input.auth_header.as_deref(),
+                updated_input.user.as_ref(),
+            )
+            .await;
             assert_eq!(
                 again.call_log_info.map(|i| i.full_body),
                 Some(info.full_body),

@@ -239,6 +239,24 @@ fn compose_writes_only_the_body() {
 }
 
 #[test]
+fn a_reader_that_stops_early_is_not_an_error() {
+    // `mockcrm get | head`: the reader closes the pipe before the output is
+    // written. The command must still exit 0 and never panic.
+    let path = fixture_path("create-call-log/transferred-with-legs.json");
+    let mut child = Command::new(BIN)
+        .args(["compose", &path])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("mockcrm compose starts");
+    drop(child.stdout.take());
+    let output = child.wait_with_output().expect("compose exits");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(output.status.success(), "{:?}: {stderr}", output.status);
+}
+
+#[test]
 fn bad_input_is_one_line_and_non_zero() {
     let dir = tempfile::tempdir().expect("tempdir");
     let broken = dir.path().join("broken.json");

@@ -19,7 +19,7 @@ use crate::compose;
 use crate::interface::{
     setting_enabled, CallDuration, CallLogInfo, ComposeRequest, CreateCallLogInput,
     CreateCallLogOutput, Direction, GetCallLogOutput, LogFormat, MessageType, ReturnMessage,
-    UpdateCallLogOutput,
+    UpdateCallLogOutput, User,
 };
 
 /// The activity type the reference connector writes.
@@ -161,10 +161,13 @@ async fn patch_activity(
 }
 
 /// `getCallLog`: the activity with its note parsed back out of the body.
+/// `user` is App Connect's user, whose settings help tell a note line that
+/// looks like a label from a real section; `None` reads every label as one.
 pub async fn get_call_log(
     crm: &CrmClient,
     log_id: &str,
     auth_header: Option<&str>,
+    user: Option<&User>,
 ) -> GetCallLogOutput {
     match crm.activity(auth_header, log_id).await {
         Ok(activity) => {
@@ -179,7 +182,7 @@ pub async fn get_call_log(
             let format = text("body_format")
                 .parse::<LogFormat>()
                 .unwrap_or(LogFormat::Plain);
-            let note = compose::parse_note(&full_body, format).unwrap_or_default();
+            let note = compose::parse_note(&full_body, format, user).unwrap_or_default();
             GetCallLogOutput {
                 call_log_info: Some(CallLogInfo {
                     subject: text("subject"),

@@ -1,0 +1,319 @@
+//! The sections of a body: which exist, in what order, how each is written
+//! in each format, and which of them a compose request carries.
+
+use super::values;
+use super::ComposeError;
+use crate::interface::{ComposeRequest, Direction, LogFormat, User};
+
+/// Every section App Connect writes, in body order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    Note,
+    SessionId,
+    RingCentralUserName,
+    RingCentralNumber,
+    Subject,
+    ContactNumber,
+    DateTime,
+    Duration,
+    Result,
+    CallRecording,
+    VoicemailRecording,
+    AiNote,
+    Transcript,
+    AceTranscript,
+    AceSummary,
+    CallScore,
+    AceBulletedSummary,
+    AceLink,
+    CallJourney,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 19] = [
+        Kind::Note,
+        Kind::SessionId,
+        Kind::RingCentralUserName,
+        Kind::RingCentralNumber,
+        Kind::Subject,
+        Kind::ContactNumber,
+        Kind::DateTime,
+        Kind::Duration,
+        Kind::Result,
+        Kind::CallRecording,
+        Kind::VoicemailRecording,
+        Kind::AiNote,
+        Kind::Transcript,
+        Kind::AceTranscript,
+        Kind::AceSummary,
+        Kind::CallScore,
+        Kind::AceBulletedSummary,
+        Kind::AceLink,
+        Kind::CallJourney,
+    ];
+
+    /// Position in body order; also a bit in a set of kinds.
+    pub fn rank(self) -> usize {
+        self as usize
+    }
+
+    pub fn shape(self) -> Shape {
+        match self {
+            Kind::Note => Shape::Note,
+            Kind::AiNote
+            | Kind::Transcript
+            | Kind::AceTranscript
+            | Kind::AceSummary
+            | Kind::AceBulletedSummary => Shape::Block,
+            Kind::CallJourney => Shape::Journey,
+            _ => Shape::Item,
+        }
+    }
+
+    /// The user setting that turns the section on, and its default.
+    fn setting(self) -> (&'static str, bool) {
+        match self {
+            Kind::Note => ("addCallLogNote", true),
+            Kind::SessionId => ("addCallSessionId", false),
+            Kind::RingCentralUserName => ("addRingCentralUserName", false),
+            Kind::RingCentralNumber => ("addRingCentralNumber", false),
+            Kind::Subject => ("addCallLogSubject", true),
+            Kind::ContactNumber => ("addCallLogContactNumber", false),
+            Kind::DateTime => ("addCallLogDateTime", true),
+            Kind::Duration => ("addCallLogDuration", true),
+            Kind::Result => ("addCallLogResult", true),
+            Kind::CallRecording | Kind::VoicemailRecording => ("addCallLogRecording", true),
+            Kind::AiNote => ("addCallLogAiNote", true),
+            Kind::Transcript => ("addCallLogTranscript", true),
+            Kind::AceTranscript => ("addCallLogRingSenseRecordingTranscript", true),
+            Kind::AceSummary => ("addCallLogRingSenseRecordingSummary", true),
+            Kind::CallScore => ("addCallLogRingSenseRecordingAIScore", true),
+            Kind::AceBulletedSummary => ("addCallLogRingSenseRecordingBulletedSummary", true),
+            Kind::AceLink => ("addCallLogRingSenseRecordingLink", true),
+            Kind::CallJourney => ("addCallLogLegs", true),
+        }
+    }
+
+    pub fn enabled(self, user: Option<&User>) -> bool {
+        let (key, default) = self.setting();
+        crate::interface::setting_enabled(user, key, default)
+    }
+
+    /// The labels this section can carry in `format`. Only the contact
+    /// number has two (HTML names the caller or the recipient).
+    pub fn labels(self, format: LogFormat) -> &'static [&'static str] {
+        let html = format == LogFormat::Html;
+        match self {
+            Kind::Note => &["Note"],
+            Kind::SessionId => &["Session Id"],
+            Kind::RingCentralUserName => &["RingCentral user name"],
+            Kind::RingCentralNumber => &["RingCentral number and extension"],
+            Kind::Subject => &["Summary"],
+            Kind::ContactNumber if html => &["Caller phone number", "Recipient phone number"],
+            Kind::ContactNumber => &["Contact Number"],
+            Kind::DateTime if html => &["Date/time"],
+            Kind::DateTime => &["Date/Time"],
+            Kind::Duration => &["Duration"],
+            Kind::Result => &["Result"],
+            Kind::CallRecording => &["Call recording link"],
+            Kind::VoicemailRecording => &["Voicemail recording link"],
+            Kind::AiNote => &["AI Note"],
+            Kind::Transcript => &["Transcript"],
+            Kind::AceTranscript => &["ACE transcript"],
+            Kind::AceSummary => &["ACE summary"],
+            Kind::CallScore => &["Call score"],
+            Kind::AceBulletedSummary => &["ACE bulleted summary"],
+            Kind::AceLink => &["ACE recording link"],
+            Kind::CallJourney => &["Call journey"],
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// The agent note: first in the body, free text.
+    Note,
+    /// One labelled value.
+    Item,
+    /// A labelled block of free text.
+    Block,
+    /// The call journey: a block with its own end marker in plain text.
+    Journey,
+}
+
+/// The agent-note header that HTML and Markdown close with before the call
+/// details.
+pub const HTML_NOTE_OPEN: &str = "<b>Agent notes</b><br>";
+pub const HTML_NOTE_CLOSE: &str = "<br><br><b>Call details</b><br>";
+pub const MARKDOWN_NOTE_OPEN: &str = "## Agent notes\n";
+pub const MARKDOWN_NOTE_CLOSE: &str = "\n\n## Call details\n";
+pub const MARKDOWN_DETAILS: &str = "## Call details\n";
+pub const PLAIN_NOTE_OPEN: &str = "- Note: ";
+/// App Connect's core also reads this older plain-text note label.
+pub const PLAIN_NOTE_OPEN_OLD: &str = "- Agent notes: ";
+pub const PLAIN_BLOCK_END: &str = "\n--- END\n";
+pub const PLAIN_JOURNEY_END: &str = "\n--- JOURNEY END\n";
+
+/// One section as the request would write it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub kind: Kind,
+    pub text: String,
+}
+
+/// The sections a request carries, in body order: those switched on whose
+/// value is present, each written in `format`.
+pub fn carried(request: &ComposeRequest, format: LogFormat) -> Result<Vec<Rendered>, ComposeError> {
+    let user = request.user.as_ref();
+    let call = &request.call_log;
+    let inbound = call.direction == Some(Direction::Inbound);
+    let (own_side, other_side) = if inbound {
+        (&call.to, &call.from)
+    } else {
+        (&call.from, &call.to)
+    };
+    let present = |text: Option<&str>| text.filter(|s| !s.is_empty()).map(str::to_owned);
+
+    let mut sections = Vec::new();
+    for kind in Kind::ALL {
+        if !kind.enabled(user) {
+            continue;
+        }
+        let value = match kind {
+            Kind::Note => present(request.note.as_deref()),
+            Kind::SessionId => present(call.session_id.as_deref()),
+            Kind::RingCentralUserName => present(own_side.as_ref().and_then(|p| p.name.as_deref())),
+            Kind::RingCentralNumber => {
+                present(own_side.as_ref().and_then(|p| p.phone_number.as_deref())).map(|number| {
+                    // The extension comes from the other side of the call, as
+                    // App Connect's core takes it.
+                    let extension = other_side
+                        .as_ref()
+                        .and_then(|p| p.extension_number.as_deref())
+                        .unwrap_or_default();
+                    format!("{number} {extension}")
+                })
+            }
+            Kind::Subject => present(call.custom_subject.as_deref()),
+            Kind::ContactNumber => present(
+                request
+                    .contact_info
+                    .as_ref()
+                    .and_then(|c| c.phone_number.as_deref()),
+            ),
+            Kind::DateTime => match values::start_instant(call.start_time.as_ref())? {
+                Some(instant) => {
+                    let offset =
+                        values::offset_seconds(user.and_then(|u| u.timezone_offset.as_ref()))?;
+                    let pattern = date_pattern(user);
+                    Some(values::format_date_time(instant, offset, &pattern))
+                }
+                None => None,
+            },
+            Kind::Duration => call.duration.as_ref().map(values::duration),
+            Kind::Result => present(call.result.as_deref()),
+            Kind::CallRecording => present(call.recording.as_ref().and_then(|r| r.link.as_deref())),
+            Kind::VoicemailRecording => {
+                present(call.voicemail.as_ref().and_then(|v| v.link.as_deref()))
+            }
+            Kind::AiNote => present(request.ai_note.as_deref()),
+            Kind::Transcript => present(request.transcript.as_deref()),
+            Kind::AceTranscript => present(request.ring_sense_transcript.as_deref()),
+            Kind::AceSummary => present(request.ring_sense_summary.as_deref()),
+            Kind::CallScore => present(request.ring_sense_ai_score.as_deref()),
+            Kind::AceBulletedSummary => present(request.ring_sense_bulleted_summary.as_deref()),
+            Kind::AceLink => present(request.ring_sense_link.as_deref()),
+            Kind::CallJourney if call.legs.is_empty() => None,
+            Kind::CallJourney => Some(values::call_journey(&call.legs)),
+        };
+        if let Some(value) = value {
+            let outbound = call.direction == Some(Direction::Outbound);
+            sections.push(Rendered {
+                kind,
+                text: render(kind, &value, format, outbound),
+            });
+        }
+    }
+    Ok(sections)
+}
+
+fn date_pattern(user: Option<&User>) -> String {
+    let configured = user
+        .and_then(|u| u.user_settings.get("logDateFormat"))
+        .and_then(|setting| setting.value.as_str())
+        .filter(|pattern| !pattern.is_empty());
+    configured.unwrap_or("YYYY-MM-DD hh:mm:ss A").to_owned()
+}
+
+/// One section written in `format`, exactly as App Connect's core writes it
+/// when it appends the section.
+pub fn render(kind: Kind, value: &str, format: LogFormat, outbound: bool) -> String {
+    let label = match kind {
+        Kind::ContactNumber if format == LogFormat::Html && outbound => "Recipient phone number",
+        _ => kind.labels(format)[0],
+    };
+    match (kind.shape(), format) {
+        (Shape::Note, LogFormat::Plain) => format!("{PLAIN_NOTE_OPEN}{value}\n"),
+        (Shape::Note, LogFormat::Html) => format!("{HTML_NOTE_OPEN}{value}{HTML_NOTE_CLOSE}"),
+        (Shape::Note, LogFormat::Markdown) => {
+            format!("{MARKDOWN_NOTE_OPEN}{value}{MARKDOWN_NOTE_CLOSE}")
+        }
+        (Shape::Item, LogFormat::Plain) => format!("- {label}: {value}\n"),
+        (Shape::Item, LogFormat::Markdown) => format!("**{label}**: {value}\n"),
+        (Shape::Item, LogFormat::Html) => {
+            let shown = match kind {
+                Kind::CallRecording | Kind::VoicemailRecording if !value.starts_with("http") => {
+                    "(pending...)".to_owned()
+                }
+                Kind::CallRecording | Kind::VoicemailRecording | Kind::AceLink => {
+                    format!("<a target=\"_blank\" href=\"{value}\">open</a>")
+                }
+                _ => value.to_owned(),
+            };
+            format!("<li><b>{label}</b>: {shown}</li>")
+        }
+        (Shape::Block, _) => {
+            let text = block_text(kind, value, format);
+            match format {
+                LogFormat::Plain => format!("\n- {label}:\n{text}{PLAIN_BLOCK_END}"),
+                LogFormat::Markdown => format!("### {label}\n{text}\n"),
+                LogFormat::Html => {
+                    // Only these two blocks are followed by a break in App
+                    // Connect's output; the ACE blocks are not.
+                    let gap = if matches!(kind, Kind::AiNote | Kind::Transcript) {
+                        "<br>"
+                    } else {
+                        ""
+                    };
+                    format!("<div><b>{label}</b><br>{}</div>{gap}", html_breaks(&text))
+                }
+            }
+        }
+        (Shape::Journey, LogFormat::Plain) => format!("- {label}:\n{value}{PLAIN_JOURNEY_END}"),
+        (Shape::Journey, LogFormat::Markdown) => format!("### {label}\n{value}\n"),
+        (Shape::Journey, LogFormat::Html) => {
+            format!("<div><b>{label}</b><br>{}</div>", html_breaks(value))
+        }
+    }
+}
+
+/// Which blocks drop trailing newlines, in which format: App Connect's core
+/// trims the AI note and ACE transcript everywhere, the two ACE summaries
+/// only in HTML, and the transcript never.
+fn block_text(kind: Kind, value: &str, format: LogFormat) -> String {
+    let trimmed = match kind {
+        Kind::AiNote | Kind::AceTranscript => true,
+        Kind::AceSummary | Kind::AceBulletedSummary => format == LogFormat::Html,
+        _ => false,
+    };
+    if trimmed {
+        value.trim_end_matches('\n').to_owned()
+    } else {
+        value.to_owned()
+    }
+}
+
+/// Every line break (`\r\n`, `\r`, `\n`) as `<br>`.
+fn html_breaks(text: &str) -> String {
+    text.replace("\r\n", "<br>").replace(['\r', '\n'], "<br>")
+}

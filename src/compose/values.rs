@@ -1,0 +1,449 @@
+//! The value formats App Connect's core uses inside a body: durations, the
+//! date/time at the user's offset (moment.js tokens), and the call journey.
+//!
+//! Each function mirrors the JavaScript it stands in for, quirks included
+//! (a leg without a duration reads "undefined second"), because bodies must
+//! match App Connect byte for byte.
+
+use chrono::{DateTime, Datelike, FixedOffset, Timelike, Utc};
+
+use super::ComposeError;
+use crate::interface::{CallDuration, Direction, Leg, Party, StartTime, TimezoneOffset};
+
+/// `secondsToHoursMinutesSeconds`: "1 hour, 1 minute, 1 second", "0 seconds";
+/// a word such as "pending" passes through.
+pub fn duration(value: &CallDuration) -> String {
+    match value {
+        CallDuration::Seconds(seconds) => whole_seconds(*seconds),
+        CallDuration::Text(text) => match js_number(text) {
+            Some(seconds) => fractional_seconds(seconds),
+            None => text.clone(),
+        },
+    }
+}
+
+fn whole_seconds(seconds: u64) -> String {
+    let parts = [
+        (seconds / 3600, "hour"),
+        ((seconds % 3600) / 60, "minute"),
+        (seconds % 60, "second"),
+    ];
+    let words: Vec<String> = parts
+        .iter()
+        .filter(|(count, _)| *count > 0)
+        .map(|(count, unit)| format!("{count} {unit}{}", if *count > 1 { "s" } else { "" }))
+        .collect();
+    if words.is_empty() {
+        "0 seconds".to_owned()
+    } else {
+        words.join(", ")
+    }
+}
+
+/// The same arithmetic on a JavaScript number, for durations that arrive as
+/// numeric strings (JavaScript coerces them; so must we).
+fn fractional_seconds(seconds: f64) -> String {
+    if seconds >= 0.0 && seconds.fract() == 0.0 && seconds < u64::MAX as f64 {
+        return whole_seconds(seconds as u64);
+    }
+    let hours = (seconds / 3600.0).floor();
+    let minutes = ((seconds % 3600.0) / 60.0).floor();
+    let rest = seconds % 60.0;
+    let words: Vec<String> = [(hours, "hour"), (minutes, "minute"), (rest, "second")]
+        .iter()
+        .filter(|(count, _)| *count > 0.0)
+        .map(|(count, unit)| format!("{count} {unit}{}", if *count > 1.0 { "s" } else { "" }))
+        .collect();
+    if words.is_empty() {
+        "0 seconds".to_owned()
+    } else {
+        words.join(", ")
+    }
+}
+
+/// `Number(text)` for the decimal forms a duration takes; `None` is NaN.
+fn js_number(text: &str) -> Option<f64> {
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Some(0.0);
+    }
+    let looks_numeric = trimmed
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e' | 'E'));
+    trimmed
+        .parse::<f64>()
+        .ok()
+        .filter(|n| looks_numeric && n.is_finite())
+}
+
+/// The start time as App Connect's core reads it (`startTime || …`): absent,
+/// empty and epoch 0 mean there is no date/time to show.
+pub fn start_instant(start: Option<&StartTime>) -> Result<Option<DateTime<Utc>>, ComposeError> {
+    match start {
+        None | Some(StartTime::EpochMillis(0)) => Ok(None),
+        Some(StartTime::Iso(text)) if text.is_empty() => Ok(None),
+        Some(start) => start.to_utc().map(Some).map_err(ComposeError::StartTime),
+    }
+}
+
+/// `user.timezoneOffset` as seconds east of UTC, read the way moment's
+/// `utcOffset` reads it: a string with `:` is an offset such as `+05:30`;
+/// another number is hours when its magnitude is under 16, else minutes;
+/// absent, empty and 0 are UTC.
+pub fn offset_seconds(offset: Option<&TimezoneOffset>) -> Result<i32, ComposeError> {
+    let minutes = match offset {
+        None => return Ok(0),
+        Some(TimezoneOffset::Number(n)) => hours_or_minutes(*n),
+        Some(TimezoneOffset::Text(text)) if text.is_empty() => return Ok(0),
+        Some(TimezoneOffset::Text(text)) if text.contains(':') => {
+            // moment ignores an offset string it cannot read: the time stays UTC.
+            return Ok(offset_from_string(text).unwrap_or(0) * 60);
+        }
+        Some(TimezoneOffset::Text(text)) => match js_number(text) {
+            Some(n) => hours_or_minutes(n),
+            None => return Err(ComposeError::TimezoneOffset(text.clone())),
+        },
+    };
+    let seconds = (minutes * 60.0).round();
+    // Real offsets are within ±18 hours; anything else is a typo, not a zone.
+    if seconds.abs() > 18.0 * 3600.0 {
+        let shown = match offset {
+            Some(TimezoneOffset::Text(text)) => text.clone(),
+            _ => minutes.to_string(),
+        };
+        return Err(ComposeError::TimezoneOffset(shown));
+    }
+    Ok(seconds as i32)
+}
+
+fn hours_or_minutes(n: f64) -> f64 {
+    if n.abs() < 16.0 {
+        n * 60.0
+    } else {
+        n
+    }
+}
+
+/// moment's `offsetFromString`: the last `Z` or `±HH[:]MM` in the text.
+fn offset_from_string(text: &str) -> Option<i32> {
+    let bytes = text.as_bytes();
+    let mut found = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        let digits = |at: usize, n: usize| {
+            bytes
+                .get(at..at + n)
+                .is_some_and(|s| s.iter().all(u8::is_ascii_digit))
+        };
+        let two = |at: usize| -> i32 {
+            bytes
+                .get(at..at + 2)
+                .map_or(0, |s| i32::from(s[0] - b'0') * 10 + i32::from(s[1] - b'0'))
+        };
+        match bytes[i] {
+            b'Z' | b'z' => {
+                found = Some(0);
+                i += 1;
+            }
+            sign @ (b'+' | b'-') if digits(i + 1, 2) => {
+                let hours = two(i + 1);
+                let (minutes, len) = if bytes.get(i + 3) == Some(&b':') && digits(i + 4, 2) {
+                    (two(i + 4), 6)
+                } else if digits(i + 3, 2) {
+                    (two(i + 3), 5)
+                } else {
+                    (0, 3)
+                };
+                let total = hours * 60 + minutes;
+                found = Some(if sign == b'-' { -total } else { total });
+                i += len;
+            }
+            _ => i += 1,
+        }
+    }
+    found
+}
+
+/// `moment(start).utcOffset(offset).format(pattern)` for the tokens App
+/// Connect's date formats use (and the common others). Text in `[...]` is
+/// literal; any other character is copied.
+pub fn format_date_time(instant: DateTime<Utc>, offset_seconds: i32, pattern: &str) -> String {
+    let offset = FixedOffset::east_opt(offset_seconds)
+        .unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero is a valid offset"));
+    let local = instant.with_timezone(&offset);
+    let mut out = String::with_capacity(pattern.len() + 8);
+    let mut rest = pattern;
+    while !rest.is_empty() {
+        if let Some(inner) = rest.strip_prefix('[') {
+            if let Some(end) = inner.find(']') {
+                out.push_str(&inner[..end]);
+                rest = &inner[end + 1..];
+                continue;
+            }
+        }
+        let (text, len) = date_token(&local, rest);
+        out.push_str(&text);
+        rest = &rest[len..];
+    }
+    out
+}
+
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+const WEEKDAYS: [&str; 7] = [
+    "Sunday",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+];
+
+/// The longest token at the start of `rest` and its expansion.
+fn date_token(time: &DateTime<FixedOffset>, rest: &str) -> (String, usize) {
+    let hour12 = match time.hour() % 12 {
+        0 => 12,
+        h => h,
+    };
+    let month = time.month0() as usize;
+    let weekday = time.weekday().num_days_from_sunday() as usize;
+    let offset_minutes = time.offset().local_minus_utc() / 60;
+    let sign = if offset_minutes < 0 { '-' } else { '+' };
+    let (oh, om) = (offset_minutes.abs() / 60, offset_minutes.abs() % 60);
+    let tokens: [(&str, String); 33] = [
+        ("YYYY", format!("{:04}", time.year())),
+        ("YY", format!("{:02}", time.year().rem_euclid(100))),
+        ("MMMM", MONTHS[month].to_owned()),
+        ("MMM", MONTHS[month][..3].to_owned()),
+        ("MM", format!("{:02}", time.month())),
+        ("Mo", ordinal(time.month())),
+        ("M", time.month().to_string()),
+        ("DDDD", format!("{:03}", time.ordinal())),
+        ("DDD", time.ordinal().to_string()),
+        ("DD", format!("{:02}", time.day())),
+        ("Do", ordinal(time.day())),
+        ("D", time.day().to_string()),
+        ("dddd", WEEKDAYS[weekday].to_owned()),
+        ("ddd", WEEKDAYS[weekday][..3].to_owned()),
+        ("dd", WEEKDAYS[weekday][..2].to_owned()),
+        ("d", weekday.to_string()),
+        ("HH", format!("{:02}", time.hour())),
+        ("H", time.hour().to_string()),
+        ("hh", format!("{hour12:02}")),
+        ("h", hour12.to_string()),
+        ("mm", format!("{:02}", time.minute())),
+        ("m", time.minute().to_string()),
+        ("ss", format!("{:02}", time.second())),
+        ("s", time.second().to_string()),
+        ("SSS", format!("{:03}", time.timestamp_subsec_millis())),
+        ("SS", format!("{:02}", time.timestamp_subsec_millis() / 10)),
+        ("S", (time.timestamp_subsec_millis() / 100).to_string()),
+        ("A", if time.hour() < 12 { "AM" } else { "PM" }.to_owned()),
+        ("a", if time.hour() < 12 { "am" } else { "pm" }.to_owned()),
+        ("ZZ", format!("{sign}{oh:02}{om:02}")),
+        ("Z", format!("{sign}{oh:02}:{om:02}")),
+        ("X", time.timestamp().to_string()),
+        ("x", time.timestamp_millis().to_string()),
+    ];
+    for (token, text) in tokens {
+        if rest.starts_with(token) {
+            return (text, token.len());
+        }
+    }
+    let first = rest.chars().next().map_or(1, char::len_utf8);
+    (rest[..first].to_owned(), first)
+}
+
+fn ordinal(n: u32) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
+/// The call journey, one line per leg: where the call started, then each
+/// transfer with its duration.
+pub fn call_journey(legs: &[Leg]) -> String {
+    let lines: Vec<String> = legs
+        .iter()
+        .enumerate()
+        .map(|(index, leg)| {
+            let outbound = leg.direction == Some(Direction::Outbound);
+            if index == 0 {
+                return if outbound {
+                    format!("Made call from {}", party(leg.from.as_ref()))
+                } else {
+                    format!("Received call at {}", party(leg.to.as_ref()))
+                };
+            }
+            let to_side = !outbound || leg.leg_type.as_deref() == Some("PstnToSip");
+            let who = if to_side { &leg.to } else { &leg.from };
+            format!(
+                "Transferred to {}, duration: {}",
+                party(who.as_ref()),
+                leg_duration(leg.duration.as_ref())
+            )
+        })
+        .collect();
+    lines.join("\n")
+}
+
+/// `${leg.duration} second${leg.duration > 1 ? 's' : ''}`, coercions and all.
+fn leg_duration(duration: Option<&CallDuration>) -> String {
+    let (text, plural) = match duration {
+        None => ("undefined".to_owned(), false),
+        Some(CallDuration::Seconds(seconds)) => (seconds.to_string(), *seconds > 1),
+        Some(CallDuration::Text(text)) => (text.clone(), js_number(text).is_some_and(|n| n > 1.0)),
+    };
+    format!("{text} second{}", if plural { "s" } else { "" })
+}
+
+/// "<name>, <number>", where number is "<phone>, ext <ext>", "<phone>" or
+/// "ext <ext>"; empty when the party has neither.
+fn party(party: Option<&Party>) -> String {
+    let Some(party) = party else {
+        return String::new();
+    };
+    let phone = party.phone_number.as_deref().filter(|s| !s.is_empty());
+    let extension = party.extension_number.as_deref().filter(|s| !s.is_empty());
+    let number = match (phone, extension) {
+        (None, None) => return String::new(),
+        (Some(phone), Some(extension)) => format!("{phone}, ext {extension}"),
+        (Some(phone), None) => phone.to_owned(),
+        (None, Some(extension)) => format!("ext {extension}"),
+    };
+    match party.name.as_deref().filter(|s| !s.is_empty()) {
+        Some(name) => format!("{name}, {number}"),
+        None => number,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(iso: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(iso)
+            .expect("valid test time")
+            .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn durations_read_as_app_connect_writes_them() {
+        let cases = [
+            (0, "0 seconds"),
+            (1, "1 second"),
+            (59, "59 seconds"),
+            (60, "1 minute"),
+            (125, "2 minutes, 5 seconds"),
+            (3600, "1 hour"),
+            (3661, "1 hour, 1 minute, 1 second"),
+            (86400, "24 hours"),
+            (90061, "25 hours, 1 minute, 1 second"),
+        ];
+        for (seconds, text) in cases {
+            assert_eq!(duration(&CallDuration::Seconds(seconds)), text);
+        }
+        assert_eq!(duration(&CallDuration::Text("pending".into())), "pending");
+        assert_eq!(
+            duration(&CallDuration::Text("125".into())),
+            "2 minutes, 5 seconds"
+        );
+        assert_eq!(
+            duration(&CallDuration::Text("90.5".into())),
+            "1 minute, 30.5 seconds"
+        );
+    }
+
+    #[test]
+    fn offsets_follow_moment() {
+        let text = |s: &str| Some(TimezoneOffset::Text(s.into()));
+        let number = |n: f64| Some(TimezoneOffset::Number(n));
+        assert_eq!(offset_seconds(None).ok(), Some(0));
+        assert_eq!(offset_seconds(text("").as_ref()).ok(), Some(0));
+        assert_eq!(offset_seconds(text("+05:30").as_ref()).ok(), Some(19800));
+        assert_eq!(offset_seconds(text("-05:00").as_ref()).ok(), Some(-18000));
+        assert_eq!(offset_seconds(text("-4").as_ref()).ok(), Some(-14400));
+        assert_eq!(offset_seconds(text("330").as_ref()).ok(), Some(19800));
+        assert_eq!(offset_seconds(number(5.5).as_ref()).ok(), Some(19800));
+        assert_eq!(offset_seconds(number(-300.0).as_ref()).ok(), Some(-18000));
+        assert_eq!(offset_seconds(number(0.0).as_ref()).ok(), Some(0));
+        assert_eq!(offset_seconds(text("UTC+01:00").as_ref()).ok(), Some(3600));
+        assert!(offset_seconds(text("Europe/Paris").as_ref()).is_err());
+        assert!(offset_seconds(number(5000.0).as_ref()).is_err());
+    }
+
+    #[test]
+    fn the_six_date_formats() {
+        let time = at("2024-03-21T21:58:18Z");
+        let cases = [
+            ("YYYY-MM-DD HH:mm:ss", "2024-03-22 03:28:18"),
+            ("YYYY-MM-DD hh:mm:ss A", "2024-03-22 03:28:18 AM"),
+            ("MM/DD/YYYY hh:mm:ss A", "03/22/2024 03:28:18 AM"),
+            ("MM/DD/YYYY HH:mm:ss", "03/22/2024 03:28:18"),
+            ("DD/MM/YYYY HH:mm:ss", "22/03/2024 03:28:18"),
+            ("DD/MM/YYYY hh:mm:ss A", "22/03/2024 03:28:18 AM"),
+        ];
+        for (pattern, expected) in cases {
+            assert_eq!(
+                format_date_time(time, 19800, pattern),
+                expected,
+                "{pattern}"
+            );
+        }
+        assert_eq!(
+            format_date_time(at("2024-05-06T12:13:28Z"), 0, "hh:mm A [at] Do MMM"),
+            "12:13 PM at 6th May"
+        );
+        assert_eq!(
+            format_date_time(at("2024-05-06T00:13:28Z"), 0, "hh A"),
+            "12 AM"
+        );
+    }
+
+    #[test]
+    fn journey_lines() {
+        let leg = |direction, from: Party, to: Party, duration: Option<u64>| Leg {
+            direction: Some(direction),
+            from: Some(from),
+            to: Some(to),
+            duration: duration.map(CallDuration::Seconds),
+            ..Leg::default()
+        };
+        let phone = |p: &str| Party {
+            phone_number: Some(p.into()),
+            ..Party::default()
+        };
+        let named = |name: &str, ext: &str| Party {
+            name: Some(name.into()),
+            extension_number: Some(ext.into()),
+            ..Party::default()
+        };
+        let legs = [
+            leg(Direction::Inbound, phone("+1"), phone("+2"), Some(10)),
+            leg(Direction::Inbound, phone("+3"), named("Ann", "12"), Some(1)),
+            leg(Direction::Outbound, named("Bo", "7"), phone("+4"), None),
+        ];
+        assert_eq!(
+            call_journey(&legs),
+            "Received call at +2\nTransferred to Ann, ext 12, duration: 1 second\nTransferred to Bo, ext 7, duration: undefined second"
+        );
+    }
+}
