@@ -141,7 +141,7 @@ pub struct ServeArgs {
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     pub rate_limit: Option<u32>,
     /// Seconds a client may take to send a request's headers, and again its
-    /// body, before it is cut off; also how long shutdown waits for requests.
+    /// body, before it is cut off; shutdown waits at most twice this for requests.
     #[arg(long, default_value_t = DEFAULT_READ_TIMEOUT.as_secs_f64(), value_parser = parse_read_timeout)]
     pub read_timeout: f64,
 }

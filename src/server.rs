@@ -37,7 +37,8 @@ pub struct ServerConfig {
     pub rate_limit: Option<u32>,
     /// How long a client may take to send a request's headers (or to start
     /// the next request on a kept-alive connection), and again its body,
-    /// before it is cut off. Also bounds how long shutdown waits.
+    /// before it is cut off. Shutdown waits at most twice this for
+    /// requests in flight.
     pub read_timeout: Duration,
 }
 
@@ -154,7 +155,7 @@ impl Server {
 }
 
 /// Accepts connections until `stopped` fires, then lets in-flight requests
-/// finish for up to `read_timeout` before closing what is left.
+/// finish for up to twice `read_timeout` before closing what is left.
 ///
 /// warp::serve has no way to set hyper's header-read timeout (and without a
 /// timer hyper silently drops its own 30 s default), so a client that sends
@@ -206,9 +207,10 @@ async fn serve_connections(
         });
     }
     drop(listener);
-    // A client that stalls mid-request is cut off by the read timeouts, but
-    // one that never reads its answer is not: bound the wait, then close.
-    if tokio::time::timeout(read_timeout, graceful.shutdown())
+    // A client that stalls mid-request is cut off by the read timeouts, at
+    // most one for its head and one for its body, and then answered; one
+    // that never reads its answer is not: bound the wait, then close.
+    if tokio::time::timeout(read_timeout.saturating_mul(2), graceful.shutdown())
         .await
         .is_err()
     {
