@@ -341,23 +341,54 @@ fn serve_keeps_data_in_its_file_and_loads_a_seed() {
     assert_eq!(stored["id"], log_id.as_str());
 }
 
-/// Runs `mockcrm` as a user that file permissions apply to. Root ignores
-/// them (and CI containers often run as root), so as root the command runs
-/// as `nobody` instead; `dir` must then be reachable by `nobody`.
-fn unprivileged(dir: &Path, args: &[&str]) -> Output {
-    use std::os::unix::fs::MetadataExt;
-    use std::os::unix::process::CommandExt;
-    // std has no geteuid: a new file is owned by the effective user.
-    let probe = dir.join(".whoami");
-    std::fs::write(&probe, b"").expect("write probe");
-    let root = std::fs::metadata(&probe).expect("probe metadata").uid() == 0;
-    std::fs::remove_file(&probe).expect("remove probe");
-    let mut command = Command::new(BIN);
-    command.args(args);
-    if root {
-        command.uid(65534).gid(65534);
+/// Who runs `mockcrm` in the database tests. Root ignores file
+/// permissions (and CI containers often run as root), so as root it runs
+/// as `nobody`, if `nobody` can reach the binary and the test directory.
+#[derive(Clone, Copy, PartialEq)]
+enum RunAs {
+    Me,
+    Nobody,
+    /// Root, and `nobody` cannot run it here: permissions cannot be tested.
+    RootOnly,
+}
+
+impl RunAs {
+    fn detect(dir: &Path) -> RunAs {
+        use std::os::unix::fs::MetadataExt;
+        // std has no geteuid: a new file is owned by the effective user.
+        let probe = dir.join(".whoami");
+        std::fs::write(&probe, b"").expect("write probe");
+        let root = std::fs::metadata(&probe).expect("probe metadata").uid() == 0;
+        std::fs::remove_file(&probe).expect("remove probe");
+        if !root {
+            return RunAs::Me;
+        }
+        let missing = dir.join("missing-probe").join("crm.db");
+        let probe = RunAs::Nobody.run(&[
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--db",
+            &missing.display().to_string(),
+        ]);
+        match probe {
+            Some(output) if String::from_utf8_lossy(&output.stderr).contains("does not exist") => {
+                RunAs::Nobody
+            }
+            _ => RunAs::RootOnly,
+        }
     }
-    command.output().expect("mockcrm runs")
+
+    /// `None` when the binary cannot even be started.
+    fn run(self, args: &[&str]) -> Option<Output> {
+        use std::os::unix::process::CommandExt;
+        let mut command = Command::new(BIN);
+        command.args(args);
+        if self == RunAs::Nobody {
+            command.uid(65534).gid(65534);
+        }
+        command.output().ok()
+    }
 }
 
 fn chmod(path: &Path, mode: u32) {
@@ -370,14 +401,40 @@ fn make_database(path: &Path) {
     drop(mockcrm::store::Store::open_file(path).expect("database created"));
 }
 
+/// A read-only database file, and a read-only directory with and without
+/// the database in it.
+fn read_only_cases(dir: &Path, writable: &Path, serve: &dyn Fn(&Path) -> Output) {
+    let read_only = writable.join("read-only.db");
+    make_database(&read_only);
+    chmod(&read_only, 0o444);
+    assert_one_line_failure(
+        &serve(&read_only),
+        "read-only.db is read-only; make it writable",
+    );
+
+    let read_only_dir = dir.join("ro");
+    std::fs::create_dir(&read_only_dir).expect("mkdir");
+    make_database(&read_only_dir.join("existing.db"));
+    chmod(&read_only_dir.join("existing.db"), 0o666);
+    chmod(&read_only_dir, 0o555);
+    for name in ["new.db", "existing.db"] {
+        let output = serve(&read_only_dir.join(name));
+        assert_one_line_failure(&output, "is read-only, and mockcrm keeps");
+    }
+    chmod(&read_only_dir, 0o755);
+}
+
 #[test]
 fn serve_refuses_unusable_databases_with_one_line_saying_what_to_do() {
     let temp = tempfile::tempdir().expect("tempdir");
     let dir = temp.path();
     chmod(dir, 0o755);
+    let run_as = RunAs::detect(dir);
     let serve = |db: &Path| {
         let db = db.display().to_string();
-        unprivileged(dir, &["serve", "--addr", "127.0.0.1:0", "--db", &db])
+        run_as
+            .run(&["serve", "--addr", "127.0.0.1:0", "--db", &db])
+            .expect("mockcrm runs")
     };
     let writable = dir.join("rw");
     std::fs::create_dir(&writable).expect("mkdir");
@@ -409,24 +466,11 @@ fn serve_refuses_unusable_databases_with_one_line_saying_what_to_do() {
     std::fs::write(&damaged, bytes).expect("write");
     assert_one_line_failure(&serve(&damaged), "is damaged");
 
-    let read_only = writable.join("read-only.db");
-    make_database(&read_only);
-    chmod(&read_only, 0o444);
-    assert_one_line_failure(
-        &serve(&read_only),
-        "read-only.db is read-only; make it writable",
-    );
-
-    let read_only_dir = dir.join("ro");
-    std::fs::create_dir(&read_only_dir).expect("mkdir");
-    make_database(&read_only_dir.join("existing.db"));
-    chmod(&read_only_dir.join("existing.db"), 0o666);
-    chmod(&read_only_dir, 0o555);
-    for name in ["new.db", "existing.db"] {
-        let output = serve(&read_only_dir.join(name));
-        assert_one_line_failure(&output, "is read-only, and mockcrm keeps");
+    if run_as == RunAs::RootOnly {
+        eprintln!("read-only cases skipped: running as root, and nobody cannot run {BIN} here");
+    } else {
+        read_only_cases(dir, &writable, &serve);
     }
-    chmod(&read_only_dir, 0o755);
 
     assert_one_line_failure(
         &serve(&dir.join("missing").join("crm.db")),
