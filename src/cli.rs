@@ -18,7 +18,7 @@ use crate::compose::{self, ComposeError};
 use crate::connector::{self, CrmClient, LogOptions, RetryPolicy};
 use crate::harness::{FaultSpec, DEFAULT_JOURNAL_SIZE};
 use crate::interface::{ComposeRequest, CreateCallLogInput, LogFormat, MessageType};
-use crate::server::{ServeError, Server, ServerConfig, DEFAULT_ADMIN_KEY};
+use crate::server::{ServeError, Server, ServerConfig, DEFAULT_ADMIN_KEY, DEFAULT_READ_TIMEOUT};
 use crate::store::{Location, Seed};
 
 /// The key `mockcrm log` uses when neither `--api-key` nor the input's
@@ -140,6 +140,17 @@ pub struct ServeArgs {
     /// At most N requests per second per API key; more get 429 with Retry-After.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     pub rate_limit: Option<u32>,
+    /// Seconds a client may take to send a request's headers, and again its
+    /// body, before it is cut off; shutdown waits at most twice this for requests.
+    #[arg(long, default_value_t = DEFAULT_READ_TIMEOUT.as_secs_f64(), value_parser = parse_read_timeout)]
+    pub read_timeout: f64,
+}
+
+fn parse_read_timeout(text: &str) -> Result<f64, String> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|seconds| seconds.is_finite() && *seconds >= 0.001 && *seconds <= 3600.0)
+        .ok_or_else(|| format!("{text:?} is not a number of seconds from 0.001 to 3600"))
 }
 
 #[derive(Debug, Args)]
@@ -297,6 +308,13 @@ fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
 
 fn serve(args: ServeArgs) -> Result<ExitCode, CliError> {
     init_tracing();
+    if args.db.trim().is_empty() {
+        // SQLite would quietly open a temporary database for "".
+        return Err(CliError::InvalidArgument {
+            field: "--db".into(),
+            message: "is empty; pass a file path, or :memory: for a throwaway store".into(),
+        });
+    }
     let seed = match &args.seed {
         Some(path) => parse_json::<Seed>(&read_input(Some(path))?, path, "seed file")?,
         None => Seed::default_seed(),
@@ -308,6 +326,7 @@ fn serve(args: ServeArgs) -> Result<ExitCode, CliError> {
         admin_key: args.admin_key,
         journal_size: args.journal_size,
         rate_limit: args.rate_limit,
+        read_timeout: Duration::from_secs_f64(args.read_timeout),
     };
     runtime()?.block_on(async {
         let server = Server::start(config).await?;

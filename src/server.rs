@@ -1,14 +1,24 @@
 //! Starting and stopping the mock CRM: opens the store, binds the listener,
-//! serves the API until told to stop, then drains in-flight requests and
-//! closes the database. Tests use `Server::start` directly with `:memory:`
-//! and port 0; `mockcrm serve` wraps it with signals and the ready line.
+//! accepts connections and serves the API on each until told to stop, then
+//! drains in-flight requests and closes the database. It owns the
+//! connection-level limits: HTTP/1.1 only, a header-read timeout, and a
+//! bounded wait for in-flight requests at shutdown. Tests use
+//! `Server::start` directly with `:memory:` and port 0; `mockcrm serve`
+//! wraps it with signals and the ready line.
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
 use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
+use tokio::task::{JoinHandle, JoinSet};
+
+mod parse_errors;
 
 use crate::api::{self, AppState};
 use crate::harness::{Harness, DEFAULT_JOURNAL_SIZE};
@@ -25,7 +35,15 @@ pub struct ServerConfig {
     pub journal_size: usize,
     /// Requests per second per API key; unlimited when `None`.
     pub rate_limit: Option<u32>,
+    /// How long a client may take to send a request's headers (or to start
+    /// the next request on a kept-alive connection), and again its body,
+    /// before it is cut off. Shutdown waits at most twice this for
+    /// requests in flight.
+    pub read_timeout: Duration,
 }
+
+/// The read timeout when none is given: generous for any real client.
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The admin key when none is given (SPEC §3).
 pub const DEFAULT_ADMIN_KEY: &str = "mockcrm-admin";
@@ -40,6 +58,7 @@ impl ServerConfig {
             admin_key: DEFAULT_ADMIN_KEY.to_owned(),
             journal_size: DEFAULT_JOURNAL_SIZE,
             rate_limit: None,
+            read_timeout: DEFAULT_READ_TIMEOUT,
         }
     }
 }
@@ -76,6 +95,7 @@ impl Server {
             admin_key,
             journal_size,
             rate_limit,
+            read_timeout,
         } = config;
         let seed = Arc::new(seed);
         let opening_seed = Arc::clone(&seed);
@@ -91,21 +111,13 @@ impl Server {
             .local_addr()
             .map_err(|source| ServeError::Bind { addr, source })?;
         let (stop, stopped) = oneshot::channel::<()>();
-        let routes = api::routes(AppState {
+        let state = AppState {
             store,
             harness: Arc::new(Harness::new(journal_size, rate_limit)),
             admin_key: Arc::from(admin_key),
             seed,
-        });
-        let serving = tokio::spawn(
-            warp::serve(routes)
-                .incoming(listener)
-                .graceful(async {
-                    // A dropped sender means the same as a sent stop.
-                    let _ = stopped.await;
-                })
-                .run(),
-        );
+        };
+        let serving = tokio::spawn(serve_connections(listener, state, read_timeout, stopped));
         Ok(Server {
             addr,
             stop,
@@ -140,4 +152,84 @@ impl Server {
         let store_thread = self.store_thread;
         let _ = tokio::task::spawn_blocking(move || store_thread.join()).await;
     }
+}
+
+/// Accepts connections until `stopped` fires, then lets in-flight requests
+/// finish for up to twice `read_timeout` before closing what is left.
+///
+/// warp::serve has no way to set hyper's header-read timeout (and without a
+/// timer hyper silently drops its own 30 s default), so a client that sends
+/// half a request line, or opens a connection and says nothing, would hold
+/// it, and hold up shutdown, forever. Serving each connection with hyper
+/// directly lets us give it a timer. HTTP/1.1 only: h2c was never part of
+/// the contract, and its connection preface has no read timeout of its own.
+async fn serve_connections(
+    listener: TcpListener,
+    state: AppState,
+    read_timeout: Duration,
+    stopped: oneshot::Receiver<()>,
+) {
+    let routes = api::routes(state, read_timeout);
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(read_timeout);
+    let graceful = GracefulShutdown::new();
+    let mut connections = JoinSet::new();
+    let mut stopped = std::pin::pin!(stopped);
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            // A dropped sender means the same as a sent stop.
+            _ = &mut stopped => break,
+        };
+        // Reap finished connections so the set holds only live ones.
+        while connections.try_join_next().is_some() {}
+        let stream = match accepted {
+            Ok((stream, _peer)) => stream,
+            Err(error) if is_connection_error(&error) => continue,
+            Err(error) => {
+                // Out of file descriptors and the like: back off rather
+                // than spin, and try again.
+                tracing::warn!(%error, "cannot accept a connection");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let service = TowerToHyperService::new(warp::service(routes.clone()));
+        let io = TokioIo::new(parse_errors::JsonParseErrors::new(stream));
+        let connection = graceful.watch(http.serve_connection(io, service));
+        connections.spawn(async move {
+            if let Err(error) = connection.await {
+                // A client that hangs up, stalls or sends garbage: its
+                // problem, not the server's, so not worth more than debug.
+                tracing::debug!(%error, "connection closed with an error");
+            }
+        });
+    }
+    drop(listener);
+    // A client that stalls mid-request is cut off by the read timeouts, at
+    // most one for its head and one for its body, and then answered; one
+    // that never reads its answer is not: bound the wait, then close.
+    if tokio::time::timeout(read_timeout.saturating_mul(2), graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            remaining = connections.len(),
+            "connections still busy at shutdown; closing them"
+        );
+    }
+    // Dropping the connections drops their `StoreHandle`s, which is what
+    // lets the store thread finish.
+    connections.shutdown().await;
+}
+
+/// Errors `accept` reports for a connection that died before we took it.
+fn is_connection_error(error: &std::io::Error) -> bool {
+    matches!(
+        error.kind(),
+        std::io::ErrorKind::ConnectionRefused
+            | std::io::ErrorKind::ConnectionAborted
+            | std::io::ErrorKind::ConnectionReset
+    )
 }

@@ -24,6 +24,8 @@ pub enum ApiError {
     },
     #[error("request body is larger than {limit} bytes; send a smaller body")]
     PayloadTooLarge { limit: usize },
+    #[error("the request body did not arrive within {} s; send the whole body without pausing", .0.as_secs_f64())]
+    RequestTimeout(std::time::Duration),
     #[error("Content-Type {0:?} is not supported; send `Content-Type: application/json`")]
     UnsupportedMediaType(String),
     #[error("Idempotency-Key {0:?} was already used with a different request body; use a new key for a different request")]
@@ -40,6 +42,10 @@ pub enum ApiError {
     },
     #[error("missing or wrong admin key: send `Authorization: Bearer <admin key>` (the server's --admin-key)")]
     AdminUnauthorized,
+    /// A request hyper could not parse (it answers those itself; see
+    /// `server::parse_errors`): 400, 414 or 431.
+    #[error("{}", unreadable_message(*.0))]
+    Unreadable(StatusCode),
     #[error("internal error: {0}; this is a mockcrm bug, please report it")]
     Internal(String),
 }
@@ -59,11 +65,13 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::IdempotencyMismatch(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Injected { status, .. } => *status,
             ApiError::AdminUnauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Unreadable(status) => *status,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -76,11 +84,17 @@ impl ApiError {
             ApiError::NotFound(_) => "not_found",
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
+            ApiError::RequestTimeout(_) => "request_timeout",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::IdempotencyMismatch(_) => "idempotency_mismatch",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::Injected { status, .. } => injected_code(*status),
             ApiError::AdminUnauthorized => "unauthorized",
+            ApiError::Unreadable(status) => match status.as_u16() {
+                414 => "uri_too_long",
+                431 => "headers_too_large",
+                _ => "bad_request",
+            },
             ApiError::Internal(_) => "internal",
         }
     }
@@ -103,6 +117,14 @@ impl ApiError {
     }
 }
 
+fn unreadable_message(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        414 => "the request target is too long; send a shorter path and query",
+        431 => "the request headers are too large; send fewer or shorter headers",
+        _ => "the request is not valid HTTP/1.1 (its request line, a header, or the body's framing); send a well-formed request",
+    }
+}
+
 /// The code an injected status answers with: the one mockcrm itself would
 /// use for that status, so connectors see realistic bodies.
 fn injected_code(status: StatusCode) -> &'static str {
@@ -111,6 +133,7 @@ fn injected_code(status: StatusCode) -> &'static str {
         401 => "unauthorized",
         403 => "forbidden",
         404 => "not_found",
+        408 => "request_timeout",
         409 => "conflict",
         413 => "payload_too_large",
         422 => "idempotency_mismatch",

@@ -49,9 +49,11 @@ pub struct AppState {
     pub seed: Arc<Seed>,
 }
 
-/// The whole API as one warp filter.
+/// The whole API as one warp filter. A body must arrive within
+/// `read_timeout` of the headers.
 pub fn routes(
     state: AppState,
+    read_timeout: Duration,
 ) -> impl Filter<Extract = (warp::reply::Response,), Error = warp::Rejection> + Clone {
     let query = warp::query::raw().or(warp::any().map(String::new)).unify();
     warp::method()
@@ -67,7 +69,18 @@ pub fn routes(
                   body| {
                 let state = state.clone();
                 async move {
-                    let body = read_limited(body, BODY_LIMIT).await;
+                    let deadline = tokio::time::Instant::now() + read_timeout;
+                    let body = match read_limited(body, &headers, BODY_LIMIT, deadline).await {
+                        Ok(body) => body,
+                        Err(BodyTimedOut) => {
+                            // The rest of the body may still be on its way:
+                            // this connection cannot carry another request.
+                            return ApiError::RequestTimeout(read_timeout)
+                                .into_response()
+                                .with_header("connection", "close")
+                                .into_warp();
+                        }
+                    };
                     let request = ApiRequest {
                         method,
                         path: path.as_str().to_owned(),
@@ -81,24 +94,56 @@ pub fn routes(
         )
 }
 
-/// Reads the body until it ends or passes `limit`; `None` past the limit.
-/// An oversized body is still read to its end (up to `DRAIN_LIMIT`) and
-/// thrown away, so the client is not cut off mid-upload and sees the 413.
-/// A body that breaks off mid-way is treated as what arrived, which then
-/// fails JSON parsing with a clear message.
-async fn read_limited<S, B>(body: S, limit: usize) -> Option<Bytes>
+/// A body under the limit did not finish arriving before the deadline.
+struct BodyTimedOut;
+
+/// Reads the body until it ends or passes `limit`; `Ok(None)` past the
+/// limit, or when `Content-Length` already says it will be. An oversized
+/// body is still read to its end (up to `DRAIN_LIMIT`, and until
+/// `deadline`) and thrown away, so the client is not cut off mid-upload and
+/// sees the 413; nothing past the limit is kept. A body that breaks off
+/// mid-way is treated as what arrived, which then fails JSON parsing with a
+/// clear message.
+async fn read_limited<S, B>(
+    body: S,
+    headers: &HeaderMap,
+    limit: usize,
+    deadline: tokio::time::Instant,
+) -> Result<Option<Bytes>, BodyTimedOut>
 where
     S: futures_util::Stream<Item = Result<B, warp::Error>>,
     B: Buf,
 {
     const DRAIN_LIMIT: usize = 64 * 1024 * 1024;
+    let mut too_large = headers
+        .get("content-length")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse::<u64>().ok())
+        .is_some_and(|length| length > limit as u64);
+    let waits_for_continue = headers
+        .get("expect")
+        .is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    if too_large && waits_for_continue {
+        // The client sends the body only after `100 Continue`, which hyper
+        // sends when the body is first read: not reading it spares the
+        // upload, and the connection stays clean for the 413.
+        return Ok(None);
+    }
     let mut body = std::pin::pin!(body);
     let mut collected = BytesMut::new();
     let mut seen = 0usize;
-    while let Some(chunk) = body.next().await {
+    loop {
+        let chunk = match tokio::time::timeout_at(deadline, body.next()).await {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) => break,
+            // Past the limit the answer is 413 whatever else arrives.
+            Err(_) if too_large => break,
+            Err(_) => return Err(BodyTimedOut),
+        };
         let Ok(mut chunk) = chunk else { break };
         seen = seen.saturating_add(chunk.remaining());
-        if seen > limit {
+        too_large |= seen > limit;
+        if too_large {
             if seen > DRAIN_LIMIT {
                 break;
             }
@@ -111,7 +156,7 @@ where
             chunk.advance(read);
         }
     }
-    (seen <= limit).then(|| collected.freeze())
+    Ok((!too_large).then(|| collected.freeze()))
 }
 
 /// Answers one request: admin routes go straight to `admin`, and the

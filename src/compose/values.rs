@@ -5,6 +5,8 @@
 //! (a leg without a duration reads "undefined second"), because bodies must
 //! match App Connect byte for byte.
 
+use std::fmt::{Display, Write};
+
 use chrono::{DateTime, Datelike, FixedOffset, Timelike, Utc};
 
 use super::ComposeError;
@@ -23,42 +25,43 @@ pub fn duration(value: &CallDuration) -> String {
 }
 
 fn whole_seconds(seconds: u64) -> String {
-    let parts = [
+    spell([
         (seconds / 3600, "hour"),
         ((seconds % 3600) / 60, "minute"),
         (seconds % 60, "second"),
-    ];
-    let words: Vec<String> = parts
-        .iter()
-        .filter(|(count, _)| *count > 0)
-        .map(|(count, unit)| format!("{count} {unit}{}", if *count > 1 { "s" } else { "" }))
-        .collect();
-    if words.is_empty() {
-        "0 seconds".to_owned()
-    } else {
-        words.join(", ")
-    }
+    ])
 }
 
 /// The same arithmetic on a JavaScript number, for durations that arrive as
 /// numeric strings (JavaScript coerces them; so must we).
 fn fractional_seconds(seconds: f64) -> String {
-    if seconds >= 0.0 && seconds.fract() == 0.0 && seconds < u64::MAX as f64 {
-        return whole_seconds(seconds as u64);
+    spell([
+        ((seconds / 3600.0).floor(), "hour"),
+        (((seconds % 3600.0) / 60.0).floor(), "minute"),
+        (seconds % 60.0, "second"),
+    ])
+}
+
+/// The non-zero parts, singular for one, joined by ", "; "0 seconds" when
+/// none is left.
+fn spell<T: Copy + PartialOrd + Display + From<u8>>(parts: [(T, &str); 3]) -> String {
+    let mut out = String::new();
+    for (count, unit) in parts {
+        if count > T::from(0) {
+            if !out.is_empty() {
+                out.push_str(", ");
+            }
+            // Writing to a String cannot fail.
+            let _ = write!(out, "{count} {unit}");
+            if count > T::from(1) {
+                out.push('s');
+            }
+        }
     }
-    let hours = (seconds / 3600.0).floor();
-    let minutes = ((seconds % 3600.0) / 60.0).floor();
-    let rest = seconds % 60.0;
-    let words: Vec<String> = [(hours, "hour"), (minutes, "minute"), (rest, "second")]
-        .iter()
-        .filter(|(count, _)| *count > 0.0)
-        .map(|(count, unit)| format!("{count} {unit}{}", if *count > 1.0 { "s" } else { "" }))
-        .collect();
-    if words.is_empty() {
-        "0 seconds".to_owned()
-    } else {
-        words.join(", ")
+    if out.is_empty() {
+        out.push_str("0 seconds");
     }
+    out
 }
 
 /// `Number(text)` for the decimal forms a duration takes; `None` is NaN.

@@ -7,8 +7,20 @@ use std::time::{Duration, Instant};
 
 pub struct RateLimiter {
     per_second: f64,
-    buckets: Mutex<HashMap<String, Bucket>>,
+    buckets: Mutex<Buckets>,
 }
+
+/// Buckets by key. Every key a client claims gets one, valid or not, so
+/// the map is pruned as it grows (see `prune`).
+struct Buckets {
+    by_key: HashMap<String, Bucket>,
+    /// Prune when the map grows past this; doubles with what survives, so
+    /// pruning stays amortised O(1) per request.
+    prune_at: usize,
+}
+
+/// The smallest map worth pruning.
+const PRUNE_FLOOR: usize = 1024;
 
 struct Bucket {
     tokens: f64,
@@ -20,7 +32,10 @@ impl RateLimiter {
     pub fn new(per_second: u32) -> RateLimiter {
         RateLimiter {
             per_second: f64::from(per_second.max(1)),
-            buckets: Mutex::new(HashMap::new()),
+            buckets: Mutex::new(Buckets {
+                by_key: HashMap::new(),
+                prune_at: PRUNE_FLOOR,
+            }),
         }
     }
 
@@ -38,7 +53,16 @@ impl RateLimiter {
             .buckets
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let bucket = buckets.entry(key.to_owned()).or_insert(Bucket {
+        if buckets.by_key.len() >= buckets.prune_at {
+            // A bucket idle for a second has refilled completely, which is
+            // exactly the state of a key never seen: forgetting it changes
+            // no answer.
+            buckets.by_key.retain(|_, bucket| {
+                now.saturating_duration_since(bucket.refilled_at) < Duration::from_secs(1)
+            });
+            buckets.prune_at = (buckets.by_key.len() * 2).max(PRUNE_FLOOR);
+        }
+        let bucket = buckets.by_key.entry(key.to_owned()).or_insert(Bucket {
             tokens: self.per_second,
             refilled_at: now,
         });
@@ -78,5 +102,21 @@ mod tests {
         assert!(limiter
             .check_at("a", start + Duration::from_millis(400))
             .is_ok());
+    }
+
+    #[test]
+    fn keys_seen_once_are_forgotten_once_their_bucket_is_full_again() {
+        let limiter = RateLimiter::new(1);
+        let start = Instant::now();
+        for n in 0..10 * PRUNE_FLOOR {
+            let at = start + Duration::from_secs(n as u64);
+            assert!(limiter.check_at(&format!("junk-{n}"), at).is_ok());
+        }
+        let buckets = limiter.buckets.lock().expect("lock");
+        assert!(
+            buckets.by_key.len() <= PRUNE_FLOOR,
+            "{}",
+            buckets.by_key.len()
+        );
     }
 }

@@ -52,6 +52,19 @@ pub enum StoreError {
         path: String,
         source: rusqlite::Error,
     },
+    #[error("{path} is a SQLite database but not mockcrm's (it holds tables mockcrm did not make); pass another --db file")]
+    ForeignDatabase { path: String },
+    #[error("{path} is damaged (SQLite said: {source}); restore it from a backup, or move it away to start afresh")]
+    Corrupt {
+        path: String,
+        source: rusqlite::Error,
+    },
+    #[error("{path} is a directory; pass a file path such as {path}/mockcrm.db")]
+    IsDirectory { path: String },
+    #[error("directory {dir} does not exist; create it or pass another --db")]
+    NoDirectory { dir: String },
+    #[error("directory {dir} is read-only, and mockcrm keeps {name}.lock, -wal and -shm files next to the database; make it writable or pass another --db")]
+    DirectoryReadOnly { dir: String, name: String },
     #[error("{path} is in use by another mockcrm (it holds {path}.lock); stop that server or pass another --db")]
     Locked { path: String },
     #[error("cannot create {path}.lock: {source}; check that the directory is writable")]
@@ -96,7 +109,14 @@ impl Store {
     pub fn open(location: &Location, seed: &Seed) -> Result<Store, StoreError> {
         let lock = match location {
             Location::Memory => None,
-            Location::File(path) => Some(lock_database(path)?),
+            Location::File(path) => {
+                if path.is_dir() {
+                    return Err(StoreError::IsDirectory {
+                        path: path.display().to_string(),
+                    });
+                }
+                Some(lock_database(path)?)
+            }
         };
         let (conn, path) = match location {
             Location::Memory => (Connection::open_in_memory(), ":memory:".to_owned()),
@@ -110,13 +130,15 @@ impl Store {
                 path.display().to_string(),
             ),
         };
-        let mut conn = conn.map_err(|source| StoreError::Open {
-            path: path.clone(),
-            source,
-        })?;
+        let mut conn = conn.map_err(|source| classify_open_error(&path, source))?;
+        // Before changing anything in the file (WAL mode is written into
+        // it), make sure it is ours or empty.
+        if holds_foreign_tables(&conn).map_err(|source| classify_open_error(&path, source))? {
+            return Err(StoreError::ForeignDatabase { path });
+        }
         configure(&conn).map_err(|source| classify_open_error(&path, source))?;
         if conn.is_readonly(rusqlite::MAIN_DB)? {
-            return Err(StoreError::ReadOnly { path });
+            return Err(read_only_error(&path));
         }
         schema::migrate(&mut conn).map_err(|err| match err {
             StoreError::Sqlite(source) => classify_open_error(&path, source),
@@ -577,13 +599,19 @@ impl Store {
 const ACTIVITY_COLUMNS: &str = "id, subject, body, body_format, type, received_at, contact_id, \
      session_id, direction, duration, extra, created_at, updated_at";
 
-fn configure(conn: &Connection) -> Result<(), rusqlite::Error> {
+/// Whether the file holds tables but no mockcrm schema version: someone
+/// else's database, which migrating would scribble into. Reading
+/// `sqlite_master` is also what turns "not a database" into an error here
+/// rather than in the middle of a migration.
+fn holds_foreign_tables(conn: &Connection) -> Result<bool, rusqlite::Error> {
     conn.busy_timeout(Duration::from_secs(5))?;
-    // Touching the file first turns "not a database" into an error here rather
-    // than in the middle of a migration.
-    conn.query_row("SELECT COUNT(*) FROM sqlite_master", [], |row| {
-        row.get::<_, i64>(0)
-    })?;
+    let objects: i64 =
+        conn.query_row("SELECT COUNT(*) FROM sqlite_master", [], |row| row.get(0))?;
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    Ok(version == 0 && objects > 0)
+}
+
+fn configure(conn: &Connection) -> Result<(), rusqlite::Error> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     // FULL: a 2xx promises the row survives power loss, not only a crash.
     conn.pragma_update(None, "synchronous", "FULL")?;
@@ -599,7 +627,8 @@ fn classify_open_error(path: &str, source: rusqlite::Error) -> StoreError {
     let path = path.to_owned();
     match code {
         Some(rusqlite::ErrorCode::NotADatabase) => StoreError::NotADatabase { path, source },
-        Some(rusqlite::ErrorCode::ReadOnly) => StoreError::ReadOnly { path },
+        Some(rusqlite::ErrorCode::DatabaseCorrupt) => StoreError::Corrupt { path, source },
+        Some(rusqlite::ErrorCode::ReadOnly) => read_only_error(&path),
         Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
             StoreError::Locked { path }
         }
@@ -613,16 +642,23 @@ fn classify_open_error(path: &str, source: rusqlite::Error) -> StoreError {
 fn lock_database(path: &Path) -> Result<std::fs::File, StoreError> {
     let mut lock_path = path.as_os_str().to_owned();
     lock_path.push(".lock");
+    let lock_path = PathBuf::from(lock_path);
     let display = path.display().to_string();
-    let file = std::fs::OpenOptions::new()
+    let created = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
-        .open(&lock_path)
-        .map_err(|source| StoreError::LockFile {
-            path: display.clone(),
-            source,
-        })?;
+        .open(&lock_path);
+    let file = match created {
+        Ok(file) => file,
+        // Left by another user's mockcrm: locking needs only reading it.
+        Err(error)
+            if error.kind() == std::io::ErrorKind::PermissionDenied && lock_path.is_file() =>
+        {
+            std::fs::File::open(&lock_path).map_err(|source| lock_file_error(path, source))?
+        }
+        Err(source) => return Err(lock_file_error(path, source)),
+    };
     match file.try_lock() {
         Ok(()) => Ok(file),
         Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::Locked { path: display }),
@@ -630,6 +666,54 @@ fn lock_database(path: &Path) -> Result<std::fs::File, StoreError> {
             path: display,
             source,
         }),
+    }
+}
+
+/// SQLite opened the database read-only: because the file is, or because
+/// its directory is and the WAL files cannot be made there.
+fn read_only_error(path: &str) -> StoreError {
+    let file_writable = std::fs::OpenOptions::new().write(true).open(path).is_ok();
+    if file_writable {
+        directory_read_only(Path::new(path))
+    } else {
+        StoreError::ReadOnly {
+            path: path.to_owned(),
+        }
+    }
+}
+
+fn directory_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+fn directory_read_only(path: &Path) -> StoreError {
+    StoreError::DirectoryReadOnly {
+        dir: directory_of(path).display().to_string(),
+        name: path
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+    }
+}
+
+/// Says what is wrong with the database's directory, when that is why the
+/// lock file could not be made.
+fn lock_file_error(path: &Path, source: std::io::Error) -> StoreError {
+    let dir = directory_of(path);
+    match source.kind() {
+        std::io::ErrorKind::NotFound if !dir.exists() => StoreError::NoDirectory {
+            dir: dir.display().to_string(),
+        },
+        std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
+            directory_read_only(path)
+        }
+        _ => StoreError::LockFile {
+            path: path.display().to_string(),
+            source,
+        },
     }
 }
 
