@@ -1025,7 +1025,9 @@ mod tests {
         let store = Store::open_file(&path).expect("reopen");
         assert!(store.activity(acme(&store), &id).expect("get").is_some());
 
-        let held = Store::open_file(&path).err().expect("a second opener is refused");
+        let held = Store::open_file(&path)
+            .err()
+            .expect("a second opener is refused");
         assert!(matches!(held, StoreError::Locked { .. }), "{held}");
         drop(store);
         Store::open_file(&path).expect("free again once the first closes");
