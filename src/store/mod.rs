@@ -12,6 +12,7 @@ mod model;
 mod schema;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Row};
@@ -82,9 +83,48 @@ pub enum StoreError {
     CorruptJson(#[from] serde_json::Error),
 }
 
+/// API key to caller, for keys the store has resolved, so that
+/// authenticating a request needs no trip to the store thread. Filled only
+/// by `Store::caller_for_key` outside any transaction, and emptied by every
+/// change to users or keys (`apply_seed`, `reset`); both happen on the
+/// store thread, in order, so an entry is never older than the last change.
+/// Only keys that exist are kept, so it is as big as the `api_keys` table.
+#[derive(Default)]
+pub struct CallerCache {
+    callers: std::sync::RwLock<std::collections::HashMap<String, Caller>>,
+}
+
+impl CallerCache {
+    pub fn get(&self, key: &str) -> Option<Caller> {
+        // A poisoned lock means a panic mid-insert or mid-clear, each of
+        // which leaves the map whole.
+        let callers = self
+            .callers
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        callers.get(key).cloned()
+    }
+
+    fn insert(&self, key: &str, caller: &Caller) {
+        let mut callers = self
+            .callers
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        callers.insert(key.to_owned(), caller.clone());
+    }
+
+    fn clear(&self) {
+        self.callers
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clear();
+    }
+}
+
 /// The synchronous store: one connection, owned by whoever runs it.
 pub struct Store {
     conn: Connection,
+    callers: Arc<CallerCache>,
     /// Held open for the store's life so a second mockcrm on the same file
     /// is refused; declared after `conn` so it is released last.
     _lock: Option<std::fs::File>,
@@ -122,11 +162,20 @@ impl Store {
             StoreError::Sqlite(source) => classify_open_error(&path, source),
             other => other,
         })?;
-        let mut store = Store { conn, _lock: lock };
+        let mut store = Store {
+            conn,
+            callers: Arc::default(),
+            _lock: lock,
+        };
         if store.organisation_count()? == 0 {
             store.apply_seed(seed)?;
         }
         Ok(store)
+    }
+
+    /// The cache `caller_for_key` fills, for `StoreHandle` to read from.
+    pub(crate) fn caller_cache(&self) -> Arc<CallerCache> {
+        Arc::clone(&self.callers)
     }
 
     /// Opens the transaction a group commit shares (see `StoreHandle`).
@@ -262,6 +311,7 @@ impl Store {
             }
         }
         tx.commit()?;
+        self.callers.clear();
         Ok(())
     }
 
@@ -276,6 +326,7 @@ impl Store {
             )?;
             tx.commit()?;
         }
+        self.callers.clear();
         self.apply_seed(seed)
     }
 
@@ -328,7 +379,7 @@ impl Store {
              JOIN organisations o ON o.id = u.organisation_id
              WHERE k.key = ?1",
         )?;
-        Ok(statement
+        let caller = statement
             .query_row(params![key], |row| {
                 Ok(Caller {
                     organisation_id: row.get(0)?,
@@ -339,7 +390,12 @@ impl Store {
                     timezone_offset: row.get(5)?,
                 })
             })
-            .optional()?)
+            .optional()?;
+        // Inside a transaction the answer might still be rolled back.
+        if let (Some(caller), true) = (&caller, self.conn.is_autocommit()) {
+            self.callers.insert(key, caller);
+        }
+        Ok(caller)
     }
 
     pub fn create_contact(&mut self, org: i64, new: &NewContact) -> Result<Contact, StoreError> {
@@ -522,10 +578,10 @@ impl Store {
 
     /// Deletes an activity; `false` when there was none.
     pub fn delete_activity(&mut self, org: i64, id: &str) -> Result<bool, StoreError> {
-        let deleted = self.conn.execute(
-            "DELETE FROM activities WHERE organisation_id = ?1 AND id = ?2",
-            params![org, id],
-        )?;
+        let deleted = self
+            .conn
+            .prepare_cached("DELETE FROM activities WHERE organisation_id = ?1 AND id = ?2")?
+            .execute(params![org, id])?;
         Ok(deleted > 0)
     }
 
@@ -535,26 +591,17 @@ impl Store {
         org: i64,
         filter: &ActivityFilter,
     ) -> Result<ActivityPage, StoreError> {
-        let mut statement = self.conn.prepare_cached(&format!(
-            "SELECT {ACTIVITY_COLUMNS}, seq FROM activities
-             WHERE organisation_id = ?1
-               AND (?2 IS NULL OR contact_id = ?2)
-               AND (?3 IS NULL OR session_id = ?3)
-               AND (?4 IS NULL OR seq < ?4)
-             ORDER BY seq DESC LIMIT ?5"
-        ))?;
-        // One extra row tells whether another page exists.
+        // One statement per filter shape, each naming only the columns it
+        // filters on, so SQLite picks the index that matches (by session,
+        // by contact, by organisation). A single statement with
+        // `?2 IS NULL OR …` defeats the planner: it walked every activity of
+        // the organisation, bodies and all, to find one session.
         let fetch = i64::from(filter.limit) + 1;
-        let rows = statement.query_map(
-            params![
-                org,
-                filter.contact_id,
-                filter.session_id,
-                filter.before_seq,
-                fetch
-            ],
-            |row| Ok((RawActivity::from_row(row)?, row.get::<_, i64>(13)?)),
-        )?;
+        let (sql, values) = list_query(&org, filter, &fetch);
+        let mut statement = self.conn.prepare_cached(&sql)?;
+        let rows = statement.query_map(values.as_slice(), |row| {
+            Ok((RawActivity::from_row(row)?, row.get::<_, i64>(13)?))
+        })?;
         let mut items = Vec::new();
         let mut last_seq = None;
         let mut more = false;
@@ -574,6 +621,32 @@ impl Store {
     }
 }
 
+/// The listing's SQL for this filter's shape, and its values in order.
+fn list_query<'a>(
+    org: &'a i64,
+    filter: &'a ActivityFilter,
+    fetch: &'a i64,
+) -> (String, Vec<&'a dyn rusqlite::ToSql>) {
+    let mut sql =
+        format!("SELECT {ACTIVITY_COLUMNS}, seq FROM activities WHERE organisation_id = ?");
+    let mut values: Vec<&dyn rusqlite::ToSql> = vec![org];
+    if let Some(session_id) = &filter.session_id {
+        sql.push_str(" AND session_id = ?");
+        values.push(session_id);
+    }
+    if let Some(contact_id) = &filter.contact_id {
+        sql.push_str(" AND contact_id = ?");
+        values.push(contact_id);
+    }
+    if let Some(before_seq) = &filter.before_seq {
+        sql.push_str(" AND seq < ?");
+        values.push(before_seq);
+    }
+    sql.push_str(" ORDER BY seq DESC LIMIT ?");
+    values.push(fetch);
+    (sql, values)
+}
+
 const ACTIVITY_COLUMNS: &str = "id, subject, body, body_format, type, received_at, contact_id, \
      session_id, direction, duration, extra, created_at, updated_at";
 
@@ -588,6 +661,9 @@ fn configure(conn: &Connection) -> Result<(), rusqlite::Error> {
     // FULL: a 2xx promises the row survives power loss, not only a crash.
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // Room for every statement the store prepares (about twenty, counting
+    // each shape of the listing), so none is parsed again per request.
+    conn.set_prepared_statement_cache_capacity(64);
     Ok(())
 }
 
@@ -661,11 +737,8 @@ fn validate_seed(seed: &Seed) -> Result<(), StoreError> {
 
 fn ensure_contact(tx: &Connection, org: i64, contact_id: &str) -> Result<(), StoreError> {
     let exists: Option<i64> = tx
-        .query_row(
-            "SELECT 1 FROM contacts WHERE organisation_id = ?1 AND id = ?2",
-            params![org, contact_id],
-            |row| row.get(0),
-        )
+        .prepare_cached("SELECT 1 FROM contacts WHERE organisation_id = ?1 AND id = ?2")?
+        .query_row(params![org, contact_id], |row| row.get(0))
         .optional()?;
     match exists {
         Some(_) => Ok(()),
