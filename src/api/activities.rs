@@ -1,13 +1,14 @@
 //! `/activity` routes: the call activities connectors write.
 
 use base64::Engine;
-use serde_json::{json, Map, Value};
+use serde::Serialize;
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use warp::http::StatusCode;
 
 use super::error::ApiError;
 use super::request::{json_kind, ApiRequest, Fields};
-use super::response::ApiResponse;
+use super::response::{json_text, ApiResponse};
 use super::AppState;
 use crate::store::{
     Activity, ActivityFilter, ActivityPatch, Caller, IdempotentOutcome, NewActivity, StoredResponse,
@@ -45,32 +46,36 @@ pub async fn create(
             .store
             .run(move |store| store.create_activity(org, &new))
             .await?;
-        return Ok(ApiResponse::json(StatusCode::CREATED, activity.to_json()));
+        return ApiResponse::encode(StatusCode::CREATED, &activity);
     };
     // serde_json's map is ordered by key, so this is canonical: the same
     // JSON with other spacing or key order is the same request.
     let request_hash = hex_sha256(Value::Object(object).to_string().as_bytes());
+    // The id and timestamps are fixed here, so the answer is encoded once,
+    // on this worker rather than on the single store thread, and the same
+    // bytes are both stored for replays and sent.
+    let activity = Activity::new(new);
+    let text = json_text(&activity)?;
+    let stored = StoredResponse {
+        status: StatusCode::CREATED.as_u16(),
+        body: text.clone(),
+    };
+    let created = ApiResponse::json_text(StatusCode::CREATED, text);
     let outcome_key = key.clone();
     let outcome = state
         .store
         .run(move |store| {
-            store.create_activity_idempotent(org, &outcome_key, &request_hash, &new, |activity| {
-                StoredResponse {
-                    status: StatusCode::CREATED.as_u16(),
-                    body: activity.to_json(),
-                }
-            })
+            store.create_activity_idempotent(org, &outcome_key, &request_hash, &activity, &stored)
         })
         .await?;
     match outcome {
-        IdempotentOutcome::Created(activity) => {
-            Ok(ApiResponse::json(StatusCode::CREATED, activity.to_json()))
-        }
+        IdempotentOutcome::Created => Ok(created),
         IdempotentOutcome::Replayed(stored) => {
             let status = StatusCode::from_u16(stored.status).map_err(|_| {
                 ApiError::Internal(format!("stored status {} is invalid", stored.status))
             })?;
-            Ok(ApiResponse::json(status, stored.body).with_header("idempotent-replayed", "true"))
+            Ok(ApiResponse::json_text(status, stored.body)
+                .with_header("idempotent-replayed", "true"))
         }
         IdempotentOutcome::Mismatch => Err(ApiError::IdempotencyMismatch(key)),
     }
@@ -79,12 +84,14 @@ pub async fn create(
 pub async fn get(state: &AppState, caller: &Caller, id: String) -> Result<ApiResponse, ApiError> {
     let org = caller.organisation_id;
     let lookup = id.clone();
-    state
+    match state
         .store
-        .run(move |store| store.activity(org, &lookup))
+        .read(move |store| store.activity(org, &lookup))
         .await?
-        .map(|activity| ApiResponse::ok(activity.to_json()))
-        .ok_or_else(|| not_found(&id))
+    {
+        Some(activity) => ApiResponse::encode(StatusCode::OK, &activity),
+        None => Err(not_found(&id)),
+    }
 }
 
 pub async fn update(
@@ -97,12 +104,14 @@ pub async fn update(
     let patch = activity_patch(&object)?;
     let org = caller.organisation_id;
     let lookup = id.clone();
-    state
+    match state
         .store
         .run(move |store| store.update_activity(org, &lookup, &patch))
         .await?
-        .map(|activity| ApiResponse::ok(activity.to_json()))
-        .ok_or_else(|| not_found(&id))
+    {
+        Some(activity) => ApiResponse::encode(StatusCode::OK, &activity),
+        None => Err(not_found(&id)),
+    }
 }
 
 pub async fn delete(
@@ -154,13 +163,23 @@ pub async fn list(
     let org = caller.organisation_id;
     let page = state
         .store
-        .run(move |store| store.list_activities(org, &filter))
+        .read(move |store| store.list_activities(org, &filter))
         .await?;
-    let items: Vec<Value> = page.items.iter().map(Activity::to_json).collect();
-    Ok(ApiResponse::ok(json!({
-        "items": items,
-        "next_cursor": page.next_seq.map(encode_cursor),
-    })))
+    ApiResponse::encode(
+        StatusCode::OK,
+        &ListPage {
+            items: &page.items,
+            next_cursor: page.next_seq.map(encode_cursor),
+        },
+    )
+}
+
+/// `GET /activity`'s answer; fields in the order serde_json's map sorts
+/// them, as every other answer has them.
+#[derive(Serialize)]
+struct ListPage<'a> {
+    items: &'a [Activity],
+    next_cursor: Option<String>,
 }
 
 fn not_found(id: &str) -> ApiError {
@@ -335,6 +354,7 @@ fn decode_cursor(cursor: &str) -> Result<i64, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn cursors_round_trip_and_garbage_is_refused() {

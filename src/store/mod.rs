@@ -446,58 +446,58 @@ impl Store {
     }
 
     pub fn create_activity(&mut self, org: i64, new: &NewActivity) -> Result<Activity, StoreError> {
+        let activity = Activity::new(new.clone());
         let tx = self.conn.savepoint()?;
-        let activity = insert_activity(&tx, org, new)?;
+        insert_activity(&tx, org, &activity)?;
         tx.commit()?;
         Ok(activity)
     }
 
-    /// Creates an activity under an idempotency key in one transaction: the
-    /// first call with a key creates and remembers the answer; a repeat with
-    /// the same `request_hash` gets that answer back; another hash is refused.
-    /// `respond` renders the stored answer from the new activity.
+    /// Creates `activity` (from `Activity::new`) under an idempotency key in
+    /// one transaction: the first call with a key inserts it and remembers
+    /// `response`; a repeat with the same `request_hash` gets the remembered
+    /// response back; another hash is refused. The response is rendered by
+    /// the caller, off the store thread, because the id and timestamps are
+    /// already fixed.
     pub fn create_activity_idempotent(
         &mut self,
         org: i64,
         key: &str,
         request_hash: &str,
-        new: &NewActivity,
-        respond: impl FnOnce(&Activity) -> StoredResponse,
+        activity: &Activity,
+        response: &StoredResponse,
     ) -> Result<IdempotentOutcome, StoreError> {
         let tx = self.conn.savepoint()?;
         let previous: Option<(String, u16, String)> = tx
-            .query_row(
+            .prepare_cached(
                 "SELECT request_hash, status, response FROM idempotency_keys
                  WHERE organisation_id = ?1 AND key = ?2",
-                params![org, key],
-                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-            )
+            )?
+            .query_row(params![org, key], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            })
             .optional()?;
-        if let Some((hash, status, response)) = previous {
+        if let Some((hash, status, body)) = previous {
             if hash != request_hash {
                 return Ok(IdempotentOutcome::Mismatch);
             }
-            return Ok(IdempotentOutcome::Replayed(StoredResponse {
-                status,
-                body: serde_json::from_str(&response)?,
-            }));
+            return Ok(IdempotentOutcome::Replayed(StoredResponse { status, body }));
         }
-        let activity = insert_activity(&tx, org, new)?;
-        let stored = respond(&activity);
-        tx.execute(
+        insert_activity(&tx, org, activity)?;
+        tx.prepare_cached(
             "INSERT INTO idempotency_keys (organisation_id, key, request_hash, status, response, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
-                org,
-                key,
-                request_hash,
-                stored.status,
-                stored.body.to_string(),
-                activity.created_at
-            ],
-        )?;
+        )?
+        .execute(params![
+            org,
+            key,
+            request_hash,
+            response.status,
+            response.body,
+            activity.created_at
+        ])?;
         tx.commit()?;
-        Ok(IdempotentOutcome::Created(Box::new(activity)))
+        Ok(IdempotentOutcome::Created)
     }
 
     /// Inserts many activities in one transaction: large fixtures and the
@@ -510,7 +510,9 @@ impl Store {
         let tx = self.conn.savepoint()?;
         let mut ids = Vec::new();
         for new in activities {
-            ids.push(insert_activity(&tx, org, &new)?.id);
+            let activity = Activity::new(new);
+            insert_activity(&tx, org, &activity)?;
+            ids.push(activity.id);
         }
         tx.commit()?;
         Ok(ids)
@@ -566,7 +568,7 @@ impl Store {
                 activity.session_id,
                 activity.direction,
                 activity.duration.as_ref().map(Value::to_string),
-                Value::Object(activity.extra.clone()).to_string(),
+                serde_json::to_string(&activity.extra)?,
                 activity.updated_at,
                 org,
                 id
@@ -751,26 +753,33 @@ fn ensure_contact(tx: &Connection, org: i64, contact_id: &str) -> Result<(), Sto
     }
 }
 
-fn insert_activity(tx: &Connection, org: i64, new: &NewActivity) -> Result<Activity, StoreError> {
-    if let Some(contact_id) = &new.contact_id {
+impl Activity {
+    /// A new activity with its id and timestamps assigned (`received_at`
+    /// defaults to now), ready for `Store::create_activity_idempotent`.
+    pub fn new(new: NewActivity) -> Activity {
+        let now = now_rfc3339();
+        Activity {
+            id: new_id("act"),
+            subject: new.subject,
+            body: new.body,
+            body_format: new.body_format,
+            activity_type: new.activity_type,
+            received_at: new.received_at.unwrap_or_else(|| now.clone()),
+            contact_id: new.contact_id,
+            session_id: new.session_id,
+            direction: new.direction,
+            duration: new.duration,
+            extra: new.extra,
+            created_at: now.clone(),
+            updated_at: now,
+        }
+    }
+}
+
+fn insert_activity(tx: &Connection, org: i64, activity: &Activity) -> Result<(), StoreError> {
+    if let Some(contact_id) = &activity.contact_id {
         ensure_contact(tx, org, contact_id)?;
     }
-    let now = now_rfc3339();
-    let activity = Activity {
-        id: new_id("act"),
-        subject: new.subject.clone(),
-        body: new.body.clone(),
-        body_format: new.body_format.clone(),
-        activity_type: new.activity_type.clone(),
-        received_at: new.received_at.clone().unwrap_or_else(|| now.clone()),
-        contact_id: new.contact_id.clone(),
-        session_id: new.session_id.clone(),
-        direction: new.direction.clone(),
-        duration: new.duration.clone(),
-        extra: new.extra.clone(),
-        created_at: now.clone(),
-        updated_at: now,
-    };
     let mut statement = tx.prepare_cached(
         "INSERT INTO activities (id, organisation_id, subject, body, body_format, type,
             received_at, contact_id, session_id, direction, duration, extra, created_at, updated_at)
@@ -788,11 +797,11 @@ fn insert_activity(tx: &Connection, org: i64, new: &NewActivity) -> Result<Activ
         activity.session_id,
         activity.direction,
         activity.duration.as_ref().map(Value::to_string),
-        Value::Object(activity.extra.clone()).to_string(),
+        serde_json::to_string(&activity.extra)?,
         activity.created_at,
         activity.updated_at
     ])?;
-    Ok(activity)
+    Ok(())
 }
 
 fn apply_patch(activity: &mut Activity, patch: &ActivityPatch) {
@@ -959,26 +968,20 @@ mod tests {
         let org = acme(&store);
         let respond = |a: &Activity| StoredResponse {
             status: 201,
-            body: a.to_json(),
+            body: serde_json::to_string(a).expect("serialises"),
         };
+        let created = Activity::new(new_activity("s1"));
         let first = store
-            .create_activity_idempotent(org, "k", "h1", &new_activity("s1"), respond)
+            .create_activity_idempotent(org, "k", "h1", &created, &respond(&created))
             .expect("create");
-        let IdempotentOutcome::Created(created) = first else {
-            panic!("first call must create, got {first:?}");
-        };
+        assert_eq!(first, IdempotentOutcome::Created);
+        let retry = Activity::new(new_activity("s1"));
         let again = store
-            .create_activity_idempotent(org, "k", "h1", &new_activity("s1"), respond)
+            .create_activity_idempotent(org, "k", "h1", &retry, &respond(&retry))
             .expect("replay");
-        assert_eq!(
-            again,
-            IdempotentOutcome::Replayed(StoredResponse {
-                status: 201,
-                body: created.to_json()
-            })
-        );
+        assert_eq!(again, IdempotentOutcome::Replayed(respond(&created)));
         let other = store
-            .create_activity_idempotent(org, "k", "h2", &new_activity("s1"), respond)
+            .create_activity_idempotent(org, "k", "h2", &retry, &respond(&retry))
             .expect("mismatch");
         assert_eq!(other, IdempotentOutcome::Mismatch);
         let page = store
