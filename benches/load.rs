@@ -18,6 +18,8 @@
 //! - `MOCKCRM_BENCH_ENDPOINTS=health,create,get,list`: a subset, for profiling.
 //! - `MOCKCRM_BENCH_DIR`: where the databases go (default: the system temp dir).
 //! - `MOCKCRM_BENCH_SERVER_ARGS`: extra `serve` flags, split on spaces.
+//! - `MOCKCRM_BENCH_SERVER_BIN`: another `mockcrm` binary to serve with, for
+//!   comparing two builds on the same machine at the same time.
 //!
 //! The load generator shares the machine with the server, so every figure is
 //! "server plus client on the same cores"; the ratios cancel most of that.
@@ -67,6 +69,7 @@ struct Config {
     endpoints: Vec<Endpoint>,
     dir: PathBuf,
     server_args: Vec<String>,
+    server_bin: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,6 +166,9 @@ impl Config {
             dir: std::env::var_os("MOCKCRM_BENCH_DIR")
                 .map(PathBuf::from)
                 .unwrap_or_else(std::env::temp_dir),
+            server_bin: std::env::var_os("MOCKCRM_BENCH_SERVER_BIN")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_mockcrm"))),
             server_args: std::env::var("MOCKCRM_BENCH_SERVER_ARGS")
                 .map(|args| args.split_whitespace().map(str::to_owned).collect())
                 .unwrap_or_default(),
@@ -211,6 +217,10 @@ struct Phase {
     p99_ms: f64,
     max_ms: f64,
     peak_rss_mib: f64,
+    /// Server CPU time (user + system) per request.
+    cpu_us_per_request: f64,
+    /// Bytes the server sent to storage (WAL and database) per request.
+    written_kib_per_request: f64,
 }
 
 impl Phase {
@@ -257,7 +267,7 @@ fn bench_size(config: &Config, size: usize) -> BenchResult<SizeRun> {
     let fill_seconds = started.elapsed().as_secs_f64();
     println!("{fill_seconds:.1} s ({} MiB on disk)", file_mib(&db));
 
-    let server = ServerProcess::start(&db, &config.server_args)?;
+    let server = ServerProcess::start(&config.server_bin, &db, &config.server_args)?;
     println!(
         "[{size} activities] server pid {} on {}: ready line after {:.1} ms",
         server.pid(),
@@ -278,17 +288,26 @@ fn bench_size(config: &Config, size: usize) -> BenchResult<SizeRun> {
         // endpoint's, so the peak is reset after it.
         drive(&load, config, WARM_UP)?;
         server.reset_peak_rss();
+        let before = server.usage();
         let mut phase = drive(&load, config, config.duration)?;
+        let after = server.usage();
         phase.peak_rss_mib = server.peak_rss_mib().unwrap_or(0.0);
+        let requests = phase.requests.max(1) as f64;
+        phase.cpu_us_per_request = (after.cpu_seconds - before.cpu_seconds) * 1e6 / requests;
+        phase.written_kib_per_request =
+            (after.written_bytes - before.written_bytes) as f64 / 1024.0 / requests;
         println!(
-            "[{size} activities] {:<26} {:>9.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  max {:>7.2} ms  peak RSS {:>5.1} MiB  errors {}",
+            "[{size} activities] {:<26} {:>9.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  max {:>7.2} ms  peak RSS {:>5.1} MiB  {:>5.0} µs CPU/req  {:>5.1} KiB to disk/req  errors {}  (load {})",
             endpoint.route(),
             phase.rate(),
             phase.p50_ms,
             phase.p99_ms,
             phase.max_ms,
             phase.peak_rss_mib,
-            phase.errors
+            phase.cpu_us_per_request,
+            phase.written_kib_per_request,
+            phase.errors,
+            load_average()
         );
         phases.push(phase);
     }
@@ -414,6 +433,11 @@ fn fill(db: &Path, size: usize) -> BenchResult<Stored> {
     })
 }
 
+struct Usage {
+    cpu_seconds: f64,
+    written_bytes: u64,
+}
+
 struct ServerProcess {
     child: Child,
     addr: SocketAddr,
@@ -421,9 +445,9 @@ struct ServerProcess {
 }
 
 impl ServerProcess {
-    fn start(db: &Path, extra_args: &[String]) -> BenchResult<ServerProcess> {
+    fn start(bin: &Path, db: &Path, extra_args: &[String]) -> BenchResult<ServerProcess> {
         let started = Instant::now();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_mockcrm"))
+        let mut child = Command::new(bin)
             .arg("serve")
             .arg("--addr")
             .arg("127.0.0.1:0")
@@ -462,6 +486,35 @@ impl ServerProcess {
         let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
         let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
         Some(kib / 1024.0)
+    }
+
+    /// CPU time so far (`/proc/<pid>/stat` utime + stime, in USER_HZ
+    /// ticks of 1/100 s) and bytes sent to storage (`/proc/<pid>/io`
+    /// write_bytes: file writes, not socket sends).
+    fn usage(&self) -> Usage {
+        let cpu_seconds = std::fs::read_to_string(format!("/proc/{}/stat", self.pid()))
+            .ok()
+            .and_then(|stat| {
+                // Fields after the command name, which may hold spaces.
+                let rest = stat.rsplit_once(')')?.1;
+                let fields: Vec<&str> = rest.split_whitespace().collect();
+                let utime: f64 = fields.get(11)?.parse().ok()?;
+                let stime: f64 = fields.get(12)?.parse().ok()?;
+                Some((utime + stime) / 100.0)
+            })
+            .unwrap_or(0.0);
+        let written_bytes = std::fs::read_to_string(format!("/proc/{}/io", self.pid()))
+            .ok()
+            .and_then(|io| {
+                io.lines()
+                    .find_map(|line| line.strip_prefix("write_bytes:"))
+                    .and_then(|value| value.trim().parse().ok())
+            })
+            .unwrap_or(0);
+        Usage {
+            cpu_seconds,
+            written_bytes,
+        }
     }
 
     fn reset_peak_rss(&self) {
@@ -561,6 +614,8 @@ fn drive(load: &Load, config: &Config, duration: Duration) -> BenchResult<Phase>
         p99_ms: percentile(0.99),
         max_ms: percentile(1.0),
         peak_rss_mib: 0.0,
+        cpu_us_per_request: 0.0,
+        written_kib_per_request: 0.0,
     })
 }
 
@@ -713,13 +768,22 @@ fn load_average() -> String {
 fn report(config: &Config, runs: &[SizeRun], compose_rate: f64) {
     println!("\n== results ({} connections) ==", config.connections);
     println!(
-        "{:>10}  {:<26} {:>10} {:>9} {:>9} {:>9} {:>10} {:>7}",
-        "activities", "endpoint", "req/s", "p50 ms", "p99 ms", "max ms", "peak RSS", "errors"
+        "{:>10}  {:<26} {:>10} {:>9} {:>9} {:>9} {:>10} {:>11} {:>11} {:>7}",
+        "activities",
+        "endpoint",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "max ms",
+        "peak RSS",
+        "CPU µs/req",
+        "KiB disk/req",
+        "errors"
     );
     for run in runs {
         for phase in &run.phases {
             println!(
-                "{:>10}  {:<26} {:>10.0} {:>9.2} {:>9.2} {:>9.2} {:>6.1} MiB {:>7}",
+                "{:>10}  {:<26} {:>10.0} {:>9.2} {:>9.2} {:>9.2} {:>6.1} MiB {:>11.0} {:>11.1} {:>7}",
                 run.size,
                 phase.endpoint.route(),
                 phase.rate(),
@@ -727,6 +791,8 @@ fn report(config: &Config, runs: &[SizeRun], compose_rate: f64) {
                 phase.p99_ms,
                 phase.max_ms,
                 phase.peak_rss_mib,
+                phase.cpu_us_per_request,
+                phase.written_kib_per_request,
                 phase.errors
             );
         }
