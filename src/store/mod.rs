@@ -899,9 +899,15 @@ fn contact_from_row(row: &Row) -> rusqlite::Result<Contact> {
     })
 }
 
-/// Opaque ids: random, so they are never reused, not even after a reset.
+/// Opaque ids, never reused, not even after a reset: UUIDv7, 74 random
+/// bits after a millisecond timestamp. Time first means each new id sorts
+/// after the last, so inserting into the unique index on `id` touches the
+/// index's last page, which the other inserts of the same commit share,
+/// instead of a random page per insert: at a million activities that was
+/// one more 4 KiB page written to the WAL (and later to the database) for
+/// every create.
 fn new_id(prefix: &str) -> String {
-    format!("{prefix}_{}", uuid::Uuid::new_v4().simple())
+    format!("{prefix}_{}", uuid::Uuid::now_v7().simple())
 }
 
 fn now_rfc3339() -> String {
