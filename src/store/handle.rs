@@ -20,6 +20,7 @@ use std::thread::JoinHandle;
 
 use tokio::sync::oneshot;
 
+use super::checkpoint::{self, Checkpointer};
 use super::{Caller, CallerCache, Store, StoreError};
 
 /// Most operations one commit carries; bounds the latency of the first.
@@ -91,6 +92,7 @@ impl StoreHandle {
     pub fn spawn(store: Store) -> Result<(StoreHandle, StoreThread), StoreError> {
         let (jobs, queue) = mpsc::channel::<Job>();
         let callers = store.caller_cache();
+        let checkpointer = start_checkpointer(&store);
         let thread = std::thread::Builder::new()
             .name("mockcrm-store".into())
             .spawn(move || {
@@ -114,7 +116,13 @@ impl StoreHandle {
                     }
                     if !writes.is_empty() {
                         run_batch(&mut store, writes);
+                        if let Some(checkpointer) = &checkpointer {
+                            checkpointer.wrote();
+                        }
                     }
+                }
+                if let Some(checkpointer) = checkpointer {
+                    checkpointer.stop();
                 }
                 // `store` drops here: SQLite checkpoints the WAL and closes.
             })
@@ -170,6 +178,23 @@ impl StoreHandle {
             return Ok(Some(caller));
         }
         self.read(move |store| store.caller_for_key(&key)).await
+    }
+}
+
+/// A background checkpointer for a file database (see `checkpoint.rs`).
+/// Without one, SQLite's automatic checkpoint goes on as before.
+fn start_checkpointer(store: &Store) -> Option<Checkpointer> {
+    let path = store.file_path()?;
+    let started = Checkpointer::start(path).and_then(|checkpointer| {
+        store.set_wal_autocheckpoint(checkpoint::BACKSTOP_PAGES)?;
+        Ok(checkpointer)
+    });
+    match started {
+        Ok(checkpointer) => Some(checkpointer),
+        Err(error) => {
+            tracing::warn!(%error, "no background checkpointer; commits checkpoint as they go");
+            None
+        }
     }
 }
 

@@ -7,6 +7,7 @@
 //! The store must never know about HTTP: no status codes, no headers, no JSON
 //! error bodies.
 
+mod checkpoint;
 mod handle;
 mod model;
 mod schema;
@@ -125,6 +126,8 @@ impl CallerCache {
 pub struct Store {
     conn: Connection,
     callers: Arc<CallerCache>,
+    /// The database file; `None` in memory.
+    path: Option<PathBuf>,
     /// Held open for the store's life so a second mockcrm on the same file
     /// is refused; declared after `conn` so it is released last.
     _lock: Option<std::fs::File>,
@@ -165,6 +168,10 @@ impl Store {
         let mut store = Store {
             conn,
             callers: Arc::default(),
+            path: match location {
+                Location::Memory => None,
+                Location::File(path) => Some(path.clone()),
+            },
             _lock: lock,
         };
         if store.organisation_count()? == 0 {
@@ -176,6 +183,20 @@ impl Store {
     /// The cache `caller_for_key` fills, for `StoreHandle` to read from.
     pub(crate) fn caller_cache(&self) -> Arc<CallerCache> {
         Arc::clone(&self.callers)
+    }
+
+    /// The database file, for a second connection; `None` in memory.
+    pub(crate) fn file_path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// Pages the WAL may reach before a commit checkpoints it.
+    pub(crate) fn set_wal_autocheckpoint(&self, pages: i64) -> Result<(), StoreError> {
+        self.conn
+            .query_row(&format!("PRAGMA wal_autocheckpoint = {pages}"), [], |_| {
+                Ok(())
+            })?;
+        Ok(())
     }
 
     /// Opens the transaction a group commit shares (see `StoreHandle`).
