@@ -11,7 +11,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::api::{self, AppState};
-use crate::harness::{Harness, DEFAULT_JOURNAL_SIZE};
+use crate::harness::{Harness, DEFAULT_JOURNAL_BYTES, DEFAULT_JOURNAL_SIZE};
 use crate::store::{Location, Seed, Store, StoreError, StoreHandle, StoreThread};
 
 #[derive(Debug, Clone)]
@@ -23,6 +23,8 @@ pub struct ServerConfig {
     pub admin_key: String,
     /// How many requests the journal keeps.
     pub journal_size: usize,
+    /// How much memory the journal's entries may hold, bodies included.
+    pub journal_bytes: usize,
     /// Requests per second per API key; unlimited when `None`.
     pub rate_limit: Option<u32>,
 }
@@ -39,6 +41,7 @@ impl ServerConfig {
             seed: Seed::default_seed(),
             admin_key: DEFAULT_ADMIN_KEY.to_owned(),
             journal_size: DEFAULT_JOURNAL_SIZE,
+            journal_bytes: DEFAULT_JOURNAL_BYTES,
             rate_limit: None,
         }
     }
@@ -75,6 +78,7 @@ impl Server {
             seed,
             admin_key,
             journal_size,
+            journal_bytes,
             rate_limit,
         } = config;
         let seed = Arc::new(seed);
@@ -93,7 +97,7 @@ impl Server {
         let (stop, stopped) = oneshot::channel::<()>();
         let routes = api::routes(AppState {
             store,
-            harness: Arc::new(Harness::new(journal_size, rate_limit)),
+            harness: Arc::new(Harness::new(journal_size, journal_bytes, rate_limit)),
             admin_key: Arc::from(admin_key),
             seed,
         });
