@@ -8,10 +8,10 @@ use warp::http::StatusCode;
 
 use super::error::ApiError;
 use super::request::{json_kind, ApiRequest, Fields};
-use super::response::{json_text, ApiResponse};
+use super::response::ApiResponse;
 use super::AppState;
 use crate::store::{
-    Activity, ActivityFilter, ActivityPatch, Caller, IdempotentOutcome, NewActivity, StoredResponse,
+    Activity, ActivityFilter, ActivityPatch, Caller, IdempotentOutcome, NewActivity,
 };
 
 /// Fields with a column of their own; everything else is kept as an extra.
@@ -51,21 +51,16 @@ pub async fn create(
     // serde_json's map is ordered by key, so this is canonical: the same
     // JSON with other spacing or key order is the same request.
     let request_hash = hex_sha256(Value::Object(object).to_string().as_bytes());
-    // The id and timestamps are fixed here, so the answer is encoded once,
-    // on this worker rather than on the single store thread, and the same
-    // bytes are both stored for replays and sent.
+    // The id and timestamps are fixed here, so the answer is encoded on this
+    // worker rather than on the single store thread.
     let activity = Activity::new(new);
-    let text = json_text(&activity)?;
-    let stored = StoredResponse {
-        status: StatusCode::CREATED.as_u16(),
-        body: text.clone(),
-    };
-    let created = ApiResponse::json_text(StatusCode::CREATED, text);
+    let created = ApiResponse::encode(StatusCode::CREATED, &activity)?;
     let outcome_key = key.clone();
+    let status = StatusCode::CREATED.as_u16();
     let outcome = state
         .store
         .run(move |store| {
-            store.create_activity_idempotent(org, &outcome_key, &request_hash, &activity, &stored)
+            store.create_activity_idempotent(org, &outcome_key, &request_hash, &activity, status)
         })
         .await?;
     match outcome {

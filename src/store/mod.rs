@@ -469,52 +469,62 @@ impl Store {
     pub fn create_activity(&mut self, org: i64, new: &NewActivity) -> Result<Activity, StoreError> {
         let activity = Activity::new(new.clone());
         let tx = self.conn.savepoint()?;
-        insert_activity(&tx, org, &activity)?;
+        insert_activity(&tx, org, &activity, None)?;
         tx.commit()?;
         Ok(activity)
     }
 
     /// Creates `activity` (from `Activity::new`) under an idempotency key in
     /// one transaction: the first call with a key inserts it and remembers
-    /// `response`; a repeat with the same `request_hash` gets the remembered
-    /// response back; another hash is refused. The response is rendered by
-    /// the caller, off the store thread, because the id and timestamps are
-    /// already fixed.
+    /// that `status` and the activity itself are the answer; a repeat with
+    /// the same `request_hash` gets that answer back, the activity exactly
+    /// as it was created; another hash is refused.
     pub fn create_activity_idempotent(
         &mut self,
         org: i64,
         key: &str,
         request_hash: &str,
         activity: &Activity,
-        response: &StoredResponse,
+        status: u16,
     ) -> Result<IdempotentOutcome, StoreError> {
         let tx = self.conn.savepoint()?;
-        let previous: Option<(String, u16, String)> = tx
+        let previous: Option<(String, u16, String, Option<String>)> = tx
             .prepare_cached(
-                "SELECT request_hash, status, response FROM idempotency_keys
+                "SELECT request_hash, status, response, activity_id FROM idempotency_keys
                  WHERE organisation_id = ?1 AND key = ?2",
             )?
             .query_row(params![org, key], |row| {
-                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
             })
             .optional()?;
-        if let Some((hash, status, body)) = previous {
+        if let Some((hash, status, response, activity_id)) = previous {
             if hash != request_hash {
                 return Ok(IdempotentOutcome::Mismatch);
             }
+            let body = match activity_id {
+                // Unchanged since it was created (PATCH and DELETE freeze the
+                // answer first), so the activity now is the first answer.
+                Some(activity_id) if response.is_empty() => {
+                    let created = select_activity(&tx, org, &activity_id)?
+                        .ok_or(StoreError::NotFound("activity behind an idempotency key"))?;
+                    serde_json::to_string(&created)?
+                }
+                _ => response,
+            };
             return Ok(IdempotentOutcome::Replayed(StoredResponse { status, body }));
         }
-        insert_activity(&tx, org, activity)?;
+        insert_activity(&tx, org, activity, Some(key))?;
         tx.prepare_cached(
-            "INSERT INTO idempotency_keys (organisation_id, key, request_hash, status, response, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO idempotency_keys
+                (organisation_id, key, request_hash, status, response, activity_id, created_at)
+             VALUES (?1, ?2, ?3, ?4, '', ?5, ?6)",
         )?
         .execute(params![
             org,
             key,
             request_hash,
-            response.status,
-            response.body,
+            status,
+            activity.id,
             activity.created_at
         ])?;
         tx.commit()?;
@@ -532,7 +542,7 @@ impl Store {
         let mut ids = Vec::new();
         for new in activities {
             let activity = Activity::new(new);
-            insert_activity(&tx, org, &activity)?;
+            insert_activity(&tx, org, &activity, None)?;
             ids.push(activity.id);
         }
         tx.commit()?;
@@ -540,13 +550,7 @@ impl Store {
     }
 
     pub fn activity(&self, org: i64, id: &str) -> Result<Option<Activity>, StoreError> {
-        let mut statement = self.conn.prepare_cached(&format!(
-            "SELECT {ACTIVITY_COLUMNS} FROM activities WHERE organisation_id = ?1 AND id = ?2"
-        ))?;
-        let row = statement
-            .query_row(params![org, id], RawActivity::from_row)
-            .optional()?;
-        row.map(RawActivity::into_activity).transpose()
+        select_activity(&self.conn, org, id)
     }
 
     pub fn update_activity(
@@ -556,18 +560,10 @@ impl Store {
         patch: &ActivityPatch,
     ) -> Result<Option<Activity>, StoreError> {
         let tx = self.conn.savepoint()?;
-        let current = {
-            let mut statement = tx.prepare_cached(&format!(
-                "SELECT {ACTIVITY_COLUMNS} FROM activities WHERE organisation_id = ?1 AND id = ?2"
-            ))?;
-            statement
-                .query_row(params![org, id], RawActivity::from_row)
-                .optional()?
-        };
-        let Some(current) = current else {
+        let Some(mut activity) = select_activity(&tx, org, id)? else {
             return Ok(None);
         };
-        let mut activity = current.into_activity()?;
+        freeze_answer(&tx, org, &activity)?;
         if let Some(Some(contact_id)) = &patch.contact_id {
             ensure_contact(&tx, org, contact_id)?;
         }
@@ -601,11 +597,15 @@ impl Store {
 
     /// Deletes an activity; `false` when there was none.
     pub fn delete_activity(&mut self, org: i64, id: &str) -> Result<bool, StoreError> {
-        let deleted = self
-            .conn
-            .prepare_cached("DELETE FROM activities WHERE organisation_id = ?1 AND id = ?2")?
+        let tx = self.conn.savepoint()?;
+        let Some(activity) = select_activity(&tx, org, id)? else {
+            return Ok(false);
+        };
+        freeze_answer(&tx, org, &activity)?;
+        tx.prepare_cached("DELETE FROM activities WHERE organisation_id = ?1 AND id = ?2")?
             .execute(params![org, id])?;
-        Ok(deleted > 0)
+        tx.commit()?;
+        Ok(true)
     }
 
     /// Newest first, at most `filter.limit` items.
@@ -797,14 +797,57 @@ impl Activity {
     }
 }
 
-fn insert_activity(tx: &Connection, org: i64, activity: &Activity) -> Result<(), StoreError> {
+fn select_activity(conn: &Connection, org: i64, id: &str) -> Result<Option<Activity>, StoreError> {
+    let mut statement = conn.prepare_cached(&format!(
+        "SELECT {ACTIVITY_COLUMNS} FROM activities WHERE organisation_id = ?1 AND id = ?2"
+    ))?;
+    let row = statement
+        .query_row(params![org, id], RawActivity::from_row)
+        .optional()?;
+    row.map(RawActivity::into_activity).transpose()
+}
+
+/// Before an activity created under an idempotency key changes for the
+/// first time, writes out the answer a replay must give: the activity as it
+/// still is, unchanged since it was created.
+fn freeze_answer(tx: &Connection, org: i64, activity: &Activity) -> Result<(), StoreError> {
+    let key: Option<String> = tx
+        .prepare_cached(
+            "SELECT idempotency_key FROM activities WHERE organisation_id = ?1 AND id = ?2",
+        )?
+        .query_row(params![org, activity.id], |row| row.get(0))
+        .optional()?
+        .flatten();
+    let Some(key) = key else {
+        return Ok(());
+    };
+    tx.prepare_cached(
+        "UPDATE idempotency_keys SET response = ?1, activity_id = NULL
+         WHERE organisation_id = ?2 AND key = ?3 AND activity_id = ?4",
+    )?
+    .execute(params![
+        serde_json::to_string(activity)?,
+        org,
+        key,
+        activity.id
+    ])?;
+    Ok(())
+}
+
+fn insert_activity(
+    tx: &Connection,
+    org: i64,
+    activity: &Activity,
+    idempotency_key: Option<&str>,
+) -> Result<(), StoreError> {
     if let Some(contact_id) = &activity.contact_id {
         ensure_contact(tx, org, contact_id)?;
     }
     let mut statement = tx.prepare_cached(
         "INSERT INTO activities (id, organisation_id, subject, body, body_format, type,
-            received_at, contact_id, session_id, direction, duration, extra, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            received_at, contact_id, session_id, direction, duration, extra, created_at, updated_at,
+            idempotency_key)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     )?;
     statement.execute(params![
         activity.id,
@@ -820,7 +863,8 @@ fn insert_activity(tx: &Connection, org: i64, activity: &Activity) -> Result<(),
         activity.duration.as_ref().map(Value::to_string),
         serde_json::to_string(&activity.extra)?,
         activity.created_at,
-        activity.updated_at
+        activity.updated_at,
+        idempotency_key
     ])?;
     Ok(())
 }
@@ -999,16 +1043,16 @@ mod tests {
         };
         let created = Activity::new(new_activity("s1"));
         let first = store
-            .create_activity_idempotent(org, "k", "h1", &created, &respond(&created))
+            .create_activity_idempotent(org, "k", "h1", &created, 201)
             .expect("create");
         assert_eq!(first, IdempotentOutcome::Created);
         let retry = Activity::new(new_activity("s1"));
         let again = store
-            .create_activity_idempotent(org, "k", "h1", &retry, &respond(&retry))
+            .create_activity_idempotent(org, "k", "h1", &retry, 201)
             .expect("replay");
         assert_eq!(again, IdempotentOutcome::Replayed(respond(&created)));
         let other = store
-            .create_activity_idempotent(org, "k", "h2", &retry, &respond(&retry))
+            .create_activity_idempotent(org, "k", "h2", &retry, 201)
             .expect("mismatch");
         assert_eq!(other, IdempotentOutcome::Mismatch);
         let page = store
@@ -1022,6 +1066,72 @@ mod tests {
             )
             .expect("list");
         assert_eq!(page.items.len(), 1);
+    }
+
+    #[test]
+    fn a_replay_gives_the_first_answer_after_the_activity_changed_or_went() {
+        let mut store = memory();
+        let org = acme(&store);
+        let first_answer = |a: &Activity| {
+            IdempotentOutcome::Replayed(StoredResponse {
+                status: 201,
+                body: serde_json::to_string(a).expect("serialises"),
+            })
+        };
+        let replay = |store: &mut Store, key: &str| {
+            let retry = Activity::new(new_activity("s"));
+            store
+                .create_activity_idempotent(org, key, "h", &retry, 201)
+                .expect("replay")
+        };
+        let patched = Activity::new(new_activity("s"));
+        store
+            .create_activity_idempotent(org, "patched", "h", &patched, 201)
+            .expect("create");
+        for body in ["changed once", "changed twice"] {
+            let patch = ActivityPatch {
+                body: Some(body.into()),
+                ..ActivityPatch::default()
+            };
+            store
+                .update_activity(org, &patched.id, &patch)
+                .expect("update")
+                .expect("exists");
+        }
+        assert_eq!(replay(&mut store, "patched"), first_answer(&patched));
+
+        let deleted = Activity::new(new_activity("s"));
+        store
+            .create_activity_idempotent(org, "deleted", "h", &deleted, 201)
+            .expect("create");
+        assert!(store.delete_activity(org, &deleted.id).expect("delete"));
+        assert!(!store.delete_activity(org, &deleted.id).expect("delete"));
+        assert_eq!(replay(&mut store, "deleted"), first_answer(&deleted));
+    }
+
+    #[test]
+    fn a_key_stored_before_v2_replays_its_stored_answer() {
+        let mut store = memory();
+        let org = acme(&store);
+        store
+            .conn
+            .execute(
+                "INSERT INTO idempotency_keys (organisation_id, key, request_hash, status, response, created_at)
+                 VALUES (?1, 'old', 'h', 201, '{\"id\":\"act_old\"}', 'then')",
+                params![org],
+            )
+            .expect("v1 row");
+        let retry = Activity::new(new_activity("s"));
+        let outcome = store
+            .create_activity_idempotent(org, "old", "h", &retry, 201)
+            .expect("replay");
+        assert_eq!(
+            outcome,
+            IdempotentOutcome::Replayed(StoredResponse {
+                status: 201,
+                body: r#"{"id":"act_old"}"#.into()
+            })
+        );
     }
 
     #[test]

@@ -203,8 +203,8 @@ pub struct ActivityPage {
     pub next_seq: Option<i64>,
 }
 
-/// The answer stored under an idempotency key, replayed on a repeat: the
-/// body exactly as it was sent, so a replay is the same bytes.
+/// The answer a repeated idempotent create gets: the first answer's status
+/// and body, the same bytes as the first time.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredResponse {
     pub status: u16,
@@ -214,7 +214,7 @@ pub struct StoredResponse {
 /// What happened to an idempotent create.
 #[derive(Debug, Clone, PartialEq)]
 pub enum IdempotentOutcome {
-    /// The activity was inserted and the response stored with it.
+    /// The activity was inserted and the key now answers with it.
     Created,
     Replayed(StoredResponse),
     /// The key was used before with a different body.
