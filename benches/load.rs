@@ -1,8 +1,9 @@
 //! Load benchmark for the mock CRM (issue #5): `cargo bench --bench load`.
 //!
 //! For each database size it pre-fills a file database through the library's
-//! store, starts the release `mockcrm serve` on it, times the ready line, and
-//! drives `GET /health`, `POST /activity`, `GET /activity/{id}` and
+//! store (each activity under an idempotency key, as the reference connector
+//! writes them), starts the release `mockcrm serve` on it, times the ready
+//! line, and drives `GET /health`, `POST /activity`, `GET /activity/{id}` and
 //! `GET /activity?session_id=` over loopback with keep-alive connections for a
 //! fixed time each. It prints requests/s, p50/p99/max latency and the server's
 //! peak RSS per endpoint, the composer's bodies/s on one core, the two ratios
@@ -418,14 +419,20 @@ fn fill(db: &Path, size: usize) -> BenchResult<Stored> {
     let mut next = 0u64;
     while ids.len() < size {
         let chunk = IMPORT_CHUNK.min(size - ids.len());
-        let activities: Vec<NewActivity> = (0..chunk)
+        // Keyed like the reference connector's creates, so the 1M database
+        // has its million idempotency keys too.
+        let activities: Vec<(String, String, NewActivity)> = (0..chunk)
             .map(|_| {
-                let activity = new_activity(&mut rng, session_id("fill", next));
+                let session = session_id("fill", next);
                 next += 1;
-                activity
+                (
+                    format!("call-{session}"),
+                    String::new(),
+                    new_activity(&mut rng, session),
+                )
             })
             .collect();
-        ids.extend(store.import_activities(org, activities)?);
+        ids.extend(store.import_keyed_activities(org, activities)?);
     }
     Ok(Stored {
         ids,
@@ -836,6 +843,18 @@ fn report(config: &Config, runs: &[SizeRun], compose_rate: f64) {
             "ratio create at {} ÷ create at {}: {ratio:.2}",
             large.size, small.size
         );
+        if let (Some(cpu_small), Some(cpu_large)) =
+            (small.phase(Endpoint::Create), large.phase(Endpoint::Create))
+        {
+            // Less swayed by other load than req/s: what the larger database
+            // itself costs per create.
+            println!(
+                "server CPU per create at {} ÷ at {}: {:.2}",
+                large.size,
+                small.size,
+                cpu_large.cpu_us_per_request / cpu_small.cpu_us_per_request.max(f64::MIN_POSITIVE)
+            );
+        }
         verdicts.push((
             ratio >= TARGET_LARGE_OVER_SMALL,
             format!(

@@ -549,6 +549,38 @@ impl Store {
         Ok(ids)
     }
 
+    /// Like `import_activities`, each activity created under its own
+    /// idempotency key as `POST /activity` would have: `(key, request_hash,
+    /// activity)`. A database filled this way looks like one a connector
+    /// wrote, key rows and all.
+    pub fn import_keyed_activities(
+        &mut self,
+        org: i64,
+        activities: impl IntoIterator<Item = (String, String, NewActivity)>,
+    ) -> Result<Vec<String>, StoreError> {
+        let tx = self.conn.savepoint()?;
+        let mut ids = Vec::new();
+        for (key, request_hash, new) in activities {
+            let activity = Activity::new(new);
+            insert_activity(&tx, org, &activity, Some(&key))?;
+            tx.prepare_cached(
+                "INSERT INTO idempotency_keys
+                    (organisation_id, key, request_hash, status, response, activity_id, created_at)
+                 VALUES (?1, ?2, ?3, 201, '', ?4, ?5)",
+            )?
+            .execute(params![
+                org,
+                key,
+                request_hash,
+                activity.id,
+                activity.created_at
+            ])?;
+            ids.push(activity.id);
+        }
+        tx.commit()?;
+        Ok(ids)
+    }
+
     pub fn activity(&self, org: i64, id: &str) -> Result<Option<Activity>, StoreError> {
         select_activity(&self.conn, org, id)
     }
@@ -1107,6 +1139,26 @@ mod tests {
         assert!(store.delete_activity(org, &deleted.id).expect("delete"));
         assert!(!store.delete_activity(org, &deleted.id).expect("delete"));
         assert_eq!(replay(&mut store, "deleted"), first_answer(&deleted));
+    }
+
+    #[test]
+    fn imported_keys_replay_like_created_ones() {
+        let mut store = memory();
+        let org = acme(&store);
+        let ids = store
+            .import_keyed_activities(org, [("k".into(), "h".into(), new_activity("s"))])
+            .expect("import");
+        let stored = store.activity(org, &ids[0]).expect("get").expect("exists");
+        let retry = Activity::new(new_activity("s"));
+        assert_eq!(
+            store
+                .create_activity_idempotent(org, "k", "h", &retry, 201)
+                .expect("replay"),
+            IdempotentOutcome::Replayed(StoredResponse {
+                status: 201,
+                body: serde_json::to_string(&stored).expect("serialises"),
+            })
+        );
     }
 
     #[test]
