@@ -1142,6 +1142,38 @@ mod tests {
     }
 
     #[test]
+    fn each_listing_shape_uses_its_index() {
+        let store = memory();
+        let plan = |filter: ActivityFilter| -> String {
+            let (org, fetch) = (1_i64, 51_i64);
+            let (sql, values) = list_query(&org, &filter, &fetch);
+            let mut statement = store
+                .conn
+                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .expect("prepare");
+            let rows = statement
+                .query_map(values.as_slice(), |row| row.get::<_, String>(3))
+                .expect("plan");
+            rows.map(|row| row.expect("row"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        let by_session = plan(ActivityFilter {
+            session_id: Some("s".into()),
+            before_seq: Some(9),
+            ..ActivityFilter::default()
+        });
+        assert!(by_session.contains("activities_by_session"), "{by_session}");
+        let by_contact = plan(ActivityFilter {
+            contact_id: Some("c".into()),
+            ..ActivityFilter::default()
+        });
+        assert!(by_contact.contains("activities_by_contact"), "{by_contact}");
+        let all = plan(ActivityFilter::default());
+        assert!(all.contains("activities_by_org"), "{all}");
+    }
+
+    #[test]
     fn imported_keys_replay_like_created_ones() {
         let mut store = memory();
         let org = acme(&store);
