@@ -30,6 +30,24 @@ impl ApiResponse {
         Ok(ApiResponse::json_text(status, json_text(body)?))
     }
 
+    /// `encode` into a buffer of `capacity` bytes to start with, for bodies
+    /// whose size is known roughly (an activity: its body and a little).
+    pub fn encode_sized(
+        status: StatusCode,
+        body: &impl Serialize,
+        capacity: usize,
+    ) -> Result<ApiResponse, ApiError> {
+        let mut bytes = Vec::with_capacity(capacity);
+        serde_json::to_writer(&mut bytes, body)
+            .map_err(|error| ApiError::Internal(format!("cannot encode the answer: {error}")))?;
+        bytes.shrink_to_fit();
+        Ok(ApiResponse {
+            status,
+            headers: Vec::new(),
+            body: Some(Bytes::from(bytes)),
+        })
+    }
+
     /// A body that is already JSON text (a stored idempotent answer).
     pub fn json_text(status: StatusCode, text: String) -> ApiResponse {
         let mut bytes = text.into_bytes();
