@@ -16,7 +16,7 @@ use crate::admin::{requests_table, violation_line, AdminClient, AdminError};
 use crate::api::basic_header_for_key;
 use crate::compose::{self, ComposeError};
 use crate::connector::{self, CrmClient, LogOptions, RetryPolicy};
-use crate::harness::{FaultSpec, DEFAULT_JOURNAL_SIZE};
+use crate::harness::{FaultSpec, DEFAULT_JOURNAL_BYTES, DEFAULT_JOURNAL_SIZE};
 use crate::interface::{ComposeRequest, CreateCallLogInput, LogFormat, MessageType};
 use crate::server::{ServeError, Server, ServerConfig, DEFAULT_ADMIN_KEY, DEFAULT_READ_TIMEOUT};
 use crate::store::{Location, Seed};
@@ -137,6 +137,9 @@ pub struct ServeArgs {
     /// How many requests the journal keeps (0 turns it off).
     #[arg(long, default_value_t = DEFAULT_JOURNAL_SIZE)]
     pub journal_size: usize,
+    /// MiB the journal's entries may hold, bodies included; the oldest go first.
+    #[arg(long, default_value_t = (DEFAULT_JOURNAL_BYTES >> 20) as u64, value_parser = clap::value_parser!(u64).range(1..=65_536))]
+    pub journal_mib: u64,
     /// At most N requests per second per API key; more get 429 with Retry-After.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     pub rate_limit: Option<u32>,
@@ -325,6 +328,7 @@ fn serve(args: ServeArgs) -> Result<ExitCode, CliError> {
         seed,
         admin_key: args.admin_key,
         journal_size: args.journal_size,
+        journal_bytes: usize::try_from(args.journal_mib << 20).unwrap_or(usize::MAX),
         rate_limit: args.rate_limit,
         read_timeout: Duration::from_secs_f64(args.read_timeout),
     };

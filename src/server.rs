@@ -21,7 +21,7 @@ use tokio::task::{JoinHandle, JoinSet};
 mod parse_errors;
 
 use crate::api::{self, AppState};
-use crate::harness::{Harness, DEFAULT_JOURNAL_SIZE};
+use crate::harness::{Harness, DEFAULT_JOURNAL_BYTES, DEFAULT_JOURNAL_SIZE};
 use crate::store::{Location, Seed, Store, StoreError, StoreHandle, StoreThread};
 
 #[derive(Debug, Clone)]
@@ -33,6 +33,8 @@ pub struct ServerConfig {
     pub admin_key: String,
     /// How many requests the journal keeps.
     pub journal_size: usize,
+    /// How much memory the journal's entries may hold, bodies included.
+    pub journal_bytes: usize,
     /// Requests per second per API key; unlimited when `None`.
     pub rate_limit: Option<u32>,
     /// How long a client may take to send a request's headers (or to start
@@ -57,6 +59,7 @@ impl ServerConfig {
             seed: Seed::default_seed(),
             admin_key: DEFAULT_ADMIN_KEY.to_owned(),
             journal_size: DEFAULT_JOURNAL_SIZE,
+            journal_bytes: DEFAULT_JOURNAL_BYTES,
             rate_limit: None,
             read_timeout: DEFAULT_READ_TIMEOUT,
         }
@@ -94,6 +97,7 @@ impl Server {
             seed,
             admin_key,
             journal_size,
+            journal_bytes,
             rate_limit,
             read_timeout,
         } = config;
@@ -113,7 +117,7 @@ impl Server {
         let (stop, stopped) = oneshot::channel::<()>();
         let state = AppState {
             store,
-            harness: Arc::new(Harness::new(journal_size, rate_limit)),
+            harness: Arc::new(Harness::new(journal_size, journal_bytes, rate_limit)),
             admin_key: Arc::from(admin_key),
             seed,
         };

@@ -1,7 +1,10 @@
 //! `/activity` routes: the call activities connectors write.
 
+use std::fmt::Write as _;
+
 use base64::Engine;
-use serde_json::{json, Map, Value};
+use serde::Serialize;
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use warp::http::StatusCode;
 
@@ -10,7 +13,7 @@ use super::request::{json_kind, ApiRequest, Fields};
 use super::response::ApiResponse;
 use super::AppState;
 use crate::store::{
-    Activity, ActivityFilter, ActivityPatch, Caller, IdempotentOutcome, NewActivity, StoredResponse,
+    Activity, ActivityFilter, ActivityPatch, Caller, IdempotentOutcome, NewActivity,
 };
 
 /// Fields with a column of their own; everything else is kept as an extra.
@@ -30,6 +33,9 @@ const BODY_FORMATS: [&str; 3] = ["text/plain", "text/html", "text/markdown"];
 const DEFAULT_LIMIT: u32 = 50;
 const MAX_LIMIT: u32 = 200;
 const MAX_IDEMPOTENCY_KEY: usize = 255;
+/// Room beyond an activity's body for its other fields once encoded, so the
+/// buffer is allocated once rather than doubled up to size.
+const ENCODING_SLACK: usize = 1024;
 
 pub async fn create(
     state: &AppState,
@@ -45,32 +51,35 @@ pub async fn create(
             .store
             .run(move |store| store.create_activity(org, &new))
             .await?;
-        return Ok(ApiResponse::json(StatusCode::CREATED, activity.to_json()));
+        return ApiResponse::encode(StatusCode::CREATED, &activity);
     };
     // serde_json's map is ordered by key, so this is canonical: the same
     // JSON with other spacing or key order is the same request.
-    let request_hash = hex_sha256(Value::Object(object).to_string().as_bytes());
+    let request_hash = request_hash(&Value::Object(object))?;
+    // The id and timestamps are fixed here, so the answer is encoded on this
+    // worker rather than on the single store thread.
+    let activity = Activity::new(new);
+    let created = ApiResponse::encode_sized(
+        StatusCode::CREATED,
+        &activity,
+        activity.body.len() + ENCODING_SLACK,
+    )?;
     let outcome_key = key.clone();
+    let status = StatusCode::CREATED.as_u16();
     let outcome = state
         .store
         .run(move |store| {
-            store.create_activity_idempotent(org, &outcome_key, &request_hash, &new, |activity| {
-                StoredResponse {
-                    status: StatusCode::CREATED.as_u16(),
-                    body: activity.to_json(),
-                }
-            })
+            store.create_activity_idempotent(org, &outcome_key, &request_hash, &activity, status)
         })
         .await?;
     match outcome {
-        IdempotentOutcome::Created(activity) => {
-            Ok(ApiResponse::json(StatusCode::CREATED, activity.to_json()))
-        }
+        IdempotentOutcome::Created => Ok(created),
         IdempotentOutcome::Replayed(stored) => {
             let status = StatusCode::from_u16(stored.status).map_err(|_| {
                 ApiError::Internal(format!("stored status {} is invalid", stored.status))
             })?;
-            Ok(ApiResponse::json(status, stored.body).with_header("idempotent-replayed", "true"))
+            Ok(ApiResponse::json_text(status, stored.body)
+                .with_header("idempotent-replayed", "true"))
         }
         IdempotentOutcome::Mismatch => Err(ApiError::IdempotencyMismatch(key)),
     }
@@ -79,12 +88,18 @@ pub async fn create(
 pub async fn get(state: &AppState, caller: &Caller, id: String) -> Result<ApiResponse, ApiError> {
     let org = caller.organisation_id;
     let lookup = id.clone();
-    state
+    match state
         .store
-        .run(move |store| store.activity(org, &lookup))
+        .read(move |store| store.activity(org, &lookup))
         .await?
-        .map(|activity| ApiResponse::ok(activity.to_json()))
-        .ok_or_else(|| not_found(&id))
+    {
+        Some(activity) => ApiResponse::encode_sized(
+            StatusCode::OK,
+            &activity,
+            activity.body.len() + ENCODING_SLACK,
+        ),
+        None => Err(not_found(&id)),
+    }
 }
 
 pub async fn update(
@@ -97,12 +112,18 @@ pub async fn update(
     let patch = activity_patch(&object)?;
     let org = caller.organisation_id;
     let lookup = id.clone();
-    state
+    match state
         .store
         .run(move |store| store.update_activity(org, &lookup, &patch))
         .await?
-        .map(|activity| ApiResponse::ok(activity.to_json()))
-        .ok_or_else(|| not_found(&id))
+    {
+        Some(activity) => ApiResponse::encode_sized(
+            StatusCode::OK,
+            &activity,
+            activity.body.len() + ENCODING_SLACK,
+        ),
+        None => Err(not_found(&id)),
+    }
 }
 
 pub async fn delete(
@@ -157,13 +178,29 @@ pub async fn list(
     let org = caller.organisation_id;
     let page = state
         .store
-        .run(move |store| store.list_activities(org, &filter))
+        .read(move |store| store.list_activities(org, &filter))
         .await?;
-    let items: Vec<Value> = page.items.iter().map(Activity::to_json).collect();
-    Ok(ApiResponse::ok(json!({
-        "items": items,
-        "next_cursor": page.next_seq.map(encode_cursor),
-    })))
+    let capacity = page
+        .items
+        .iter()
+        .map(|activity| activity.body.len() + ENCODING_SLACK)
+        .sum();
+    ApiResponse::encode_sized(
+        StatusCode::OK,
+        &ListPage {
+            items: &page.items,
+            next_cursor: page.next_seq.map(encode_cursor),
+        },
+        capacity,
+    )
+}
+
+/// `GET /activity`'s answer; fields in the order serde_json's map sorts
+/// them, as every other answer has them.
+#[derive(Serialize)]
+struct ListPage<'a> {
+    items: &'a [Activity],
+    next_cursor: Option<String>,
 }
 
 fn not_found(id: &str) -> ApiError {
@@ -351,11 +388,18 @@ fn extras(object: &Map<String, Value>) -> Map<String, Value> {
         .collect()
 }
 
-fn hex_sha256(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+/// SHA-256 of the body's canonical JSON, in hex. The JSON is written
+/// straight into the hasher: no copy of a 1-4 KiB body just to hash it.
+fn request_hash(body: &Value) -> Result<String, ApiError> {
+    let mut hasher = Sha256::new();
+    serde_json::to_writer(&mut hasher, body)
+        .map_err(|error| ApiError::Internal(format!("cannot hash the request: {error}")))?;
+    let mut hex = String::with_capacity(64);
+    for byte in hasher.finalize() {
+        // Writing to a String cannot fail.
+        let _ = write!(hex, "{byte:02x}");
+    }
+    Ok(hex)
 }
 
 fn encode_cursor(seq: i64) -> String {
@@ -379,6 +423,7 @@ fn decode_cursor(cursor: &str) -> Result<i64, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn cursors_round_trip_and_garbage_is_refused() {

@@ -159,6 +159,6 @@ fn add_fault(state: &AppState, request: &ApiRequest) -> Result<ApiResponse, ApiE
 }
 
 async fn checks(state: &AppState) -> Result<ApiResponse, ApiError> {
-    let violations = state.store.run(|store| store.violations()).await?;
+    let violations = state.store.read(|store| store.violations()).await?;
     Ok(ApiResponse::ok(json!({ "violations": violations })))
 }

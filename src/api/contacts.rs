@@ -64,7 +64,7 @@ pub async fn search(
     let org = caller.organisation_id;
     let contacts = state
         .store
-        .run(move |store| store.contacts_by_phone(org, &phone))
+        .read(move |store| store.contacts_by_phone(org, &phone))
         .await?;
     Ok(ApiResponse::ok(json!({ "items": contacts })))
 }
@@ -74,7 +74,7 @@ pub async fn get(state: &AppState, caller: &Caller, id: &str) -> Result<ApiRespo
     let lookup = id.to_owned();
     state
         .store
-        .run(move |store| store.contact(org, &lookup))
+        .read(move |store| store.contact(org, &lookup))
         .await?
         .map(|contact| ApiResponse::ok(json!(contact)))
         .ok_or_else(|| ApiError::NotFound(format!("no contact with id {id:?}")))

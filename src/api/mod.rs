@@ -297,7 +297,7 @@ async fn authenticate(state: &AppState, request: &ApiRequest) -> Result<Caller, 
         .ok_or(ApiError::Unauthorized)?;
     state
         .store
-        .run(move |store| store.caller_for_key(&key))
+        .caller_for_key(key)
         .await?
         .ok_or(ApiError::Unauthorized)
 }

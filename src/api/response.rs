@@ -1,28 +1,63 @@
 //! The one response type handlers build; turned into a warp reply at the edge.
 
 use bytes::Bytes;
+use serde::Serialize;
 use serde_json::Value;
 use warp::http::{HeaderValue, StatusCode};
+
+use super::error::ApiError;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiResponse {
     pub status: StatusCode,
     pub headers: Vec<(&'static str, String)>,
-    /// `None` for bodiless answers such as 204.
-    pub body: Option<Value>,
+    /// The JSON body as it goes on the wire, encoded once, shared with the
+    /// journal; `None` for bodiless answers such as 204.
+    pub body: Option<Bytes>,
 }
 
 impl ApiResponse {
     pub fn json(status: StatusCode, body: Value) -> ApiResponse {
-        ApiResponse {
-            status,
-            headers: Vec::new(),
-            body: Some(body),
-        }
+        ApiResponse::json_text(status, body.to_string())
     }
 
     pub fn ok(body: Value) -> ApiResponse {
         ApiResponse::json(StatusCode::OK, body)
+    }
+
+    /// Encodes `body` straight to JSON text, without building a `Value`.
+    pub fn encode(status: StatusCode, body: &impl Serialize) -> Result<ApiResponse, ApiError> {
+        Ok(ApiResponse::json_text(status, json_text(body)?))
+    }
+
+    /// `encode` into a buffer of `capacity` bytes to start with, for bodies
+    /// whose size is known roughly (an activity: its body and a little).
+    pub fn encode_sized(
+        status: StatusCode,
+        body: &impl Serialize,
+        capacity: usize,
+    ) -> Result<ApiResponse, ApiError> {
+        let mut bytes = Vec::with_capacity(capacity);
+        serde_json::to_writer(&mut bytes, body)
+            .map_err(|error| ApiError::Internal(format!("cannot encode the answer: {error}")))?;
+        bytes.shrink_to_fit();
+        Ok(ApiResponse {
+            status,
+            headers: Vec::new(),
+            body: Some(Bytes::from(bytes)),
+        })
+    }
+
+    /// A body that is already JSON text (a stored idempotent answer).
+    pub fn json_text(status: StatusCode, text: String) -> ApiResponse {
+        let mut bytes = text.into_bytes();
+        // The journal keeps this buffer; growth slack would be kept with it.
+        bytes.shrink_to_fit();
+        ApiResponse {
+            status,
+            headers: Vec::new(),
+            body: Some(Bytes::from(bytes)),
+        }
     }
 
     pub fn no_content() -> ApiResponse {
@@ -38,12 +73,10 @@ impl ApiResponse {
         self
     }
 
-    /// The body as the bytes that go on the wire (empty when there is none).
+    /// The body as the bytes that go on the wire (empty when there is none);
+    /// a cheap clone of the shared buffer.
     pub fn body_bytes(&self) -> Bytes {
-        match &self.body {
-            Some(value) => Bytes::from(value.to_string()),
-            None => Bytes::new(),
-        }
+        self.body.clone().unwrap_or_default()
     }
 
     pub fn into_warp(self) -> warp::reply::Response {
@@ -71,4 +104,11 @@ impl ApiResponse {
         }
         response
     }
+}
+
+/// `body` as JSON text; failing only for a map with non-string keys, which
+/// mockcrm never builds.
+pub fn json_text(body: &impl Serialize) -> Result<String, ApiError> {
+    serde_json::to_string(body)
+        .map_err(|error| ApiError::Internal(format!("cannot encode the answer: {error}")))
 }

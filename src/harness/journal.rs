@@ -12,6 +12,14 @@ use serde_json::Value;
 /// Bodies longer than this are kept cut short, so a full journal stays small.
 pub const BODY_KEEP: usize = 64 * 1024;
 
+/// Default bound on the memory the journal's entries hold. 10,000 entries
+/// of a connector's realistic 1–4 KiB requests and their answers come to
+/// ~55 MiB, which alone would break the server's 64 MiB budget; past this
+/// many bytes the oldest entries go first, whatever the count. 24 MiB, not
+/// more: freed entries' memory is not always reused at once (glibc keeps
+/// one arena per worker thread), and at 32 MiB the server peaked at 62 MiB.
+pub const DEFAULT_JOURNAL_BYTES: usize = 24 * 1024 * 1024;
+
 /// One answered request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JournalEntry {
@@ -80,6 +88,20 @@ pub fn kept(body: &Bytes) -> Bytes {
     }
 }
 
+impl JournalEntry {
+    /// Roughly the memory the entry holds, for the journal's byte bound.
+    fn footprint(&self) -> usize {
+        std::mem::size_of::<JournalEntry>()
+            + self.at.len()
+            + self.method.len()
+            + self.path.len()
+            + self.query.len()
+            + self.request_body.len()
+            + self.response_body.len()
+            + self.fault_id.as_ref().map_or(0, String::len)
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct JournalFilter {
     pub limit: usize,
@@ -90,36 +112,49 @@ pub struct JournalFilter {
 struct Entries {
     next_id: u64,
     entries: VecDeque<JournalEntry>,
+    /// Sum of the entries' footprints.
+    bytes: usize,
 }
 
-/// A bounded, thread-safe journal: the oldest entries fall off.
+/// A bounded, thread-safe journal: the oldest entries fall off once there
+/// are `capacity` of them or they hold more than `max_bytes`.
 pub struct Journal {
     capacity: usize,
+    max_bytes: usize,
     inner: Mutex<Entries>,
 }
 
 impl Journal {
-    pub fn new(capacity: usize) -> Journal {
+    pub fn new(capacity: usize, max_bytes: usize) -> Journal {
         Journal {
             capacity,
+            max_bytes,
             inner: Mutex::new(Entries {
                 next_id: 1,
                 entries: VecDeque::new(),
+                bytes: 0,
             }),
         }
     }
 
-    /// Records an entry, giving it the next id.
+    /// Records an entry, giving it the next id. The newest entry is always
+    /// kept, even when it alone is over the byte bound.
     pub fn record(&self, mut entry: JournalEntry) {
         if self.capacity == 0 {
             return;
         }
+        let footprint = entry.footprint();
         let mut inner = lock(&self.inner);
         entry.id = inner.next_id;
         inner.next_id += 1;
-        if inner.entries.len() == self.capacity {
-            inner.entries.pop_front();
+        while !inner.entries.is_empty()
+            && (inner.entries.len() >= self.capacity || inner.bytes + footprint > self.max_bytes)
+        {
+            if let Some(oldest) = inner.entries.pop_front() {
+                inner.bytes -= oldest.footprint();
+            }
         }
+        inner.bytes += footprint;
         inner.entries.push_back(entry);
     }
 
@@ -143,7 +178,9 @@ impl Journal {
     }
 
     pub fn clear(&self) {
-        lock(&self.inner).entries.clear();
+        let mut inner = lock(&self.inner);
+        inner.entries.clear();
+        inner.bytes = 0;
     }
 }
 
@@ -176,7 +213,7 @@ mod tests {
 
     #[test]
     fn keeps_the_newest_entries_up_to_capacity() {
-        let journal = Journal::new(3);
+        let journal = Journal::new(3, DEFAULT_JOURNAL_BYTES);
         for n in 0..5 {
             journal.record(entry(&format!("/p{n}")));
         }
@@ -187,6 +224,35 @@ mod tests {
         let paths: Vec<_> = all.iter().map(|e| e.path.as_str()).collect();
         assert_eq!(paths, ["/p4", "/p3", "/p2"]);
         assert_eq!(all[0].id, 5);
+    }
+
+    #[test]
+    fn the_oldest_entries_go_once_the_bodies_pass_the_byte_bound() {
+        let mut big = entry("/big");
+        big.request_body = Bytes::from(vec![b'x'; 1000]);
+        let bound = 3 * big.footprint();
+        let journal = Journal::new(100, bound);
+        for n in 0..5 {
+            let mut entry = big.clone();
+            entry.path = format!("/p{n}");
+            journal.record(entry);
+        }
+        let all = journal.list(&JournalFilter {
+            limit: 10,
+            ..JournalFilter::default()
+        });
+        let paths: Vec<_> = all.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(paths, ["/p4", "/p3", "/p2"]);
+
+        let mut huge = entry("/huge");
+        huge.request_body = Bytes::from(vec![b'x'; bound]);
+        journal.record(huge);
+        let all = journal.list(&JournalFilter {
+            limit: 10,
+            ..JournalFilter::default()
+        });
+        let paths: Vec<_> = all.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(paths, ["/huge"], "the newest entry stays, alone");
     }
 
     #[test]

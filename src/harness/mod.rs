@@ -9,7 +9,9 @@ mod journal;
 mod rate_limit;
 
 pub use faults::{Fault, FaultAction, FaultSpec, Faults, MAX_DELAY_MS};
-pub use journal::{kept, Journal, JournalEntry, JournalFilter, JournalView, BODY_KEEP};
+pub use journal::{
+    kept, Journal, JournalEntry, JournalFilter, JournalView, BODY_KEEP, DEFAULT_JOURNAL_BYTES,
+};
 pub use rate_limit::RateLimiter;
 
 /// Default number of requests the journal keeps.
@@ -23,9 +25,9 @@ pub struct Harness {
 }
 
 impl Harness {
-    pub fn new(journal_size: usize, rate_limit: Option<u32>) -> Harness {
+    pub fn new(journal_size: usize, journal_bytes: usize, rate_limit: Option<u32>) -> Harness {
         Harness {
-            journal: Journal::new(journal_size),
+            journal: Journal::new(journal_size, journal_bytes),
             faults: Faults::default(),
             rate_limiter: rate_limit.map(RateLimiter::new),
         }

@@ -8,20 +8,35 @@
 //! operation rolls back alone) and commits once. Answers go out only after
 //! that commit, so "answered" still means "committed" — but N concurrent
 //! writes cost one fsync instead of N.
+//!
+//! Reads (`StoreHandle::read`) do not join a batch: the thread runs each as
+//! soon as it takes it off the queue, outside any transaction, and answers
+//! at once. A read so sees only committed data and never waits for someone
+//! else's fsync. Taking a read ahead of writes queued before it is safe:
+//! none of those writes has been answered yet, so no client can tell.
 
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 
 use tokio::sync::oneshot;
 
-use super::{Store, StoreError};
+use super::checkpoint::{self, Checkpointer};
+use super::{Caller, CallerCache, Store, StoreError};
 
 /// Most operations one commit carries; bounds the latency of the first.
 const MAX_BATCH: usize = 256;
 
-/// An operation, run on the store thread; it returns its answer, held back
+/// A write, run on the store thread; it returns its answer, held back
 /// until the batch it ran in has committed.
-type Job = Box<dyn FnOnce(&mut Store) -> Box<dyn Pending> + Send>;
+type Write = Box<dyn FnOnce(&mut Store) -> Box<dyn Pending> + Send>;
+
+/// A read, run outside any transaction; it answers by itself.
+type Read = Box<dyn FnOnce(&Store) + Send>;
+
+enum Job {
+    Write(Write),
+    Read(Read),
+}
 
 /// An answer waiting for its batch's commit.
 trait Pending: Send {
@@ -54,6 +69,7 @@ impl<T: Send> Pending for Answer<T> {
 #[derive(Clone)]
 pub struct StoreHandle {
     jobs: mpsc::Sender<Job>,
+    callers: Arc<CallerCache>,
 }
 
 /// Owns the store thread; dropping every `StoreHandle` and then calling
@@ -75,24 +91,43 @@ impl StoreHandle {
     /// Moves `store` onto a new thread.
     pub fn spawn(store: Store) -> Result<(StoreHandle, StoreThread), StoreError> {
         let (jobs, queue) = mpsc::channel::<Job>();
+        let callers = store.caller_cache();
+        let checkpointer = start_checkpointer(&store);
         let thread = std::thread::Builder::new()
             .name("mockcrm-store".into())
             .spawn(move || {
                 let mut store = store;
                 while let Ok(first) = queue.recv() {
-                    let mut batch = vec![first];
-                    while batch.len() < MAX_BATCH {
-                        match queue.try_recv() {
-                            Ok(job) => batch.push(job),
-                            Err(_) => break,
+                    let mut writes = Vec::new();
+                    let mut taken = 0;
+                    let mut next = Some(first);
+                    while let Some(job) = next {
+                        match job {
+                            Job::Read(read) => read(&store),
+                            Job::Write(write) => writes.push(write),
+                        }
+                        taken += 1;
+                        // Bounded in reads too, so a stream of reads cannot
+                        // hold back the writes already taken.
+                        if taken == MAX_BATCH {
+                            break;
+                        }
+                        next = queue.try_recv().ok();
+                    }
+                    if !writes.is_empty() {
+                        run_batch(&mut store, writes);
+                        if let Some(checkpointer) = &checkpointer {
+                            checkpointer.wrote();
                         }
                     }
-                    run_batch(&mut store, batch);
+                }
+                if let Some(checkpointer) = checkpointer {
+                    checkpointer.stop();
                 }
                 // `store` drops here: SQLite checkpoints the WAL and closes.
             })
             .map_err(|_| StoreError::Closed)?;
-        Ok((StoreHandle { jobs }, StoreThread { thread }))
+        Ok((StoreHandle { jobs, callers }, StoreThread { thread }))
     }
 
     /// Runs `operation` on the store thread and waits until it has run and
@@ -103,18 +138,67 @@ impl StoreHandle {
         F: FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
     {
         let (to, answered) = oneshot::channel();
-        let job: Job = Box::new(move |store| {
+        let job: Write = Box::new(move |store| {
             Box::new(Answer {
                 to,
                 result: operation(store),
             })
         });
-        self.jobs.send(job).map_err(|_| StoreError::Closed)?;
+        self.jobs
+            .send(Job::Write(job))
+            .map_err(|_| StoreError::Closed)?;
         answered.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Runs a read-only `operation` on the store thread, outside any
+    /// transaction, and answers without waiting for queued writes to commit.
+    /// `Store`'s writing methods take `&mut self`, so they cannot be called
+    /// from here.
+    pub async fn read<T, F>(&self, operation: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+    {
+        let (to, answered) = oneshot::channel();
+        let job: Read = Box::new(move |store| {
+            // The asker may have gone (client hung up); nothing to undo.
+            let _ = to.send(operation(store));
+        });
+        self.jobs
+            .send(Job::Read(job))
+            .map_err(|_| StoreError::Closed)?;
+        answered.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// The caller behind an API key. Every request but `/health` asks this,
+    /// so known keys are answered from memory without a trip to the store
+    /// thread (see `CallerCache`).
+    pub async fn caller_for_key(&self, key: String) -> Result<Option<Caller>, StoreError> {
+        if let Some(caller) = self.callers.get(&key) {
+            return Ok(Some(caller));
+        }
+        self.read(move |store| store.caller_for_key(&key)).await
     }
 }
 
-fn run_batch(store: &mut Store, batch: Vec<Job>) {
+/// A background checkpointer for a file database (see `checkpoint.rs`).
+/// Without one, SQLite's automatic checkpoint goes on as before.
+fn start_checkpointer(store: &Store) -> Option<Checkpointer> {
+    let path = store.file_path()?;
+    let started = Checkpointer::start(path).and_then(|checkpointer| {
+        store.set_wal_autocheckpoint(checkpoint::BACKSTOP_PAGES)?;
+        Ok(checkpointer)
+    });
+    match started {
+        Ok(checkpointer) => Some(checkpointer),
+        Err(error) => {
+            tracing::warn!(%error, "no background checkpointer; commits checkpoint as they go");
+            None
+        }
+    }
+}
+
+fn run_batch(store: &mut Store, batch: Vec<Write>) {
     if batch.len() == 1 {
         // Alone, an operation's own savepoint is its transaction.
         for job in batch {

@@ -1,6 +1,7 @@
 //! The records the store keeps, as the rest of the program sees them.
 
-use serde::{Deserialize, Serialize};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 /// Who is calling: resolved from an API key, it scopes every other query.
@@ -77,6 +78,78 @@ impl Activity {
     }
 }
 
+/// Writes the same JSON as `to_json`, byte for byte, without first copying
+/// every field into a `Value`: keys in serde_json's map order (sorted),
+/// known fields winning over extras of the same name.
+impl Serialize for Activity {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // Sorted by key (`known_fields_win_over_extras` checks the bytes).
+        let known: [(&str, Field<'_>); 12] = [
+            ("body", Field::Text(&self.body)),
+            ("body_format", Field::Text(&self.body_format)),
+            ("contact_id", Field::Maybe(self.contact_id.as_deref())),
+            ("created_at", Field::Text(&self.created_at)),
+            ("direction", Field::Maybe(self.direction.as_deref())),
+            ("duration", Field::Json(self.duration.as_ref())),
+            ("id", Field::Text(&self.id)),
+            ("received_at", Field::Text(&self.received_at)),
+            ("session_id", Field::Maybe(self.session_id.as_deref())),
+            ("subject", Field::Text(&self.subject)),
+            ("type", Field::Text(&self.activity_type)),
+            ("updated_at", Field::Text(&self.updated_at)),
+        ];
+        let mut map = serializer.serialize_map(None)?;
+        let mut known = known.iter().peekable();
+        let mut extras = self.extra.iter().peekable();
+        loop {
+            match (known.peek(), extras.peek()) {
+                (Some((name, field)), Some((key, value))) => match (*name).cmp(key.as_str()) {
+                    std::cmp::Ordering::Less => {
+                        map.serialize_entry(name, field)?;
+                        known.next();
+                    }
+                    std::cmp::Ordering::Equal => {
+                        map.serialize_entry(name, field)?;
+                        known.next();
+                        extras.next();
+                    }
+                    std::cmp::Ordering::Greater => {
+                        map.serialize_entry(key, value)?;
+                        extras.next();
+                    }
+                },
+                (Some((name, field)), None) => {
+                    map.serialize_entry(name, field)?;
+                    known.next();
+                }
+                (None, Some((key, value))) => {
+                    map.serialize_entry(key, value)?;
+                    extras.next();
+                }
+                (None, None) => break,
+            }
+        }
+        map.end()
+    }
+}
+
+/// A known field's value, borrowed.
+enum Field<'a> {
+    Text(&'a str),
+    Maybe(Option<&'a str>),
+    Json(Option<&'a Value>),
+}
+
+impl Serialize for Field<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Field::Text(text) | Field::Maybe(Some(text)) => serializer.serialize_str(text),
+            Field::Json(Some(value)) => value.serialize(serializer),
+            Field::Maybe(None) | Field::Json(None) => serializer.serialize_unit(),
+        }
+    }
+}
+
 fn option_value(value: &Option<String>) -> Value {
     value.clone().map(Value::from).unwrap_or(Value::Null)
 }
@@ -130,17 +203,19 @@ pub struct ActivityPage {
     pub next_seq: Option<i64>,
 }
 
-/// The answer stored under an idempotency key, replayed on a repeat.
+/// The answer a repeated idempotent create gets: the first answer's status
+/// and body, the same bytes as the first time.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredResponse {
     pub status: u16,
-    pub body: Value,
+    pub body: String,
 }
 
 /// What happened to an idempotent create.
 #[derive(Debug, Clone, PartialEq)]
 pub enum IdempotentOutcome {
-    Created(Box<Activity>),
+    /// The activity was inserted and the key now answers with it.
+    Created,
     Replayed(StoredResponse),
     /// The key was used before with a different body.
     Mismatch,
@@ -288,6 +363,9 @@ mod tests {
         let mut extra = Map::new();
         extra.insert("id".into(), Value::from("spoofed"));
         extra.insert("deal_id".into(), Value::from("deal-7"));
+        extra.insert("a_first".into(), Value::from(1));
+        extra.insert("zz_last".into(), serde_json::json!({"nested": [1, "two"]}));
+        extra.insert("type".into(), Value::from("spoofed too"));
         let activity = Activity {
             id: "act_1".into(),
             subject: "s".into(),
@@ -304,6 +382,11 @@ mod tests {
             updated_at: "u".into(),
         };
         let json = activity.to_json();
+        assert_eq!(
+            serde_json::to_string(&activity).expect("serialises"),
+            json.to_string(),
+            "Serialize and to_json must give the same bytes"
+        );
         assert_eq!(json["id"], "act_1");
         assert_eq!(json["deal_id"], "deal-7");
         assert_eq!(json["duration"], 5);

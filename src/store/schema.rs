@@ -67,6 +67,17 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (organisation_id, key)
     );
     "#,
+    // v2: an idempotent create no longer stores a copy of its answer (the
+    // whole activity, as big as the activity row itself). `activity_id` set
+    // with an empty `response` means "the answer is that activity as it was
+    // created"; the first PATCH or DELETE of the activity writes the answer
+    // out into `response` before changing it (see `freeze_answer`). The
+    // activity row names its key so that PATCH and DELETE find it without
+    // another index. Rows from v1 keep their stored answers.
+    r#"
+    ALTER TABLE idempotency_keys ADD COLUMN activity_id TEXT;
+    ALTER TABLE activities ADD COLUMN idempotency_key TEXT;
+    "#,
 ];
 
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
