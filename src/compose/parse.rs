@@ -56,6 +56,9 @@ const MAX_CANDIDATES: usize = 64;
 const MAX_REPEATED_KINDS: u32 = 6;
 
 pub fn parse(body: &str, format: LogFormat, hints: &Hints<'_>) -> Vec<Segment> {
+    if body.is_empty() {
+        return Vec::new();
+    }
     let parser = Parser::new(body, format, hints);
     let chosen = parser.choose();
     parser.segments(&chosen)

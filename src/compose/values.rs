@@ -215,59 +215,69 @@ const WEEKDAYS: [&str; 7] = [
     "Saturday",
 ];
 
-/// The longest token at the start of `rest` and its expansion.
+/// Tokens longest first, so that `YYYY` wins over `YY` and `MMMM` over `MM`.
+const DATE_TOKENS: [&str; 33] = [
+    "YYYY", "YY", "MMMM", "MMM", "MM", "Mo", "M", "DDDD", "DDD", "DD", "Do", "D", "dddd", "ddd",
+    "dd", "d", "HH", "H", "hh", "h", "mm", "m", "ss", "s", "SSS", "SS", "S", "A", "a", "ZZ", "Z",
+    "X", "x",
+];
+
+/// The longest token at the start of `rest` and its expansion; any other
+/// character stands for itself.
 fn date_token(time: &DateTime<FixedOffset>, rest: &str) -> (String, usize) {
+    let Some(token) = DATE_TOKENS.iter().find(|token| rest.starts_with(**token)) else {
+        let first = rest.chars().next().map_or(1, char::len_utf8);
+        return (rest[..first].to_owned(), first);
+    };
     let hour12 = match time.hour() % 12 {
         0 => 12,
         h => h,
     };
     let month = time.month0() as usize;
     let weekday = time.weekday().num_days_from_sunday() as usize;
-    let offset_minutes = time.offset().local_minus_utc() / 60;
-    let sign = if offset_minutes < 0 { '-' } else { '+' };
-    let (oh, om) = (offset_minutes.abs() / 60, offset_minutes.abs() % 60);
-    let tokens: [(&str, String); 33] = [
-        ("YYYY", format!("{:04}", time.year())),
-        ("YY", format!("{:02}", time.year().rem_euclid(100))),
-        ("MMMM", MONTHS[month].to_owned()),
-        ("MMM", MONTHS[month][..3].to_owned()),
-        ("MM", format!("{:02}", time.month())),
-        ("Mo", ordinal(time.month())),
-        ("M", time.month().to_string()),
-        ("DDDD", format!("{:03}", time.ordinal())),
-        ("DDD", time.ordinal().to_string()),
-        ("DD", format!("{:02}", time.day())),
-        ("Do", ordinal(time.day())),
-        ("D", time.day().to_string()),
-        ("dddd", WEEKDAYS[weekday].to_owned()),
-        ("ddd", WEEKDAYS[weekday][..3].to_owned()),
-        ("dd", WEEKDAYS[weekday][..2].to_owned()),
-        ("d", weekday.to_string()),
-        ("HH", format!("{:02}", time.hour())),
-        ("H", time.hour().to_string()),
-        ("hh", format!("{hour12:02}")),
-        ("h", hour12.to_string()),
-        ("mm", format!("{:02}", time.minute())),
-        ("m", time.minute().to_string()),
-        ("ss", format!("{:02}", time.second())),
-        ("s", time.second().to_string()),
-        ("SSS", format!("{:03}", time.timestamp_subsec_millis())),
-        ("SS", format!("{:02}", time.timestamp_subsec_millis() / 10)),
-        ("S", (time.timestamp_subsec_millis() / 100).to_string()),
-        ("A", if time.hour() < 12 { "AM" } else { "PM" }.to_owned()),
-        ("a", if time.hour() < 12 { "am" } else { "pm" }.to_owned()),
-        ("ZZ", format!("{sign}{oh:02}{om:02}")),
-        ("Z", format!("{sign}{oh:02}:{om:02}")),
-        ("X", time.timestamp().to_string()),
-        ("x", time.timestamp_millis().to_string()),
-    ];
-    for (token, text) in tokens {
-        if rest.starts_with(token) {
-            return (text, token.len());
-        }
-    }
-    let first = rest.chars().next().map_or(1, char::len_utf8);
-    (rest[..first].to_owned(), first)
+    let millis = time.timestamp_subsec_millis();
+    let offset = |separator: &str| {
+        let minutes = time.offset().local_minus_utc() / 60;
+        let sign = if minutes < 0 { '-' } else { '+' };
+        let (h, m) = (minutes.abs() / 60, minutes.abs() % 60);
+        format!("{sign}{h:02}{separator}{m:02}")
+    };
+    let text = match *token {
+        "YYYY" => format!("{:04}", time.year()),
+        "YY" => format!("{:02}", time.year().rem_euclid(100)),
+        "MMMM" => MONTHS[month].to_owned(),
+        "MMM" => MONTHS[month][..3].to_owned(),
+        "MM" => format!("{:02}", time.month()),
+        "Mo" => ordinal(time.month()),
+        "M" => time.month().to_string(),
+        "DDDD" => format!("{:03}", time.ordinal()),
+        "DDD" => time.ordinal().to_string(),
+        "DD" => format!("{:02}", time.day()),
+        "Do" => ordinal(time.day()),
+        "D" => time.day().to_string(),
+        "dddd" => WEEKDAYS[weekday].to_owned(),
+        "ddd" => WEEKDAYS[weekday][..3].to_owned(),
+        "dd" => WEEKDAYS[weekday][..2].to_owned(),
+        "d" => weekday.to_string(),
+        "HH" => format!("{:02}", time.hour()),
+        "H" => time.hour().to_string(),
+        "hh" => format!("{hour12:02}"),
+        "h" => hour12.to_string(),
+        "mm" => format!("{:02}", time.minute()),
+        "m" => time.minute().to_string(),
+        "ss" => format!("{:02}", time.second()),
+        "s" => time.second().to_string(),
+        "SSS" => format!("{millis:03}"),
+        "SS" => format!("{:02}", millis / 10),
+        "S" => (millis / 100).to_string(),
+        "A" => if time.hour() < 12 { "AM" } else { "PM" }.to_owned(),
+        "a" => if time.hour() < 12 { "am" } else { "pm" }.to_owned(),
+        "ZZ" => offset(""),
+        "Z" => offset(":"),
+        "X" => time.timestamp().to_string(),
+        _ => time.timestamp_millis().to_string(),
+    };
+    (text, token.len())
 }
 
 fn ordinal(n: u32) -> String {
