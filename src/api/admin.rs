@@ -15,6 +15,7 @@ use crate::harness::{FaultSpec, JournalFilter};
 use crate::store::Seed;
 
 const DEFAULT_JOURNAL_LIMIT: usize = 100;
+const ADMIN_ROUTES: &str = "admin routes are /__admin/reset, /requests, /faults, /checks";
 
 pub async fn dispatch(state: &AppState, request: &ApiRequest) -> ApiResponse {
     match route(state, request).await {
@@ -27,34 +28,24 @@ async fn route(state: &AppState, request: &ApiRequest) -> Result<ApiResponse, Ap
     let resolution = routes::resolve(&request.method, &request.path);
     if matches!(resolution, Resolution::NotFound) {
         return Err(ApiError::NotFound(format!(
-            "no admin route {} {}; admin routes are /__admin/reset, /requests, /faults, /checks",
+            "no admin route {} {}; {ADMIN_ROUTES}",
             request.method, request.path
         )));
     }
     // The key is checked before the method, so a caller without it learns
     // nothing about which admin methods exist.
     authenticate(state, request)?;
-    let (admin, params) = match resolution {
-        Resolution::Found {
-            endpoint: Endpoint::Admin(admin),
-            params,
-        } => (admin, params),
-        Resolution::WrongMethod { allowed } => {
-            return Err(ApiError::MethodNotAllowed {
-                method: request.method.to_string(),
-                path: request.path.clone(),
-                allowed,
-            })
-        }
-        // `handle` only sends `/__admin` paths here, and only admin routes
-        // live there.
-        Resolution::Found { .. } | Resolution::NotFound => {
-            return Err(ApiError::NotFound(format!(
-                "no admin route {} {}",
-                request.method, request.path
-            )))
-        }
-    };
+    // `handle` only sends `/__admin` paths here, and only admin routes live
+    // there.
+    let (admin, params) = super::resolved(
+        request,
+        resolution,
+        |endpoint| match endpoint {
+            Endpoint::Admin(admin) => Some(admin),
+            _ => None,
+        },
+        ADMIN_ROUTES,
+    )?;
     match admin {
         Admin::Reset => reset(state, request).await,
         Admin::ListRequests => requests(state, request),

@@ -238,27 +238,44 @@ pub async fn dispatch(state: &AppState, request: &ApiRequest) -> ApiResponse {
     }
 }
 
-async fn route(state: &AppState, request: &ApiRequest) -> Result<ApiResponse, ApiError> {
-    let (crm, params) = match routes::resolve(&request.method, &request.path) {
-        Resolution::Found {
-            endpoint: Endpoint::Crm(crm),
-            params,
-        } => (crm, params),
-        Resolution::WrongMethod { allowed } => {
-            return Err(ApiError::MethodNotAllowed {
-                method: request.method.to_string(),
-                path: request.path.clone(),
-                allowed,
-            })
-        }
-        // `handle` sends other areas elsewhere; a CRM path with no route is a 404.
-        Resolution::Found { .. } | Resolution::NotFound => {
-            return Err(ApiError::NotFound(format!(
-                "no route {} {}; see SPEC §3 for the routes mockcrm serves",
-                request.method, request.path
-            )))
-        }
+/// The endpoint a resolved request reaches in one area of the route table
+/// (`pick` keeps that area's endpoints), or the 405 or 404 it earns instead.
+pub(crate) fn resolved<T>(
+    request: &ApiRequest,
+    resolution: Resolution,
+    pick: impl FnOnce(Endpoint) -> Option<T>,
+    routes_hint: &str,
+) -> Result<(T, Vec<String>), ApiError> {
+    let not_found = || {
+        ApiError::NotFound(format!(
+            "no route {} {}; {routes_hint}",
+            request.method, request.path
+        ))
     };
+    match resolution {
+        Resolution::Found { endpoint, params } => {
+            pick(endpoint).map(|t| (t, params)).ok_or_else(not_found)
+        }
+        Resolution::WrongMethod { allowed } => Err(ApiError::MethodNotAllowed {
+            method: request.method.to_string(),
+            path: request.path.clone(),
+            allowed,
+        }),
+        Resolution::NotFound => Err(not_found()),
+    }
+}
+
+async fn route(state: &AppState, request: &ApiRequest) -> Result<ApiResponse, ApiError> {
+    // `handle` sends other areas elsewhere; a CRM path with no route is a 404.
+    let (crm, params) = resolved(
+        request,
+        routes::resolve(&request.method, &request.path),
+        |endpoint| match endpoint {
+            Endpoint::Crm(crm) => Some(crm),
+            _ => None,
+        },
+        "see SPEC §3 for the routes mockcrm serves",
+    )?;
     // Every template has at most one parameter, an id.
     let id = params.into_iter().next().unwrap_or_default();
     if crm == Crm::Health {
