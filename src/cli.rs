@@ -129,23 +129,23 @@ pub struct ServeArgs {
     #[arg(long, env = "MOCKCRM_DB", default_value = "mockcrm.db")]
     pub db: String,
     /// JSON file of organisations, users, keys and contacts to load into an empty database.
-    #[arg(long)]
+    #[arg(long, env = "MOCKCRM_SEED")]
     pub seed: Option<PathBuf>,
     /// Bearer key for the /__admin/ routes.
     #[arg(long, env = "MOCKCRM_ADMIN_KEY", default_value = DEFAULT_ADMIN_KEY)]
     pub admin_key: String,
     /// How many requests the journal keeps (0 turns it off).
-    #[arg(long, default_value_t = DEFAULT_JOURNAL_SIZE)]
+    #[arg(long, env = "MOCKCRM_JOURNAL_SIZE", default_value_t = DEFAULT_JOURNAL_SIZE)]
     pub journal_size: usize,
     /// MiB the journal's entries may hold, bodies included; the oldest go first.
-    #[arg(long, default_value_t = (DEFAULT_JOURNAL_BYTES >> 20) as u64, value_parser = clap::value_parser!(u64).range(1..=65_536))]
+    #[arg(long, env = "MOCKCRM_JOURNAL_MIB", default_value_t = (DEFAULT_JOURNAL_BYTES >> 20) as u64, value_parser = clap::value_parser!(u64).range(1..=65_536))]
     pub journal_mib: u64,
     /// At most N requests per second per API key; more get 429 with Retry-After.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, env = "MOCKCRM_RATE_LIMIT", value_parser = clap::value_parser!(u32).range(1..))]
     pub rate_limit: Option<u32>,
     /// Seconds a client may take to send a request's headers, and again its
     /// body, before it is cut off; shutdown waits at most twice this for requests.
-    #[arg(long, default_value_t = DEFAULT_READ_TIMEOUT.as_secs_f64(), value_parser = parse_read_timeout)]
+    #[arg(long, env = "MOCKCRM_READ_TIMEOUT", default_value_t = DEFAULT_READ_TIMEOUT.as_secs_f64(), value_parser = parse_read_timeout)]
     pub read_timeout: f64,
 }
 

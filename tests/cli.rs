@@ -18,9 +18,14 @@ struct Served {
 
 impl Served {
     fn start(args: &[&str]) -> Served {
+        Served::start_with_env(args, &[])
+    }
+
+    fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Served {
         let mut child = Command::new(BIN)
             .arg("serve")
             .args(args)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -339,6 +344,66 @@ fn serve_keeps_data_in_its_file_and_loads_a_seed() {
     let served = Served::start(&["--addr", "127.0.0.1:0", "--db", &db]);
     let stored = get_json(&format!("{}/activity/{log_id}", served.url));
     assert_eq!(stored["id"], log_id.as_str());
+}
+
+#[test]
+fn serve_takes_every_setting_from_the_environment() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("from-env.db").display().to_string();
+    let seed = fixture_path("two-organisations.json");
+    let served = Served::start_with_env(
+        &[],
+        &[
+            ("MOCKCRM_ADDR", "127.0.0.1:0"),
+            ("MOCKCRM_DB", &db),
+            ("MOCKCRM_SEED", &seed),
+            ("MOCKCRM_ADMIN_KEY", "env-admin-key"),
+            ("MOCKCRM_JOURNAL_SIZE", "2"),
+        ],
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let client = reqwest::Client::new();
+    let (me, journal) = rt.block_on(async {
+        // Only the seed file knows Globex's key.
+        let me: Value = client
+            .get(format!("{}/me", served.url))
+            .bearer_auth("globex-key")
+            .send()
+            .await
+            .expect("GET /me")
+            .json()
+            .await
+            .expect("json");
+        for _ in 0..3 {
+            client
+                .get(format!("{}/health", served.url))
+                .send()
+                .await
+                .expect("GET /health");
+        }
+        let journal: Value = client
+            .get(format!("{}/__admin/requests", served.url))
+            .bearer_auth("env-admin-key")
+            .send()
+            .await
+            .expect("GET /__admin/requests")
+            .json()
+            .await
+            .expect("json");
+        (me, journal)
+    });
+    assert_eq!(me["id"], "globex-user-1", "{me}");
+    let items = journal["items"].as_array().expect("journal items");
+    assert_eq!(
+        items.len(),
+        2,
+        "MOCKCRM_JOURNAL_SIZE bounds the journal: {journal}"
+    );
+    assert!(served.terminate().success());
+    assert!(Path::new(&db).exists(), "MOCKCRM_DB names the file");
 }
 
 /// Who runs `mockcrm` in the database tests. Root ignores file
