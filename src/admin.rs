@@ -135,23 +135,34 @@ pub fn violation_line(violation: &Value) -> String {
     }
 }
 
-/// The journal as a table, newest first.
+/// The journal as a table, newest first. The path column is as wide as
+/// the longest path, so the columns after it line up on every row.
 pub fn requests_table(entries: &[Value]) -> String {
+    let paths: Vec<String> = entries
+        .iter()
+        .map(|entry| {
+            let path = entry["path"].as_str().unwrap_or("");
+            match entry["query"].as_str() {
+                Some(query) if !query.is_empty() => format!("{path}?{query}"),
+                _ => path.to_owned(),
+            }
+        })
+        .collect();
+    let width = paths
+        .iter()
+        .map(|path| path.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max("PATH".len());
     let mut table = format!(
-        "{:>6}  {:<24}  {:<6}  {:<32}  {:>6}  {:>8}  {}\n",
+        "{:>6}  {:<24}  {:<6}  {:<width$}  {:>6}  {:>8}  {}\n",
         "ID", "AT", "METHOD", "PATH", "STATUS", "MS", "FAULT"
     );
-    for entry in entries {
-        let path = match entry["query"].as_str() {
-            Some(query) if !query.is_empty() => {
-                format!("{}?{query}", entry["path"].as_str().unwrap_or(""))
-            }
-            _ => entry["path"].as_str().unwrap_or("").to_owned(),
-        };
+    for (entry, path) in entries.iter().zip(&paths) {
         // Writing to a String cannot fail.
         let _ = writeln!(
             table,
-            "{:>6}  {:<24}  {:<6}  {:<32}  {:>6}  {:>8.1}  {}",
+            "{:>6}  {:<24}  {:<6}  {:<width$}  {:>6}  {:>8.1}  {}",
             entry["id"].to_string(),
             entry["at"].as_str().unwrap_or(""),
             entry["method"].as_str().unwrap_or(""),
@@ -194,6 +205,42 @@ mod tests {
             lines[1].contains("/activity")
                 && lines[1].contains("503")
                 && lines[1].ends_with("flt_1")
+        );
+    }
+
+    #[test]
+    fn columns_line_up_whatever_the_path_length() {
+        let entry = |id: u32, path: &str, query: &str| {
+            json!({
+                "id": id, "at": "2024-01-01T00:00:00.000Z", "method": "GET", "path": path,
+                "query": query, "status": 200, "duration_ms": 0.5, "fault_id": null,
+            })
+        };
+        let long = "/activity/act_01a213df97767679b786c8be5c3e8b58";
+        let table = requests_table(&[
+            entry(2, long, ""),
+            entry(1, "/activity", "session_id=4503991004&limit=50"),
+        ]);
+        let status_column: Vec<usize> = table
+            .lines()
+            .map(|line| {
+                line.find("200")
+                    .or_else(|| line.find("STATUS"))
+                    .unwrap_or(0)
+            })
+            .collect();
+        assert!(table.contains(long), "{table}");
+        assert!(
+            table.contains("/activity?session_id=4503991004&limit=50"),
+            "{table}"
+        );
+        let header_end = table
+            .lines()
+            .next()
+            .map_or(0, |h| h.find("STATUS").unwrap_or(0) + 6);
+        assert!(
+            status_column[1..].iter().all(|&at| at + 3 == header_end),
+            "{table}"
         );
     }
 }

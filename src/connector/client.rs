@@ -274,8 +274,17 @@ impl CrmClient {
     }
 }
 
+/// RFC 3986's unreserved characters stay as they are, so an id reads the
+/// same in the request journal as in the JSON. Everything else is escaped,
+/// `.` too: an id of `..` must not become a dot-segment the URL parser
+/// resolves away.
+const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'~');
+
 fn activity_path(id: &str) -> String {
-    let encoded = percent_encoding::utf8_percent_encode(id, percent_encoding::NON_ALPHANUMERIC);
+    let encoded = percent_encoding::utf8_percent_encode(id, PATH_SEGMENT);
     format!("/activity/{encoded}")
 }
 
@@ -295,5 +304,22 @@ fn snippet(text: &str) -> String {
         Some((cut, _)) => format!("{}…", &text[..cut]),
         None if text.is_empty() => "(empty body)".into(),
         None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::activity_path;
+
+    #[test]
+    fn ids_keep_their_unreserved_characters_and_nothing_else() {
+        assert_eq!(
+            activity_path("act_01a2-b~c"),
+            "/activity/act_01a2-b~c",
+            "journal paths read like the ids"
+        );
+        assert_eq!(activity_path(".."), "/activity/%2E%2E");
+        assert_eq!(activity_path("a/b?c#d"), "/activity/a%2Fb%3Fc%23d");
+        assert_eq!(activity_path("李"), "/activity/%E6%9D%8E");
     }
 }
