@@ -47,21 +47,61 @@ impl AdminClient {
             .ok_or_else(|| AdminError::BadResponse("no violations list".into()))
     }
 
-    /// The newest `limit` journal entries.
-    pub async fn requests(&self, limit: usize) -> Result<Vec<Value>, AdminError> {
-        let url = self.url(&format!("/requests?limit={limit}"));
-        let answer = self.send(self.http.get(url)).await?;
-        answer
-            .get("items")
-            .and_then(Value::as_array)
-            .cloned()
-            .ok_or_else(|| AdminError::BadResponse("no items list".into()))
+    /// The newest `limit` journal entries, only those with `method` and
+    /// `path` when given.
+    pub async fn requests(
+        &self,
+        limit: usize,
+        method: Option<&str>,
+        path: Option<&str>,
+    ) -> Result<Vec<Value>, AdminError> {
+        let mut url = self.parsed_url("/requests")?;
+        {
+            let mut query = url.query_pairs_mut();
+            query.append_pair("limit", &limit.to_string());
+            if let Some(method) = method {
+                query.append_pair("method", method);
+            }
+            if let Some(path) = path {
+                query.append_pair("path", path);
+            }
+        }
+        items(self.send(self.http.get(url)).await?)
+    }
+
+    /// Empties the journal.
+    pub async fn clear_requests(&self) -> Result<(), AdminError> {
+        self.send(self.http.delete(self.url("/requests")))
+            .await
+            .map(drop)
     }
 
     /// Registers a fault; the fault as the server stored it.
     pub async fn add_fault(&self, spec: &FaultSpec) -> Result<Value, AdminError> {
         self.send(self.http.post(self.url("/faults")).json(spec))
             .await
+    }
+
+    /// The faults in place, each with how often it has fired.
+    pub async fn faults(&self) -> Result<Vec<Value>, AdminError> {
+        items(self.send(self.http.get(self.url("/faults"))).await?)
+    }
+
+    /// Removes one fault.
+    pub async fn delete_fault(&self, id: &str) -> Result<(), AdminError> {
+        let mut url = self.parsed_url("/faults")?;
+        // Pushed as a path segment, so any id is escaped, never a new path.
+        url.path_segments_mut()
+            .map_err(|()| self.not_a_base_url())?
+            .push(id);
+        self.send(self.http.delete(url)).await.map(drop)
+    }
+
+    /// Removes every fault.
+    pub async fn clear_faults(&self) -> Result<(), AdminError> {
+        self.send(self.http.delete(self.url("/faults")))
+            .await
+            .map(drop)
     }
 
     /// Back to the seed, or empty.
@@ -72,6 +112,17 @@ impl AdminClient {
 
     fn url(&self, path: &str) -> String {
         format!("{}/__admin{path}", self.base_url)
+    }
+
+    fn parsed_url(&self, path: &str) -> Result<reqwest::Url, AdminError> {
+        reqwest::Url::parse(&self.url(path)).map_err(|_| self.not_a_base_url())
+    }
+
+    fn not_a_base_url(&self) -> AdminError {
+        AdminError::Unreachable {
+            url: self.base_url.clone(),
+            reason: "not an http:// URL".into(),
+        }
     }
 
     async fn send(&self, request: reqwest::RequestBuilder) -> Result<Value, AdminError> {
@@ -105,6 +156,17 @@ impl AdminClient {
             code: field("code"),
             message: field("message"),
         })
+    }
+}
+
+/// The `items` list that the journal and fault listings answer with.
+fn items(answer: Value) -> Result<Vec<Value>, AdminError> {
+    match answer {
+        Value::Object(mut object) => match object.remove("items") {
+            Some(Value::Array(items)) => Ok(items),
+            _ => Err(AdminError::BadResponse("no items list".into())),
+        },
+        _ => Err(AdminError::BadResponse("no items list".into())),
     }
 }
 
@@ -171,6 +233,67 @@ pub fn requests_table(entries: &[Value]) -> String {
             entry["duration_ms"].as_f64().unwrap_or(0.0),
             entry["fault_id"].as_str().unwrap_or("-"),
         );
+    }
+    table
+}
+
+/// The faults in place as a table, one row each: what they match, what
+/// they do, and how often they have fired.
+pub fn faults_table(faults: &[Value]) -> String {
+    let text = |fault: &Value, name: &str| match &fault[name] {
+        Value::Null => "-".to_owned(),
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    };
+    let rows: Vec<[String; 10]> = faults
+        .iter()
+        .map(|fault| {
+            [
+                text(fault, "id"),
+                text(fault, "method"),
+                text(fault, "path"),
+                text(fault, "status"),
+                text(fault, "retry_after"),
+                text(fault, "delay_ms"),
+                text(fault, "times"),
+                text(fault, "probability"),
+                if fault["after_commit"] == Value::Bool(true) {
+                    "yes".to_owned()
+                } else {
+                    "no".to_owned()
+                },
+                text(fault, "fired"),
+            ]
+        })
+        .collect();
+    let header = [
+        "ID",
+        "METHOD",
+        "PATH",
+        "STATUS",
+        "RETRY_AFTER",
+        "DELAY_MS",
+        "TIMES",
+        "PROBABILITY",
+        "AFTER_COMMIT",
+        "FIRED",
+    ];
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut table = String::new();
+    let header_row = header.map(str::to_owned);
+    for row in std::iter::once(&header_row).chain(&rows) {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        table.push_str(cells.join("  ").trim_end());
+        table.push('\n');
     }
     table
 }
@@ -242,5 +365,59 @@ mod tests {
             status_column[1..].iter().all(|&at| at + 3 == header_end),
             "{table}"
         );
+    }
+
+    #[test]
+    fn the_faults_table_shows_what_each_fault_does_and_how_often_it_fired() {
+        let table = faults_table(&[
+            json!({"id": "flt_1", "method": null, "path": "/activity", "status": 503,
+                   "retry_after": 2, "delay_ms": 0, "times": 3, "probability": 1.0,
+                   "after_commit": true, "fired": 1}),
+            json!({"id": "flt_22", "method": "GET", "path": "/activity/*", "status": null,
+                   "retry_after": null, "delay_ms": 250, "times": null, "probability": 0.5,
+                   "after_commit": false, "fired": 0}),
+        ]);
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(lines.len(), 3, "{table}");
+        let words: Vec<Vec<&str>> = lines
+            .iter()
+            .map(|l| l.split_whitespace().collect())
+            .collect();
+        assert_eq!(
+            words[1],
+            [
+                "flt_1",
+                "-",
+                "/activity",
+                "503",
+                "2",
+                "0",
+                "3",
+                "1.0",
+                "yes",
+                "1"
+            ]
+        );
+        assert_eq!(
+            words[2],
+            [
+                "flt_22",
+                "GET",
+                "/activity/*",
+                "-",
+                "-",
+                "250",
+                "-",
+                "0.5",
+                "no",
+                "0"
+            ]
+        );
+        // Every row's last cell starts under the FIRED header.
+        let fired_at = lines[0].rfind(' ').map(|space| space + 1);
+        assert_eq!(lines[0].get(fired_at.unwrap_or(0)..), Some("FIRED"));
+        for line in &lines[1..] {
+            assert_eq!(line.rfind(' ').map(|space| space + 1), fired_at, "{table}");
+        }
     }
 }

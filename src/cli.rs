@@ -12,7 +12,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use serde::de::DeserializeOwned;
 
-use crate::admin::{requests_table, violation_line, AdminClient, AdminError};
+use crate::admin::{faults_table, requests_table, violation_line, AdminClient, AdminError};
 use crate::api::basic_header_for_key;
 use crate::compose::{self, ComposeError};
 use crate::connector::{self, CrmClient, LogOptions, RetryPolicy};
@@ -54,6 +54,8 @@ pub enum Command {
     Requests(RequestsArgs),
     /// Make matching requests fail or slow down on purpose.
     Fault(FaultArgs),
+    /// List the faults in place and how often each fired, or remove them.
+    Faults(FaultsArgs),
     /// Put the server's data back to its seed (or empty), clearing the journal and faults.
     Reset(ResetArgs),
 }
@@ -76,9 +78,33 @@ pub struct RequestsArgs {
     /// How many entries, newest first.
     #[arg(long, default_value_t = 20)]
     pub limit: usize,
+    /// Only requests with this method.
+    #[arg(long)]
+    pub method: Option<String>,
+    /// Only requests to this exact path (no query string).
+    #[arg(long)]
+    pub path: Option<String>,
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Empty the journal instead of printing it.
+    #[arg(long, conflicts_with_all = ["limit", "method", "path", "json"])]
+    pub clear: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FaultsArgs {
+    #[command(flatten)]
+    pub admin: AdminArgs,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Remove the fault with this id.
+    #[arg(long, value_name = "ID", conflicts_with = "json")]
+    pub delete: Option<String>,
+    /// Remove every fault.
+    #[arg(long, conflicts_with_all = ["json", "delete"])]
+    pub clear: bool,
 }
 
 #[derive(Debug, Args)]
@@ -298,6 +324,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Checks(args) => checks(args),
         Command::Requests(args) => requests(args),
         Command::Fault(args) => fault(args),
+        Command::Faults(args) => faults(args),
         Command::Reset(args) => reset(args),
     }
 }
@@ -433,7 +460,16 @@ fn checks(args: AdminArgs) -> Result<ExitCode, CliError> {
 }
 
 fn requests(args: RequestsArgs) -> Result<ExitCode, CliError> {
-    let entries = runtime()?.block_on(admin_client(&args.admin).requests(args.limit))?;
+    let client = admin_client(&args.admin);
+    if args.clear {
+        runtime()?.block_on(client.clear_requests())?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let entries = runtime()?.block_on(client.requests(
+        args.limit,
+        args.method.as_deref(),
+        args.path.as_deref(),
+    ))?;
     if args.json {
         print_json(&serde_json::json!({ "items": entries }))?;
     } else {
@@ -460,6 +496,23 @@ fn fault(args: FaultArgs) -> Result<ExitCode, CliError> {
         })?;
     let fault = runtime()?.block_on(admin_client(&args.admin).add_fault(&spec))?;
     print_json(&fault)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn faults(args: FaultsArgs) -> Result<ExitCode, CliError> {
+    let client = admin_client(&args.admin);
+    if let Some(id) = &args.delete {
+        runtime()?.block_on(client.delete_fault(id))?;
+    } else if args.clear {
+        runtime()?.block_on(client.clear_faults())?;
+    } else {
+        let faults = runtime()?.block_on(client.faults())?;
+        if args.json {
+            print_json(&serde_json::json!({ "items": faults }))?;
+        } else {
+            write_stdout(&faults_table(&faults))?;
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -557,6 +557,8 @@ fn every_command_has_help() {
         vec!["serve", "--help"],
         vec!["compose", "--help"],
         vec!["log", "--help"],
+        vec!["faults", "--help"],
+        vec!["requests", "--help"],
     ] {
         let output = mockcrm(&command);
         assert!(output.status.success(), "{command:?}");
@@ -659,6 +661,110 @@ fn a_ci_job_injects_faults_logs_and_checks() {
         ]),
         "--status",
     );
+}
+
+#[test]
+fn a_ci_job_lists_and_removes_faults_and_filters_and_clears_the_journal() {
+    let served = Served::start(&["--addr", "127.0.0.1:0", "--db", ":memory:"]);
+    let server = served.url.as_str();
+    let add = |args: &[&str]| -> String {
+        let mut all = vec!["fault", "--server", server];
+        all.extend_from_slice(args);
+        let added = mockcrm(&all);
+        assert!(
+            added.status.success(),
+            "{}",
+            String::from_utf8_lossy(&added.stderr)
+        );
+        let fault: Value = serde_json::from_slice(&added.stdout).expect("fault JSON");
+        fault["id"].as_str().expect("fault id").to_owned()
+    };
+    let failing = add(&["--path", "/me", "--status", "500", "--times", "5"]);
+    let slow = add(&["--method", "GET", "--path", "/contact*", "--delay-ms", "1"]);
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("rt");
+    let status = rt.block_on(async {
+        let client = reqwest::Client::new();
+        for path in ["/health", "/activity"] {
+            client
+                .get(format!("{server}{path}"))
+                .bearer_auth(common::DEV_KEY)
+                .send()
+                .await
+                .expect("sent");
+        }
+        client
+            .get(format!("{server}/me"))
+            .bearer_auth(common::DEV_KEY)
+            .send()
+            .await
+            .expect("sent")
+            .status()
+    });
+    assert_eq!(status.as_u16(), 500, "the fault fired");
+
+    let table = mockcrm(&["faults", "--server", server]);
+    assert!(table.status.success());
+    let table = String::from_utf8_lossy(&table.stdout).into_owned();
+    let row = |id: &str| -> Vec<String> {
+        table
+            .lines()
+            .find(|line| line.starts_with(id))
+            .unwrap_or_else(|| panic!("no row for {id}:\n{table}"))
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect()
+    };
+    assert_eq!(
+        row(&failing).last().map(String::as_str),
+        Some("1"),
+        "fired once:\n{table}"
+    );
+    assert_eq!(row(&slow)[1..3], ["GET", "/contact*"], "{table}");
+    assert_eq!(row(&slow).last().map(String::as_str), Some("0"), "{table}");
+
+    let listed = |server: &str| -> Vec<String> {
+        let json = mockcrm(&["faults", "--server", server, "--json"]);
+        let faults: Value = serde_json::from_slice(&json.stdout).expect("faults JSON");
+        faults["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|fault| fault["id"].as_str().unwrap_or("").to_owned())
+            .collect()
+    };
+    assert_eq!(listed(server), [failing.clone(), slow.clone()]);
+    assert!(
+        mockcrm(&["faults", "--server", server, "--delete", &failing])
+            .status
+            .success()
+    );
+    assert_eq!(listed(server), [slow]);
+    assert_one_line_failure(
+        &mockcrm(&["faults", "--server", server, "--delete", &failing]),
+        "no fault with id",
+    );
+    assert!(mockcrm(&["faults", "--server", server, "--clear"])
+        .status
+        .success());
+    assert!(listed(server).is_empty());
+
+    let filtered = mockcrm(&[
+        "requests", "--server", server, "--json", "--method", "GET", "--path", "/me",
+    ]);
+    let filtered: Value = serde_json::from_slice(&filtered.stdout).expect("journal JSON");
+    let items = filtered["items"].as_array().expect("items");
+    assert_eq!(items.len(), 1, "{filtered}");
+    assert_eq!(items[0]["status"], 500);
+    assert!(mockcrm(&["requests", "--server", server, "--clear"])
+        .status
+        .success());
+    let emptied = mockcrm(&["requests", "--server", server, "--json"]);
+    let emptied: Value = serde_json::from_slice(&emptied.stdout).expect("journal JSON");
+    assert_eq!(emptied["items"], serde_json::json!([]));
 }
 
 #[test]
