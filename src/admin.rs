@@ -1,4 +1,4 @@
-//! A client for the `/__admin/` API, as the `checks`, `requests`, `fault`
+//! A client for the `/__admin/` API, as the `checks`, `requests`, `fault`, `faults`
 //! and `reset` commands use it, and the plain-text renderings they print.
 //! It knows the admin routes' JSON, not how the server keeps its state.
 
