@@ -39,12 +39,10 @@ impl AdminClient {
 
     /// The `violations` list of `GET /__admin/checks`.
     pub async fn checks(&self) -> Result<Vec<Value>, AdminError> {
-        let answer = self.send(self.http.get(self.url("/checks"))).await?;
-        answer
-            .get("violations")
-            .and_then(Value::as_array)
-            .cloned()
-            .ok_or_else(|| AdminError::BadResponse("no violations list".into()))
+        list(
+            self.send(self.http.get(self.url("/checks"))).await?,
+            "violations",
+        )
     }
 
     /// The newest `limit` journal entries, only those with `method` and
@@ -66,7 +64,7 @@ impl AdminClient {
                 query.append_pair("path", path);
             }
         }
-        items(self.send(self.http.get(url)).await?)
+        list(self.send(self.http.get(url)).await?, "items")
     }
 
     /// Empties the journal.
@@ -84,7 +82,10 @@ impl AdminClient {
 
     /// The faults in place, each with how often it has fired.
     pub async fn faults(&self) -> Result<Vec<Value>, AdminError> {
-        items(self.send(self.http.get(self.url("/faults"))).await?)
+        list(
+            self.send(self.http.get(self.url("/faults"))).await?,
+            "items",
+        )
     }
 
     /// Removes one fault.
@@ -159,14 +160,11 @@ impl AdminClient {
     }
 }
 
-/// The `items` list that the journal and fault listings answer with.
-fn items(answer: Value) -> Result<Vec<Value>, AdminError> {
-    match answer {
-        Value::Object(mut object) => match object.remove("items") {
-            Some(Value::Array(items)) => Ok(items),
-            _ => Err(AdminError::BadResponse("no items list".into())),
-        },
-        _ => Err(AdminError::BadResponse("no items list".into())),
+/// The list an admin answer carries in `field` (`items`, `violations`).
+fn list(mut answer: Value, field: &str) -> Result<Vec<Value>, AdminError> {
+    match answer.get_mut(field).map(Value::take) {
+        Some(Value::Array(list)) => Ok(list),
+        _ => Err(AdminError::BadResponse(format!("no {field} list"))),
     }
 }
 

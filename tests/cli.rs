@@ -113,6 +113,11 @@ fn assert_one_line_failure(output: &Output, mentions: &str) {
 }
 
 fn get_json(url: &str) -> Value {
+    get_json_as(url, common::DEV_KEY)
+}
+
+/// `GET url` with `key` as the Bearer token; the answer's JSON.
+fn get_json_as(url: &str, key: &str) -> Value {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -120,7 +125,7 @@ fn get_json(url: &str) -> Value {
     rt.block_on(async {
         reqwest::Client::new()
             .get(url)
-            .bearer_auth(common::DEV_KEY)
+            .bearer_auth(key)
             .send()
             .await
             .expect("sent")
@@ -361,40 +366,12 @@ fn serve_takes_every_setting_from_the_environment() {
             ("MOCKCRM_JOURNAL_SIZE", "2"),
         ],
     );
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let client = reqwest::Client::new();
-    let (me, journal) = rt.block_on(async {
-        // Only the seed file knows Globex's key.
-        let me: Value = client
-            .get(format!("{}/me", served.url))
-            .bearer_auth("globex-key")
-            .send()
-            .await
-            .expect("GET /me")
-            .json()
-            .await
-            .expect("json");
-        for _ in 0..3 {
-            client
-                .get(format!("{}/health", served.url))
-                .send()
-                .await
-                .expect("GET /health");
-        }
-        let journal: Value = client
-            .get(format!("{}/__admin/requests", served.url))
-            .bearer_auth("env-admin-key")
-            .send()
-            .await
-            .expect("GET /__admin/requests")
-            .json()
-            .await
-            .expect("json");
-        (me, journal)
-    });
+    // Only the seed file knows Globex's key.
+    let me = get_json_as(&format!("{}/me", served.url), "globex-key");
+    for _ in 0..3 {
+        get_json(&format!("{}/health", served.url));
+    }
+    let journal = get_json_as(&format!("{}/__admin/requests", served.url), "env-admin-key");
     assert_eq!(me["id"], "globex-user-1", "{me}");
     let items = journal["items"].as_array().expect("journal items");
     assert_eq!(
