@@ -16,7 +16,7 @@ mod values;
 
 use crate::interface::{ComposeRequest, LogFormat, User};
 use parse::{Hints, Segment};
-use sections::{Kind, Rendered, MARKDOWN_DETAILS, MARKDOWN_NOTE_CLOSE, MARKDOWN_NOTE_OPEN};
+use sections::{Kind, Rendered, MARKDOWN_DETAILS};
 pub use values::duration as format_duration;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -103,14 +103,14 @@ fn upsert(segments: &mut Vec<Segment>, section: &Rendered, format: LogFormat) {
         text.clone_from(&section.text);
         return;
     }
-    let new = Segment::Section {
-        kind: section.kind,
-        text: section.text.clone(),
-    };
     if section.kind == Kind::Note {
         prepend_note(segments, section, format);
         return;
     }
+    let new = Segment::Section {
+        kind: section.kind,
+        text: section.text.clone(),
+    };
     if format == LogFormat::Html
         && matches!(section.kind, Kind::CallRecording | Kind::VoicemailRecording)
     {
@@ -150,27 +150,20 @@ fn upsert(segments: &mut Vec<Segment>, section: &Rendered, format: LogFormat) {
 fn prepend_note(segments: &mut Vec<Segment>, note: &Rendered, format: LogFormat) {
     // A Markdown body that already opens its call details gets only the
     // note's half of the header, as App Connect's core does.
-    if format == LogFormat::Markdown {
-        if let Some(Segment::Text(text)) = segments.first() {
-            if text.starts_with(MARKDOWN_DETAILS) {
-                let value = parse::note_value(&note.text, format);
-                let head = format!("{MARKDOWN_NOTE_OPEN}{value}{}", &MARKDOWN_NOTE_CLOSE[..2]);
-                segments.insert(
-                    0,
-                    Segment::Section {
-                        kind: Kind::Note,
-                        text: head,
-                    },
-                );
-                return;
-            }
-        }
-    }
+    let opens_details = format == LogFormat::Markdown
+        && matches!(segments.first(), Some(Segment::Text(text)) if text.starts_with(MARKDOWN_DETAILS));
+    let text = if opens_details {
+        note.text
+            .strip_suffix(MARKDOWN_DETAILS)
+            .unwrap_or(&note.text)
+    } else {
+        &note.text
+    };
     segments.insert(
         0,
         Segment::Section {
             kind: Kind::Note,
-            text: note.text.clone(),
+            text: text.to_owned(),
         },
     );
 }

@@ -28,7 +28,7 @@
 use std::collections::HashMap;
 
 use super::sections::{
-    Kind, Rendered, Shape, HTML_NOTE_CLOSE, HTML_NOTE_OPEN, MARKDOWN_NOTE_CLOSE,
+    self, Kind, Rendered, Shape, HTML_NOTE_CLOSE, HTML_NOTE_OPEN, MARKDOWN_NOTE_CLOSE,
     MARKDOWN_NOTE_OPEN, PLAIN_BLOCK_END, PLAIN_JOURNEY_END, PLAIN_NOTE_OPEN, PLAIN_NOTE_OPEN_OLD,
 };
 use crate::interface::{LogFormat, User};
@@ -239,7 +239,7 @@ impl<'a> Parser<'a> {
                 close
                     .or_else(|| self.last_end("</div>", content, next))
                     .map(|end| {
-                        let gap = matches!(c.kind, Kind::AiNote | Kind::Transcript)
+                        let gap = c.kind.html_trailing_break()
                             && self.body[end..next].starts_with("<br>");
                         if gap {
                             end + "<br>".len()
@@ -502,19 +502,7 @@ fn find_candidates(body: &str, format: LogFormat) -> Vec<Candidate> {
     let mut markers: Vec<(String, Kind)> = Vec::new();
     for kind in Kind::ALL {
         for label in kind.labels(format) {
-            let marker = match (kind.shape(), format) {
-                (Shape::Note, LogFormat::Plain) => PLAIN_NOTE_OPEN.to_owned(),
-                (Shape::Note, LogFormat::Html) => HTML_NOTE_OPEN.to_owned(),
-                (Shape::Note, LogFormat::Markdown) => MARKDOWN_NOTE_OPEN.to_owned(),
-                (Shape::Item, LogFormat::Plain) => format!("- {label}: "),
-                (Shape::Item, LogFormat::Markdown) => format!("**{label}**: "),
-                (Shape::Item, LogFormat::Html) => format!("<li><b>{label}</b>: "),
-                (Shape::Block | Shape::Journey, LogFormat::Plain) => format!("- {label}:\n"),
-                (Shape::Block | Shape::Journey, LogFormat::Markdown) => format!("### {label}\n"),
-                (Shape::Block | Shape::Journey, LogFormat::Html) => {
-                    format!("<div><b>{label}</b><br>")
-                }
-            };
+            let marker = sections::marker(kind, label, format);
             markers.push((marker, kind));
         }
     }

@@ -70,6 +70,12 @@ impl Kind {
         }
     }
 
+    /// In HTML, App Connect's core follows only these two blocks with a
+    /// break; the ACE blocks and the journey are not.
+    pub fn html_trailing_break(self) -> bool {
+        matches!(self, Kind::AiNote | Kind::Transcript)
+    }
+
     /// The user setting that turns the section on, and its default.
     fn setting(self) -> (&'static str, bool) {
         match self {
@@ -167,6 +173,7 @@ pub fn carried(request: &ComposeRequest, format: LogFormat) -> Result<Vec<Render
     let user = request.user.as_ref();
     let call = &request.call_log;
     let inbound = call.direction == Some(Direction::Inbound);
+    let outbound = call.direction == Some(Direction::Outbound);
     let (own_side, other_side) = if inbound {
         (&call.to, &call.from)
     } else {
@@ -227,7 +234,6 @@ pub fn carried(request: &ComposeRequest, format: LogFormat) -> Result<Vec<Render
             Kind::CallJourney => Some(values::call_journey(&call.legs)),
         };
         if let Some(value) = value {
-            let outbound = call.direction == Some(Direction::Outbound);
             sections.push(Rendered {
                 kind,
                 text: render(kind, &value, format, outbound),
@@ -252,14 +258,12 @@ pub fn render(kind: Kind, value: &str, format: LogFormat, outbound: bool) -> Str
         Kind::ContactNumber if format == LogFormat::Html && outbound => "Recipient phone number",
         _ => kind.labels(format)[0],
     };
+    let open = marker(kind, label, format);
     match (kind.shape(), format) {
-        (Shape::Note, LogFormat::Plain) => format!("{PLAIN_NOTE_OPEN}{value}\n"),
-        (Shape::Note, LogFormat::Html) => format!("{HTML_NOTE_OPEN}{value}{HTML_NOTE_CLOSE}"),
-        (Shape::Note, LogFormat::Markdown) => {
-            format!("{MARKDOWN_NOTE_OPEN}{value}{MARKDOWN_NOTE_CLOSE}")
-        }
-        (Shape::Item, LogFormat::Plain) => format!("- {label}: {value}\n"),
-        (Shape::Item, LogFormat::Markdown) => format!("**{label}**: {value}\n"),
+        (Shape::Note, LogFormat::Plain) => format!("{open}{value}\n"),
+        (Shape::Note, LogFormat::Html) => format!("{open}{value}{HTML_NOTE_CLOSE}"),
+        (Shape::Note, LogFormat::Markdown) => format!("{open}{value}{MARKDOWN_NOTE_CLOSE}"),
+        (Shape::Item, LogFormat::Plain | LogFormat::Markdown) => format!("{open}{value}\n"),
         (Shape::Item, LogFormat::Html) => {
             let shown = match kind {
                 Kind::CallRecording | Kind::VoicemailRecording if !value.starts_with("http") => {
@@ -270,30 +274,44 @@ pub fn render(kind: Kind, value: &str, format: LogFormat, outbound: bool) -> Str
                 }
                 _ => value.to_owned(),
             };
-            format!("<li><b>{label}</b>: {shown}</li>")
+            format!("{open}{shown}</li>")
         }
-        (Shape::Block, _) => {
-            let text = block_text(kind, value, format);
-            match format {
-                LogFormat::Plain => format!("\n- {label}:\n{text}{PLAIN_BLOCK_END}"),
-                LogFormat::Markdown => format!("### {label}\n{text}\n"),
-                LogFormat::Html => {
-                    // Only these two blocks are followed by a break in App
-                    // Connect's output; the ACE blocks are not.
-                    let gap = if matches!(kind, Kind::AiNote | Kind::Transcript) {
-                        "<br>"
-                    } else {
-                        ""
-                    };
-                    format!("<div><b>{label}</b><br>{}</div>{gap}", html_breaks(&text))
-                }
-            }
+        (Shape::Block, LogFormat::Plain) => {
+            format!(
+                "\n{open}{}{PLAIN_BLOCK_END}",
+                block_text(kind, value, format)
+            )
         }
-        (Shape::Journey, LogFormat::Plain) => format!("- {label}:\n{value}{PLAIN_JOURNEY_END}"),
-        (Shape::Journey, LogFormat::Markdown) => format!("### {label}\n{value}\n"),
-        (Shape::Journey, LogFormat::Html) => {
-            format!("<div><b>{label}</b><br>{}</div>", html_breaks(value))
+        (Shape::Journey, LogFormat::Plain) => format!("{open}{value}{PLAIN_JOURNEY_END}"),
+        (Shape::Block | Shape::Journey, LogFormat::Markdown) => {
+            format!("{open}{}\n", block_text(kind, value, format))
         }
+        (Shape::Block | Shape::Journey, LogFormat::Html) => {
+            let gap = if kind.html_trailing_break() {
+                "<br>"
+            } else {
+                ""
+            };
+            let text = html_breaks(&block_text(kind, value, format));
+            format!("{open}{text}</div>{gap}")
+        }
+    }
+}
+
+/// The text a section's rendering starts with (after the blank line a
+/// plain-text block opens with). `render` writes it and the parser looks
+/// for it, so the two cannot drift apart.
+pub fn marker(kind: Kind, label: &str, format: LogFormat) -> String {
+    match (kind.shape(), format) {
+        (Shape::Note, LogFormat::Plain) => PLAIN_NOTE_OPEN.to_owned(),
+        (Shape::Note, LogFormat::Html) => HTML_NOTE_OPEN.to_owned(),
+        (Shape::Note, LogFormat::Markdown) => MARKDOWN_NOTE_OPEN.to_owned(),
+        (Shape::Item, LogFormat::Plain) => format!("- {label}: "),
+        (Shape::Item, LogFormat::Markdown) => format!("**{label}**: "),
+        (Shape::Item, LogFormat::Html) => format!("<li><b>{label}</b>: "),
+        (Shape::Block | Shape::Journey, LogFormat::Plain) => format!("- {label}:\n"),
+        (Shape::Block | Shape::Journey, LogFormat::Markdown) => format!("### {label}\n"),
+        (Shape::Block | Shape::Journey, LogFormat::Html) => format!("<div><b>{label}</b><br>"),
     }
 }
 
