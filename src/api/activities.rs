@@ -51,7 +51,11 @@ pub async fn create(
             .store
             .run(move |store| store.create_activity(org, &new))
             .await?;
-        return ApiResponse::encode(StatusCode::CREATED, &activity);
+        return ApiResponse::encode_sized(
+            StatusCode::CREATED,
+            &activity,
+            activity.body.len() + ENCODING_SLACK,
+        );
     };
     // serde_json's map is ordered by key, so this is canonical: the same
     // JSON with other spacing or key order is the same request.

@@ -25,13 +25,9 @@ impl ApiResponse {
         ApiResponse::json(StatusCode::OK, body)
     }
 
-    /// Encodes `body` straight to JSON text, without building a `Value`.
-    pub fn encode(status: StatusCode, body: &impl Serialize) -> Result<ApiResponse, ApiError> {
-        Ok(ApiResponse::json_text(status, json_text(body)?))
-    }
-
-    /// `encode` into a buffer of `capacity` bytes to start with, for bodies
-    /// whose size is known roughly (an activity: its body and a little).
+    /// Encodes `body` straight to JSON text, without building a `Value`,
+    /// into a buffer of `capacity` bytes to start with (an activity: its
+    /// body and a little), so it is allocated once.
     pub fn encode_sized(
         status: StatusCode,
         body: &impl Serialize,
@@ -104,11 +100,4 @@ impl ApiResponse {
         }
         response
     }
-}
-
-/// `body` as JSON text; failing only for a map with non-string keys, which
-/// mockcrm never builds.
-pub fn json_text(body: &impl Serialize) -> Result<String, ApiError> {
-    serde_json::to_string(body)
-        .map_err(|error| ApiError::Internal(format!("cannot encode the answer: {error}")))
 }

@@ -198,13 +198,13 @@ pub fn resolve(method: &Method, path: &str) -> Resolution {
 }
 
 /// The template's parameters when `segments` fit it.
+/// Walks the template without collecting it: every request tries up to
+/// every row, so a miss must not allocate.
 fn match_template(template: &str, segments: &[String]) -> Option<Vec<String>> {
-    let parts: Vec<&str> = template.trim_start_matches('/').split('/').collect();
-    if parts.len() != segments.len() {
-        return None;
-    }
+    let mut parts = template.trim_start_matches('/').split('/');
     let mut params = Vec::new();
-    for (part, segment) in parts.iter().zip(segments) {
+    for segment in segments {
+        let part = parts.next()?;
         if part.starts_with('{') && part.ends_with('}') {
             if segment.is_empty() {
                 return None;
@@ -214,7 +214,7 @@ fn match_template(template: &str, segments: &[String]) -> Option<Vec<String>> {
             return None;
         }
     }
-    Some(params)
+    parts.next().is_none().then_some(params)
 }
 
 #[cfg(test)]
