@@ -49,7 +49,7 @@ type BenchResult<T> = Result<T, Box<dyn Error + Send + Sync>>;
 const API_KEY: &str = "mockcrm-dev-key";
 /// `Basic base64("mockcrm-dev-key:")`, as App Connect sends it.
 const AUTH: &str = "Basic bW9ja2NybS1kZXYta2V5Og==";
-/// Rows per `import_activities` call: one transaction each, so the WAL
+/// Rows per `import_keyed_activities` call: one transaction each, so the WAL
 /// stays small while filling.
 const IMPORT_CHUNK: usize = 20_000;
 const WARM_UP: Duration = Duration::from_secs(1);

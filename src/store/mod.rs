@@ -536,45 +536,16 @@ impl Store {
             return Ok(IdempotentOutcome::Replayed(StoredResponse { status, body }));
         }
         insert_activity(&tx, org, activity, Some(key))?;
-        tx.prepare_cached(
-            "INSERT INTO idempotency_keys
-                (organisation_id, key, request_hash, status, response, activity_id, created_at)
-             VALUES (?1, ?2, ?3, ?4, '', ?5, ?6)",
-        )?
-        .execute(params![
-            org,
-            key,
-            request_hash,
-            status,
-            activity.id,
-            activity.created_at
-        ])?;
+        insert_key(&tx, org, key, request_hash, status, activity)?;
         tx.commit()?;
         Ok(IdempotentOutcome::Created)
     }
 
-    /// Inserts many activities in one transaction: large fixtures and the
-    /// benchmark's pre-filled databases. Returns the new ids in order.
-    pub fn import_activities(
-        &mut self,
-        org: i64,
-        activities: impl IntoIterator<Item = NewActivity>,
-    ) -> Result<Vec<String>, StoreError> {
-        let tx = self.conn.savepoint()?;
-        let mut ids = Vec::new();
-        for new in activities {
-            let activity = Activity::new(new);
-            insert_activity(&tx, org, &activity, None)?;
-            ids.push(activity.id);
-        }
-        tx.commit()?;
-        Ok(ids)
-    }
-
-    /// Like `import_activities`, each activity created under its own
-    /// idempotency key as `POST /activity` would have: `(key, request_hash,
-    /// activity)`. A database filled this way looks like one a connector
-    /// wrote, key rows and all.
+    /// Inserts many activities in one transaction (the benchmark's
+    /// pre-filled databases), each created under its own idempotency key as
+    /// `POST /activity` would have: `(key, request_hash, activity)`. A
+    /// database filled this way looks like one a connector wrote, key rows
+    /// and all. Returns the new ids in order.
     pub fn import_keyed_activities(
         &mut self,
         org: i64,
@@ -585,18 +556,7 @@ impl Store {
         for (key, request_hash, new) in activities {
             let activity = Activity::new(new);
             insert_activity(&tx, org, &activity, Some(&key))?;
-            tx.prepare_cached(
-                "INSERT INTO idempotency_keys
-                    (organisation_id, key, request_hash, status, response, activity_id, created_at)
-                 VALUES (?1, ?2, ?3, 201, '', ?4, ?5)",
-            )?
-            .execute(params![
-                org,
-                key,
-                request_hash,
-                activity.id,
-                activity.created_at
-            ])?;
+            insert_key(&tx, org, &key, &request_hash, 201, &activity)?;
             ids.push(activity.id);
         }
         tx.commit()?;
@@ -624,27 +584,29 @@ impl Store {
         apply_patch(&mut activity, patch);
         // `updated_at` must move even when two updates land in one microsecond.
         activity.updated_at = later_than(&activity.updated_at);
-        tx.execute(
+        // The key's answer is frozen now, so the row no longer points at
+        // it: later updates skip `freeze_answer`'s work.
+        tx.prepare_cached(
             "UPDATE activities SET subject = ?1, body = ?2, body_format = ?3, type = ?4,
                 received_at = ?5, contact_id = ?6, session_id = ?7, direction = ?8,
-                duration = ?9, extra = ?10, updated_at = ?11
+                duration = ?9, extra = ?10, updated_at = ?11, idempotency_key = NULL
              WHERE organisation_id = ?12 AND id = ?13",
-            params![
-                activity.subject,
-                activity.body,
-                activity.body_format,
-                activity.activity_type,
-                activity.received_at,
-                activity.contact_id,
-                activity.session_id,
-                activity.direction,
-                activity.duration.as_ref().map(Value::to_string),
-                serde_json::to_string(&activity.extra)?,
-                activity.updated_at,
-                org,
-                id
-            ],
-        )?;
+        )?
+        .execute(params![
+            activity.subject,
+            activity.body,
+            activity.body_format,
+            activity.activity_type,
+            activity.received_at,
+            activity.contact_id,
+            activity.session_id,
+            activity.direction,
+            activity.duration.as_ref().map(Value::to_string),
+            serde_json::to_string(&activity.extra)?,
+            activity.updated_at,
+            org,
+            id
+        ])?;
         tx.commit()?;
         Ok(Some(activity))
     }
@@ -950,6 +912,33 @@ fn freeze_answer(tx: &Connection, org: i64, activity: &Activity) -> Result<(), S
     Ok(())
 }
 
+/// Remembers `key` as the one that created `activity`, answered `status`.
+/// The answer is the activity itself until it first changes (see
+/// `freeze_answer`), so no copy of it is kept here.
+fn insert_key(
+    tx: &Connection,
+    org: i64,
+    key: &str,
+    request_hash: &str,
+    status: u16,
+    activity: &Activity,
+) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "INSERT INTO idempotency_keys
+            (organisation_id, key, request_hash, status, response, activity_id, created_at)
+         VALUES (?1, ?2, ?3, ?4, '', ?5, ?6)",
+    )?
+    .execute(params![
+        org,
+        key,
+        request_hash,
+        status,
+        activity.id,
+        activity.created_at
+    ])?;
+    Ok(())
+}
+
 fn insert_activity(
     tx: &Connection,
     org: i64,
@@ -1214,6 +1203,9 @@ mod tests {
                 .expect("update")
                 .expect("exists");
         }
+        assert_eq!(replay(&mut store, "patched"), first_answer(&patched));
+        // Deleting it after it changed keeps the answer frozen at the first.
+        assert!(store.delete_activity(org, &patched.id).expect("delete"));
         assert_eq!(replay(&mut store, "patched"), first_answer(&patched));
 
         let deleted = Activity::new(new_activity("s"));
