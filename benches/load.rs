@@ -199,6 +199,7 @@ fn run() -> BenchResult<()> {
     println!(
         "composer: {compose_rate:.0} bodies/s on one core (fixtures/create-call-log, 3 formats)"
     );
+    println!("composer: {}", composer_on_hostile_bodies()?);
 
     let mut runs = Vec::new();
     for &size in &config.sizes {
@@ -759,6 +760,33 @@ fn composer_bodies_per_second(seconds: f64) -> BenchResult<f64> {
         println!("composer: {failures} of {bodies} compositions failed (counted all the same)");
     }
     Ok(bodies as f64 / started.elapsed().as_secs_f64())
+}
+
+/// One update on top of a ~1 MiB existing body made of nothing but section
+/// markers that never close, per format: the shape that once made the
+/// parser quadratic (a minute for 32k unclosed `<li>`).
+fn composer_on_hostile_bodies() -> BenchResult<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/create-call-log/inbound-answered.json");
+    let mut request: ComposeRequest = serde_json::from_str(&std::fs::read_to_string(path)?)?;
+    let mut timings = Vec::new();
+    for (format, unit) in [
+        (LogFormat::Html, "<li><b>Summary</b>: x"),
+        (LogFormat::Html, "<div><b>AI Note</b><br>x"),
+        (LogFormat::Plain, "- Summary: a\n- AI Note:\nx\n"),
+        (LogFormat::Markdown, "### AI Note\n**Summary**: x\n"),
+    ] {
+        request.existing_body = Some(unit.repeat((1 << 20) / unit.len()));
+        let started = Instant::now();
+        compose::compose(std::hint::black_box(&request), format)
+            .map_err(|e| format!("composing on a hostile body: {e}"))?;
+        let took = started.elapsed().as_secs_f64() * 1e3;
+        timings.push(format!("{format} {unit:?}… {took:.0} ms"));
+    }
+    Ok(format!(
+        "one update on 1 MiB of unclosed markers: {}",
+        timings.join(", ")
+    ))
 }
 
 fn load_average() -> String {

@@ -169,12 +169,16 @@ impl<'a> Parser<'a> {
         for terminator in terminators_of(format) {
             terminators.insert(*terminator, occurrences(body, terminator));
         }
+        let (li_ends, div_ends) = match format {
+            LogFormat::Html => (element_ends(body, "li"), element_ends(body, "div")),
+            LogFormat::Plain | LogFormat::Markdown => (HashMap::new(), HashMap::new()),
+        };
         let closes = candidates
             .iter()
-            .map(|c| match (format, c.kind.shape()) {
-                (LogFormat::Html, Shape::Item) => element_end(body, c.pos, "li"),
-                (LogFormat::Html, Shape::Block | Shape::Journey) => element_end(body, c.pos, "div"),
-                _ => None,
+            .map(|c| match c.kind.shape() {
+                Shape::Item => li_ends.get(&c.pos).copied(),
+                Shape::Block | Shape::Journey => div_ends.get(&c.pos).copied(),
+                Shape::Note => None,
             })
             .collect();
         Parser {
@@ -445,21 +449,23 @@ impl<'a> Parser<'a> {
     }
 }
 
-/// The end of the `tag` element that opens at `pos`, counting nested
-/// elements of the same tag; `None` if it never closes.
-fn element_end(body: &str, pos: usize, tag: &str) -> Option<usize> {
+/// Where each `tag` element ends, by the position it opens at, counting
+/// nested elements of the same tag; one that never closes is absent.
+fn element_ends(body: &str, tag: &str) -> HashMap<usize, usize> {
     let open = format!("<{tag}");
     let close = format!("</{tag}>");
-    let mut depth = 0usize;
-    let mut at = pos;
+    // One pass with a stack, not a scan per element: a hostile body of
+    // thousands of unclosed elements must stay linear.
+    let mut unclosed = Vec::new();
+    let mut ends = HashMap::new();
+    let mut at = 0;
     while let Some(offset) = body[at..].find('<') {
         at += offset;
         let rest = &body[at..];
         if rest.starts_with(&close) {
-            depth = depth.checked_sub(1)?;
             at += close.len();
-            if depth == 0 {
-                return Some(at);
+            if let Some(start) = unclosed.pop() {
+                ends.insert(start, at);
             }
             continue;
         }
@@ -467,11 +473,11 @@ fn element_end(body: &str, pos: usize, tag: &str) -> Option<usize> {
             .strip_prefix(&open)
             .is_some_and(|after| after.starts_with(['>', ' ']));
         if opens {
-            depth += 1;
+            unclosed.push(at);
         }
         at += 1;
     }
-    None
+    ends
 }
 
 fn terminators_of(format: LogFormat) -> &'static [&'static str] {
@@ -550,6 +556,19 @@ fn find_candidates(body: &str, format: LogFormat) -> Vec<Candidate> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn elements_end_at_their_own_close_counting_nesting() {
+        // `<li` opens at 0, 5, 22 and 42; `</li>` ends at 17, 22, 37 and 42.
+        let body = "<li>a<li x>b</li></li><li>c<lix></li></li><li>";
+        let ends = element_ends(body, "li");
+        assert_eq!(ends.get(&0), Some(&22), "the outer one closes last");
+        assert_eq!(ends.get(&5), Some(&17), "the nested one closes first");
+        // `<lix>` is not an `li`; the `</li>` ending at 42 closes nothing.
+        assert_eq!(ends.get(&22), Some(&37));
+        assert_eq!(ends.get(&42), None, "never closed");
+        assert_eq!(ends.len(), 3);
+    }
 
     fn kinds(segments: &[Segment]) -> Vec<Option<Kind>> {
         segments
