@@ -522,7 +522,10 @@ fn score<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D
     Ok(match value {
         None | Some(Value::Null) | Some(Value::Bool(false)) => None,
         Some(Value::Number(n)) if n.as_f64() == Some(0.0) => None,
-        Some(Value::Number(n)) => Some(n.to_string()),
+        Some(Value::Number(n)) => Some(match n.as_f64() {
+            Some(v) if !n.is_i64() && !n.is_u64() => js_float_text(v),
+            _ => n.to_string(),
+        }),
         Some(Value::String(s)) => Some(s),
         Some(other) => Some(other.to_string()),
     })
@@ -556,15 +559,20 @@ fn lenient_string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<S
             Ok(Some(v.to_string()))
         }
         fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-            // JavaScript prints whole floats without a fraction.
-            if v.fract() == 0.0 && v.abs() < 1e15 {
-                Ok(Some(format!("{}", v as i64)))
-            } else {
-                Ok(Some(v.to_string()))
-            }
+            Ok(Some(js_float_text(v)))
         }
     }
     deserializer.deserialize_option(LenientVisitor)
+}
+
+/// A float as JavaScript's `String(n)` prints it where it matters here:
+/// whole floats without a fraction (`87.0` is `87`).
+fn js_float_text(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        v.to_string()
+    }
 }
 
 #[cfg(test)]
@@ -641,6 +649,16 @@ mod tests {
             parse(r#"{"callLog": {}, "ringSenseAIScore": 87}"#),
             Some("87".into())
         );
+        // As JavaScript prints them: a whole float has no fraction.
+        assert_eq!(
+            parse(r#"{"callLog": {}, "ringSenseAIScore": 87.0}"#),
+            Some("87".into())
+        );
+        assert_eq!(
+            parse(r#"{"callLog": {}, "ringSenseAIScore": 87.5}"#),
+            Some("87.5".into())
+        );
+        assert_eq!(parse(r#"{"callLog": {}, "ringSenseAIScore": 0.0}"#), None);
     }
 
     #[test]
