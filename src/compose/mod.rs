@@ -167,3 +167,117 @@ fn prepend_note(segments: &mut Vec<Segment>, note: &Rendered, format: LogFormat)
         },
     );
 }
+
+#[cfg(test)]
+mod tests {
+    //! Updates where label-like user text competes with a real section; the
+    //! property tests in `tests/compose_props.rs` found each of them.
+
+    use super::*;
+
+    fn request(json: serde_json::Value) -> ComposeRequest {
+        serde_json::from_value(json).expect("a valid compose request")
+    }
+
+    /// `earlier` composed, then `later` composed on top of that body.
+    fn update(earlier: &serde_json::Value, later: &serde_json::Value, format: LogFormat) -> String {
+        let body = compose(&request(earlier.clone()), format).expect("composes");
+        let mut update = request(later.clone());
+        update.existing_body = Some(body);
+        compose(&update, format).expect("composes")
+    }
+
+    fn fresh(later: &serde_json::Value, format: LogFormat) -> String {
+        compose(&request(later.clone()), format).expect("composes")
+    }
+
+    #[test]
+    fn a_new_note_replaces_every_line_of_the_old_one() {
+        // The old note's second line is the label of a section the settings
+        // switch off; the new note is the old note's first line.
+        let settings = serde_json::json!({"addCallLogRecording": {"value": false}});
+        let call = serde_json::json!({"customSubject": "s", "recording": {"link": "(pending...)"}});
+        let earlier = serde_json::json!({
+            "user": {"userSettings": settings}, "callLog": call,
+            "note": "$&\n- Call recording link: (pending...)"
+        });
+        let later = serde_json::json!({
+            "user": {"userSettings": settings}, "callLog": call, "note": "$&"
+        });
+        let updated = update(&earlier, &later, LogFormat::Plain);
+        assert_eq!(updated, "- Note: $&\n- Summary: s\n");
+        assert_eq!(updated, fresh(&later, LogFormat::Plain));
+    }
+
+    #[test]
+    fn a_note_does_not_swallow_the_sections_after_it_to_reach_a_quoted_value() {
+        // The old transcript quotes the recording line the update writes, and
+        // the sections after it are unchanged: a note that ran on to the
+        // quote would anchor more of the body than the note itself.
+        let settings = serde_json::json!({
+            "addCallLogDateTime": {"value": false}, "addCallLogResult": {"value": false}
+        });
+        let unchanged = serde_json::json!({
+            "ringSenseTranscript": "c", "ringSenseSummary": "c", "ringSenseAIScore": "0",
+            "ringSenseBulletedSummary": "c", "ringSenseLink": "https://media.example.com/rec/a"
+        });
+        let with = |fields: serde_json::Value| {
+            let mut request = unchanged.clone();
+            if let (Some(all), Some(more)) = (request.as_object_mut(), fields.as_object()) {
+                all.extend(more.clone());
+            }
+            request
+        };
+        let earlier = with(serde_json::json!({
+            "user": {"userSettings": settings},
+            "callLog": {"customSubject": "c", "duration": 0,
+                        "recording": {"link": "https://media.example.com/rec/a"},
+                        "voicemail": {"link": "(pending...)"}},
+            "note": "c", "aiNote": "c",
+            "transcript": "- Call recording link: (pending...)"
+        }));
+        let later = with(serde_json::json!({
+            "user": {"userSettings": settings},
+            "callLog": {"customSubject": "r", "duration": 1,
+                        "recording": {"link": "(pending...)"},
+                        "voicemail": {"link": "https://media.example.com/rec/a"}},
+            "note": "r", "aiNote": "r", "transcript": "c"
+        }));
+        assert_eq!(
+            update(&earlier, &later, LogFormat::Plain),
+            fresh(&later, LogFormat::Plain)
+        );
+    }
+
+    #[test]
+    fn a_label_quoted_out_of_order_stays_quoted() {
+        // The old ACE transcript ends by quoting the transcript's header;
+        // the new ACE transcript is what comes before that quote.
+        let earlier = serde_json::json!({
+            "callLog": {"customSubject": "s"},
+            "aiNote": "a", "transcript": "t",
+            "ringSenseTranscript": "**Result**: maybe\n### Transcript"
+        });
+        let later = serde_json::json!({
+            "callLog": {"customSubject": "s"},
+            "aiNote": "a2", "transcript": "t2",
+            "ringSenseTranscript": "**Result**: maybe"
+        });
+        assert_eq!(
+            update(&earlier, &later, LogFormat::Markdown),
+            fresh(&later, LogFormat::Markdown)
+        );
+    }
+
+    #[test]
+    fn a_note_that_ends_with_a_block_label_parses_back_whole() {
+        let r = request(serde_json::json!({
+            "callLog": {}, "note": "n\n\n- AI Note:", "aiNote": "a"
+        }));
+        let body = compose(&r, LogFormat::Plain).expect("composes");
+        assert_eq!(
+            parse_note(&body, LogFormat::Plain, None).as_deref(),
+            Some("n\n\n- AI Note:")
+        );
+    }
+}

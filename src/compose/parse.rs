@@ -9,17 +9,21 @@
 //!
 //! 1. *fit*: sections byte-equal to what the request would write for them
 //!    (an unchanged section anchors the split, which makes recomposing the
-//!    same request a no-op), less labels left over in stray text. A section
-//!    ends where its shape says (an item at its line end or its `</li>`, a
-//!    block at its end marker), and a label between that end and the next
-//!    section, or before the first one, is one the split failed to explain;
-//!    labels inside a note or a block are quoted text and cost nothing;
+//!    same request a no-op), less labels left over in stray text, less
+//!    sections the settings switch off, less sections the request carries
+//!    whose only label the split hides inside another section's text. A
+//!    section ends where its shape says (an item at its line end or its
+//!    `</li>`, a block at its end marker), and a label between that end and
+//!    the next section, or before the first one, is one the split failed to
+//!    explain; other labels inside a note or a block are quoted text and
+//!    cost nothing;
 //! 2. more sections, less those that step back in body order or that the
 //!    user's settings switch off (App Connect appends late sections at the
 //!    end and settings change, so both happen, but each is as likely to be
 //!    text quoted in a note);
 //! 3. fewer sections switched off, fewer steps back, fewer stray labels,
-//!    more anchored sections.
+//!    more anchored sections, and last, markers standing where the composer
+//!    writes them (a plain-text block after a blank line).
 //!
 //! No kind of section is chosen twice. The search is a dynamic programme over
 //! the candidates; past a bound on candidates it falls back to a greedy pass,
@@ -92,14 +96,25 @@ struct Candidate {
     /// Length of the request's own rendering of this kind, when the body
     /// holds exactly that here.
     anchor_len: Option<usize>,
+    /// Whether the composer could have written this marker here: a
+    /// plain-text block always follows a blank line.
+    canonical: bool,
 }
 
 /// A split's merit, compared field by field in declaration order.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
 struct Score {
-    /// Anchored sections less labels left in stray text: a section that
-    /// equals the request's value is evidence, but so is a label the split
-    /// cannot explain, and text quoted in a note can equal a value.
+    /// Anchored sections, less labels left in stray text, sections the
+    /// settings switch off, and hidden sections. A section that equals the
+    /// request's value is evidence, but so is a label the split cannot
+    /// explain, and text quoted in a note can equal a value:
+    /// - a plain-text note has no end marker, so a new note that is the
+    ///   first line of the old one anchors there, and a switched-off label
+    ///   after it is the old note's text, not a section;
+    /// - a section the request carries whose only label this split hides
+    ///   inside another section's text would be lost from its place, so a
+    ///   split that does that (a note swallowing the sections after it to
+    ///   reach a value quoted further down) explains the body worse.
     fit: i32,
     /// Sections, less steps back in body order and sections switched off:
     /// each of those is as likely to be quoted text as a section.
@@ -109,6 +124,9 @@ struct Score {
     /// Labels left in stray text.
     clean: i32,
     anchors: i32,
+    /// Sections whose marker the composer could not have written where it
+    /// stands: the last tie-break.
+    canonical: i32,
 }
 
 impl std::ops::Add for Score {
@@ -121,6 +139,7 @@ impl std::ops::Add for Score {
             in_order: self.in_order + other.in_order,
             clean: self.clean + other.clean,
             anchors: self.anchors + other.anchors,
+            canonical: self.canonical + other.canonical,
         }
     }
 }
@@ -133,6 +152,10 @@ struct Parser<'a> {
     /// remember having used.
     repeated: u32,
     off: u32,
+    /// Kinds the request carries, and those of them with exactly one
+    /// candidate.
+    carried: u32,
+    carried_once: u32,
     terminators: HashMap<&'static str, Vec<usize>>,
     /// For each HTML candidate, where the element it opens (`<li>` or
     /// `<div>`) closes, nesting counted: a value may hold markup of its own.
@@ -157,6 +180,11 @@ impl<'a> Parser<'a> {
             repeated |= seen & bit;
             seen |= bit;
         }
+        let carried = hints
+            .expected
+            .iter()
+            .fold(0u32, |set, r| set | 1 << r.kind.rank());
+        let carried_once = carried & seen & !repeated;
         let off = match hints.user {
             // Without settings there is nothing to say a section is off.
             None => 0,
@@ -187,6 +215,8 @@ impl<'a> Parser<'a> {
             candidates,
             repeated,
             off,
+            carried,
+            carried_once,
             terminators,
             closes,
         }
@@ -291,20 +321,46 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn section_score(&self, i: usize, next: usize, next_kind: Option<Kind>) -> Option<Score> {
-        let (end, anchored) = self.own_end(i, next)?;
+    /// The merit of the section at candidate `i` when the next chosen one is
+    /// `next` (none: the section runs to the end of the body).
+    fn section_score(&self, i: usize, next: Option<&Candidate>) -> Option<Score> {
+        let next_pos = next.map_or(self.body.len(), |c| c.pos);
+        let (end, anchored) = self.own_end(i, next_pos)?;
         let kind = self.candidates[i].kind;
-        let step_back = next_kind.is_some_and(|k| k.rank() < kind.rank());
+        let step_back = next.is_some_and(|c| c.kind.rank() < kind.rank());
         let off = self.off & (1 << kind.rank()) != 0;
-        let stray = self.labels_between(end, next);
+        let stray = self.labels_between(end, next_pos);
+        let hidden = self.hidden_sections(i, end, next);
         Some(Score {
-            fit: i32::from(anchored) - stray,
+            fit: i32::from(anchored) - stray - i32::from(off) - hidden,
             clean: -stray,
             net_sections: 1 - i32::from(step_back) - i32::from(off),
             switched_on: -i32::from(off),
             in_order: -i32::from(step_back),
             anchors: i32::from(anchored),
+            canonical: -i32::from(!self.candidates[i].canonical),
         })
+    }
+
+    /// How many sections the request carries this split hides inside the
+    /// text of the section at candidate `i` (which ends at `end`, before
+    /// `next`): labels of a kind with no other candidate, and labels that
+    /// stand in body order between `i` and `next`, where a section of their
+    /// kind could start at no cost in order. A label quoted out of order is
+    /// what quoting looks like, and costs nothing.
+    fn hidden_sections(&self, i: usize, end: usize, next: Option<&Candidate>) -> i32 {
+        let after = self.candidates[i].kind.rank();
+        let before = next.map_or(usize::MAX, |c| c.kind.rank());
+        let hidden = self.candidates[i + 1..]
+            .iter()
+            .take_while(|c| c.pos < end)
+            .filter(|c| {
+                let bit = 1 << c.kind.rank();
+                let in_order = after < c.kind.rank() && c.kind.rank() < before;
+                self.carried_once & bit != 0 || (self.carried & bit != 0 && in_order)
+            })
+            .count();
+        i32::try_from(hidden).unwrap_or(i32::MAX)
     }
 
     /// How many candidates start in `from..to`.
@@ -369,21 +425,24 @@ impl<'a> Parser<'a> {
         if let Some(known) = memo.get(&(i, used)) {
             return Some(*known);
         }
-        let mut best: Option<(Score, Option<usize>)> = self
-            .section_score(i, self.body.len(), None)
-            .map(|score| (score, None));
+        let mut best: Option<(Score, Option<usize>)> =
+            self.section_score(i, None).map(|score| (score, None));
         for j in i + 1..self.candidates.len() {
             let bit = self.bit(j);
             if used & bit != 0 {
                 continue;
             }
             let next = &self.candidates[j];
-            let Some(here) = self.section_score(i, next.pos, Some(next.kind)) else {
+            let Some(here) = self.section_score(i, Some(next)) else {
                 continue;
             };
             if let Some((rest, _)) = self.best_from(j, used | bit, memo) {
                 let total = here + rest;
-                if best.is_none_or(|(score, _)| total > score) {
+                // On a tie the later start wins: a label the two readings
+                // both explain is more likely quoted at the end of the
+                // section before it than opening a section that begins by
+                // quoting its own label.
+                if best.is_none_or(|(score, _)| total >= score) {
                     best = Some((total, Some(j)));
                 }
             }
@@ -537,6 +596,7 @@ fn find_candidates(body: &str, format: LogFormat) -> Vec<Candidate> {
             kind: *kind,
             marker_len: marker.len(),
             anchor_len: None,
+            canonical: true,
         };
         // A plain-text block opens with a blank line; the blank line belongs
         // to the block, so that replacing the section before it keeps it.
@@ -546,6 +606,8 @@ fn find_candidates(body: &str, format: LogFormat) -> Vec<Candidate> {
             if blank_before {
                 candidate.pos -= 1;
                 candidate.marker_len += 1;
+            } else {
+                candidate.canonical = false;
             }
         }
         candidates.push(candidate);
