@@ -80,7 +80,7 @@ impl AdminClient {
             .await
     }
 
-    /// The faults in place, each with how often it has fired.
+    /// Every fault added and not deleted, each with how often it has fired.
     pub async fn faults(&self) -> Result<Vec<Value>, AdminError> {
         list(
             self.send(self.http.get(self.url("/faults"))).await?,
@@ -235,7 +235,7 @@ pub fn requests_table(entries: &[Value]) -> String {
     table
 }
 
-/// The faults in place as a table, one row each: what they match, what
+/// The faults as a table, one row each: what they match, what
 /// they do, and how often they have fired.
 pub fn faults_table(faults: &[Value]) -> String {
     let text = |fault: &Value, name: &str| match &fault[name] {

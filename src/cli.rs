@@ -54,7 +54,7 @@ pub enum Command {
     Requests(RequestsArgs),
     /// Make matching requests fail or slow down on purpose.
     Fault(FaultArgs),
-    /// List the faults in place and how often each fired, or remove them.
+    /// List the faults and how often each fired (spent ones too), or remove them.
     Faults(FaultsArgs),
     /// Put the server's data back to its seed (or empty), clearing the journal and faults.
     Reset(ResetArgs),

@@ -186,7 +186,7 @@ async fn the_journal_is_bounded() {
 }
 
 #[tokio::test]
-async fn faults_fail_delay_count_and_disappear() {
+async fn faults_fail_delay_count_and_stay_listed_when_spent() {
     let crm = TestCrm::start().await;
     let (status, fault) = answer(admin(&crm, Method::POST, "/faults").json(&json!({
         "method": "POST", "path": "/activity", "status": 503, "retry_after": 2, "times": 2,
@@ -217,7 +217,12 @@ async fn faults_fail_delay_count_and_disappear() {
     let (status, _) = answer(crm.dev(Method::POST, "/activity").json(&activity("f"))).await;
     assert_eq!(status, 201, "the fault is spent");
     let (_, listed) = answer(admin(&crm, Method::GET, "/faults")).await;
-    assert_eq!(listed["items"], json!([]));
+    assert_eq!(listed["items"][0]["id"], json!(fault_id));
+    assert_eq!(
+        listed["items"][0]["fired"], 2,
+        "a spent fault shows it fired"
+    );
+    assert_eq!(listed["items"].as_array().map(Vec::len), Some(1));
 
     let (_, journal) = answer(admin(&crm, Method::GET, "/requests")).await;
     let fault_ids: Vec<Value> = journal["items"]
@@ -248,7 +253,8 @@ async fn faults_fail_delay_count_and_disappear() {
     assert_eq!(status, 200, "a delay alone answers normally");
     assert!(started.elapsed() >= std::time::Duration::from_millis(30));
     let (_, listed) = answer(admin(&crm, Method::GET, "/faults")).await;
-    assert_eq!(listed["items"][0]["fired"], 1);
+    assert_eq!(listed["items"][1]["id"], json!(slow_id));
+    assert_eq!(listed["items"][1]["fired"], 1);
     let (status, _) = answer(admin(&crm, Method::DELETE, &format!("/faults/{slow_id}"))).await;
     assert_eq!(status, 204);
     let (status, body) = answer(admin(&crm, Method::DELETE, &format!("/faults/{slow_id}"))).await;

@@ -100,13 +100,20 @@ impl FaultSpec {
     }
 }
 
-/// A registered fault and how often it has fired.
+/// A registered fault and how often it has fired. One whose `times` are
+/// spent stays listed, so that a test can see it fired, but fires no more.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Fault {
     pub id: String,
     #[serde(flatten)]
     pub spec: FaultSpec,
     pub fired: u64,
+}
+
+impl Fault {
+    fn spent(&self) -> bool {
+        self.spec.times.is_some_and(|times| self.fired >= times)
+    }
 }
 
 /// What to do to one request.
@@ -160,15 +167,15 @@ impl Faults {
         lock(&self.inner).faults.clear();
     }
 
-    /// The first fault, in the order they were added, that matches and wins
-    /// its probability roll; it is counted, and used up once `times` is spent.
+    /// The first fault, in the order they were added, that is not spent,
+    /// matches, and wins its probability roll; it is counted.
     pub fn fire(&self, method: &str, path: &str) -> Option<FaultAction> {
         let mut inner = lock(&self.inner);
-        let index = inner.faults.iter().position(|fault| {
-            fault.spec.matches(method, path)
+        let fault = inner.faults.iter_mut().find(|fault| {
+            !fault.spent()
+                && fault.spec.matches(method, path)
                 && (fault.spec.probability >= 1.0 || fastrand::f64() < fault.spec.probability)
         })?;
-        let fault = &mut inner.faults[index];
         fault.fired += 1;
         let action = FaultAction {
             fault_id: fault.id.clone(),
@@ -177,9 +184,6 @@ impl Faults {
             retry_after: fault.spec.retry_after,
             after_commit: fault.spec.after_commit,
         };
-        if fault.spec.times.is_some_and(|times| fault.fired >= times) {
-            inner.faults.remove(index);
-        }
         Some(action)
     }
 }
@@ -201,7 +205,7 @@ mod tests {
     }
 
     #[test]
-    fn a_fault_fires_its_times_then_is_gone() {
+    fn a_fault_fires_its_times_then_stays_listed_as_spent() {
         let faults = Faults::default();
         let added = faults.add(spec(r#"{"path": "/activity", "status": 503, "times": 2}"#));
         assert_eq!(
@@ -213,7 +217,9 @@ mod tests {
             Some(added.id)
         );
         assert_eq!(faults.fire("POST", "/activity"), None);
-        assert!(faults.list().is_empty());
+        let listed = faults.list();
+        assert_eq!(listed.len(), 1);
+        assert_eq!((listed[0].fired, listed[0].spec.times), (2, Some(2)));
     }
 
     #[test]
