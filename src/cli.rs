@@ -607,9 +607,11 @@ fn parse_json<T: DeserializeOwned>(
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("mockcrm=info,warn"));
-    // A second init (tests) is harmless; the first subscriber stays.
+    // A second init (tests) is harmless; the first subscriber stays. Colours
+    // only on a terminal: a CI log or a file would get raw escape codes.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
 }
