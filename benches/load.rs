@@ -21,6 +21,15 @@
 //! - `MOCKCRM_BENCH_SERVER_ARGS`: extra `serve` flags, split on spaces.
 //! - `MOCKCRM_BENCH_SERVER_BIN`: another `mockcrm` binary to serve with, for
 //!   comparing two builds on the same machine at the same time.
+//! - `MOCKCRM_BENCH_PEER_BIN`: the json-server to compare with (default:
+//!   `benches/peers/node_modules/.bin/json-server`, which
+//!   `benches/peers/install.sh` installs); the peer stage is skipped with a
+//!   note when it is missing, and `MOCKCRM_BENCH_PEER_BIN=` (empty) skips it.
+//!
+//! The peer stage runs json-server, the JSON-file mock that connector
+//! developers use today, on the same machine with the same load generator
+//! and the same create bodies, starting empty and at the smallest size, and
+//! prints mockcrm's create rate over json-server's.
 //!
 //! The load generator shares the machine with the server, so every figure is
 //! "server plus client on the same cores"; the ratios cancel most of that.
@@ -71,6 +80,7 @@ struct Config {
     dir: PathBuf,
     server_args: Vec<String>,
     server_bin: PathBuf,
+    peer_bin: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +89,8 @@ enum Endpoint {
     Create,
     Get,
     List,
+    /// json-server's create (`POST /activities`), for the peer stage.
+    PeerCreate,
 }
 
 impl Endpoint {
@@ -95,6 +107,7 @@ impl Endpoint {
             Endpoint::Create => "create",
             Endpoint::Get => "get",
             Endpoint::List => "list",
+            Endpoint::PeerCreate => "peer-create",
         }
     }
 
@@ -104,12 +117,13 @@ impl Endpoint {
             Endpoint::Create => "POST /activity",
             Endpoint::Get => "GET /activity/{id}",
             Endpoint::List => "GET /activity?session_id=",
+            Endpoint::PeerCreate => "json-server POST /activities",
         }
     }
 
     fn expected(self) -> StatusCode {
         match self {
-            Endpoint::Create => StatusCode::CREATED,
+            Endpoint::Create | Endpoint::PeerCreate => StatusCode::CREATED,
             _ => StatusCode::OK,
         }
     }
@@ -173,6 +187,14 @@ impl Config {
             server_args: std::env::var("MOCKCRM_BENCH_SERVER_ARGS")
                 .map(|args| args.split_whitespace().map(str::to_owned).collect())
                 .unwrap_or_default(),
+            peer_bin: match std::env::var_os("MOCKCRM_BENCH_PEER_BIN") {
+                Some(path) if path.is_empty() => None,
+                Some(path) => Some(PathBuf::from(path)),
+                None => Some(
+                    Path::new(env!("CARGO_MANIFEST_DIR"))
+                        .join("benches/peers/node_modules/.bin/json-server"),
+                ),
+            },
         })
     }
 }
@@ -205,7 +227,8 @@ fn run() -> BenchResult<()> {
     for &size in &config.sizes {
         runs.push(bench_size(&config, size)?);
     }
-    report(&config, &runs, compose_rate);
+    let peers = bench_peer(&config)?;
+    report(&config, &runs, &peers, compose_rate);
     println!("load after: {}", load_average());
     Ok(())
 }
@@ -286,31 +309,8 @@ fn bench_size(config: &Config, size: usize) -> BenchResult<SizeRun> {
             stored: Arc::clone(&stored),
             run_tag: format!("{size}"),
         };
-        // Warm-up fills caches and connection buffers; its peak is not the
-        // endpoint's, so the peak is reset after it.
-        drive(&load, config, WARM_UP)?;
-        server.reset_peak_rss();
-        let before = server.usage();
-        let mut phase = drive(&load, config, config.duration)?;
-        let after = server.usage();
-        phase.peak_rss_mib = server.peak_rss_mib().unwrap_or(0.0);
-        let requests = phase.requests.max(1) as f64;
-        phase.cpu_us_per_request = (after.cpu_seconds - before.cpu_seconds) * 1e6 / requests;
-        phase.written_kib_per_request =
-            (after.written_bytes - before.written_bytes) as f64 / 1024.0 / requests;
-        println!(
-            "[{size} activities] {:<26} {:>9.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  max {:>7.2} ms  peak RSS {:>5.1} MiB  {:>5.0} µs CPU/req  {:>5.1} KiB to disk/req  errors {}  (load {})",
-            endpoint.route(),
-            phase.rate(),
-            phase.p50_ms,
-            phase.p99_ms,
-            phase.max_ms,
-            phase.peak_rss_mib,
-            phase.cpu_us_per_request,
-            phase.written_kib_per_request,
-            phase.errors,
-            load_average()
-        );
+        let phase = measure(&server, &load, config)?;
+        println!("[{size} activities] {}", phase_line(&phase));
         phases.push(phase);
     }
     let ready_ms = server.ready_ms;
@@ -324,8 +324,116 @@ fn bench_size(config: &Config, size: usize) -> BenchResult<SizeRun> {
     })
 }
 
+/// json-server's create rate, from empty and at the smallest size; none when
+/// json-server is not installed.
+fn bench_peer(config: &Config) -> BenchResult<Vec<SizeRun>> {
+    let Some(bin) = &config.peer_bin else {
+        return Ok(Vec::new());
+    };
+    if !bin.exists() {
+        println!(
+            "\npeer: no json-server at {}; run benches/peers/install.sh to compare with it",
+            bin.display()
+        );
+        return Ok(Vec::new());
+    }
+    let mut runs = Vec::new();
+    for size in [0, config.sizes[0]] {
+        let dir = tempfile::Builder::new()
+            .prefix("mockcrm-bench-peer-")
+            .tempdir_in(&config.dir)?;
+        let db = dir.path().join("db.json");
+        print!(
+            "\n[json-server, {size} activities] filling {} ... ",
+            db.display()
+        );
+        let started = Instant::now();
+        let stored = fill_json(&db, size)?;
+        let fill_seconds = started.elapsed().as_secs_f64();
+        println!("{fill_seconds:.1} s ({} MiB on disk)", file_mib(&db));
+        let server = ServerProcess::start_json_server(bin, &db)?;
+        println!(
+            "[json-server, {size} activities] pid {} on {}: answering after {:.0} ms",
+            server.pid(),
+            server.addr,
+            server.ready_ms
+        );
+        let load = Load {
+            addr: server.addr,
+            endpoint: Endpoint::PeerCreate,
+            stored: Arc::new(stored),
+            run_tag: format!("peer-{size}"),
+        };
+        let phase = measure(&server, &load, config)?;
+        println!("[json-server, {size} activities] {}", phase_line(&phase));
+        runs.push(SizeRun {
+            size,
+            fill_seconds,
+            ready_ms: server.ready_ms,
+            startup_rss_mib: 0.0,
+            phases: vec![phase],
+        });
+        server.stop()?;
+    }
+    Ok(runs)
+}
+
+/// A json-server database (`db.json`) holding `size` activities.
+fn fill_json(db: &Path, size: usize) -> BenchResult<Stored> {
+    let mut rng = fastrand::Rng::with_seed(7);
+    let activities: Vec<serde_json::Value> = (0..size)
+        .map(|n| {
+            let mut activity = create_body(&new_activity(&mut rng, session_id("fill", n as u64)));
+            activity["id"] = json!(n + 1);
+            activity
+        })
+        .collect();
+    std::fs::write(
+        db,
+        serde_json::to_vec(&json!({ "activities": activities }))?,
+    )?;
+    Ok(Stored {
+        ids: Vec::new(),
+        sessions: size,
+    })
+}
+
 fn file_mib(path: &Path) -> u64 {
     std::fs::metadata(path).map(|m| m.len() >> 20).unwrap_or(0)
+}
+
+/// One endpoint under load for `config.duration`, after a warm-up, with the
+/// server's CPU, disk writes and peak memory over that time.
+fn measure(server: &ServerProcess, load: &Load, config: &Config) -> BenchResult<Phase> {
+    // Warm-up fills caches and connection buffers; its peak is not the
+    // endpoint's, so the peak is reset after it.
+    drive(load, config, WARM_UP)?;
+    server.reset_peak_rss();
+    let before = server.usage();
+    let mut phase = drive(load, config, config.duration)?;
+    let after = server.usage();
+    phase.peak_rss_mib = server.peak_rss_mib().unwrap_or(0.0);
+    let requests = phase.requests.max(1) as f64;
+    phase.cpu_us_per_request = (after.cpu_seconds - before.cpu_seconds) * 1e6 / requests;
+    phase.written_kib_per_request =
+        after.written_bytes.saturating_sub(before.written_bytes) as f64 / 1024.0 / requests;
+    Ok(phase)
+}
+
+fn phase_line(phase: &Phase) -> String {
+    format!(
+        "{:<26} {:>9.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  max {:>7.2} ms  peak RSS {:>5.1} MiB  {:>5.0} µs CPU/req  {:>5.1} KiB to disk/req  errors {}  (load {})",
+        phase.endpoint.route(),
+        phase.rate(),
+        phase.p50_ms,
+        phase.p99_ms,
+        phase.max_ms,
+        phase.peak_rss_mib,
+        phase.cpu_us_per_request,
+        phase.written_kib_per_request,
+        phase.errors,
+        load_average()
+    )
 }
 
 /// A call-log body of 1–4 KiB the way a connector sends it: composed
@@ -481,6 +589,42 @@ impl ServerProcess {
             addr,
             ready_ms,
         })
+    }
+
+    /// json-server on a free loopback port, once it accepts connections.
+    /// It prints no ready line of its own, so the bench polls for one.
+    fn start_json_server(bin: &Path, db: &Path) -> BenchResult<ServerProcess> {
+        let addr = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+        let started = Instant::now();
+        let child = Command::new(bin)
+            .arg("--port")
+            .arg(addr.port().to_string())
+            .arg("--host")
+            .arg("127.0.0.1")
+            .arg("--quiet")
+            .arg(db)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
+        let mut server = ServerProcess {
+            child,
+            addr,
+            ready_ms: 0.0,
+        };
+        let deadline = started + Duration::from_secs(120);
+        while std::net::TcpStream::connect(addr).is_err() {
+            if server.child.try_wait()?.is_some() {
+                return Err(format!("{} exited before it answered", bin.display()).into());
+            }
+            if Instant::now() > deadline {
+                return Err(format!("{} did not answer within 120 s", bin.display()).into());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        server.ready_ms = started.elapsed().as_secs_f64() * 1000.0;
+        Ok(server)
     }
 
     fn pid(&self) -> u32 {
@@ -663,6 +807,22 @@ async fn connection_loop(
     Ok(tally)
 }
 
+/// The `POST /activity` body the reference connector would send for `new`.
+fn create_body(new: &NewActivity) -> serde_json::Value {
+    json!({
+        "subject": new.subject,
+        "body": new.body,
+        "body_format": new.body_format,
+        "type": new.activity_type,
+        "received_at": new.received_at,
+        "contact_id": new.contact_id,
+        "session_id": new.session_id,
+        "direction": new.direction,
+        "duration": new.duration,
+        "telephony_session_id": new.extra.get("telephony_session_id"),
+    })
+}
+
 fn build_request(
     endpoint: Endpoint,
     stored: &Stored,
@@ -677,24 +837,18 @@ fn build_request(
             .method(Method::GET)
             .uri("/health")
             .body(Full::new(Bytes::new()))?,
-        Endpoint::Create => {
+        Endpoint::Create | Endpoint::PeerCreate => {
             let session = session_id(tag, n);
-            let new = new_activity(rng, session.clone());
-            let body = json!({
-                "subject": new.subject,
-                "body": new.body,
-                "body_format": new.body_format,
-                "type": new.activity_type,
-                "received_at": new.received_at,
-                "contact_id": new.contact_id,
-                "session_id": new.session_id,
-                "direction": new.direction,
-                "duration": new.duration,
-                "telephony_session_id": new.extra.get("telephony_session_id"),
-            });
+            let body = create_body(&new_activity(rng, session.clone()));
+            let uri = match endpoint {
+                Endpoint::PeerCreate => "/activities",
+                _ => "/activity",
+            };
+            // json-server ignores the key and the auth; they are sent all
+            // the same, so both servers read the same request.
             builder
                 .method(Method::POST)
-                .uri("/activity")
+                .uri(uri)
                 .header("authorization", AUTH)
                 .header("content-type", "application/json")
                 .header("idempotency-key", format!("call-{session}"))
@@ -800,7 +954,24 @@ fn load_average() -> String {
         .unwrap_or_else(|_| "unknown".into())
 }
 
-fn report(config: &Config, runs: &[SizeRun], compose_rate: f64) {
+/// One row of the results table.
+fn table_row(size: usize, phase: &Phase) -> String {
+    format!(
+        "{:>10}  {:<26} {:>10.0} {:>9.2} {:>9.2} {:>9.2} {:>6.1} MiB {:>11.0} {:>11.1} {:>7}",
+        size,
+        phase.endpoint.route(),
+        phase.rate(),
+        phase.p50_ms,
+        phase.p99_ms,
+        phase.max_ms,
+        phase.peak_rss_mib,
+        phase.cpu_us_per_request,
+        phase.written_kib_per_request,
+        phase.errors
+    )
+}
+
+fn report(config: &Config, runs: &[SizeRun], peers: &[SizeRun], compose_rate: f64) {
     println!("\n== results ({} connections) ==", config.connections);
     println!(
         "{:>10}  {:<26} {:>10} {:>9} {:>9} {:>9} {:>10} {:>11} {:>11} {:>7}",
@@ -817,19 +988,7 @@ fn report(config: &Config, runs: &[SizeRun], compose_rate: f64) {
     );
     for run in runs {
         for phase in &run.phases {
-            println!(
-                "{:>10}  {:<26} {:>10.0} {:>9.2} {:>9.2} {:>9.2} {:>6.1} MiB {:>11.0} {:>11.1} {:>7}",
-                run.size,
-                phase.endpoint.route(),
-                phase.rate(),
-                phase.p50_ms,
-                phase.p99_ms,
-                phase.max_ms,
-                phase.peak_rss_mib,
-                phase.cpu_us_per_request,
-                phase.written_kib_per_request,
-                phase.errors
-            );
+            println!("{}", table_row(run.size, phase));
         }
         println!(
             "{:>10}  ready line {:.1} ms, peak RSS {:.1} MiB, fill {:.1} s",
@@ -839,7 +998,28 @@ fn report(config: &Config, runs: &[SizeRun], compose_rate: f64) {
             run.fill_seconds
         );
     }
+    for peer in peers {
+        for phase in &peer.phases {
+            println!("{}", table_row(peer.size, phase));
+        }
+    }
     println!("composer: {compose_rate:.0} bodies/s per core");
+    // mockcrm's create against json-server's, each at the sizes both ran.
+    for peer in peers {
+        let Some(peer_rate) = peer.phase(Endpoint::PeerCreate).map(Phase::rate) else {
+            continue;
+        };
+        for run in runs {
+            if let Some(create) = run.phase(Endpoint::Create) {
+                println!(
+                    "ratio mockcrm create at {} ÷ json-server create at {}: {:.0}x",
+                    run.size,
+                    peer.size,
+                    create.rate() / peer_rate.max(f64::MIN_POSITIVE)
+                );
+            }
+        }
+    }
 
     let (Some(small), Some(large)) = (runs.first(), runs.last()) else {
         return;
