@@ -223,6 +223,7 @@ fn run() -> BenchResult<()> {
     );
     println!("composer: {}", composer_on_hostile_bodies()?);
 
+    println!("\n{}", table_header());
     let mut runs = Vec::new();
     for &size in &config.sizes {
         runs.push(bench_size(&config, size)?);
@@ -310,7 +311,7 @@ fn bench_size(config: &Config, size: usize) -> BenchResult<SizeRun> {
             run_tag: format!("{size}"),
         };
         let phase = measure(&server, &load, config)?;
-        println!("[{size} activities] {}", phase_line(&phase));
+        println!("{}", progress_line(size, &phase));
         phases.push(phase);
     }
     let ready_ms = server.ready_ms;
@@ -365,7 +366,7 @@ fn bench_peer(config: &Config) -> BenchResult<Vec<SizeRun>> {
             run_tag: format!("peer-{size}"),
         };
         let phase = measure(&server, &load, config)?;
-        println!("[json-server, {size} activities] {}", phase_line(&phase));
+        println!("{}", progress_line(size, &phase));
         runs.push(SizeRun {
             size,
             fill_seconds,
@@ -420,20 +421,11 @@ fn measure(server: &ServerProcess, load: &Load, config: &Config) -> BenchResult<
     Ok(phase)
 }
 
-fn phase_line(phase: &Phase) -> String {
-    format!(
-        "{:<26} {:>9.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  max {:>7.2} ms  peak RSS {:>5.1} MiB  {:>5.0} µs CPU/req  {:>5.1} KiB to disk/req  errors {}  (load {})",
-        phase.endpoint.route(),
-        phase.rate(),
-        phase.p50_ms,
-        phase.p99_ms,
-        phase.max_ms,
-        phase.peak_rss_mib,
-        phase.cpu_us_per_request,
-        phase.written_kib_per_request,
-        phase.errors,
-        load_average()
-    )
+/// A phase as it finishes: its row of the results table (whose header
+/// `run` prints first), and the load average, which says how quiet the
+/// machine was.
+fn progress_line(size: usize, phase: &Phase) -> String {
+    format!("{}  load {}", table_row(size, phase), load_average())
 }
 
 /// A call-log body of 1–4 KiB the way a connector sends it: composed
@@ -954,6 +946,22 @@ fn load_average() -> String {
         .unwrap_or_else(|_| "unknown".into())
 }
 
+fn table_header() -> String {
+    format!(
+        "{:>10}  {:<26} {:>10} {:>9} {:>9} {:>9} {:>10} {:>11} {:>11} {:>7}",
+        "activities",
+        "endpoint",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "max ms",
+        "peak RSS",
+        "CPU µs/req",
+        "KiB disk/req",
+        "errors"
+    )
+}
+
 /// One row of the results table.
 fn table_row(size: usize, phase: &Phase) -> String {
     format!(
@@ -973,19 +981,7 @@ fn table_row(size: usize, phase: &Phase) -> String {
 
 fn report(config: &Config, runs: &[SizeRun], peers: &[SizeRun], compose_rate: f64) {
     println!("\n== results ({} connections) ==", config.connections);
-    println!(
-        "{:>10}  {:<26} {:>10} {:>9} {:>9} {:>9} {:>10} {:>11} {:>11} {:>7}",
-        "activities",
-        "endpoint",
-        "req/s",
-        "p50 ms",
-        "p99 ms",
-        "max ms",
-        "peak RSS",
-        "CPU µs/req",
-        "KiB disk/req",
-        "errors"
-    );
+    println!("{}", table_header());
     for run in runs {
         for phase in &run.phases {
             println!("{}", table_row(run.size, phase));
