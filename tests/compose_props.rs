@@ -638,77 +638,41 @@ fn count(haystack: &str, needle: &str) -> usize {
 /// that field), trimmed of the line breaks around it; empty when `r` does
 /// not carry it. Always in the same order, one entry per section.
 fn sections_alone(r: &ComposeRequest, format: LogFormat) -> Vec<String> {
-    let call = &r.call_log;
-    let base = || ComposeRequest {
-        user: r.user.clone(),
-        ..ComposeRequest::default()
-    };
-    let with_call = |call_log: CallLog| ComposeRequest { call_log, ..base() };
-    let alone = [
-        ComposeRequest {
-            note: r.note.clone(),
-            ..base()
+    type CopyField = fn(&ComposeRequest, &mut ComposeRequest);
+    let fields: [CopyField; 15] = [
+        |r, q| q.note.clone_from(&r.note),
+        |r, q| {
+            q.call_log
+                .custom_subject
+                .clone_from(&r.call_log.custom_subject)
         },
-        with_call(CallLog {
-            custom_subject: call.custom_subject.clone(),
-            ..CallLog::default()
-        }),
-        with_call(CallLog {
-            start_time: call.start_time.clone(),
-            ..CallLog::default()
-        }),
-        with_call(CallLog {
-            duration: call.duration.clone(),
-            ..CallLog::default()
-        }),
-        with_call(CallLog {
-            result: call.result.clone(),
-            ..CallLog::default()
-        }),
-        with_call(CallLog {
-            recording: call.recording.clone(),
-            ..CallLog::default()
-        }),
-        with_call(CallLog {
-            voicemail: call.voicemail.clone(),
-            ..CallLog::default()
-        }),
-        with_call(CallLog {
-            legs: call.legs.clone(),
-            ..CallLog::default()
-        }),
-        ComposeRequest {
-            ai_note: r.ai_note.clone(),
-            ..base()
+        |r, q| q.call_log.start_time.clone_from(&r.call_log.start_time),
+        |r, q| q.call_log.duration.clone_from(&r.call_log.duration),
+        |r, q| q.call_log.result.clone_from(&r.call_log.result),
+        |r, q| q.call_log.recording.clone_from(&r.call_log.recording),
+        |r, q| q.call_log.voicemail.clone_from(&r.call_log.voicemail),
+        |r, q| q.call_log.legs.clone_from(&r.call_log.legs),
+        |r, q| q.ai_note.clone_from(&r.ai_note),
+        |r, q| q.transcript.clone_from(&r.transcript),
+        |r, q| q.ring_sense_transcript.clone_from(&r.ring_sense_transcript),
+        |r, q| q.ring_sense_summary.clone_from(&r.ring_sense_summary),
+        |r, q| q.ring_sense_ai_score.clone_from(&r.ring_sense_ai_score),
+        |r, q| {
+            q.ring_sense_bulleted_summary
+                .clone_from(&r.ring_sense_bulleted_summary)
         },
-        ComposeRequest {
-            transcript: r.transcript.clone(),
-            ..base()
-        },
-        ComposeRequest {
-            ring_sense_transcript: r.ring_sense_transcript.clone(),
-            ..base()
-        },
-        ComposeRequest {
-            ring_sense_summary: r.ring_sense_summary.clone(),
-            ..base()
-        },
-        ComposeRequest {
-            ring_sense_ai_score: r.ring_sense_ai_score.clone(),
-            ..base()
-        },
-        ComposeRequest {
-            ring_sense_bulleted_summary: r.ring_sense_bulleted_summary.clone(),
-            ..base()
-        },
-        ComposeRequest {
-            ring_sense_link: r.ring_sense_link.clone(),
-            ..base()
-        },
+        |r, q| q.ring_sense_link.clone_from(&r.ring_sense_link),
     ];
-    alone
+    fields
         .iter()
-        .map(|request| compose(request, format).trim_matches('\n').to_owned())
+        .map(|copy| {
+            let mut alone = ComposeRequest {
+                user: r.user.clone(),
+                ..ComposeRequest::default()
+            };
+            copy(r, &mut alone);
+            compose(&alone, format).trim_matches('\n').to_owned()
+        })
         .collect()
 }
 

@@ -11,7 +11,8 @@
 //!    (an unchanged section anchors the split, which makes recomposing the
 //!    same request a no-op), less labels left over in stray text, less
 //!    sections the settings switch off, less sections the request carries
-//!    whose only label the split hides inside another section's text. A
+//!    that the split hides inside another section's text (see
+//!    `Parser::hidden_sections`). A
 //!    section ends where its shape says (an item at its line end or its
 //!    `</li>`, a block at its end marker), and a label between that end and
 //!    the next section, or before the first one, is one the split failed to
@@ -111,10 +112,10 @@ struct Score {
     /// - a plain-text note has no end marker, so a new note that is the
     ///   first line of the old one anchors there, and a switched-off label
     ///   after it is the old note's text, not a section;
-    /// - a section the request carries whose only label this split hides
-    ///   inside another section's text would be lost from its place, so a
-    ///   split that does that (a note swallowing the sections after it to
-    ///   reach a value quoted further down) explains the body worse.
+    /// - a section the request carries that this split hides inside another
+    ///   section's text would be lost from its place, so a split that does
+    ///   that (a note swallowing the sections after it to reach a value
+    ///   quoted further down) explains the body worse.
     fit: i32,
     /// Sections, less steps back in body order and sections switched off:
     /// each of those is as likely to be quoted text as a section.
@@ -152,10 +153,8 @@ struct Parser<'a> {
     /// remember having used.
     repeated: u32,
     off: u32,
-    /// Kinds the request carries, and those of them with exactly one
-    /// candidate.
+    /// Kinds the request carries.
     carried: u32,
-    carried_once: u32,
     terminators: HashMap<&'static str, Vec<usize>>,
     /// For each HTML candidate, where the element it opens (`<li>` or
     /// `<div>`) closes, nesting counted: a value may hold markup of its own.
@@ -184,7 +183,6 @@ impl<'a> Parser<'a> {
             .expected
             .iter()
             .fold(0u32, |set, r| set | 1 << r.kind.rank());
-        let carried_once = carried & seen & !repeated;
         let off = match hints.user {
             // Without settings there is nothing to say a section is off.
             None => 0,
@@ -216,7 +214,6 @@ impl<'a> Parser<'a> {
             repeated,
             off,
             carried,
-            carried_once,
             terminators,
             closes,
         }
@@ -356,8 +353,9 @@ impl<'a> Parser<'a> {
             .take_while(|c| c.pos < end)
             .filter(|c| {
                 let bit = 1 << c.kind.rank();
+                let only_one = self.repeated & bit == 0;
                 let in_order = after < c.kind.rank() && c.kind.rank() < before;
-                self.carried_once & bit != 0 || (self.carried & bit != 0 && in_order)
+                self.carried & bit != 0 && (only_one || in_order)
             })
             .count();
         i32::try_from(hidden).unwrap_or(i32::MAX)
