@@ -6,8 +6,8 @@ and the activity it created, even if a later step has deleted it since, or
 422 when the body differs. Stateful checks then take the replayed 201 for a
 fresh activity and report it missing. So every valid generated key is made
 unique before it is sent; invalid ones are left alone, so that negative
-tests still send them. Replays and 422 are covered by tests/openapi.rs and
-tests/api.rs.
+tests still send them. Replays and 422 are covered by tests/suite/openapi.rs and
+tests/suite/api.rs.
 """
 
 import re

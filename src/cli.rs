@@ -298,6 +298,8 @@ pub enum CliError {
     Write(std::io::Error),
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),
+    #[error("cannot listen for Ctrl-C and SIGTERM: {0}")]
+    Signals(std::io::Error),
 }
 
 /// Parses the arguments, runs the command, and maps the outcome to an exit
@@ -357,41 +359,59 @@ fn serve(args: ServeArgs) -> Result<ExitCode, CliError> {
         journal_size: args.journal_size,
         journal_bytes: usize::try_from(args.journal_mib << 20).unwrap_or(usize::MAX),
         rate_limit: args.rate_limit,
+        clock: crate::clock::Clock::Real,
         read_timeout: Duration::from_secs_f64(args.read_timeout),
     };
     runtime()?.block_on(async {
         let server = Server::start(config).await?;
+        let signals = ShutdownSignals::listen()?;
         let mut stdout = std::io::stdout();
         writeln!(stdout, "mockcrm listening on {}", server.url()).map_err(CliError::Write)?;
         stdout.flush().map_err(CliError::Write)?;
         tracing::info!(db = %args.db, "serving; Ctrl-C or SIGTERM stops");
-        server.run_until(shutdown_signal()).await;
+        server.run_until(signals.received()).await;
         tracing::info!("stopped cleanly");
         Ok(ExitCode::SUCCESS)
     })
 }
 
-/// Completes on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
+/// Ctrl-C and SIGTERM, listened for from the moment this is made: made
+/// before the ready line is printed, so a signal sent as soon as a script
+/// has read that line still stops the server cleanly instead of killing it.
+struct ShutdownSignals {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignals {
+    fn listen() -> Result<ShutdownSignals, CliError> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Ok(ShutdownSignals {
+                interrupt: signal(SignalKind::interrupt()).map_err(CliError::Signals)?,
+                terminate: signal(SignalKind::terminate()).map_err(CliError::Signals)?,
+            })
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = terminate => {},
+        #[cfg(not(unix))]
+        Ok(ShutdownSignals {})
+    }
+
+    /// Completes on the first Ctrl-C or SIGTERM.
+    async fn received(mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.interrupt.recv() => {},
+            _ = self.terminate.recv() => {},
+        }
+        #[cfg(not(unix))]
+        {
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
     }
 }
 

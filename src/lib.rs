@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod api;
 pub mod cli;
+pub mod clock;
 pub mod compose;
 pub mod connector;
 pub mod harness;

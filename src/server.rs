@@ -21,6 +21,7 @@ use tokio::task::{JoinHandle, JoinSet};
 mod parse_errors;
 
 use crate::api::{self, AppState};
+use crate::clock::Clock;
 use crate::harness::{Harness, DEFAULT_JOURNAL_BYTES, DEFAULT_JOURNAL_SIZE};
 use crate::store::{Location, Seed, Store, StoreError, StoreHandle, StoreThread};
 
@@ -37,6 +38,9 @@ pub struct ServerConfig {
     pub journal_bytes: usize,
     /// Requests per second per API key; unlimited when `None`.
     pub rate_limit: Option<u32>,
+    /// The clock rate-limit refills and fault delays are timed by; tests
+    /// use a manual one.
+    pub clock: Clock,
     /// How long a client may take to send a request's headers (or to start
     /// the next request on a kept-alive connection), and again its body,
     /// before it is cut off. Shutdown waits at most twice this for
@@ -61,6 +65,7 @@ impl ServerConfig {
             journal_size: DEFAULT_JOURNAL_SIZE,
             journal_bytes: DEFAULT_JOURNAL_BYTES,
             rate_limit: None,
+            clock: Clock::Real,
             read_timeout: DEFAULT_READ_TIMEOUT,
         }
     }
@@ -99,6 +104,7 @@ impl Server {
             journal_size,
             journal_bytes,
             rate_limit,
+            clock,
             read_timeout,
         } = config;
         let seed = Arc::new(seed);
@@ -117,7 +123,7 @@ impl Server {
         let (stop, stopped) = oneshot::channel::<()>();
         let state = AppState {
             store,
-            harness: Arc::new(Harness::new(journal_size, journal_bytes, rate_limit)),
+            harness: Arc::new(Harness::new(journal_size, journal_bytes, rate_limit, clock)),
             admin_key: Arc::from(admin_key),
             seed,
         };

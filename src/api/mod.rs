@@ -212,7 +212,11 @@ async fn answer_with_harness(
         return (dispatch(state, request).await, None);
     };
     if fault.delay_ms > 0 {
-        tokio::time::sleep(Duration::from_millis(fault.delay_ms)).await;
+        state
+            .harness
+            .clock
+            .wait(Duration::from_millis(fault.delay_ms))
+            .await;
     }
     let Some(status) = fault.status else {
         return (dispatch(state, request).await, Some(fault.fault_id));

@@ -9,7 +9,7 @@ use super::request::ApiRequest;
 use super::response::ApiResponse;
 use super::routes::{self, Endpoint};
 
-/// The document, as it is served. `tests/openapi.rs` checks that it parses
+/// The document, as it is served. `tests/suite/openapi.rs` checks that it parses
 /// and that it describes exactly the route table.
 pub const DOCUMENT: &str = include_str!("openapi.json");
 

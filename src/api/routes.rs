@@ -2,7 +2,7 @@
 //!
 //! The dispatchers route by `resolve`, so a path or method missing here is a
 //! 404 or a 405 by construction, and the `Allow` header of a 405 is read off
-//! the same rows. `tests/openapi.rs` checks this table against the OpenAPI
+//! the same rows. `tests/suite/openapi.rs` checks this table against the OpenAPI
 //! document both ways; keeping it as data is what makes that check possible
 //! without a second, hand-kept list.
 

@@ -171,7 +171,7 @@ fn prepend_note(segments: &mut Vec<Segment>, note: &Rendered, format: LogFormat)
 #[cfg(test)]
 mod tests {
     //! Updates where label-like user text competes with a real section; the
-    //! property tests in `tests/compose_props.rs` found each of them.
+    //! property tests in `tests/suite/compose_props.rs` found each of them.
 
     use super::*;
 

@@ -2,7 +2,7 @@
 //! API's JSON, retries what is worth retrying (`retry`), and turns every
 //! failure into a `CrmError` a user can act on.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -170,13 +170,11 @@ impl CrmClient {
         auth_header: Option<&str>,
         build: impl Fn() -> reqwest::RequestBuilder,
     ) -> Result<Value, CrmError> {
-        let started = Instant::now();
-        // Waits the clock noted but did not spend (tests), counted as spent.
-        let mut unslept = Duration::ZERO;
+        let started = policy.clock.now();
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let spent = started.elapsed() + unslept;
+            let spent = policy.clock.now().saturating_duration_since(started);
             let remaining = policy.max_total.saturating_sub(spent);
             let timeout = remaining.min(ATTEMPT_TIMEOUT).max(Duration::from_millis(1));
             let error = match self.send(build().timeout(timeout), auth_header).await {
@@ -194,7 +192,7 @@ impl CrmClient {
                     }
                 }
             };
-            let spent = started.elapsed() + unslept;
+            let spent = policy.clock.now().saturating_duration_since(started);
             if !error.is_transient() || attempts >= policy.max_attempts {
                 return Err(give_up(error, spent));
             }
@@ -203,7 +201,7 @@ impl CrmClient {
                 return Err(give_up(error, spent));
             }
             tracing::debug!(attempts, ?wait, %error, "retrying the CRM");
-            unslept += policy.clock.wait(wait).await;
+            policy.clock.wait(wait).await;
         }
     }
 

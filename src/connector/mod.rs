@@ -13,7 +13,7 @@ mod retry;
 use serde_json::{json, Map, Value};
 
 pub use client::{CrmClient, CrmError};
-pub use retry::{Clock, RetryPolicy};
+pub use retry::RetryPolicy;
 
 use crate::compose;
 use crate::interface::{

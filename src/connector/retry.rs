@@ -2,8 +2,9 @@
 //! jittered exponential backoff that honours `Retry-After`, within a bounded
 //! number of attempts and a bounded total time.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use crate::clock::Clock;
 
 /// How the connector retries transient failures (429, 502, 503, 504,
 /// connection errors, timeouts). Everything else is final at once.
@@ -16,6 +17,7 @@ pub struct RetryPolicy {
     /// First backoff; it doubles after each failure, up to `max_delay`.
     pub base_delay: Duration,
     pub max_delay: Duration,
+    /// Whose time the budget is counted in and the waits pass on.
     pub clock: Clock,
 }
 
@@ -55,41 +57,6 @@ impl RetryPolicy {
             .min(self.max_delay);
         let jittered = step / 2 + step.mul_f64(fastrand::f64() / 2.0);
         jittered.max(retry_after.unwrap_or_default())
-    }
-}
-
-/// How waits happen. `Recording` does not sleep: it notes each wait and
-/// counts it as time spent, so tests can check the schedule without
-/// spending it.
-#[derive(Debug, Clone, Default)]
-pub enum Clock {
-    #[default]
-    Real,
-    Recording(Arc<Mutex<Vec<Duration>>>),
-}
-
-impl Clock {
-    pub fn recording() -> (Clock, Arc<Mutex<Vec<Duration>>>) {
-        let waits = Arc::new(Mutex::new(Vec::new()));
-        (Clock::Recording(Arc::clone(&waits)), waits)
-    }
-
-    /// Waits `duration`; returns the part of it that did not pass on the
-    /// real clock (all of it when recording).
-    pub async fn wait(&self, duration: Duration) -> Duration {
-        match self {
-            Clock::Real => {
-                tokio::time::sleep(duration).await;
-                Duration::ZERO
-            }
-            Clock::Recording(waits) => {
-                waits
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner())
-                    .push(duration);
-                duration
-            }
-        }
     }
 }
 

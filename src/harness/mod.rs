@@ -14,6 +14,8 @@ pub use journal::{
 };
 pub use rate_limit::RateLimiter;
 
+use crate::clock::Clock;
+
 /// Default number of requests the journal keeps.
 pub const DEFAULT_JOURNAL_SIZE: usize = 10_000;
 
@@ -22,14 +24,22 @@ pub struct Harness {
     pub journal: Journal,
     pub faults: Faults,
     pub rate_limiter: Option<RateLimiter>,
+    /// What rate-limit refills and fault delays are timed by.
+    pub clock: Clock,
 }
 
 impl Harness {
-    pub fn new(journal_size: usize, journal_bytes: usize, rate_limit: Option<u32>) -> Harness {
+    pub fn new(
+        journal_size: usize,
+        journal_bytes: usize,
+        rate_limit: Option<u32>,
+        clock: Clock,
+    ) -> Harness {
         Harness {
             journal: Journal::new(journal_size, journal_bytes),
             faults: Faults::default(),
-            rate_limiter: rate_limit.map(RateLimiter::new),
+            rate_limiter: rate_limit.map(|per_second| RateLimiter::new(per_second, clock.clone())),
+            clock,
         }
     }
 }

@@ -5,8 +5,11 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::clock::Clock;
+
 pub struct RateLimiter {
     per_second: f64,
+    clock: Clock,
     buckets: Mutex<Buckets>,
 }
 
@@ -28,10 +31,12 @@ struct Bucket {
 }
 
 impl RateLimiter {
-    /// `per_second` must be at least 1 (the CLI refuses 0).
-    pub fn new(per_second: u32) -> RateLimiter {
+    /// `per_second` must be at least 1 (the CLI refuses 0); `clock` says
+    /// how fast buckets refill.
+    pub fn new(per_second: u32, clock: Clock) -> RateLimiter {
         RateLimiter {
             per_second: f64::from(per_second.max(1)),
+            clock,
             buckets: Mutex::new(Buckets {
                 by_key: HashMap::new(),
                 prune_at: PRUNE_FLOOR,
@@ -45,7 +50,7 @@ impl RateLimiter {
 
     /// `Ok` to go ahead, or how long to wait before a token is free.
     pub fn check(&self, key: &str) -> Result<(), Duration> {
-        self.check_at(key, Instant::now())
+        self.check_at(key, self.clock.now())
     }
 
     fn check_at(&self, key: &str, now: Instant) -> Result<(), Duration> {
@@ -88,7 +93,7 @@ mod tests {
 
     #[test]
     fn allows_a_burst_of_n_then_refills_per_key() {
-        let limiter = RateLimiter::new(3);
+        let limiter = RateLimiter::new(3, Clock::Real);
         let start = Instant::now();
         for _ in 0..3 {
             assert!(limiter.check_at("a", start).is_ok());
@@ -106,7 +111,7 @@ mod tests {
 
     #[test]
     fn keys_seen_once_are_forgotten_once_their_bucket_is_full_again() {
-        let limiter = RateLimiter::new(1);
+        let limiter = RateLimiter::new(1, Clock::Real);
         let start = Instant::now();
         for n in 0..10 * PRUNE_FLOOR {
             let at = start + Duration::from_secs(n as u64);

@@ -1,0 +1,819 @@
+//! The `mockcrm` binary as a user and a CI job run it (SPEC §2).
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_mockcrm");
+
+/// A `mockcrm serve` child process, stopped with SIGTERM on drop.
+struct Served {
+    child: Child,
+    url: String,
+}
+
+impl Served {
+    fn start(args: &[&str]) -> Served {
+        Served::start_with_env(args, &[])
+    }
+
+    fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Served {
+        let mut child = Command::new(BIN)
+            .arg("serve")
+            .args(args)
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("mockcrm serve starts");
+        let stdout = child.stdout.take().expect("stdout piped");
+        let mut first_line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut first_line)
+            .expect("ready line");
+        let url = first_line
+            .trim_end()
+            .strip_prefix("mockcrm listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {first_line:?}"))
+            .to_owned();
+        assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+        assert!(!url.ends_with(":0"), "the real port is printed: {url}");
+        Served { child, url }
+    }
+
+    /// SIGTERM, then the exit status.
+    fn terminate(mut self) -> std::process::ExitStatus {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+        let exit = self.child.wait().expect("child exits");
+        std::mem::forget(self);
+        exit
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn mockcrm(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .env_remove("MOCKCRM_SERVER")
+        .env_remove("MOCKCRM_API_KEY")
+        .output()
+        .expect("mockcrm runs")
+}
+
+fn mockcrm_with_stdin(args: &[&str], input: &str) -> Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("mockcrm runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin piped")
+        .write_all(input.as_bytes())
+        .expect("stdin written");
+    child.wait_with_output().expect("mockcrm exits")
+}
+
+fn fixture_path(relative: &str) -> String {
+    crate::support::fixtures_dir()
+        .join(relative)
+        .display()
+        .to_string()
+}
+
+/// One line on stderr, prefixed, and a failing exit code.
+fn assert_one_line_failure(output: &Output, mentions: &str) {
+    assert!(!output.status.success(), "expected failure");
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "exit code 2, not a panic or a signal"
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr:?}");
+    assert!(stderr.starts_with("mockcrm: error: "), "{stderr:?}");
+    assert!(
+        stderr.contains(mentions),
+        "{stderr:?} should mention {mentions:?}"
+    );
+}
+
+fn get_json(url: &str) -> Value {
+    get_json_as(url, crate::support::DEV_KEY)
+}
+
+/// `GET url` with `key` as the Bearer token; the answer's JSON.
+fn get_json_as(url: &str, key: &str) -> Value {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        reqwest::Client::new()
+            .get(url)
+            .bearer_auth(key)
+            .send()
+            .await
+            .expect("sent")
+            .json()
+            .await
+            .expect("json")
+    })
+}
+
+#[test]
+fn serve_prints_its_url_answers_and_stops_on_sigterm() {
+    let served = Served::start(&["--addr", "127.0.0.1:0", "--db", ":memory:"]);
+    assert_eq!(
+        get_json(&format!("{}/health", served.url)),
+        serde_json::json!({"status": "ok"})
+    );
+    let status = served.terminate();
+    assert!(status.success(), "clean exit on SIGTERM: {status:?}");
+}
+
+#[test]
+fn log_writes_the_same_body_compose_prints() {
+    let served = Served::start(&["--addr", "127.0.0.1:0", "--db", ":memory:"]);
+    for (fixture, format) in [
+        (
+            "create-call-log/outbound-recording-pending.json",
+            "text/plain",
+        ),
+        ("create-call-log/transferred-with-legs.json", "text/html"),
+        ("create-call-log/unicode-names.json", "text/markdown"),
+    ] {
+        let path = fixture_path(fixture);
+        let logged = mockcrm(&["log", "--server", &served.url, "--format", format, &path]);
+        assert!(
+            logged.status.success(),
+            "{}",
+            String::from_utf8_lossy(&logged.stdout)
+        );
+        let output: Value = serde_json::from_slice(&logged.stdout).expect("log prints JSON");
+        let log_id = output["logId"].as_str().expect("logId");
+        assert_eq!(output["returnMessage"]["messageType"], "success");
+
+        let composed = mockcrm(&["compose", "--format", format, &path]);
+        assert!(composed.status.success());
+        let stored = get_json(&format!("{}/activity/{log_id}", served.url));
+        assert_eq!(
+            stored["body"].as_str().map(str::as_bytes),
+            Some(composed.stdout.as_slice()),
+            "{fixture}: stored body is byte-equal to `mockcrm compose`"
+        );
+        assert_eq!(stored["body_format"], format);
+    }
+}
+
+#[test]
+fn log_reads_stdin_and_env_and_prefers_the_api_key_flag() {
+    let served = Served::start(&["--addr", "127.0.0.1:0", "--db", ":memory:"]);
+    let input = crate::support::read_fixture("create-call-log/missed.json");
+    let output = Command::new(BIN)
+        .args(["log", "-"])
+        .env("MOCKCRM_SERVER", &served.url)
+        .env_remove("MOCKCRM_API_KEY")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            child
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(input.as_bytes())?;
+            child.wait_with_output()
+        })
+        .expect("runs");
+    assert!(output.status.success());
+
+    let path = fixture_path("create-call-log/missed.json");
+    let wrong_key = mockcrm(&["log", "--server", &served.url, "--api-key", "wrong", &path]);
+    assert_eq!(wrong_key.status.code(), Some(1), "no logId exits 1");
+    let output: Value = serde_json::from_slice(&wrong_key.stdout).expect("JSON even on failure");
+    assert!(output.get("logId").is_none());
+    assert_eq!(output["returnMessage"]["messageType"], "warning");
+}
+
+#[test]
+fn log_against_nothing_exits_1_with_a_warning() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let path = fixture_path("create-call-log/voicemail.json");
+    let server = format!("http://127.0.0.1:{port}");
+    let output = mockcrm(&[
+        "log",
+        "--server",
+        &server,
+        "--max-attempts",
+        "2",
+        "--retry-budget",
+        "5",
+        &path,
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let output: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let message = output["returnMessage"]["message"]
+        .as_str()
+        .expect("message");
+    assert!(message.contains("mockcrm serve"), "{message}");
+    assert!(message.contains("gave up after 2 attempts"), "{message}");
+}
+
+#[test]
+fn compose_writes_only_the_body() {
+    let request = r#"{"format": "text/markdown", "callLog": {"direction": "Inbound", "duration": 61, "result": "Accepted"}, "note": "hi"}"#;
+    let output = mockcrm_with_stdin(&["compose"], request);
+    assert!(output.status.success());
+    let body = String::from_utf8(output.stdout).expect("utf-8");
+    assert!(body.starts_with("## Agent notes\nhi\n"), "{body:?}");
+    let flag_wins = mockcrm_with_stdin(&["compose", "--format", "text/plain", "-"], request);
+    assert!(String::from_utf8_lossy(&flag_wins.stdout).starts_with("- Note: hi\n"));
+}
+
+#[test]
+fn a_reader_that_stops_early_is_not_an_error() {
+    // `mockcrm get | head`: the reader closes the pipe before the output is
+    // written. The command must still exit 0 and never panic.
+    let path = fixture_path("create-call-log/transferred-with-legs.json");
+    let mut child = Command::new(BIN)
+        .args(["compose", &path])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("mockcrm compose starts");
+    drop(child.stdout.take());
+    let output = child.wait_with_output().expect("compose exits");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(output.status.success(), "{:?}: {stderr}", output.status);
+}
+
+#[test]
+fn bad_input_is_one_line_and_non_zero() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broken = dir.path().join("broken.json");
+    std::fs::write(&broken, "{\"callLog\": ").expect("write");
+    let broken = broken.display().to_string();
+    assert_one_line_failure(&mockcrm(&["compose", &broken]), "broken.json");
+    assert_one_line_failure(&mockcrm(&["log", &broken]), "broken.json");
+    assert_one_line_failure(
+        &mockcrm(&["compose", "/no/such/file.json"]),
+        "/no/such/file.json",
+    );
+    let wrong_type = mockcrm_with_stdin(&["compose"], r#"{"callLog": {"duration": -5}}"#);
+    assert_one_line_failure(&wrong_type, "callLog.duration");
+    let bad_start = mockcrm_with_stdin(&["compose"], r#"{"callLog": {"startTime": "soon"}}"#);
+    assert_one_line_failure(&bad_start, "startTime");
+    let bad_format = mockcrm(&["compose", "--format", "text/rtf", &broken]);
+    assert!(!bad_format.status.success());
+    assert!(String::from_utf8_lossy(&bad_format.stderr).contains("text/rtf"));
+}
+
+#[test]
+fn serve_refuses_bad_databases_seeds_and_addresses_clearly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let not_sqlite = dir.path().join("notes.db");
+    std::fs::write(
+        &not_sqlite,
+        "these are not the tables you are looking for".repeat(100),
+    )
+    .expect("write");
+    let output = mockcrm(&[
+        "serve",
+        "--addr",
+        "127.0.0.1:0",
+        "--db",
+        &not_sqlite.display().to_string(),
+    ]);
+    assert_one_line_failure(&output, "not a mockcrm database");
+
+    let bad_seed = dir.path().join("seed.json");
+    std::fs::write(
+        &bad_seed,
+        r#"{"organisations": [{"name": "A", "users": [{"id": "u"}]}]}"#,
+    )
+    .expect("write");
+    let output = mockcrm(&[
+        "serve",
+        "--addr",
+        "127.0.0.1:0",
+        "--db",
+        ":memory:",
+        "--seed",
+        &bad_seed.display().to_string(),
+    ]);
+    assert_one_line_failure(&output, "seed.json");
+
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("addr").to_string();
+    let output = mockcrm(&["serve", "--addr", &addr, "--db", ":memory:"]);
+    assert_one_line_failure(&output, "--addr");
+}
+
+#[test]
+fn serve_keeps_data_in_its_file_and_loads_a_seed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("crm.db").display().to_string();
+    let seed = fixture_path("two-organisations.json");
+    let served = Served::start(&["--addr", "127.0.0.1:0", "--db", &db, "--seed", &seed]);
+    let second = mockcrm(&["serve", "--addr", "127.0.0.1:0", "--db", &db]);
+    assert_one_line_failure(&second, "in use by another mockcrm");
+    let path = fixture_path("create-call-log/inbound-answered.json");
+    let logged = mockcrm(&["log", "--server", &served.url, &path]);
+    assert!(logged.status.success());
+    let log_id = serde_json::from_slice::<Value>(&logged.stdout).expect("json")["logId"]
+        .as_str()
+        .expect("logId")
+        .to_owned();
+    assert!(served.terminate().success());
+    assert!(Path::new(&db).exists());
+
+    let served = Served::start(&["--addr", "127.0.0.1:0", "--db", &db]);
+    let stored = get_json(&format!("{}/activity/{log_id}", served.url));
+    assert_eq!(stored["id"], log_id.as_str());
+}
+
+#[test]
+fn serve_takes_every_setting_from_the_environment() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("from-env.db").display().to_string();
+    let seed = fixture_path("two-organisations.json");
+    let served = Served::start_with_env(
+        &[],
+        &[
+            ("MOCKCRM_ADDR", "127.0.0.1:0"),
+            ("MOCKCRM_DB", &db),
+            ("MOCKCRM_SEED", &seed),
+            ("MOCKCRM_ADMIN_KEY", "env-admin-key"),
+            ("MOCKCRM_JOURNAL_SIZE", "2"),
+        ],
+    );
+    // Only the seed file knows Globex's key.
+    let me = get_json_as(&format!("{}/me", served.url), "globex-key");
+    for _ in 0..3 {
+        get_json(&format!("{}/health", served.url));
+    }
+    let journal = get_json_as(&format!("{}/__admin/requests", served.url), "env-admin-key");
+    assert_eq!(me["id"], "globex-user-1", "{me}");
+    let items = journal["items"].as_array().expect("journal items");
+    assert_eq!(
+        items.len(),
+        2,
+        "MOCKCRM_JOURNAL_SIZE bounds the journal: {journal}"
+    );
+    assert!(served.terminate().success());
+    assert!(Path::new(&db).exists(), "MOCKCRM_DB names the file");
+}
+
+/// Who runs `mockcrm` in the database tests. Root ignores file
+/// permissions (and CI containers often run as root), so as root it runs
+/// as `nobody`, if `nobody` can reach the binary and the test directory.
+#[derive(Clone, Copy, PartialEq)]
+enum RunAs {
+    Me,
+    Nobody,
+    /// Root, and `nobody` cannot run it here: permissions cannot be tested.
+    RootOnly,
+}
+
+impl RunAs {
+    fn detect(dir: &Path) -> RunAs {
+        use std::os::unix::fs::MetadataExt;
+        // std has no geteuid: a new file is owned by the effective user.
+        let probe = dir.join(".whoami");
+        std::fs::write(&probe, b"").expect("write probe");
+        let root = std::fs::metadata(&probe).expect("probe metadata").uid() == 0;
+        std::fs::remove_file(&probe).expect("remove probe");
+        if !root {
+            return RunAs::Me;
+        }
+        let missing = dir.join("missing-probe").join("crm.db");
+        let probe = RunAs::Nobody.run(&[
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--db",
+            &missing.display().to_string(),
+        ]);
+        match probe {
+            Some(output) if String::from_utf8_lossy(&output.stderr).contains("does not exist") => {
+                RunAs::Nobody
+            }
+            _ => RunAs::RootOnly,
+        }
+    }
+
+    /// `None` when the binary cannot even be started.
+    fn run(self, args: &[&str]) -> Option<Output> {
+        use std::os::unix::process::CommandExt;
+        let mut command = Command::new(BIN);
+        command.args(args);
+        if self == RunAs::Nobody {
+            command.uid(65534).gid(65534);
+        }
+        command.output().ok()
+    }
+}
+
+fn chmod(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+}
+
+/// A database mockcrm made, closed again.
+fn make_database(path: &Path) {
+    drop(mockcrm::store::Store::open_file(path).expect("database created"));
+}
+
+/// A read-only database file, and a read-only directory with and without
+/// the database in it.
+fn read_only_cases(dir: &Path, writable: &Path, serve: &dyn Fn(&Path) -> Output) {
+    let read_only = writable.join("read-only.db");
+    make_database(&read_only);
+    chmod(&read_only, 0o444);
+    assert_one_line_failure(
+        &serve(&read_only),
+        "read-only.db is read-only; make it writable",
+    );
+
+    let read_only_dir = dir.join("ro");
+    std::fs::create_dir(&read_only_dir).expect("mkdir");
+    make_database(&read_only_dir.join("existing.db"));
+    chmod(&read_only_dir.join("existing.db"), 0o666);
+    chmod(&read_only_dir, 0o555);
+    for name in ["new.db", "existing.db"] {
+        let output = serve(&read_only_dir.join(name));
+        assert_one_line_failure(&output, "is read-only, and mockcrm keeps");
+    }
+    chmod(&read_only_dir, 0o755);
+}
+
+#[test]
+fn serve_refuses_unusable_databases_with_one_line_saying_what_to_do() {
+    let temp = tempfile::tempdir().expect("tempdir");
+    let dir = temp.path();
+    chmod(dir, 0o755);
+    let run_as = RunAs::detect(dir);
+    let serve = |db: &Path| {
+        let db = db.display().to_string();
+        run_as
+            .run(&["serve", "--addr", "127.0.0.1:0", "--db", &db])
+            .expect("mockcrm runs")
+    };
+    let writable = dir.join("rw");
+    std::fs::create_dir(&writable).expect("mkdir");
+    chmod(&writable, 0o777);
+
+    let not_sqlite = writable.join("notes.db");
+    std::fs::write(
+        &not_sqlite,
+        "not the tables you are looking for".repeat(200),
+    )
+    .expect("write");
+    assert_one_line_failure(&serve(&not_sqlite), "is not a mockcrm database");
+
+    // Someone else's SQLite database: refused, and left exactly as it was.
+    let foreign = writable.join("foreign.db");
+    rusqlite::Connection::open(&foreign)
+        .and_then(|conn| {
+            conn.execute_batch("CREATE TABLE notes (text TEXT); INSERT INTO notes VALUES ('mine');")
+        })
+        .expect("foreign database");
+    let before = std::fs::read(&foreign).expect("read");
+    assert_one_line_failure(&serve(&foreign), "is a SQLite database but not mockcrm's");
+    assert_eq!(std::fs::read(&foreign).expect("read"), before, "untouched");
+
+    let damaged = writable.join("damaged.db");
+    make_database(&damaged);
+    let mut bytes = std::fs::read(&damaged).expect("read");
+    bytes[100..2100].fill(0xA5);
+    std::fs::write(&damaged, bytes).expect("write");
+    assert_one_line_failure(&serve(&damaged), "is damaged");
+
+    if run_as == RunAs::RootOnly {
+        eprintln!("read-only cases skipped: running as root, and nobody cannot run {BIN} here");
+    } else {
+        read_only_cases(dir, &writable, &serve);
+    }
+
+    assert_one_line_failure(
+        &serve(&dir.join("missing").join("crm.db")),
+        "does not exist; create it",
+    );
+    assert_one_line_failure(&serve(&writable), "is a directory");
+    assert_one_line_failure(&serve(Path::new("")), "--db: is empty");
+
+    let held = writable.join("held.db");
+    let held_name = held.display().to_string();
+    let _served = Served::start(&["--addr", "127.0.0.1:0", "--db", &held_name]);
+    assert_one_line_failure(&serve(&held), "is in use by another mockcrm");
+}
+
+#[test]
+fn every_command_has_help() {
+    for command in [
+        vec!["--help"],
+        vec!["serve", "--help"],
+        vec!["compose", "--help"],
+        vec!["log", "--help"],
+        vec!["faults", "--help"],
+        vec!["requests", "--help"],
+    ] {
+        let output = mockcrm(&command);
+        assert!(output.status.success(), "{command:?}");
+        assert!(String::from_utf8_lossy(&output.stdout).contains("Usage"));
+    }
+}
+
+#[test]
+fn a_ci_job_injects_faults_logs_and_checks() {
+    let served = Served::start(&["--addr", "127.0.0.1:0", "--db", ":memory:"]);
+    let server = served.url.as_str();
+    let added = mockcrm(&[
+        "fault",
+        "--server",
+        server,
+        "--path",
+        "/activity",
+        "--status",
+        "503",
+        "--times",
+        "2",
+        "--after-commit",
+    ]);
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    let fault: Value = serde_json::from_slice(&added.stdout).expect("fault JSON");
+    assert_eq!(fault["times"], 2);
+
+    let path = fixture_path("create-call-log/inbound-answered.json");
+    let logged = mockcrm(&["log", "--server", server, &path]);
+    assert!(
+        logged.status.success(),
+        "{}",
+        String::from_utf8_lossy(&logged.stdout)
+    );
+
+    let table = mockcrm(&["requests", "--server", server]);
+    assert!(table.status.success());
+    let table = String::from_utf8_lossy(&table.stdout).into_owned();
+    let posts = table
+        .lines()
+        .filter(|line| line.contains("POST") && line.contains("/activity"))
+        .count();
+    assert_eq!(posts, 3, "two faulted attempts and one replay:\n{table}");
+
+    let json = mockcrm(&["requests", "--server", server, "--json", "--limit", "1"]);
+    let entries: Value = serde_json::from_slice(&json.stdout).expect("journal JSON");
+    assert_eq!(entries["items"].as_array().map(Vec::len), Some(1));
+
+    let clean = mockcrm(&["checks", "--server", server]);
+    assert_eq!(clean.status.code(), Some(0));
+    assert!(clean.stdout.is_empty());
+
+    // A second, key-less write for the same session is what checks catch.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("rt");
+    rt.block_on(async {
+        reqwest::Client::new()
+            .post(format!("{server}/activity"))
+            .bearer_auth(crate::support::DEV_KEY)
+            .json(&serde_json::json!({"subject": "again", "type": "PhoneCommunication", "body": "again", "session_id": "4503991101"}))
+            .send()
+            .await
+            .expect("sent")
+    });
+    let dirty = mockcrm(&["checks", "--server", server]);
+    assert_eq!(dirty.status.code(), Some(1));
+    let lines = String::from_utf8_lossy(&dirty.stdout).into_owned();
+    assert_eq!(lines.lines().count(), 1, "{lines}");
+    assert!(
+        lines.starts_with("duplicate_session organisation=Acme session_id=4503991101"),
+        "{lines}"
+    );
+
+    let reset = mockcrm(&["reset", "--server", server]);
+    assert!(reset.status.success());
+    assert_eq!(
+        mockcrm(&["checks", "--server", server]).status.code(),
+        Some(0)
+    );
+
+    assert_one_line_failure(
+        &mockcrm(&["checks", "--server", server, "--admin-key", "nope"]),
+        "admin key",
+    );
+    assert_one_line_failure(
+        &mockcrm(&[
+            "fault",
+            "--server",
+            server,
+            "--path",
+            "/activity",
+            "--status",
+            "200",
+        ]),
+        "--status",
+    );
+}
+
+#[test]
+fn a_ci_job_lists_and_removes_faults_and_filters_and_clears_the_journal() {
+    let served = Served::start(&["--addr", "127.0.0.1:0", "--db", ":memory:"]);
+    let server = served.url.as_str();
+    let add = |args: &[&str]| -> String {
+        let mut all = vec!["fault", "--server", server];
+        all.extend_from_slice(args);
+        let added = mockcrm(&all);
+        assert!(
+            added.status.success(),
+            "{}",
+            String::from_utf8_lossy(&added.stderr)
+        );
+        let fault: Value = serde_json::from_slice(&added.stdout).expect("fault JSON");
+        fault["id"].as_str().expect("fault id").to_owned()
+    };
+    let failing = add(&["--path", "/me", "--status", "500", "--times", "5"]);
+    let slow = add(&["--method", "GET", "--path", "/contact*", "--delay-ms", "1"]);
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("rt");
+    let status = rt.block_on(async {
+        let client = reqwest::Client::new();
+        for path in ["/health", "/activity"] {
+            client
+                .get(format!("{server}{path}"))
+                .bearer_auth(crate::support::DEV_KEY)
+                .send()
+                .await
+                .expect("sent");
+        }
+        client
+            .get(format!("{server}/me"))
+            .bearer_auth(crate::support::DEV_KEY)
+            .send()
+            .await
+            .expect("sent")
+            .status()
+    });
+    assert_eq!(status.as_u16(), 500, "the fault fired");
+
+    let table = mockcrm(&["faults", "--server", server]);
+    assert!(table.status.success());
+    let table = String::from_utf8_lossy(&table.stdout).into_owned();
+    let row = |id: &str| -> Vec<String> {
+        table
+            .lines()
+            .find(|line| line.starts_with(id))
+            .unwrap_or_else(|| panic!("no row for {id}:\n{table}"))
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect()
+    };
+    assert_eq!(
+        row(&failing).last().map(String::as_str),
+        Some("1"),
+        "fired once:\n{table}"
+    );
+    assert_eq!(row(&slow)[1..3], ["GET", "/contact*"], "{table}");
+    assert_eq!(row(&slow).last().map(String::as_str), Some("0"), "{table}");
+
+    let listed = |server: &str| -> Vec<String> {
+        let json = mockcrm(&["faults", "--server", server, "--json"]);
+        let faults: Value = serde_json::from_slice(&json.stdout).expect("faults JSON");
+        faults["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|fault| fault["id"].as_str().unwrap_or("").to_owned())
+            .collect()
+    };
+    assert_eq!(listed(server), [failing.clone(), slow.clone()]);
+    assert!(
+        mockcrm(&["faults", "--server", server, "--delete", &failing])
+            .status
+            .success()
+    );
+    assert_eq!(listed(server), [slow]);
+    assert_one_line_failure(
+        &mockcrm(&["faults", "--server", server, "--delete", &failing]),
+        "no fault with id",
+    );
+    assert!(mockcrm(&["faults", "--server", server, "--clear"])
+        .status
+        .success());
+    assert!(listed(server).is_empty());
+
+    let filtered = mockcrm(&[
+        "requests", "--server", server, "--json", "--method", "GET", "--path", "/me",
+    ]);
+    let filtered: Value = serde_json::from_slice(&filtered.stdout).expect("journal JSON");
+    let items = filtered["items"].as_array().expect("items");
+    assert_eq!(items.len(), 1, "{filtered}");
+    assert_eq!(items[0]["status"], 500);
+    assert!(mockcrm(&["requests", "--server", server, "--clear"])
+        .status
+        .success());
+    let emptied = mockcrm(&["requests", "--server", server, "--json"]);
+    let emptied: Value = serde_json::from_slice(&emptied.stdout).expect("journal JSON");
+    assert_eq!(emptied["items"], serde_json::json!([]));
+}
+
+#[test]
+fn log_then_update_then_the_activity_shows_the_new_body() {
+    let served = Served::start(&["--addr", "127.0.0.1:0", "--db", ":memory:"]);
+    let server = served.url.as_str();
+    let created = fixture_path("create-call-log/outbound-recording-pending.json");
+    let logged = mockcrm(&[
+        "log",
+        "--server",
+        server,
+        "--format",
+        "text/markdown",
+        &created,
+    ]);
+    assert!(logged.status.success());
+    let log_id = serde_json::from_slice::<Value>(&logged.stdout).expect("json")["logId"]
+        .as_str()
+        .expect("logId")
+        .to_owned();
+    let before = get_json(&format!("{server}/activity/{log_id}"));
+    assert!(before["body"]
+        .as_str()
+        .is_some_and(|b| b.contains("(pending...)")));
+
+    let final_values = fixture_path("update/outbound-recording-ready.json");
+    let updated = mockcrm(&[
+        "update",
+        "--server",
+        server,
+        "--log-id",
+        &log_id,
+        &final_values,
+    ]);
+    assert!(
+        updated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&updated.stdout)
+    );
+    let output: Value = serde_json::from_slice(&updated.stdout).expect("json");
+    assert_eq!(output["returnMessage"]["messageType"], "success");
+    assert!(output["updatedNote"]
+        .as_str()
+        .is_some_and(|n| n.ends_with("Update: quote sent.")));
+
+    let after = get_json(&format!("{server}/activity/{log_id}"));
+    let body = after["body"].as_str().expect("body");
+    assert!(
+        body.contains("https://media.example.com/rec/2315419004"),
+        "{body}"
+    );
+    assert!(!body.contains("(pending...)"), "{body}");
+    assert!(body.contains("12 minutes, 34 seconds"), "{body}");
+    assert_eq!(after["duration"], 754);
+    assert!(after["updated_at"].as_str() > before["updated_at"].as_str());
+
+    let read = mockcrm(&["get", "--server", server, "--log-id", &log_id]);
+    assert!(read.status.success());
+    let info: Value = serde_json::from_slice(&read.stdout).expect("json");
+    assert_eq!(info["callLogInfo"]["fullBody"], body);
+    assert!(info["callLogInfo"]["note"]
+        .as_str()
+        .is_some_and(|n| n.ends_with("Update: quote sent.")));
+
+    let missing = mockcrm(&[
+        "update",
+        "--server",
+        server,
+        "--log-id",
+        "act_nope",
+        &final_values,
+    ]);
+    assert_eq!(missing.status.code(), Some(1));
+}

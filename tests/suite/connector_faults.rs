@@ -1,0 +1,276 @@
+//! The reference createCallLog against a flaky CRM: transient faults within
+//! the retry budget still give one logId for one activity; beyond it, a
+//! warning and still at most one activity; concurrent calls for one session
+//! write once.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use crate::support::TestCrm;
+use mockcrm::clock::Clock;
+use mockcrm::connector::{create_call_log, CrmClient, LogOptions, RetryPolicy};
+use mockcrm::interface::{CreateCallLogInput, MessageType};
+use proptest::prelude::*;
+use reqwest::Method;
+use serde_json::{json, Value};
+
+static CASE: AtomicU64 = AtomicU64::new(0);
+const ADMIN: &str = "mockcrm-admin";
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+fn fixture_input(session: &str) -> CreateCallLogInput {
+    let mut input: CreateCallLogInput = serde_json::from_str(&crate::support::read_fixture(
+        "create-call-log/ai-note-and-transcript.json",
+    ))
+    .expect("fixture parses");
+    input.call_log.session_id = Some(session.to_owned());
+    input
+}
+
+/// One transient failure the CRM can produce.
+#[derive(Debug, Clone)]
+struct Transient {
+    status: u16,
+    retry_after: Option<u64>,
+    delay_ms: u64,
+    after_commit: bool,
+}
+
+fn transient() -> impl Strategy<Value = Transient> {
+    (
+        prop_oneof![Just(429u16), Just(502), Just(503), Just(504)],
+        proptest::option::of(0u64..=2),
+        prop_oneof![4 => Just(0u64), 1 => 1u64..15],
+        any::<bool>(),
+    )
+        .prop_map(|(status, retry_after, delay_ms, after_commit)| Transient {
+            status,
+            retry_after: if status == 429 {
+                Some(retry_after.unwrap_or(1))
+            } else {
+                retry_after
+            },
+            delay_ms,
+            after_commit,
+        })
+}
+
+fn policy(clock: Clock) -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 5,
+        max_total: Duration::from_secs(30),
+        clock,
+        ..RetryPolicy::default()
+    }
+}
+
+async fn admin(crm: &TestCrm, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    let mut request = crm.as_key(ADMIN, method, &format!("/__admin{path}"));
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    crate::support::answer(request).await
+}
+
+/// Queues the schedule as one-shot faults on `POST /activity`, in order.
+async fn schedule(crm: &TestCrm, faults: &[Transient]) {
+    for fault in faults {
+        let mut spec = json!({
+            "method": "POST", "path": "/activity", "status": fault.status,
+            "times": 1, "delay_ms": fault.delay_ms, "after_commit": fault.after_commit,
+        });
+        if let Some(seconds) = fault.retry_after {
+            spec["retry_after"] = json!(seconds);
+        }
+        let (status, body) = admin(crm, Method::POST, "/faults", Some(spec)).await;
+        assert_eq!(status, 201, "{body}");
+    }
+}
+
+async fn activities_for(crm: &TestCrm, session: &str) -> Vec<String> {
+    let (_, listed) =
+        crate::support::answer(crm.dev(Method::GET, &format!("/activity?session_id={session}")))
+            .await;
+    listed["items"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|a| a["id"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn transient_faults_within_the_budget_still_log_exactly_once() {
+    let rt = runtime();
+    let crm = rt.block_on(TestCrm::start());
+    proptest!(ProptestConfig::with_cases(500), |(faults in proptest::collection::vec(transient(), 0..5))| {
+        let session = format!("flaky-{}", CASE.fetch_add(1, Ordering::Relaxed));
+        let (clock, waits) = Clock::manual();
+        let client = CrmClient::new(&crm.server.url()).expect("client").with_retry_policy(policy(clock));
+        let output = rt.block_on(async {
+            schedule(&crm, &faults).await;
+            create_call_log(&client, &fixture_input(&session), LogOptions::default()).await
+        });
+        let log_id = output.log_id.clone();
+        prop_assert!(log_id.is_some(), "no logId after {:?}: {:?}", faults, output.return_message);
+        prop_assert_eq!(activities_for_blocking(&rt, &crm, &session), vec![log_id.unwrap_or_default()]);
+        let (_, report) = rt.block_on(admin(&crm, Method::GET, "/checks", None));
+        prop_assert_eq!(&report["violations"], &json!([]));
+        // Every wait honoured the Retry-After of the failure before it.
+        let waits = waits.waits();
+        prop_assert_eq!(waits.len(), faults.len());
+        for (wait, fault) in waits.iter().zip(&faults) {
+            prop_assert!(*wait >= Duration::from_secs(fault.retry_after.unwrap_or(0)));
+        }
+    });
+    rt.block_on(crm.shutdown());
+}
+
+fn activities_for_blocking(
+    rt: &tokio::runtime::Runtime,
+    crm: &TestCrm,
+    session: &str,
+) -> Vec<String> {
+    rt.block_on(activities_for(crm, session))
+}
+
+#[test]
+fn beyond_the_budget_a_warning_and_at_most_one_activity() {
+    let rt = runtime();
+    let crm = rt.block_on(TestCrm::start());
+    proptest!(ProptestConfig::with_cases(500), |(faults in proptest::collection::vec(transient(), 5..8))| {
+        let session = format!("down-{}", CASE.fetch_add(1, Ordering::Relaxed));
+        let (clock, waits) = Clock::manual();
+        let client = CrmClient::new(&crm.server.url()).expect("client").with_retry_policy(policy(clock));
+        let output = rt.block_on(async {
+            schedule(&crm, &faults).await;
+            let output = create_call_log(&client, &fixture_input(&session), LogOptions::default()).await;
+            // Leftover faults must not leak into the next case.
+            admin(&crm, Method::DELETE, "/faults", None).await;
+            output
+        });
+        prop_assert_eq!(output.log_id, None);
+        let message = output.return_message.expect("a message");
+        prop_assert_eq!(message.message_type, MessageType::Warning);
+        prop_assert!(message.message.contains("gave up after 5 attempts"), "{}", message.message);
+        prop_assert!(activities_for_blocking(&rt, &crm, &session).len() <= 1);
+        let (_, report) = rt.block_on(admin(&crm, Method::GET, "/checks", None));
+        prop_assert_eq!(&report["violations"], &json!([]));
+        prop_assert_eq!(waits.waits().len(), 4);
+    });
+    rt.block_on(crm.shutdown());
+}
+
+#[test]
+fn a_time_budget_stops_retries_before_the_attempts_run_out() {
+    let rt = runtime();
+    let crm = rt.block_on(TestCrm::start());
+    let (clock, waits) = Clock::manual();
+    let client = CrmClient::new(&crm.server.url())
+        .expect("client")
+        .with_retry_policy(RetryPolicy {
+            max_attempts: 10,
+            max_total: Duration::from_secs(5),
+            clock,
+            ..RetryPolicy::default()
+        });
+    let output = rt.block_on(async {
+        admin(
+            &crm,
+            Method::POST,
+            "/faults",
+            Some(json!({"path": "/activity", "status": 429, "retry_after": 3})),
+        )
+        .await;
+        create_call_log(&client, &fixture_input("budget"), LogOptions::default()).await
+    });
+    assert_eq!(output.log_id, None);
+    let waits = waits.waits();
+    assert_eq!(
+        waits.len(),
+        1,
+        "3 s + 3 s would pass the 5 s budget: {waits:?}"
+    );
+    rt.block_on(crm.shutdown());
+}
+
+#[test]
+fn final_errors_are_not_retried() {
+    let rt = runtime();
+    let crm = rt.block_on(TestCrm::start());
+    let (clock, waits) = Clock::manual();
+    let client = CrmClient::new(&crm.server.url())
+        .expect("client")
+        .with_retry_policy(policy(clock));
+    for status in [400u16, 401, 403, 404, 409, 413, 422] {
+        let output = rt.block_on(async {
+            admin(
+                &crm,
+                Method::POST,
+                "/faults",
+                Some(json!({"path": "/activity", "status": status, "times": 1})),
+            )
+            .await;
+            create_call_log(
+                &client,
+                &fixture_input(&format!("final-{status}")),
+                LogOptions::default(),
+            )
+            .await
+        });
+        assert_eq!(output.log_id, None, "{status}");
+        let message = output.return_message.expect("message");
+        assert_eq!(message.message_type, MessageType::Warning);
+        if status == 401 {
+            assert!(message.message.contains("reconnect"), "{}", message.message);
+        }
+    }
+    assert!(waits.waits().is_empty(), "no waits: nothing was retried");
+    rt.block_on(crm.shutdown());
+}
+
+#[test]
+fn thirty_two_concurrent_calls_for_one_session_write_one_activity() {
+    let rt = runtime();
+    let crm = rt.block_on(TestCrm::start());
+    let client = CrmClient::new(&crm.server.url()).expect("client");
+    let input = fixture_input("concurrent-session");
+    let log_ids: Vec<Option<String>> = rt.block_on(async {
+        let calls = (0..32).map(|_| {
+            let client = client.clone();
+            let input = input.clone();
+            tokio::spawn(async move {
+                create_call_log(&client, &input, LogOptions::default())
+                    .await
+                    .log_id
+            })
+        });
+        let mut ids = Vec::new();
+        for call in calls {
+            ids.push(call.await.expect("task ran"));
+        }
+        ids
+    });
+    let first = log_ids[0].clone().expect("a logId");
+    assert!(
+        log_ids
+            .iter()
+            .all(|id| id.as_deref() == Some(first.as_str())),
+        "{log_ids:?}"
+    );
+    assert_eq!(
+        rt.block_on(activities_for(&crm, "concurrent-session")),
+        vec![first]
+    );
+    rt.block_on(crm.shutdown());
+}

@@ -1,0 +1,24 @@
+//! mockcrm's integration tests, as one crate: the library and its
+//! dependencies are linked into one test binary instead of one per file,
+//! and every module shares the helpers in `support`.
+//!
+//! Each test starts its own server (an in-memory store on an ephemeral
+//! port) or its own `mockcrm` process on a temporary database, so tests run
+//! in parallel and in any order. Nothing here reads outside the
+//! repository: inputs come from `fixtures/`, snapshots live in `snapshots/`.
+
+mod support;
+
+mod admin;
+mod api;
+mod body_snapshots;
+mod cli;
+mod compose_golden;
+mod compose_props;
+mod connector_faults;
+mod connector_props;
+mod crash;
+mod hostile;
+mod isolation;
+mod openapi;
+mod stored_snapshots;

@@ -1,0 +1,141 @@
+//! Shared test harness: an in-process mock CRM on an ephemeral port with its
+//! own in-memory store, an HTTP client, and insta settings that put every
+//! snapshot in the top-level `snapshots/` folder.
+
+use std::path::{Path, PathBuf};
+
+use mockcrm::server::{Server, ServerConfig};
+use mockcrm::store::Seed;
+use reqwest::{Method, RequestBuilder};
+use serde_json::Value;
+
+pub const DEV_KEY: &str = "mockcrm-dev-key";
+
+pub struct TestCrm {
+    pub server: Server,
+    pub http: reqwest::Client,
+}
+
+impl TestCrm {
+    pub async fn start() -> TestCrm {
+        TestCrm::with_seed(Seed::default_seed()).await
+    }
+
+    pub async fn with_seed(seed: Seed) -> TestCrm {
+        let config = ServerConfig {
+            seed,
+            ..ServerConfig::ephemeral()
+        };
+        let server = Server::start(config).await.expect("test server starts");
+        TestCrm {
+            server,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.server.url())
+    }
+
+    /// A request with no credentials.
+    pub fn anonymous(&self, method: Method, path: &str) -> RequestBuilder {
+        self.http.request(method, self.url(path))
+    }
+
+    /// A request as `key`'s user, with Bearer auth.
+    pub fn as_key(&self, key: &str, method: Method, path: &str) -> RequestBuilder {
+        self.anonymous(method, path).bearer_auth(key)
+    }
+
+    /// A request as the default seed's user.
+    pub fn dev(&self, method: Method, path: &str) -> RequestBuilder {
+        self.as_key(DEV_KEY, method, path)
+    }
+
+    pub async fn create_activity(&self, body: Value) -> Value {
+        let response = self
+            .dev(Method::POST, "/activity")
+            .json(&body)
+            .send()
+            .await
+            .expect("request sent");
+        assert_eq!(response.status(), 201, "create failed");
+        response.json().await.expect("json body")
+    }
+
+    pub async fn shutdown(self) {
+        self.server.shutdown().await;
+    }
+}
+
+/// Status and JSON body of a response (Null for an empty body).
+pub async fn answer(request: RequestBuilder) -> (u16, Value) {
+    let response = request.send().await.expect("request sent");
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body read");
+    let body = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("body is not JSON ({e}): {text}"))
+    };
+    (status, body)
+}
+
+/// Asserts the SPEC §3 error shape and returns the code.
+pub fn error_code(body: &Value) -> &str {
+    let error = body
+        .get("error")
+        .unwrap_or_else(|| panic!("no error object in {body}"));
+    let message = error["message"].as_str().expect("message is a string");
+    assert!(!message.is_empty(), "empty error message in {body}");
+    error["code"].as_str().expect("code is a string")
+}
+
+pub fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+pub fn read_fixture(relative: &str) -> String {
+    let path = fixtures_dir().join(relative);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+}
+
+/// insta settings: snapshots live in the top-level `snapshots/` folder.
+pub fn snapshot_settings() -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots"));
+    settings.set_prepend_module_to_snapshot(true);
+    settings.set_omit_expression(true);
+    settings
+}
+
+/// Replaces what changes from run to run (ids, times) before a snapshot.
+/// `path` is dot-separated keys from the root, where `key[]` stands for
+/// every element of the array at `key`: `items[].response_body.id`. Only
+/// values that are there are replaced, so an absent field stays absent.
+pub fn redact(value: &mut Value, path: &str, replacement: &str) {
+    fn walk(value: &mut Value, segments: &[&str], replacement: &str) {
+        let Some((first, rest)) = segments.split_first() else {
+            *value = Value::from(replacement);
+            return;
+        };
+        let (key, every) = match first.strip_suffix("[]") {
+            Some(key) => (key, true),
+            None => (*first, false),
+        };
+        let Some(field) = value.get_mut(key) else {
+            return;
+        };
+        match (every, field) {
+            (true, Value::Array(items)) => {
+                for item in items {
+                    walk(item, rest, replacement);
+                }
+            }
+            (true, _) => {}
+            (false, field) => walk(field, rest, replacement),
+        }
+    }
+    let segments: Vec<&str> = path.split('.').collect();
+    walk(value, &segments, replacement);
+}
