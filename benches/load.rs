@@ -49,7 +49,7 @@ use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use serde_json::json;
 
-use mockcrm::compose;
+use mockcrm::compose::{self, ComposeOptions, UpdateStyle};
 use mockcrm::interface::{ComposeRequest, LogFormat};
 use mockcrm::store::{NewActivity, Store};
 
@@ -893,7 +893,8 @@ fn composer_bodies_per_second(seconds: f64) -> BenchResult<f64> {
     while started.elapsed() < budget {
         for request in &requests {
             for format in LogFormat::ALL {
-                match compose::compose(std::hint::black_box(request), format) {
+                match compose::compose(std::hint::black_box(request), &ComposeOptions::new(format))
+                {
                     Ok(body) => bytes += body.len(),
                     Err(_) => failures += 1,
                 }
@@ -909,8 +910,8 @@ fn composer_bodies_per_second(seconds: f64) -> BenchResult<f64> {
 }
 
 /// One update on top of a ~1 MiB existing body made of nothing but section
-/// markers that never close, per format: the shape that once made the
-/// parser quadratic (a minute for 32k unclosed `<li>`).
+/// markers that never close, per format and update style: the shape that
+/// once made the parser quadratic (a minute for 32k unclosed `<li>`).
 fn composer_on_hostile_bodies() -> BenchResult<String> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures/create-call-log/inbound-answered.json");
@@ -923,11 +924,14 @@ fn composer_on_hostile_bodies() -> BenchResult<String> {
         (LogFormat::Markdown, "### AI Note\n**Summary**: x\n"),
     ] {
         request.existing_body = Some(unit.repeat((1 << 20) / unit.len()));
-        let started = Instant::now();
-        compose::compose(std::hint::black_box(&request), format)
-            .map_err(|e| format!("composing on a hostile body: {e}"))?;
-        let took = started.elapsed().as_secs_f64() * 1e3;
-        timings.push(format!("{format} {unit:?}… {took:.0} ms"));
+        for style in UpdateStyle::ALL {
+            let options = ComposeOptions::new(format).with_update_style(style);
+            let started = Instant::now();
+            compose::compose(std::hint::black_box(&request), &options)
+                .map_err(|e| format!("composing on a hostile body: {e}"))?;
+            let took = started.elapsed().as_secs_f64() * 1e3;
+            timings.push(format!("{format} {unit:?}… {style} {took:.0} ms"));
+        }
     }
     Ok(format!(
         "one update on 1 MiB of unclosed markers: {}",

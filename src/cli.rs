@@ -14,8 +14,8 @@ use serde::de::DeserializeOwned;
 
 use crate::admin::{faults_table, requests_table, violation_line, AdminClient, AdminError};
 use crate::api::basic_header_for_key;
-use crate::compose::{self, ComposeError};
-use crate::connector::{self, CrmClient, LogOptions, RetryPolicy};
+use crate::compose::{self, ComposeError, ComposeOptions, HostZone, UpdateStyle};
+use crate::connector::{self, CrmClient, LogOptions, RetryPolicy, UpdateOptions};
 use crate::harness::{FaultSpec, DEFAULT_JOURNAL_BYTES, DEFAULT_JOURNAL_SIZE};
 use crate::interface::{ComposeRequest, CreateCallLogInput, LogFormat, MessageType};
 use crate::server::{ServeError, Server, ServerConfig, DEFAULT_ADMIN_KEY, DEFAULT_READ_TIMEOUT};
@@ -187,8 +187,51 @@ pub struct ComposeArgs {
     /// Body format; defaults to the request's `format`, else text/plain.
     #[arg(long)]
     pub format: Option<LogFormat>,
+    /// How an `existingBody` is updated: `core` writes App Connect's own bytes,
+    /// `clean` replaces each section in place. Defaults to the request's
+    /// `update_style`, else core.
+    #[arg(long, value_name = "core|clean")]
+    pub update_style: Option<UpdateStyle>,
+    #[command(flatten)]
+    pub host_tz: HostTzArgs,
     /// Compose request (or createCallLog input) as JSON; `-` or absent reads stdin.
     pub file: Option<PathBuf>,
+}
+
+/// The zone App Connect's host formats dates in when a user has no offset.
+#[derive(Debug, Args)]
+pub struct HostTzArgs {
+    /// IANA zone App Connect's host runs in, used for dates when the user has
+    /// no timezoneOffset; default: the TZ environment variable, else UTC.
+    #[arg(long, env = "MOCKCRM_HOST_TZ", value_name = "ZONE")]
+    pub host_tz: Option<String>,
+}
+
+impl HostTzArgs {
+    /// `--host-tz` (or `MOCKCRM_HOST_TZ`), else `TZ`, else UTC.
+    fn resolve(&self) -> Result<HostZone, CliError> {
+        if let Some(name) = self.host_tz.as_deref().filter(|n| !n.trim().is_empty()) {
+            return HostZone::named(name.trim()).map_err(|error| CliError::InvalidArgument {
+                field: "--host-tz".into(),
+                message: error.to_string(),
+            });
+        }
+        match std::env::var("TZ") {
+            Ok(value) => HostZone::from_tz_value(&value).map_err(|error| {
+                CliError::InvalidArgument {
+                    field: "TZ".into(),
+                    message: format!(
+                        "{error}; or set --host-tz (MOCKCRM_HOST_TZ) to the zone App Connect's host runs in"
+                    ),
+                }
+            }),
+            Err(std::env::VarError::NotPresent) => Ok(HostZone::UTC),
+            Err(std::env::VarError::NotUnicode(_)) => Err(CliError::InvalidArgument {
+                field: "TZ".into(),
+                message: "is not valid UTF-8; set --host-tz (MOCKCRM_HOST_TZ) to an IANA zone name".into(),
+            }),
+        }
+    }
 }
 
 /// Where the CRM is and who to be there.
@@ -246,6 +289,8 @@ pub struct LogArgs {
     /// Body format, used to compose when composedLogDetails is empty.
     #[arg(long, default_value = "text/plain")]
     pub format: LogFormat,
+    #[command(flatten)]
+    pub host_tz: HostTzArgs,
     /// createCallLog input as JSON; `-` or absent reads stdin.
     pub file: Option<PathBuf>,
 }
@@ -257,6 +302,12 @@ pub struct UpdateArgs {
     /// The activity to update (the logId createCallLog returned).
     #[arg(long)]
     pub log_id: String,
+    /// How the stored body is updated: `core` writes App Connect's own bytes,
+    /// `clean` replaces each section in place.
+    #[arg(long, value_name = "core|clean", default_value_t = UpdateStyle::Core)]
+    pub update_style: UpdateStyle,
+    #[command(flatten)]
+    pub host_tz: HostTzArgs,
     /// createCallLog-shaped input with the new values (final duration,
     /// recording link, edited note, …); `-` or absent reads stdin.
     pub file: Option<PathBuf>,
@@ -422,8 +473,14 @@ fn compose_command(args: ComposeArgs) -> Result<ExitCode, CliError> {
         Path::new(&path),
         "compose request",
     )?;
-    let format = args.format.or(request.format).unwrap_or(LogFormat::Plain);
-    let body = compose::compose(&request, format)?;
+    let options = ComposeOptions::new(args.format.or(request.format).unwrap_or(LogFormat::Plain))
+        .with_update_style(
+            args.update_style
+                .or(request.update_style)
+                .unwrap_or_default(),
+        )
+        .with_host_zone(args.host_tz.resolve()?);
+    let body = compose::compose(&request, &options)?;
     write_stdout(&body)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -434,6 +491,7 @@ fn log(args: LogArgs) -> Result<ExitCode, CliError> {
     let crm = args.crm.client()?;
     let options = LogOptions {
         format: args.format,
+        host_zone: args.host_tz.resolve()?,
     };
     let output =
         runtime()?.block_on(async { connector::create_call_log(&crm, &input, options).await });
@@ -445,8 +503,12 @@ fn update(args: UpdateArgs) -> Result<ExitCode, CliError> {
     let mut input = read_call_log_input(args.file.as_deref())?;
     input.auth_header = Some(args.crm.auth_header(input.auth_header.take()));
     let crm = args.crm.client()?;
-    let output =
-        runtime()?.block_on(async { connector::update_call_log(&crm, &args.log_id, &input).await });
+    let options = UpdateOptions {
+        update_style: args.update_style,
+        host_zone: args.host_tz.resolve()?,
+    };
+    let output = runtime()?
+        .block_on(async { connector::update_call_log(&crm, &args.log_id, &input, options).await });
     let succeeded = output
         .return_message
         .as_ref()

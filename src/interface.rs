@@ -323,12 +323,30 @@ pub enum StartTime {
     Iso(String),
 }
 
+/// What a start time says: an instant, or a wall-clock time without an
+/// offset (which App Connect's core, through moment, reads in its host's
+/// zone).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartReading {
+    Instant(DateTime<Utc>),
+    Local(NaiveDateTime),
+}
+
 impl StartTime {
     /// The instant this start time names. ISO strings without an offset are
     /// taken as UTC, as RingCentral means them.
     pub fn to_utc(&self) -> Result<DateTime<Utc>, String> {
+        self.read().map(|reading| match reading {
+            StartReading::Instant(instant) => instant,
+            StartReading::Local(naive) => naive.and_utc(),
+        })
+    }
+
+    /// The start time as written, keeping apart a time with no offset.
+    pub fn read(&self) -> Result<StartReading, String> {
         match self {
             StartTime::EpochMillis(millis) => DateTime::from_timestamp_millis(*millis)
+                .map(StartReading::Instant)
                 .ok_or_else(|| format!("callLog.startTime {millis} is out of range for epoch milliseconds")),
             StartTime::Iso(text) => parse_iso_start(text).ok_or_else(|| {
                 format!("callLog.startTime {text:?} is not ISO 8601 (e.g. 2024-01-15T15:30:00.000Z) or epoch milliseconds")
@@ -337,10 +355,10 @@ impl StartTime {
     }
 }
 
-fn parse_iso_start(text: &str) -> Option<DateTime<Utc>> {
+fn parse_iso_start(text: &str) -> Option<StartReading> {
     let text = text.trim();
     if let Ok(time) = DateTime::parse_from_rfc3339(text) {
-        return Some(time.with_timezone(&Utc));
+        return Some(StartReading::Instant(time.with_timezone(&Utc)));
     }
     [
         "%Y-%m-%dT%H:%M:%S%.f",
@@ -349,7 +367,7 @@ fn parse_iso_start(text: &str) -> Option<DateTime<Utc>> {
     ]
     .iter()
     .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
-    .map(|naive| naive.and_utc())
+    .map(StartReading::Local)
 }
 
 impl User {
@@ -452,6 +470,54 @@ pub struct ComposeRequest {
     pub ring_sense_link: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub existing_body: Option<String>,
+    /// How `existing_body` is updated; absent means `core`. Snake case, as
+    /// mockcrm's own fields are: App Connect has no such field.
+    #[serde(
+        rename = "update_style",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub update_style: Option<UpdateStyle>,
+}
+
+/// How a body that already exists is updated.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UpdateStyle {
+    /// The bytes App Connect core 1.7.42 writes, its regular-expression
+    /// quirks included: what a connector's CRM really holds.
+    #[default]
+    Core,
+    /// Each section replaced in place, new ones added, nothing lost or
+    /// doubled; composing the same request twice changes nothing.
+    Clean,
+}
+
+impl UpdateStyle {
+    pub const ALL: [UpdateStyle; 2] = [UpdateStyle::Core, UpdateStyle::Clean];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            UpdateStyle::Core => "core",
+            UpdateStyle::Clean => "clean",
+        }
+    }
+}
+
+impl fmt::Display for UpdateStyle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for UpdateStyle {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        UpdateStyle::ALL
+            .into_iter()
+            .find(|style| style.name() == s)
+            .ok_or_else(|| format!("unknown update style {s:?}: use core or clean"))
+    }
 }
 
 impl From<&CreateCallLogInput> for ComposeRequest {
@@ -470,6 +536,7 @@ impl From<&CreateCallLogInput> for ComposeRequest {
             ring_sense_bulleted_summary: input.ring_sense_bulleted_summary.clone(),
             ring_sense_link: input.ring_sense_link.clone(),
             existing_body: None,
+            update_style: None,
         }
     }
 }

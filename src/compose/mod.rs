@@ -1,20 +1,31 @@
 //! The log-body composer: turns a compose request (SPEC §5) into the body
 //! App Connect's core would write, in text/plain, text/html or text/markdown,
-//! and updates an existing body section by section.
+//! and updates an existing body in one of two styles.
 //!
-//! Pure: no I/O, no clock, no environment. The same request always gives the
-//! same bytes. Composing from an empty body matches App Connect's core byte
-//! for byte; updating differs on purpose: App Connect rewrites bodies with
-//! regular expressions, which double or swallow sections when user text looks
-//! like a label, whereas here the existing body is parsed into sections first
-//! (`parse`), each carried section replaces its own in place, new ones are
-//! appended, and recomposing the same request changes nothing.
+//! Pure: no I/O, no clock, no environment. The same request and options
+//! always give the same bytes; the host's time zone is an option, never
+//! looked up here. Composing from an empty body matches App Connect's core
+//! byte for byte. An update (`existingBody`) comes in two styles:
+//!
+//! - `core` (`core_update.rs`) reproduces what App Connect core 1.7.42 writes, its
+//!   regular-expression quirks included, since that is what a connector's
+//!   CRM holds after App Connect updates a log;
+//! - `clean` parses the existing body into sections first (`parse`), each
+//!   carried section replaces its own in place, new ones are appended, and
+//!   recomposing the same request changes nothing.
 
+mod core_update;
+mod host_zone;
+mod js;
 mod parse;
 mod sections;
+#[cfg(test)]
+mod update_golden;
 mod values;
 
+pub use crate::interface::UpdateStyle;
 use crate::interface::{ComposeRequest, LogFormat, User};
+pub use host_zone::{HostZone, UnknownZone};
 use parse::{Hints, Segment};
 use sections::{Kind, Rendered, MARKDOWN_DETAILS};
 pub use values::duration as format_duration;
@@ -27,15 +38,51 @@ pub enum ComposeError {
     TimezoneOffset(String),
 }
 
-/// The body for `request` in `format`: composed from nothing, or, with
-/// `existingBody`, that body with each carried section replaced or added.
-pub fn compose(request: &ComposeRequest, format: LogFormat) -> Result<String, ComposeError> {
-    let carried = sections::carried(request, format)?;
+/// How to compose: the format, how to update an existing body, and the zone
+/// App Connect's host would format dates in when the user has no offset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ComposeOptions {
+    pub format: LogFormat,
+    pub update_style: UpdateStyle,
+    pub host_zone: HostZone,
+}
+
+impl ComposeOptions {
+    /// `format`, updated the way App Connect's core updates, on a host in UTC.
+    pub fn new(format: LogFormat) -> Self {
+        ComposeOptions {
+            format,
+            update_style: UpdateStyle::default(),
+            host_zone: HostZone::UTC,
+        }
+    }
+
+    pub fn with_update_style(self, update_style: UpdateStyle) -> Self {
+        ComposeOptions {
+            update_style,
+            ..self
+        }
+    }
+
+    pub fn with_host_zone(self, host_zone: HostZone) -> Self {
+        ComposeOptions { host_zone, ..self }
+    }
+}
+
+/// The body for `request`: composed from nothing, or, with `existingBody`,
+/// that body updated with each carried section in `options.update_style`.
+pub fn compose(request: &ComposeRequest, options: &ComposeOptions) -> Result<String, ComposeError> {
+    let format = options.format;
+    let existing = request.existing_body.as_deref().unwrap_or_default();
+    if !existing.is_empty() && options.update_style == UpdateStyle::Core {
+        let carried = sections::values(request, &options.host_zone)?;
+        return Ok(core_update::update(existing, &carried, format));
+    }
+    let carried = sections::carried(request, format, &options.host_zone)?;
     let hints = Hints {
         expected: &carried,
         user: request.user.as_ref(),
     };
-    let existing = request.existing_body.as_deref().unwrap_or_default();
     let mut body = apply(existing, &carried, format, &hints);
     if existing.is_empty() {
         // A fresh body holds every carried section exactly as rendered and
@@ -170,8 +217,9 @@ fn prepend_note(segments: &mut Vec<Segment>, note: &Rendered, format: LogFormat)
 
 #[cfg(test)]
 mod tests {
-    //! Updates where label-like user text competes with a real section; the
-    //! property tests in `tests/suite/compose_props.rs` found each of them.
+    //! Clean updates where label-like user text competes with a real
+    //! section; the property tests in `tests/suite/compose_props.rs` found
+    //! each.
 
     use super::*;
 
@@ -179,16 +227,20 @@ mod tests {
         serde_json::from_value(json).expect("a valid compose request")
     }
 
+    fn clean(format: LogFormat) -> ComposeOptions {
+        ComposeOptions::new(format).with_update_style(UpdateStyle::Clean)
+    }
+
     /// `earlier` composed, then `later` composed on top of that body.
     fn update(earlier: &serde_json::Value, later: &serde_json::Value, format: LogFormat) -> String {
-        let body = compose(&request(earlier.clone()), format).expect("composes");
+        let body = compose(&request(earlier.clone()), &clean(format)).expect("composes");
         let mut update = request(later.clone());
         update.existing_body = Some(body);
-        compose(&update, format).expect("composes")
+        compose(&update, &clean(format)).expect("composes")
     }
 
     fn fresh(later: &serde_json::Value, format: LogFormat) -> String {
-        compose(&request(later.clone()), format).expect("composes")
+        compose(&request(later.clone()), &clean(format)).expect("composes")
     }
 
     #[test]
@@ -274,7 +326,7 @@ mod tests {
         let r = request(serde_json::json!({
             "callLog": {}, "note": "n\n\n- AI Note:", "aiNote": "a"
         }));
-        let body = compose(&r, LogFormat::Plain).expect("composes");
+        let body = compose(&r, &clean(LogFormat::Plain)).expect("composes");
         assert_eq!(
             parse_note(&body, LogFormat::Plain, None).as_deref(),
             Some("n\n\n- AI Note:")

@@ -1,8 +1,8 @@
 //! The sections of a body: which exist, in what order, how each is written
 //! in each format, and which of them a compose request carries.
 
-use super::values;
-use super::ComposeError;
+use super::values::{self, ShownAt};
+use super::{ComposeError, HostZone};
 use crate::interface::{ComposeRequest, Direction, LogFormat, User};
 
 /// Every section App Connect writes, in body order.
@@ -167,13 +167,40 @@ pub struct Rendered {
     pub text: String,
 }
 
+/// One section's value as the request carries it, before it is written in
+/// a format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Carried {
+    pub kind: Kind,
+    pub value: String,
+}
+
 /// The sections a request carries, in body order: those switched on whose
 /// value is present, each written in `format`.
-pub fn carried(request: &ComposeRequest, format: LogFormat) -> Result<Vec<Rendered>, ComposeError> {
+pub fn carried(
+    request: &ComposeRequest,
+    format: LogFormat,
+    host_zone: &HostZone,
+) -> Result<Vec<Rendered>, ComposeError> {
+    let outbound = request.call_log.direction == Some(Direction::Outbound);
+    Ok(values(request, host_zone)?
+        .into_iter()
+        .map(|carried| Rendered {
+            kind: carried.kind,
+            text: render(carried.kind, &carried.value, format, outbound),
+        })
+        .collect())
+}
+
+/// The values a request carries, in body order: those of the sections
+/// switched on whose value is present, as App Connect's core reads them.
+pub fn values(
+    request: &ComposeRequest,
+    host_zone: &HostZone,
+) -> Result<Vec<Carried>, ComposeError> {
     let user = request.user.as_ref();
     let call = &request.call_log;
     let inbound = call.direction == Some(Direction::Inbound);
-    let outbound = call.direction == Some(Direction::Outbound);
     let (own_side, other_side) = if inbound {
         (&call.to, &call.from)
     } else {
@@ -208,10 +235,13 @@ pub fn carried(request: &ComposeRequest, format: LogFormat) -> Result<Vec<Render
                     .as_ref()
                     .and_then(|c| c.phone_number.as_deref()),
             ),
-            Kind::DateTime => match values::start_instant(call.start_time.as_ref())? {
+            Kind::DateTime => match values::start_instant(call.start_time.as_ref(), host_zone)? {
                 Some(instant) => {
                     let offset =
-                        values::offset_seconds(user.and_then(|u| u.timezone_offset.as_ref()))?;
+                        match values::shown_at(user.and_then(|u| u.timezone_offset.as_ref()))? {
+                            ShownAt::Offset(seconds) => seconds,
+                            ShownAt::Host => host_zone.offset_at(instant),
+                        };
                     let pattern = date_pattern(user);
                     Some(values::format_date_time(instant, offset, &pattern))
                 }
@@ -234,10 +264,7 @@ pub fn carried(request: &ComposeRequest, format: LogFormat) -> Result<Vec<Render
             Kind::CallJourney => Some(values::call_journey(&call.legs)),
         };
         if let Some(value) = value {
-            sections.push(Rendered {
-                kind,
-                text: render(kind, &value, format, outbound),
-            });
+            sections.push(Carried { kind, value });
         }
     }
     Ok(sections)
@@ -264,27 +291,16 @@ pub fn render(kind: Kind, value: &str, format: LogFormat, outbound: bool) -> Str
         (Shape::Note, LogFormat::Html) => format!("{open}{value}{HTML_NOTE_CLOSE}"),
         (Shape::Note, LogFormat::Markdown) => format!("{open}{value}{MARKDOWN_NOTE_CLOSE}"),
         (Shape::Item, LogFormat::Plain | LogFormat::Markdown) => format!("{open}{value}\n"),
-        (Shape::Item, LogFormat::Html) => {
-            let shown = match kind {
-                Kind::CallRecording | Kind::VoicemailRecording if !value.starts_with("http") => {
-                    "(pending...)".to_owned()
-                }
-                Kind::CallRecording | Kind::VoicemailRecording | Kind::AceLink => {
-                    format!("<a target=\"_blank\" href=\"{value}\">open</a>")
-                }
-                _ => value.to_owned(),
-            };
-            format!("{open}{shown}</li>")
-        }
+        (Shape::Item, LogFormat::Html) => format!("{open}{}</li>", item_value(kind, value, format)),
         (Shape::Block, LogFormat::Plain) => {
             format!(
                 "\n{open}{}{PLAIN_BLOCK_END}",
-                block_text(kind, value, format)
+                block_value(kind, value, format)
             )
         }
         (Shape::Journey, LogFormat::Plain) => format!("{open}{value}{PLAIN_JOURNEY_END}"),
         (Shape::Block | Shape::Journey, LogFormat::Markdown) => {
-            format!("{open}{}\n", block_text(kind, value, format))
+            format!("{open}{}\n", block_value(kind, value, format))
         }
         (Shape::Block | Shape::Journey, LogFormat::Html) => {
             let gap = if kind.html_trailing_break() {
@@ -292,9 +308,34 @@ pub fn render(kind: Kind, value: &str, format: LogFormat, outbound: bool) -> Str
             } else {
                 ""
             };
-            let text = html_breaks(&block_text(kind, value, format));
-            format!("{open}{text}</div>{gap}")
+            format!("{open}{}</div>{gap}", block_value(kind, value, format))
         }
+    }
+}
+
+/// An item's value as written: in HTML a recording link is an anchor, or
+/// `(pending...)` until it is a URL, and the ACE link is always an anchor.
+pub fn item_value(kind: Kind, value: &str, format: LogFormat) -> String {
+    match kind {
+        _ if format != LogFormat::Html => value.to_owned(),
+        Kind::CallRecording | Kind::VoicemailRecording if !value.starts_with("http") => {
+            "(pending...)".to_owned()
+        }
+        Kind::CallRecording | Kind::VoicemailRecording | Kind::AceLink => {
+            format!("<a target=\"_blank\" href=\"{value}\">open</a>")
+        }
+        _ => value.to_owned(),
+    }
+}
+
+/// A block's text as written: trimmed as App Connect trims it, with line
+/// breaks as `<br>` in HTML.
+pub fn block_value(kind: Kind, value: &str, format: LogFormat) -> String {
+    let text = block_text(kind, value, format);
+    if format == LogFormat::Html {
+        html_breaks(&text)
+    } else {
+        text
     }
 }
 

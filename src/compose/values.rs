@@ -9,8 +9,10 @@ use std::fmt::{Display, Write};
 
 use chrono::{DateTime, Datelike, FixedOffset, Timelike, Utc};
 
-use super::ComposeError;
-use crate::interface::{CallDuration, Direction, Leg, Party, StartTime, TimezoneOffset};
+use super::{ComposeError, HostZone};
+use crate::interface::{
+    CallDuration, Direction, Leg, Party, StartReading, StartTime, TimezoneOffset,
+};
 
 /// `secondsToHoursMinutesSeconds`: "1 hour, 1 minute, 1 second", "0 seconds";
 /// a word such as "pending" passes through.
@@ -80,27 +82,45 @@ fn js_number(text: &str) -> Option<f64> {
 }
 
 /// The start time as App Connect's core reads it (`startTime || …`): absent,
-/// empty and epoch 0 mean there is no date/time to show.
-pub fn start_instant(start: Option<&StartTime>) -> Result<Option<DateTime<Utc>>, ComposeError> {
+/// empty and epoch 0 mean there is no date/time to show. A time written
+/// without an offset is wall-clock time in the host's zone, as moment reads
+/// it.
+pub fn start_instant(
+    start: Option<&StartTime>,
+    host_zone: &HostZone,
+) -> Result<Option<DateTime<Utc>>, ComposeError> {
     match start {
         None | Some(StartTime::EpochMillis(0)) => Ok(None),
         Some(StartTime::Iso(text)) if text.is_empty() => Ok(None),
-        Some(start) => start.to_utc().map(Some).map_err(ComposeError::StartTime),
+        Some(start) => match start.read().map_err(ComposeError::StartTime)? {
+            StartReading::Instant(instant) => Ok(Some(instant)),
+            StartReading::Local(naive) => Ok(Some(host_zone.instant_of_local(naive))),
+        },
     }
 }
 
-/// `user.timezoneOffset` as seconds east of UTC, read the way moment's
-/// `utcOffset` reads it: a string with `:` is an offset such as `+05:30`;
-/// another number is hours when its magnitude is under 16, else minutes;
-/// absent, empty and 0 are UTC.
-pub fn offset_seconds(offset: Option<&TimezoneOffset>) -> Result<i32, ComposeError> {
+/// Where the date/time is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShownAt {
+    /// At this many seconds east of UTC.
+    Offset(i32),
+    /// In the host's own zone, at whatever offset it has at that instant.
+    Host,
+}
+
+/// `user.timezoneOffset` read the way core and moment read it: a falsy
+/// offset (absent, `""`, `0`) leaves moment in the host's local zone; a
+/// string with `:` is an offset such as `+05:30` (one moment cannot read is
+/// ignored, leaving the host's zone too); another number is hours when its
+/// magnitude is under 16, else minutes.
+pub fn shown_at(offset: Option<&TimezoneOffset>) -> Result<ShownAt, ComposeError> {
     let minutes = match offset {
-        None => return Ok(0),
+        None => return Ok(ShownAt::Host),
+        Some(TimezoneOffset::Number(n)) if *n == 0.0 || n.is_nan() => return Ok(ShownAt::Host),
         Some(TimezoneOffset::Number(n)) => hours_or_minutes(*n),
-        Some(TimezoneOffset::Text(text)) if text.is_empty() => return Ok(0),
+        Some(TimezoneOffset::Text(text)) if text.is_empty() => return Ok(ShownAt::Host),
         Some(TimezoneOffset::Text(text)) if text.contains(':') => {
-            // moment ignores an offset string it cannot read: the time stays UTC.
-            return Ok(offset_from_string(text).unwrap_or(0) * 60);
+            return Ok(offset_from_string(text).map_or(ShownAt::Host, |m| ShownAt::Offset(m * 60)));
         }
         Some(TimezoneOffset::Text(text)) => match js_number(text) {
             Some(n) => hours_or_minutes(n),
@@ -116,7 +136,7 @@ pub fn offset_seconds(offset: Option<&TimezoneOffset>) -> Result<i32, ComposeErr
         };
         return Err(ComposeError::TimezoneOffset(shown));
     }
-    Ok(seconds as i32)
+    Ok(ShownAt::Offset(seconds as i32))
 }
 
 fn hours_or_minutes(n: f64) -> f64 {
@@ -389,18 +409,50 @@ mod tests {
     fn offsets_follow_moment() {
         let text = |s: &str| Some(TimezoneOffset::Text(s.into()));
         let number = |n: f64| Some(TimezoneOffset::Number(n));
-        assert_eq!(offset_seconds(None).ok(), Some(0));
-        assert_eq!(offset_seconds(text("").as_ref()).ok(), Some(0));
-        assert_eq!(offset_seconds(text("+05:30").as_ref()).ok(), Some(19800));
-        assert_eq!(offset_seconds(text("-05:00").as_ref()).ok(), Some(-18000));
-        assert_eq!(offset_seconds(text("-4").as_ref()).ok(), Some(-14400));
-        assert_eq!(offset_seconds(text("330").as_ref()).ok(), Some(19800));
-        assert_eq!(offset_seconds(number(5.5).as_ref()).ok(), Some(19800));
-        assert_eq!(offset_seconds(number(-300.0).as_ref()).ok(), Some(-18000));
-        assert_eq!(offset_seconds(number(0.0).as_ref()).ok(), Some(0));
-        assert_eq!(offset_seconds(text("UTC+01:00").as_ref()).ok(), Some(3600));
-        assert!(offset_seconds(text("Europe/Paris").as_ref()).is_err());
-        assert!(offset_seconds(number(5000.0).as_ref()).is_err());
+        let at = |offset: Option<TimezoneOffset>| shown_at(offset.as_ref()).ok();
+        let fixed = |seconds| Some(ShownAt::Offset(seconds));
+        assert_eq!(at(None), Some(ShownAt::Host));
+        assert_eq!(at(text("")), Some(ShownAt::Host));
+        assert_eq!(at(text("+05:30")), fixed(19800));
+        assert_eq!(at(text("-05:00")), fixed(-18000));
+        assert_eq!(at(text("-4")), fixed(-14400));
+        assert_eq!(at(text("330")), fixed(19800));
+        assert_eq!(at(number(5.5)), fixed(19800));
+        assert_eq!(at(number(-300.0)), fixed(-18000));
+        assert_eq!(at(text("UTC+01:00")), fixed(3600));
+        assert!(shown_at(text("Europe/Paris").as_ref()).is_err());
+        assert!(shown_at(number(5000.0).as_ref()).is_err());
+    }
+
+    #[test]
+    fn a_falsy_offset_leaves_the_host_zone_and_a_truthy_zero_is_utc() {
+        // JavaScript truthiness: the number 0 is falsy, the string "0" is not.
+        let at = |offset: TimezoneOffset| shown_at(Some(&offset)).ok();
+        assert_eq!(at(TimezoneOffset::Number(0.0)), Some(ShownAt::Host));
+        assert_eq!(
+            at(TimezoneOffset::Text("0".into())),
+            Some(ShownAt::Offset(0))
+        );
+        // moment ignores an offset string it cannot read.
+        assert_eq!(
+            at(TimezoneOffset::Text("at 10:00".into())),
+            Some(ShownAt::Host)
+        );
+    }
+
+    #[test]
+    fn a_start_without_offset_is_wall_clock_time_on_the_host() {
+        let zone = HostZone::named("America/New_York").expect("a known zone");
+        let naive = StartTime::Iso("2024-01-15T10:30:00".into());
+        assert_eq!(
+            start_instant(Some(&naive), &zone).ok().flatten(),
+            Some(at("2024-01-15T15:30:00Z"))
+        );
+        let utc = StartTime::Iso("2024-01-15T10:30:00Z".into());
+        assert_eq!(
+            start_instant(Some(&utc), &zone).ok().flatten(),
+            Some(at("2024-01-15T10:30:00Z"))
+        );
     }
 
     #[test]

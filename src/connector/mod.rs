@@ -15,7 +15,7 @@ use serde_json::{json, Map, Value};
 pub use client::{CrmClient, CrmError};
 pub use retry::RetryPolicy;
 
-use crate::compose;
+use crate::compose::{self, ComposeOptions, HostZone, UpdateStyle};
 use crate::interface::{
     setting_enabled, CallDuration, CallLogInfo, ComposeRequest, CreateCallLogInput,
     CreateCallLogOutput, Direction, GetCallLogOutput, LogFormat, MessageType, ReturnMessage,
@@ -31,14 +31,27 @@ pub struct LogOptions {
     /// The format of the body: used to compose when `composedLogDetails` is
     /// empty, and sent as the activity's `body_format`.
     pub format: LogFormat,
+    /// Where App Connect's host formats a date when the user has no offset.
+    pub host_zone: HostZone,
 }
 
 impl Default for LogOptions {
     fn default() -> Self {
         LogOptions {
             format: LogFormat::Plain,
+            host_zone: HostZone::UTC,
         }
     }
+}
+
+/// How the reference connector updates a log.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UpdateOptions {
+    /// `core` writes what App Connect's core writes; `clean` updates each
+    /// section in place.
+    pub update_style: UpdateStyle,
+    /// Where App Connect's host formats a date when the user has no offset.
+    pub host_zone: HostZone,
 }
 
 /// Why a log could not be written; each becomes a warning for the user.
@@ -95,16 +108,17 @@ fn success(message: &str) -> ReturnMessage {
 }
 
 /// `updateCallLog`: reads the activity, recomposes the new values on top of
-/// its body (in the body's own format), and `PATCH`es it. `input` carries
-/// the new values in createCallLog's shape (final duration, recording link,
-/// edited note, AI note, …); a non-empty `composedLogDetails` is written
-/// verbatim instead.
+/// its body (in the body's own format, in `options.update_style`), and
+/// `PATCH`es it. `input` carries the new values in createCallLog's shape
+/// (final duration, recording link, edited note, AI note, …); a non-empty
+/// `composedLogDetails` is written verbatim instead.
 pub async fn update_call_log(
     crm: &CrmClient,
     log_id: &str,
     input: &CreateCallLogInput,
+    options: UpdateOptions,
 ) -> UpdateCallLogOutput {
-    match patch_activity(crm, log_id, input).await {
+    match patch_activity(crm, log_id, input, options).await {
         Ok(()) => UpdateCallLogOutput {
             updated_note: input.note.clone(),
             return_message: Some(success("Call log updated")),
@@ -120,6 +134,7 @@ async fn patch_activity(
     crm: &CrmClient,
     log_id: &str,
     input: &CreateCallLogInput,
+    options: UpdateOptions,
 ) -> Result<(), LogError> {
     let auth = input.auth_header.as_deref();
     let current = crm.activity(auth, log_id).await?;
@@ -138,7 +153,10 @@ async fn patch_activity(
         _ => {
             let mut request = ComposeRequest::from(input);
             request.existing_body = Some(existing_body);
-            compose::compose(&request, format)
+            let compose_options = ComposeOptions::new(format)
+                .with_update_style(options.update_style)
+                .with_host_zone(options.host_zone);
+            compose::compose(&request, &compose_options)
                 .map_err(|error| LogError::InvalidInput(error.to_string()))?
         }
     };
@@ -242,8 +260,11 @@ pub fn activity_for(input: &CreateCallLogInput, options: LogOptions) -> Result<V
     let call = &input.call_log;
     let body = match input.composed_log_details.as_deref() {
         Some(body) if !body.is_empty() => body.to_owned(),
-        _ => compose::compose(&ComposeRequest::from(input), options.format)
-            .map_err(|error| LogError::InvalidInput(error.to_string()))?,
+        _ => compose::compose(
+            &ComposeRequest::from(input),
+            &ComposeOptions::new(options.format).with_host_zone(options.host_zone),
+        )
+        .map_err(|error| LogError::InvalidInput(error.to_string()))?,
     };
     let mut activity = Map::new();
     activity.insert("subject".into(), Value::from(subject(input)));
