@@ -217,7 +217,7 @@ impl HostTzArgs {
             });
         }
         match std::env::var("TZ") {
-            Ok(value) => HostZone::from_tz_value(&value).map_err(|error| {
+            Ok(value) => HostZone::from_tz_value(&follow_zone_link(&value)).map_err(|error| {
                 CliError::InvalidArgument {
                     field: "TZ".into(),
                     message: format!(
@@ -280,6 +280,19 @@ impl CrmArgs {
             (None, _) => basic_header_for_key(DEFAULT_API_KEY),
         }
     }
+}
+
+/// A `TZ` that names a file (`:/etc/localtime`) names the zone that file
+/// links to (`/usr/share/zoneinfo/Europe/Paris`); any other value, or a file
+/// that links nowhere, is left as it is.
+fn follow_zone_link(value: &str) -> String {
+    let path = value.trim().trim_start_matches(':');
+    if path.starts_with('/') {
+        if let Ok(target) = std::fs::canonicalize(path) {
+            return target.display().to_string();
+        }
+    }
+    value.to_owned()
 }
 
 #[derive(Debug, Args)]
