@@ -1,16 +1,20 @@
 //! Log bodies as reviewers see them: for every createCallLog fixture and
-//! every format, the body as created and the body after the update
+//! every format, the body as created and the bodies after the update
 //! lifecycle (recording arrives, duration final, note edited, AI note
-//! added). Snapshots are the body text itself, named
-//! `<created|updated>_<format>@<fixture>.json`; `insta::glob!` runs every
-//! fixture before it fails, so one run reports every changed body. Review
-//! changes with `cargo insta review`.
+//! added; then the same update again) in each update style. Snapshots are
+//! the body text itself, named `<kind>_<format>@<fixture>.json`: `created`;
+//! `core_updated` and `core_updated_again`, what App Connect's core writes
+//! after each update; `updated`, the `clean` style, whose second update must
+//! change nothing. `insta::glob!` runs every fixture before it fails, so one
+//! run reports every changed body. Review changes with `cargo insta review`.
 
 use std::path::Path;
 
 use crate::support::TestCrm;
-use mockcrm::compose;
-use mockcrm::connector::{create_call_log, get_call_log, update_call_log, CrmClient, LogOptions};
+use mockcrm::compose::{self, ComposeOptions, HostZone, UpdateStyle};
+use mockcrm::connector::{
+    create_call_log, get_call_log, update_call_log, CrmClient, LogOptions, UpdateOptions,
+};
 use mockcrm::interface::{
     CallDuration, ComposeRequest, CreateCallLogInput, LogFormat, MessageType, Recording,
 };
@@ -45,8 +49,9 @@ fn composed_body_for_every_fixture_and_format() {
                 return;
             };
             for format in LogFormat::ALL {
-                let body = compose::compose(&ComposeRequest::from(&input), format)
-                    .unwrap_or_else(|e| panic!("{name}: {e}"));
+                let body =
+                    compose::compose(&ComposeRequest::from(&input), &ComposeOptions::new(format))
+                        .unwrap_or_else(|e| panic!("{name}: {e}"));
                 insta::assert_snapshot!(format!("created_{}", slug(format)), body);
             }
         });
@@ -69,62 +74,72 @@ fn after_the_call(mut input: CreateCallLogInput) -> CreateCallLogInput {
 }
 
 /// Logs `input` in `format` through the reference connector, updates it
-/// with what arrives after the call, checks what reads back, and returns
-/// the stored body.
+/// twice in `style` with what arrives after the call, checks what reads back
+/// after each update, and returns the stored body after each.
 async fn lifecycle(
     client: &CrmClient,
     name: &str,
     input: &CreateCallLogInput,
     format: LogFormat,
-) -> String {
+    style: UpdateStyle,
+) -> [String; 2] {
     let mut input = input.clone();
-    // Each run is its own call session.
+    // Each run is its own call session; the clean ones keep the ids their
+    // snapshots were first taken with.
+    let suffix = match style {
+        UpdateStyle::Core => "-core",
+        UpdateStyle::Clean => "",
+    };
     let session = format!(
-        "{}-{}",
+        "{}-{}{suffix}",
         input.call_log.session_id.clone().unwrap_or_default(),
         slug(format)
     );
     input.call_log.session_id = Some(session);
-    let created = create_call_log(client, &input, LogOptions { format }).await;
+    let options = LogOptions {
+        format,
+        host_zone: HostZone::UTC,
+    };
+    let created = create_call_log(client, &input, options).await;
     let log_id = created
         .log_id
         .unwrap_or_else(|| panic!("{name}: {:?}", created.return_message));
 
     let updated_input = after_the_call(input);
-    let updated = update_call_log(client, &log_id, &updated_input).await;
-    assert_eq!(
-        updated.return_message.as_ref().map(|m| m.message_type),
-        Some(MessageType::Success),
-        "{name} {format}: {:?}",
-        updated.return_message
-    );
-    assert_eq!(updated.updated_note, updated_input.note);
-
+    let update_options = UpdateOptions {
+        update_style: style,
+        host_zone: HostZone::UTC,
+    };
     let auth = updated_input.auth_header.as_deref();
-    let read = get_call_log(client, &log_id, auth, updated_input.user.as_ref()).await;
-    let info = read
-        .call_log_info
-        .unwrap_or_else(|| panic!("{name}: {:?}", read.return_message));
-    assert_eq!(
-        Some(info.note.clone()),
-        updated_input.note,
-        "{name} {format}: note parses back"
-    );
-    assert_eq!(info.full_log_response["duration"], 754);
-
-    // Updating again with the same values changes nothing.
-    update_call_log(client, &log_id, &updated_input).await;
-    let again = get_call_log(client, &log_id, auth, updated_input.user.as_ref()).await;
-    assert_eq!(
-        again.call_log_info.map(|i| i.full_body),
-        Some(info.full_body.clone()),
-        "{name} {format}: a repeated update is idempotent"
-    );
-    info.full_body
+    let mut bodies = Vec::new();
+    for round in 1..=2 {
+        let updated = update_call_log(client, &log_id, &updated_input, update_options).await;
+        assert_eq!(
+            updated.return_message.as_ref().map(|m| m.message_type),
+            Some(MessageType::Success),
+            "{name} {format} {style} update {round}: {:?}",
+            updated.return_message
+        );
+        assert_eq!(updated.updated_note, updated_input.note);
+        let read = get_call_log(client, &log_id, auth, updated_input.user.as_ref()).await;
+        let info = read
+            .call_log_info
+            .unwrap_or_else(|| panic!("{name}: {:?}", read.return_message));
+        assert_eq!(
+            Some(info.note.clone()),
+            updated_input.note,
+            "{name} {format} {style} update {round}: the note parses back"
+        );
+        assert_eq!(info.full_log_response["duration"], 754);
+        bodies.push(info.full_body);
+    }
+    let again = bodies.pop().expect("two updates");
+    let once = bodies.pop().expect("two updates");
+    [once, again]
 }
 
 #[test]
-fn create_then_update_lifecycle_for_every_fixture_and_format() {
+fn create_then_update_lifecycle_for_every_fixture_format_and_style() {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let crm = runtime.block_on(TestCrm::start());
     let client = CrmClient::new(&crm.server.url()).expect("client");
@@ -134,8 +149,23 @@ fn create_then_update_lifecycle_for_every_fixture_and_format() {
                 return;
             };
             for format in LogFormat::ALL {
-                let body = runtime.block_on(lifecycle(&client, &name, &input, format));
-                insta::assert_snapshot!(format!("updated_{}", slug(format)), body);
+                let slug = slug(format);
+                let [once, again] =
+                    runtime.block_on(lifecycle(&client, &name, &input, format, UpdateStyle::Core));
+                insta::assert_snapshot!(format!("core_updated_{slug}"), once);
+                insta::assert_snapshot!(format!("core_updated_again_{slug}"), again);
+                let [once, again] = runtime.block_on(lifecycle(
+                    &client,
+                    &name,
+                    &input,
+                    format,
+                    UpdateStyle::Clean,
+                ));
+                insta::assert_snapshot!(format!("updated_{slug}"), once);
+                assert_eq!(
+                    once, again,
+                    "{name} {format}: a repeated clean update changes nothing"
+                );
             }
         });
     });

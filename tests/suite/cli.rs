@@ -68,12 +68,25 @@ fn mockcrm(args: &[&str]) -> Output {
         .args(args)
         .env_remove("MOCKCRM_SERVER")
         .env_remove("MOCKCRM_API_KEY")
+        .env_remove("MOCKCRM_HOST_TZ")
+        .env_remove("TZ")
         .output()
         .expect("mockcrm runs")
 }
 
 fn mockcrm_with_stdin(args: &[&str], input: &str) -> Output {
-    let mut child = Command::new(BIN)
+    mockcrm_in_env(args, input, &[])
+}
+
+/// `mockcrm` with `input` on stdin and only these of the variables it reads
+/// about zones and servers set.
+fn mockcrm_in_env(args: &[&str], input: &str, vars: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(BIN);
+    for name in ["MOCKCRM_SERVER", "MOCKCRM_API_KEY", "MOCKCRM_HOST_TZ", "TZ"] {
+        command.env_remove(name);
+    }
+    command.envs(vars.iter().copied());
+    let mut child = command
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -247,6 +260,99 @@ fn compose_writes_only_the_body() {
     assert!(body.starts_with("## Agent notes\nhi\n"), "{body:?}");
     let flag_wins = mockcrm_with_stdin(&["compose", "--format", "text/plain", "-"], request);
     assert!(String::from_utf8_lossy(&flag_wins.stdout).starts_with("- Note: hi\n"));
+}
+
+#[test]
+fn compose_updates_in_the_core_style_unless_asked_for_clean() {
+    // App Connect's core replaces a Markdown block up to the next heading and
+    // ends it with a newline of its own: a blank line appears.
+    let body = "### AI Note\nold\n### Transcript\nt\n";
+    let core = "### AI Note\nnew\n\n### Transcript\nt\n";
+    let clean = "### AI Note\nnew\n### Transcript\nt\n";
+    let request = |style: Option<&str>| {
+        let mut request = serde_json::json!({
+            "format": "text/markdown", "callLog": {}, "aiNote": "new", "existingBody": body
+        });
+        if let Some(style) = style {
+            request["update_style"] = Value::from(style);
+        }
+        request.to_string()
+    };
+    let composed = |args: &[&str], request: &str| {
+        let output = mockcrm_with_stdin(args, request);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).expect("utf-8")
+    };
+    assert_eq!(composed(&["compose"], &request(None)), core);
+    assert_eq!(composed(&["compose"], &request(Some("core"))), core);
+    assert_eq!(
+        composed(&["compose", "--update-style", "clean"], &request(None)),
+        clean
+    );
+    assert_eq!(composed(&["compose"], &request(Some("clean"))), clean);
+    // The flag wins over the request, as --format does.
+    assert_eq!(
+        composed(
+            &["compose", "--update-style", "core"],
+            &request(Some("clean"))
+        ),
+        core
+    );
+    let unknown = mockcrm_with_stdin(&["compose"], &request(Some("tidy")));
+    assert_one_line_failure(&unknown, "update_style");
+    let bad_flag = mockcrm(&["compose", "--update-style", "tidy", "request.json"]);
+    assert!(!bad_flag.status.success());
+    assert!(String::from_utf8_lossy(&bad_flag.stderr).contains("core"));
+}
+
+#[test]
+fn compose_shows_dates_of_users_without_an_offset_in_the_host_zone() {
+    let request = r#"{"callLog": {"startTime": "2024-07-04T12:00:00Z"}}"#;
+    let with_offset = r#"{"user": {"timezoneOffset": "+05:30"}, "callLog": {"startTime": "2024-07-04T12:00:00Z"}}"#;
+    let date = |args: &[&str], request: &str, vars: &[(&str, &str)]| {
+        let output = mockcrm_in_env(args, request, vars);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).expect("utf-8")
+    };
+    assert_eq!(
+        date(&["compose"], request, &[]),
+        "- Date/Time: 2024-07-04 12:00:00 PM\n"
+    );
+    let chicago = [("TZ", "America/Chicago")];
+    assert_eq!(
+        date(&["compose"], request, &chicago),
+        "- Date/Time: 2024-07-04 07:00:00 AM\n"
+    );
+    let tokyo = [("TZ", "America/Chicago"), ("MOCKCRM_HOST_TZ", "Asia/Tokyo")];
+    assert_eq!(
+        date(&["compose"], request, &tokyo),
+        "- Date/Time: 2024-07-04 09:00:00 PM\n"
+    );
+    assert_eq!(
+        date(&["compose", "--host-tz", "Europe/Paris"], request, &tokyo),
+        "- Date/Time: 2024-07-04 02:00:00 PM\n"
+    );
+    // The user's own offset wins over the host's zone.
+    assert_eq!(
+        date(&["compose"], with_offset, &chicago),
+        "- Date/Time: 2024-07-04 05:30:00 PM\n"
+    );
+
+    let unknown = mockcrm_in_env(&["compose", "--host-tz", "Mars/Olympus"], request, &[]);
+    assert_one_line_failure(&unknown, "Mars/Olympus");
+    let posix = mockcrm_in_env(&["compose"], request, &[("TZ", "EST5EDT,M3.2.0,M11.1.0")]);
+    assert_one_line_failure(&posix, "--host-tz");
+    let input = r#"{"contactInfo": {}, "callLog": {"startTime": "2024-07-04T12:00:00Z"}}"#;
+    let unknown_log = mockcrm_in_env(&["log", "--host-tz", "Mars/Olympus", "-"], input, &[]);
+    assert_one_line_failure(&unknown_log, "Mars/Olympus");
 }
 
 #[test]
@@ -806,6 +912,36 @@ fn log_then_update_then_the_activity_shows_the_new_body() {
     assert!(info["callLogInfo"]["note"]
         .as_str()
         .is_some_and(|n| n.ends_with("Update: quote sent.")));
+
+    // The update wrote what `compose` (core, the default) writes on top of
+    // the stored body.
+    let mut request: Value =
+        serde_json::from_str(&std::fs::read_to_string(&final_values).expect("fixture"))
+            .expect("fixture JSON");
+    request["existingBody"] = before["body"].clone();
+    let composed = mockcrm_with_stdin(
+        &["compose", "--format", "text/markdown"],
+        &request.to_string(),
+    );
+    assert_eq!(String::from_utf8_lossy(&composed.stdout), body);
+
+    // In the clean style a repeated update changes nothing.
+    let clean_update = || {
+        let output = mockcrm(&[
+            "update",
+            "--server",
+            server,
+            "--update-style",
+            "clean",
+            "--log-id",
+            &log_id,
+            &final_values,
+        ]);
+        assert!(output.status.success());
+        get_json(&format!("{server}/activity/{log_id}"))["body"].clone()
+    };
+    let once = clean_update();
+    assert_eq!(clean_update(), once);
 
     let missing = mockcrm(&[
         "update",

@@ -6,7 +6,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::support::{TestCrm, DEV_KEY};
-use mockcrm::compose;
+use mockcrm::compose::{self, ComposeOptions};
 use mockcrm::connector::{create_call_log, CrmClient, LogOptions};
 use mockcrm::interface::{ComposeRequest, CreateCallLogInput, LogFormat, MessageType};
 use proptest::prelude::*;
@@ -208,7 +208,10 @@ fn every_valid_input_gets_a_log_id_for_exactly_one_activity() {
         let input: CreateCallLogInput = serde_json::from_value(raw.clone())
             .map_err(|e| TestCaseError::fail(format!("generated input does not parse: {e}")))?;
         let format = LogFormat::ALL[format_index];
-        let output = rt.block_on(create_call_log(&client, &input, LogOptions { format }));
+        let output = rt.block_on(create_call_log(&client, &input, LogOptions {
+                format,
+                ..LogOptions::default()
+            }));
         let log_id = output.log_id.clone().unwrap_or_default();
         prop_assert!(!log_id.is_empty(), "no logId: {:?}", output.return_message);
         prop_assert_eq!(
@@ -222,7 +225,7 @@ fn every_valid_input_gets_a_log_id_for_exactly_one_activity() {
         prop_assert_eq!(status, 200);
         let expected_body = match input.composed_log_details.as_deref() {
             Some(body) if !body.is_empty() => body.to_owned(),
-            _ => compose::compose(&ComposeRequest::from(&input), format)
+            _ => compose::compose(&ComposeRequest::from(&input), &ComposeOptions::new(format))
                 .map_err(|e| TestCaseError::fail(format!("valid input failed to compose: {e}")))?,
         };
         prop_assert_eq!(stored["body"].as_str(), Some(expected_body.as_str()));
