@@ -11,5 +11,6 @@ pub mod compose;
 pub mod connector;
 pub mod harness;
 pub mod interface;
+pub mod proxy;
 pub mod server;
 pub mod store;
