@@ -11,7 +11,247 @@
 //! This module never touches SQL, HTTP, files, the clock or the environment:
 //! callers hand it text, values and the current time.
 
+pub mod config;
+pub mod context;
 pub mod js;
 pub mod json;
+pub mod mapping;
 pub mod path;
+pub mod render;
 pub mod template;
+
+#[cfg(test)]
+mod fixtures;
+
+use std::fmt;
+
+pub use config::{ConfigError, ConfigWarning, ProxyConfig};
+
+/// The connector interfaces a proxy config can describe, keyed in
+/// `operations` by these names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Operation {
+    GetUserInfo,
+    FindContact,
+    FindContactWithName,
+    CreateContact,
+    CreateCallLog,
+    GetCallLog,
+    UpdateCallLog,
+    UpsertCallDisposition,
+    CreateMessageLog,
+    UpdateMessageLog,
+    GetUserList,
+    GetLicenseStatus,
+    UnAuthorize,
+}
+
+/// Variables every operation's templates can read (engine.ts adds them to
+/// the operation's own).
+pub const COMMON_VARIABLES: [&str; 4] = ["user", "authHeader", "apiKey", "secretKey"];
+
+impl Operation {
+    pub const ALL: [Operation; 13] = [
+        Operation::GetUserInfo,
+        Operation::FindContact,
+        Operation::FindContactWithName,
+        Operation::CreateContact,
+        Operation::CreateCallLog,
+        Operation::GetCallLog,
+        Operation::UpdateCallLog,
+        Operation::UpsertCallDisposition,
+        Operation::CreateMessageLog,
+        Operation::UpdateMessageLog,
+        Operation::GetUserList,
+        Operation::GetLicenseStatus,
+        Operation::UnAuthorize,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Operation::GetUserInfo => "getUserInfo",
+            Operation::FindContact => "findContact",
+            Operation::FindContactWithName => "findContactWithName",
+            Operation::CreateContact => "createContact",
+            Operation::CreateCallLog => "createCallLog",
+            Operation::GetCallLog => "getCallLog",
+            Operation::UpdateCallLog => "updateCallLog",
+            Operation::UpsertCallDisposition => "upsertCallDisposition",
+            Operation::CreateMessageLog => "createMessageLog",
+            Operation::UpdateMessageLog => "updateMessageLog",
+            Operation::GetUserList => "getUserList",
+            Operation::GetLicenseStatus => "getLicenseStatus",
+            Operation::UnAuthorize => "unAuthorize",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Operation> {
+        Operation::ALL.into_iter().find(|op| op.name() == name)
+    }
+
+    /// The operation's own template variables, as index.ts passes them.
+    pub fn variables(self) -> &'static [&'static str] {
+        const RING_SENSE: [&str; 5] = [
+            "ringSenseTranscript",
+            "ringSenseSummary",
+            "ringSenseAIScore",
+            "ringSenseBulletedSummary",
+            "ringSenseLink",
+        ];
+        const CREATE_CALL_LOG: [&str; 19] = [
+            "contactInfo",
+            "callLog",
+            "note",
+            "additionalSubmission",
+            "aiNote",
+            "transcript",
+            "voicemailLink",
+            "voicemailMessageId",
+            "composedLogDetails",
+            "hashedAccountId",
+            "isFromSSCL",
+            "subject",
+            "startTime",
+            "endTime",
+            RING_SENSE[0],
+            RING_SENSE[1],
+            RING_SENSE[2],
+            RING_SENSE[3],
+            RING_SENSE[4],
+        ];
+        const UPDATE_CALL_LOG: [&str; 25] = [
+            "thirdPartyLogId",
+            "existingCallLog",
+            "recordingLink",
+            "recordingDownloadLink",
+            "voicemailLink",
+            "voicemailMessageId",
+            "subject",
+            "note",
+            "startTime",
+            "endTime",
+            "duration",
+            "result",
+            "aiNote",
+            "transcript",
+            "legs",
+            "additionalSubmission",
+            "composedLogDetails",
+            "existingCallLogDetails",
+            "hashedAccountId",
+            "isFromSSCL",
+            RING_SENSE[0],
+            RING_SENSE[1],
+            RING_SENSE[2],
+            RING_SENSE[3],
+            RING_SENSE[4],
+        ];
+        match self {
+            Operation::GetUserInfo => &[
+                "additionalInfo",
+                "apiKey",
+                "hostname",
+                "platform",
+                "userEmail",
+            ],
+            Operation::FindContact => &[
+                "phoneNumber",
+                "parsedPhoneNumber",
+                "overridingFormat",
+                "isExtension",
+            ],
+            Operation::FindContactWithName => &["name"],
+            Operation::CreateContact => &[
+                "phoneNumber",
+                "newContactName",
+                "newContactType",
+                "additionalSubmission",
+            ],
+            Operation::CreateCallLog => &CREATE_CALL_LOG,
+            Operation::GetCallLog => &["thirdPartyLogId", "contactId"],
+            Operation::UpdateCallLog => &UPDATE_CALL_LOG,
+            Operation::UpsertCallDisposition => {
+                &["existingCallLog", "dispositions", "thirdPartyLogId"]
+            }
+            Operation::CreateMessageLog => &[
+                "contactInfo",
+                "message",
+                "additionalSubmission",
+                "recordingLink",
+                "faxDocLink",
+                "faxDownloadLink",
+                "imageLink",
+                "videoLink",
+                "creationTime",
+            ],
+            Operation::UpdateMessageLog => &[
+                "contactInfo",
+                "existingMessageLog",
+                "thirdPartyLogId",
+                "message",
+                "additionalSubmission",
+                "imageLink",
+                "videoLink",
+                "creationTime",
+            ],
+            Operation::GetUserList => &["user"],
+            Operation::GetLicenseStatus => &["userId", "platform"],
+            Operation::UnAuthorize => &[],
+        }
+    }
+
+    /// Whether templates of this operation can read `name` (the first part
+    /// of an expression). `$` and the empty name read the whole context.
+    pub fn knows_variable(self, name: &str) -> bool {
+        name.is_empty()
+            || name == "$"
+            || COMMON_VARIABLES.contains(&name)
+            || self.variables().contains(&name)
+    }
+
+    pub fn is_call_log(self) -> bool {
+        matches!(
+            self,
+            Operation::CreateCallLog | Operation::GetCallLog | Operation::UpdateCallLog
+        )
+    }
+
+    pub fn is_message_log(self) -> bool {
+        matches!(
+            self,
+            Operation::CreateMessageLog | Operation::UpdateMessageLog
+        )
+    }
+}
+
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A config read and checked, with everything worth telling its author.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub config: ProxyConfig,
+    pub warnings: Vec<ConfigWarning>,
+}
+
+/// Reads one config (`file` names it in messages): either a config with
+/// its warnings, or the one error that stops it.
+pub fn load(file: &str, text: &str) -> Result<Loaded, ConfigError> {
+    let (config, warnings) = config::load(file, text)?;
+    Ok(Loaded { config, warnings })
+}
+
+/// Reads several configs to serve side by side; two that claim the same
+/// base path are an error.
+pub fn load_all(files: &[(&str, &str)]) -> Result<Vec<Loaded>, ConfigError> {
+    let loaded = files
+        .iter()
+        .map(|(file, text)| load(file, text))
+        .collect::<Result<Vec<_>, _>>()?;
+    let configs: Vec<&ProxyConfig> = loaded.iter().map(|l| &l.config).collect();
+    config::check_base_paths(&configs)?;
+    Ok(loaded)
+}
