@@ -11,6 +11,7 @@
 //! This module never touches SQL, HTTP, files, the clock or the environment:
 //! callers hand it text, values and the current time.
 
+pub mod answer;
 pub mod config;
 pub mod context;
 pub mod js;
@@ -18,6 +19,7 @@ pub mod json;
 pub mod mapping;
 pub mod path;
 pub mod render;
+pub mod route;
 pub mod template;
 
 #[cfg(test)]
@@ -237,10 +239,12 @@ pub struct Loaded {
     pub warnings: Vec<ConfigWarning>,
 }
 
-/// Reads one config (`file` names it in messages): either a config with
-/// its warnings, or the one error that stops it.
+/// Reads one config (`file` names it in messages): either a config mockcrm
+/// can serve and render, with warnings (operations it cannot serve among
+/// them), or the one error that stops it.
 pub fn load(file: &str, text: &str) -> Result<Loaded, ConfigError> {
-    let (config, warnings) = config::load(file, text)?;
+    let (config, mut warnings) = config::load(file, text)?;
+    warnings.extend(route::Plan::new(&config).warnings);
     Ok(Loaded { config, warnings })
 }
 
