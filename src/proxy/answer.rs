@@ -110,24 +110,21 @@ fn under_body(p: &str) -> Option<Vec<&str>> {
 }
 
 /// The object at `parts` (inside `root`), made if missing or not an object.
-fn object_at<'v>(root: &'v mut Value, parts: &[&str]) -> &'v mut Map<String, Value> {
+fn object_at<'v>(root: &'v mut Value, parts: &[&str]) -> Option<&'v mut Map<String, Value>> {
     let mut current = root;
     for part in parts {
         if !current.is_object() {
             *current = Value::Object(Map::new());
         }
-        current = match current {
-            Value::Object(map) => map.entry(part.to_string()).or_insert(Value::Null),
-            _ => unreachable!("made an object above"),
-        };
+        current = current
+            .as_object_mut()?
+            .entry(part.to_string())
+            .or_insert(Value::Null);
     }
     if !current.is_object() {
         *current = Value::Object(Map::new());
     }
-    match current {
-        Value::Object(map) => map,
-        _ => unreachable!("made an object above"),
-    }
+    current.as_object_mut()
 }
 
 /// Where to put a record's fields so that they sit beside the mapped paths:
@@ -178,9 +175,10 @@ impl Builder {
         let relative: Vec<Vec<&str>> = mapped.iter().filter_map(|p| under_body(p)).collect();
         let mut parts = vec!["body"];
         parts.extend(placement(record, &relative));
-        let target = object_at(&mut self.root, &parts);
-        for (key, value) in record {
-            target.entry(key.clone()).or_insert_with(|| value.clone());
+        if let Some(target) = object_at(&mut self.root, &parts) {
+            for (key, value) in record {
+                target.entry(key.clone()).or_insert_with(|| value.clone());
+            }
         }
     }
 

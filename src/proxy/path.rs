@@ -107,7 +107,8 @@ pub fn set(root: &mut Value, path: &str, value: Value) -> Result<(), SetError> {
                 }
                 &mut items[i]
             }
-            _ => unreachable!("made a container above"),
+            // Made a container just above; a scalar is never left here.
+            scalar => scalar,
         };
         if last {
             *current = value;
