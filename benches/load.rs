@@ -1,8 +1,9 @@
 //! Load benchmark for the mock CRM (issue #5): `cargo bench --bench load`.
 //!
-//! For each database size it pre-fills a file database through the library's
-//! store (each activity under an idempotency key, as the reference connector
-//! writes them), starts the release `mockcrm serve` on it, times the ready
+//! For each database size it fills a file database over HTTP, as connectors
+//! do (each activity `POST /activity` under an idempotency key, as the
+//! reference connector writes them), restarts the release `mockcrm serve` on
+//! it, times the ready
 //! line, and drives `GET /health`, `POST /activity`, `GET /activity/{id}` and
 //! `GET /activity?session_id=` over loopback with keep-alive connections for a
 //! fixed time each. It prints requests/s, p50/p99/max latency and the server's
@@ -49,18 +50,15 @@ use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use serde_json::json;
 
-use mockcrm::compose::{self, ComposeOptions, UpdateStyle};
 use mockcrm::interface::{ComposeRequest, LogFormat};
-use mockcrm::store::{NewActivity, Store};
+use mockcrm::{ComposeOptions, UpdateStyle};
 
 type BenchResult<T> = Result<T, Box<dyn Error + Send + Sync>>;
 
-const API_KEY: &str = "mockcrm-dev-key";
 /// `Basic base64("mockcrm-dev-key:")`, as App Connect sends it.
 const AUTH: &str = "Basic bW9ja2NybS1kZXYta2V5Og==";
-/// Rows per `import_keyed_activities` call: one transaction each, so the WAL
-/// stays small while filling.
-const IMPORT_CHUNK: usize = 20_000;
+/// Connections the fill creates activities over.
+const FILL_CONNECTIONS: usize = 16;
 const WARM_UP: Duration = Duration::from_secs(1);
 
 // The targets of issue #5.
@@ -289,7 +287,7 @@ fn bench_size(config: &Config, size: usize) -> BenchResult<SizeRun> {
     let db = dir.path().join("bench.db");
     print!("\n[{size} activities] filling {} ... ", db.display());
     let started = Instant::now();
-    let stored = fill(&db, size)?;
+    let stored = fill(&config.server_bin, &db, size)?;
     let fill_seconds = started.elapsed().as_secs_f64();
     println!("{fill_seconds:.1} s ({} MiB on disk)", file_mib(&db));
 
@@ -487,12 +485,21 @@ fn session_id(tag: &str, n: u64) -> String {
     format!("bench-{tag}-{n}")
 }
 
+/// An activity as the reference connector would create it.
+struct NewActivity {
+    subject: String,
+    body: String,
+    body_format: String,
+    activity_type: String,
+    received_at: Option<String>,
+    contact_id: Option<String>,
+    session_id: Option<String>,
+    direction: Option<String>,
+    duration: Option<serde_json::Value>,
+    telephony_session_id: String,
+}
+
 fn new_activity(rng: &mut fastrand::Rng, session: String) -> NewActivity {
-    let mut extra = serde_json::Map::new();
-    extra.insert(
-        "telephony_session_id".into(),
-        json!(format!("s-{}", rng.u64(..))),
-    );
     NewActivity {
         subject: "Outbound Call to Jane Contact [+14155550199]".into(),
         body: realistic_body(rng, &session),
@@ -503,42 +510,77 @@ fn new_activity(rng: &mut fastrand::Rng, session: String) -> NewActivity {
         session_id: Some(session),
         direction: Some("Outbound".into()),
         duration: Some(json!(125)),
-        extra,
+        telephony_session_id: format!("s-{}", rng.u64(..)),
     }
 }
 
-/// Pre-fills `db` through the store (not HTTP) so a 1M database takes
-/// seconds, not the benchmark's whole budget.
-fn fill(db: &Path, size: usize) -> BenchResult<Stored> {
-    let mut store = Store::open_file(db)?;
-    let org = store
-        .caller_for_key(API_KEY)?
-        .ok_or("the default seed has no mockcrm-dev-key")?
-        .organisation_id;
-    let mut rng = fastrand::Rng::with_seed(7);
-    let mut ids = Vec::with_capacity(size);
-    let mut next = 0u64;
-    while ids.len() < size {
-        let chunk = IMPORT_CHUNK.min(size - ids.len());
-        // Keyed like the reference connector's creates, so the 1M database
-        // has its million idempotency keys too.
-        let activities: Vec<(String, String, NewActivity)> = (0..chunk)
-            .map(|_| {
-                let session = session_id("fill", next);
-                next += 1;
-                (
-                    format!("call-{session}"),
-                    String::new(),
-                    new_activity(&mut rng, session),
-                )
-            })
-            .collect();
-        ids.extend(store.import_keyed_activities(org, activities)?);
-    }
+/// Fills `db` the way connectors do: the server runs on it, and
+/// `FILL_CONNECTIONS` connections create `size` activities, each under its
+/// own idempotency key (so the database holds the keys too). The server is
+/// stopped afterwards, so the measured run starts it afresh on the file.
+fn fill(bin: &Path, db: &Path, size: usize) -> BenchResult<Stored> {
+    let server = ServerProcess::start(bin, db, &[])?;
+    let addr = server.addr;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let ids = runtime.block_on(async move {
+        let mut tasks = Vec::new();
+        for connection in 0..FILL_CONNECTIONS {
+            // Sessions `fill-0 .. fill-(size-1)`, dealt out round robin.
+            let sessions: Vec<u64> = (connection as u64..size as u64)
+                .step_by(FILL_CONNECTIONS)
+                .collect();
+            tasks.push(tokio::spawn(fill_connection(addr, sessions)));
+        }
+        let mut ids = Vec::with_capacity(size);
+        for task in tasks {
+            ids.extend(task.await.map_err(|e| format!("fill task failed: {e}"))??);
+        }
+        BenchResult::Ok(ids)
+    })?;
+    server.stop()?;
     Ok(Stored {
         ids,
         sessions: size,
     })
+}
+
+/// Creates one activity per session over one keep-alive connection; the
+/// new ids, in order.
+async fn fill_connection(addr: SocketAddr, sessions: Vec<u64>) -> BenchResult<Vec<String>> {
+    let stream = tokio::net::TcpStream::connect(addr).await?;
+    stream.set_nodelay(true)?;
+    let (mut sender, connection) = http1::handshake(TokioIo::new(stream)).await?;
+    tokio::spawn(connection);
+    let host = addr.to_string();
+    let mut ids = Vec::with_capacity(sessions.len());
+    for n in sessions {
+        let session = session_id("fill", n);
+        let mut rng = fastrand::Rng::with_seed(n);
+        let body = create_body(&new_activity(&mut rng, session.clone()));
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri("/activity")
+            .header("host", &host)
+            .header("authorization", AUTH)
+            .header("content-type", "application/json")
+            .header("idempotency-key", format!("call-{session}"))
+            .body(Full::new(Bytes::from(serde_json::to_vec(&body)?)))?;
+        sender.ready().await?;
+        let response = sender.send_request(request).await?;
+        let status = response.status();
+        let answer = response.into_body().collect().await?.to_bytes();
+        if status != StatusCode::CREATED {
+            return Err(format!("fill: {status}: {}", String::from_utf8_lossy(&answer)).into());
+        }
+        let created: serde_json::Value = serde_json::from_slice(&answer)?;
+        let id = created["id"]
+            .as_str()
+            .ok_or("fill: the created activity has no id")?;
+        ids.push(id.to_owned());
+    }
+    Ok(ids)
 }
 
 struct Usage {
@@ -811,7 +853,7 @@ fn create_body(new: &NewActivity) -> serde_json::Value {
         "session_id": new.session_id,
         "direction": new.direction,
         "duration": new.duration,
-        "telephony_session_id": new.extra.get("telephony_session_id"),
+        "telephony_session_id": new.telephony_session_id,
     })
 }
 
@@ -893,7 +935,7 @@ fn composer_bodies_per_second(seconds: f64) -> BenchResult<f64> {
     while started.elapsed() < budget {
         for request in &requests {
             for format in LogFormat::ALL {
-                match compose::compose(std::hint::black_box(request), &ComposeOptions::new(format))
+                match mockcrm::compose(std::hint::black_box(request), &ComposeOptions::new(format))
                 {
                     Ok(body) => bytes += body.len(),
                     Err(_) => failures += 1,
@@ -927,7 +969,7 @@ fn composer_on_hostile_bodies() -> BenchResult<String> {
         for style in UpdateStyle::ALL {
             let options = ComposeOptions::new(format).with_update_style(style);
             let started = Instant::now();
-            compose::compose(std::hint::black_box(&request), &options)
+            mockcrm::compose(std::hint::black_box(&request), &options)
                 .map_err(|e| format!("composing on a hostile body: {e}"))?;
             let took = started.elapsed().as_secs_f64() * 1e3;
             timings.push(format!("{format} {unit:?}… {style} {took:.0} ms"));

@@ -1,16 +1,68 @@
-//! mockcrm: a local mock CRM for testing RingCentral App Connect connectors.
+//! mockcrm: a local mock CRM for testing RingCentral App Connect connectors
+//! offline.
 //!
-//! See ARCHITECTURE.md for how the modules fit together. Everything testable
-//! lives in this library; `src/main.rs` only calls [`cli::main`].
+//! The library is what the `mockcrm` binary runs, for use from Rust tests:
+//!
+//! - [`Server`] runs the mock CRM (its REST API, the `/__admin/` API, and
+//!   the request journal, faults and checks a test inspects) on a SQLite
+//!   store, in memory or in a file;
+//! - [`create_call_log`], [`update_call_log`] and [`get_call_log`] are the
+//!   reference App Connect connector, talking to a CRM over HTTP with a
+//!   [`CrmClient`];
+//! - [`compose()`] writes a call's log body the way App Connect's core does,
+//!   and [`parse_note`] reads the agent note back out of one;
+//! - the [`interface`] types are App Connect's connector interface as serde
+//!   types (camelCase JSON).
+//!
+//! ```no_run
+//! use mockcrm::{create_call_log, CrmClient, LogOptions, Server, ServerConfig};
+//!
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! // A throwaway CRM on a free port, with the default seed.
+//! let server = Server::start(ServerConfig::ephemeral()).await?;
+//! let crm = CrmClient::new(&server.url())?;
+//! let input = serde_json::from_str(r#"{
+//!     "contactInfo": {"id": "contact-1", "name": "Jane Contact"},
+//!     "callLog": {"sessionId": "4503991004", "direction": "Inbound",
+//!                 "startTime": "2024-01-15T15:30:00.000Z", "duration": 125}
+//! }"#)?;
+//! let output = create_call_log(&crm, &input, LogOptions::default()).await;
+//! assert!(output.log_id.is_some());
+//! server.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! ARCHITECTURE.md says how the modules fit together; README.md how to use
+//! the command line and the HTTP API.
 
-pub mod admin;
-pub mod api;
-pub mod cli;
-pub mod clock;
-pub mod compose;
-pub mod connector;
-pub mod harness;
+mod api;
+mod cli;
+mod clock;
+mod compose;
+mod connector;
+mod harness;
+mod http;
 pub mod interface;
-pub mod proxy;
-pub mod server;
-pub mod store;
+mod proxy;
+mod server;
+mod store;
+
+pub use api::basic_header_for_key;
+pub use clock::{Clock, ManualClock};
+pub use compose::{
+    compose, format_duration, parse_note, ComposeError, ComposeOptions, HostZone, UnknownZone,
+    UpdateStyle,
+};
+pub use connector::{
+    create_call_log, get_call_log, update_call_log, CrmClient, CrmError, LogError, LogOptions,
+    RetryPolicy, UpdateOptions,
+};
+pub use server::{ServeError, Server, ServerConfig, DEFAULT_ADMIN_KEY, DEFAULT_READ_TIMEOUT};
+pub use store::{Location, Seed, SeedContact, SeedOrganisation, SeedUser, StoreError};
+
+/// The `mockcrm` command line, as the binary runs it: parses the process's
+/// arguments, runs the command, and gives the exit code.
+pub fn run_cli() -> std::process::ExitCode {
+    cli::main()
+}

@@ -1,5 +1,5 @@
-//! The `mockcrm` binary: all behaviour lives in the library's `cli` module.
+//! The `mockcrm` binary: all behaviour lives in the library.
 
 fn main() -> std::process::ExitCode {
-    mockcrm::cli::main()
+    mockcrm::run_cli()
 }

@@ -3,7 +3,8 @@
 use std::fmt::Write as _;
 
 use base64::Engine;
-use serde::Serialize;
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use warp::http::StatusCode;
@@ -51,11 +52,7 @@ pub async fn create(
             .store
             .run(move |store| store.create_activity(org, &new))
             .await?;
-        return ApiResponse::encode_sized(
-            StatusCode::CREATED,
-            &activity,
-            activity.body.len() + ENCODING_SLACK,
-        );
+        return encode(StatusCode::CREATED, &activity);
     };
     // serde_json's map is ordered by key, so this is canonical: the same
     // JSON with other spacing or key order is the same request.
@@ -63,27 +60,19 @@ pub async fn create(
     // The id and timestamps are fixed here, so the answer is encoded on this
     // worker rather than on the single store thread.
     let activity = Activity::new(new);
-    let created = ApiResponse::encode_sized(
-        StatusCode::CREATED,
-        &activity,
-        activity.body.len() + ENCODING_SLACK,
-    )?;
+    let created = encode(StatusCode::CREATED, &activity)?;
     let outcome_key = key.clone();
-    let status = StatusCode::CREATED.as_u16();
     let outcome = state
         .store
         .run(move |store| {
-            store.create_activity_idempotent(org, &outcome_key, &request_hash, &activity, status)
+            store.create_activity_idempotent(org, &outcome_key, &request_hash, &activity)
         })
         .await?;
     match outcome {
         IdempotentOutcome::Created => Ok(created),
-        IdempotentOutcome::Replayed(stored) => {
-            let status = StatusCode::from_u16(stored.status).map_err(|_| {
-                ApiError::Internal(format!("stored status {} is invalid", stored.status))
-            })?;
-            Ok(ApiResponse::json_text(status, stored.body)
-                .with_header("idempotent-replayed", "true"))
+        // The first answer again: the activity as it was created.
+        IdempotentOutcome::Replayed(first) => {
+            Ok(encode(StatusCode::CREATED, &first)?.with_header("idempotent-replayed", "true"))
         }
         IdempotentOutcome::Mismatch => Err(ApiError::IdempotencyMismatch(key)),
     }
@@ -97,11 +86,7 @@ pub async fn get(state: &AppState, caller: &Caller, id: String) -> Result<ApiRes
         .read(move |store| store.activity(org, &lookup))
         .await?
     {
-        Some(activity) => ApiResponse::encode_sized(
-            StatusCode::OK,
-            &activity,
-            activity.body.len() + ENCODING_SLACK,
-        ),
+        Some(activity) => encode(StatusCode::OK, &activity),
         None => Err(not_found(&id)),
     }
 }
@@ -121,11 +106,7 @@ pub async fn update(
         .run(move |store| store.update_activity(org, &lookup, &patch))
         .await?
     {
-        Some(activity) => ApiResponse::encode_sized(
-            StatusCode::OK,
-            &activity,
-            activity.body.len() + ENCODING_SLACK,
-        ),
+        Some(activity) => encode(StatusCode::OK, &activity),
         None => Err(not_found(&id)),
     }
 }
@@ -189,10 +170,11 @@ pub async fn list(
         .iter()
         .map(|activity| activity.body.len() + ENCODING_SLACK)
         .sum();
+    let items: Vec<ActivityJson<'_>> = page.items.iter().map(ActivityJson).collect();
     ApiResponse::encode_sized(
         StatusCode::OK,
         &ListPage {
-            items: &page.items,
+            items: &items,
             next_cursor: page.next_seq.map(encode_cursor),
         },
         capacity,
@@ -203,8 +185,94 @@ pub async fn list(
 /// them, as every other answer has them.
 #[derive(Serialize)]
 struct ListPage<'a> {
-    items: &'a [Activity],
+    items: &'a [ActivityJson<'a>],
     next_cursor: Option<String>,
+}
+
+/// One activity as an answer, its buffer sized for its body.
+fn encode(status: StatusCode, activity: &Activity) -> Result<ApiResponse, ApiError> {
+    ApiResponse::encode_sized(
+        status,
+        &ActivityJson(activity),
+        activity.body.len() + ENCODING_SLACK,
+    )
+}
+
+/// An activity as the API shows it: its extras and its known fields in one
+/// object, keys sorted as serde_json's map sorts them (as every other answer
+/// has them), a known field winning over an extra of the same name. Written
+/// straight from the record, without first copying every field into a
+/// `Value`: the tests compare it with that plainer construction.
+pub(crate) struct ActivityJson<'a>(pub(crate) &'a Activity);
+
+impl Serialize for ActivityJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let activity = self.0;
+        // Sorted by key (`known_fields_win_over_extras` checks the bytes).
+        let known: [(&str, Field<'_>); 12] = [
+            ("body", Field::Text(&activity.body)),
+            ("body_format", Field::Text(&activity.body_format)),
+            ("contact_id", Field::Maybe(activity.contact_id.as_deref())),
+            ("created_at", Field::Text(&activity.created_at)),
+            ("direction", Field::Maybe(activity.direction.as_deref())),
+            ("duration", Field::Json(activity.duration.as_ref())),
+            ("id", Field::Text(&activity.id)),
+            ("received_at", Field::Text(&activity.received_at)),
+            ("session_id", Field::Maybe(activity.session_id.as_deref())),
+            ("subject", Field::Text(&activity.subject)),
+            ("type", Field::Text(&activity.activity_type)),
+            ("updated_at", Field::Text(&activity.updated_at)),
+        ];
+        let mut map = serializer.serialize_map(None)?;
+        let mut known = known.iter().peekable();
+        let mut extras = activity.extra.iter().peekable();
+        loop {
+            match (known.peek(), extras.peek()) {
+                (Some((name, field)), Some((key, value))) => match (*name).cmp(key.as_str()) {
+                    std::cmp::Ordering::Less => {
+                        map.serialize_entry(name, field)?;
+                        known.next();
+                    }
+                    std::cmp::Ordering::Equal => {
+                        map.serialize_entry(name, field)?;
+                        known.next();
+                        extras.next();
+                    }
+                    std::cmp::Ordering::Greater => {
+                        map.serialize_entry(key, value)?;
+                        extras.next();
+                    }
+                },
+                (Some((name, field)), None) => {
+                    map.serialize_entry(name, field)?;
+                    known.next();
+                }
+                (None, Some((key, value))) => {
+                    map.serialize_entry(key, value)?;
+                    extras.next();
+                }
+                (None, None) => break,
+            }
+        }
+        map.end()
+    }
+}
+
+/// A known field's value, borrowed.
+enum Field<'a> {
+    Text(&'a str),
+    Maybe(Option<&'a str>),
+    Json(Option<&'a Value>),
+}
+
+impl Serialize for Field<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Field::Text(text) | Field::Maybe(Some(text)) => serializer.serialize_str(text),
+            Field::Json(Some(value)) => value.serialize(serializer),
+            Field::Maybe(None) | Field::Json(None) => serializer.serialize_unit(),
+        }
+    }
 }
 
 fn not_found(id: &str) -> ApiError {
@@ -469,6 +537,54 @@ mod tests {
         for refused in [json!(1.5), json!(-1), json!(1e20), json!(-3.0)] {
             assert!(duration(refused.clone()).is_err(), "{refused}");
         }
+    }
+
+    #[test]
+    fn known_fields_win_over_extras() {
+        let mut extra = Map::new();
+        extra.insert("id".into(), Value::from("spoofed"));
+        extra.insert("deal_id".into(), Value::from("deal-7"));
+        extra.insert("a_first".into(), Value::from(1));
+        extra.insert("zz_last".into(), json!({"nested": [1, "two"]}));
+        extra.insert("type".into(), Value::from("spoofed too"));
+        let activity = Activity {
+            id: "act_1".into(),
+            subject: "s".into(),
+            body: "b".into(),
+            body_format: "text/plain".into(),
+            activity_type: "PhoneCommunication".into(),
+            received_at: "2024-01-01T00:00:00Z".into(),
+            contact_id: None,
+            session_id: Some("9".into()),
+            direction: None,
+            duration: Some(Value::from(5)),
+            extra,
+            created_at: "c".into(),
+            updated_at: "u".into(),
+        };
+        // The rule stated plainly: extras first, then every known field over them.
+        let mut expected = activity.extra.clone();
+        for (key, value) in [
+            ("id", json!("act_1")),
+            ("subject", json!("s")),
+            ("body", json!("b")),
+            ("body_format", json!("text/plain")),
+            ("type", json!("PhoneCommunication")),
+            ("received_at", json!("2024-01-01T00:00:00Z")),
+            ("contact_id", Value::Null),
+            ("session_id", json!("9")),
+            ("direction", Value::Null),
+            ("duration", json!(5)),
+            ("created_at", json!("c")),
+            ("updated_at", json!("u")),
+        ] {
+            expected.insert(key.to_owned(), value);
+        }
+        assert_eq!(
+            serde_json::to_string(&ActivityJson(&activity)).expect("serialises"),
+            Value::Object(expected).to_string(),
+            "the same bytes as the plain construction"
+        );
     }
 
     #[test]

@@ -149,7 +149,13 @@ fn injected_code(status: StatusCode) -> &'static str {
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> ApiError {
         match error {
-            StoreError::InvalidReference { field, message } => ApiError::field(field, message),
+            StoreError::UnknownContact { contact_id } => ApiError::field(
+                "contact_id",
+                format!(
+                    "no contact with id {contact_id:?} in your organisation; \
+                     create it with POST /contact or leave contact_id out"
+                ),
+            ),
             StoreError::NotFound(what) => ApiError::NotFound(format!("no such {what}")),
             other => {
                 tracing::error!(error = %other, "store failed");

@@ -30,7 +30,6 @@ use warp::{Buf, Filter};
 
 pub use auth::{api_key_from_header, basic_header_for_key};
 pub use error::ApiError;
-pub use openapi::DOCUMENT as OPENAPI_DOCUMENT;
 pub use request::{ApiRequest, BODY_LIMIT};
 pub use response::ApiResponse;
 

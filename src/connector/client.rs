@@ -1,12 +1,15 @@
-//! The connector's HTTP client for the mock CRM's REST API. It speaks the
-//! API's JSON, retries what is worth retrying (`retry`), and turns every
-//! failure into a `CrmError` a user can act on.
+//! The connector's client for the mock CRM's REST API: which requests a
+//! log, a read and an update are, which of them may be retried (`retry`),
+//! and what each answer means, as a `CrmError` a user can act on. Sending
+//! and reading is `crate::http`'s.
 
 use std::time::Duration;
 
+use reqwest::Method;
 use serde_json::Value;
 
 use super::retry::RetryPolicy;
+use crate::http::{Answer, JsonClient, TransportError};
 
 /// The longest one attempt may take, whatever budget is left.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -14,7 +17,7 @@ const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Why a call to the CRM did not give the expected answer.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum CrmError {
-    #[error("could not reach the CRM at {url}: {reason}; is `mockcrm serve` running there?")]
+    #[error("could not reach the CRM at {url}: {reason}{}", refused_hint(.reason))]
     Unreachable { url: String, reason: String },
     #[error("the CRM rejected the credentials (401); please reconnect your CRM account")]
     Unauthorized,
@@ -42,6 +45,15 @@ pub enum CrmError {
         seconds: f64,
         last: Box<CrmError>,
     },
+}
+
+/// A refused connection most likely means no server runs there.
+fn refused_hint(reason: &str) -> &'static str {
+    if reason == "connection refused" {
+        "; is `mockcrm serve` running there?"
+    } else {
+        ""
+    }
 }
 
 impl CrmError {
@@ -77,27 +89,16 @@ impl CrmError {
 /// A client for one CRM base URL.
 #[derive(Debug, Clone)]
 pub struct CrmClient {
-    http: reqwest::Client,
-    base_url: String,
+    http: JsonClient,
     policy: RetryPolicy,
 }
 
 impl CrmClient {
+    /// A client for `base_url` (`http://` or `https://`).
     pub fn new(base_url: &str) -> Result<CrmClient, CrmError> {
-        let base_url = base_url.trim_end_matches('/').to_owned();
-        if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
-            return Err(CrmError::InvalidUrl(
-                base_url,
-                "it must start with http:// (for example http://127.0.0.1:8787)".into(),
-            ));
-        }
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .build()
-            .map_err(|error| CrmError::InvalidUrl(base_url.clone(), error.to_string()))?;
+        let http = JsonClient::new(base_url).map_err(CrmError::from)?;
         Ok(CrmClient {
             http,
-            base_url,
             policy: RetryPolicy::default(),
         })
     }
@@ -108,7 +109,7 @@ impl CrmClient {
     }
 
     pub fn base_url(&self) -> &str {
-        &self.base_url
+        self.http.base_url()
     }
 
     /// `POST /activity`; the created activity. With an idempotency key,
@@ -119,7 +120,6 @@ impl CrmClient {
         idempotency_key: Option<&str>,
         activity: &Value,
     ) -> Result<Value, CrmError> {
-        let url = self.url("/activity");
         let policy = if idempotency_key.is_some() {
             self.policy.clone()
         } else {
@@ -127,7 +127,7 @@ impl CrmClient {
             RetryPolicy::none()
         };
         self.send_with_retries(&policy, auth_header, || {
-            let request = self.http.post(&url).json(activity);
+            let request = self.http.request(Method::POST, "/activity").json(activity);
             match idempotency_key {
                 Some(key) => request.header("idempotency-key", key),
                 None => request,
@@ -138,9 +138,11 @@ impl CrmClient {
 
     /// `GET /activity/{id}`.
     pub async fn activity(&self, auth_header: Option<&str>, id: &str) -> Result<Value, CrmError> {
-        let url = self.url(&activity_path(id));
-        self.send_with_retries(&self.policy, auth_header, || self.http.get(&url))
-            .await
+        let path = activity_path(id);
+        self.send_with_retries(&self.policy, auth_header, || {
+            self.http.request(Method::GET, &path)
+        })
+        .await
     }
 
     /// `PATCH /activity/{id}` with the fields to change; setting the same
@@ -151,15 +153,11 @@ impl CrmClient {
         id: &str,
         changes: &Value,
     ) -> Result<Value, CrmError> {
-        let url = self.url(&activity_path(id));
+        let path = activity_path(id);
         self.send_with_retries(&self.policy, auth_header, || {
-            self.http.patch(&url).json(changes)
+            self.http.request(Method::PATCH, &path).json(changes)
         })
         .await
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base_url)
     }
 
     /// Sends the request `build` makes, again after a backoff while the
@@ -215,59 +213,48 @@ impl CrmClient {
             Some(header) => request.header("authorization", header),
             None => request,
         };
-        let response = request
-            .send()
-            .await
-            .map_err(|error| CrmError::Unreachable {
-                url: self.base_url.clone(),
-                reason: describe_transport_error(&error),
-            })?;
-        let status = response.status().as_u16();
-        let retry_after = response
-            .headers()
-            .get("retry-after")
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.trim().parse::<u64>().ok());
-        let text = response
-            .text()
-            .await
-            .map_err(|error| CrmError::Unreachable {
-                url: self.base_url.clone(),
-                reason: describe_transport_error(&error),
-            })?;
-        let body: Option<Value> = serde_json::from_str(&text).ok();
-        if (200..300).contains(&status) {
-            return body.ok_or_else(|| CrmError::BadResponse {
-                status,
-                detail: format!("not JSON: {}", snippet(&text)),
-            });
-        }
-        if status == 401 {
-            return Err(CrmError::Unauthorized);
-        }
-        let error = body.as_ref().and_then(|body| body.get("error"));
-        let code = error
-            .and_then(|error| error.get("code"))
-            .and_then(Value::as_str)
-            .unwrap_or("unknown")
-            .to_owned();
-        let message = error
-            .and_then(|error| error.get("message"))
-            .and_then(Value::as_str)
-            .map_or_else(|| snippet(&text), str::to_owned);
-        if status >= 500 || status == 429 {
-            Err(CrmError::ServerError {
-                status,
-                code,
-                message,
-                retry_after,
-            })
-        } else {
-            Err(CrmError::Rejected {
-                status,
-                code,
-                message,
-            })
+        let answer = self.http.send(request).await?;
+        answer_to_result(answer)
+    }
+}
+
+/// What a CRM answer means: the JSON of a 2xx, or the error it is.
+fn answer_to_result(answer: Answer) -> Result<Value, CrmError> {
+    let status = answer.status;
+    if answer.is_success() {
+        let snippet = answer.snippet();
+        return answer.json.ok_or_else(|| CrmError::BadResponse {
+            status,
+            detail: format!("not JSON: {snippet}"),
+        });
+    }
+    if status == 401 {
+        return Err(CrmError::Unauthorized);
+    }
+    let (code, message) = answer.error();
+    let code = code.unwrap_or("unknown").to_owned();
+    let message = message.map_or_else(|| answer.snippet(), str::to_owned);
+    if status >= 500 || status == 429 {
+        Err(CrmError::ServerError {
+            status,
+            code,
+            message,
+            retry_after: answer.retry_after,
+        })
+    } else {
+        Err(CrmError::Rejected {
+            status,
+            code,
+            message,
+        })
+    }
+}
+
+impl From<TransportError> for CrmError {
+    fn from(error: TransportError) -> CrmError {
+        match error {
+            TransportError::InvalidUrl { url, reason } => CrmError::InvalidUrl(url, reason),
+            TransportError::Unreachable { url, reason } => CrmError::Unreachable { url, reason },
         }
     }
 }
@@ -284,25 +271,6 @@ const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANU
 fn activity_path(id: &str) -> String {
     let encoded = percent_encoding::utf8_percent_encode(id, PATH_SEGMENT);
     format!("/activity/{encoded}")
-}
-
-fn describe_transport_error(error: &reqwest::Error) -> String {
-    if error.is_timeout() {
-        "the request timed out".into()
-    } else if error.is_connect() {
-        "connection refused".into()
-    } else {
-        error.to_string()
-    }
-}
-
-fn snippet(text: &str) -> String {
-    const MAX: usize = 200;
-    match text.char_indices().nth(MAX) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None if text.is_empty() => "(empty body)".into(),
-        None => text.to_owned(),
-    }
 }
 
 #[cfg(test)]

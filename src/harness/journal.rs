@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use std::sync::Mutex;
 
 use bytes::Bytes;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// Bodies longer than this are kept cut short, so a full journal stays small.
@@ -37,7 +37,7 @@ pub struct JournalEntry {
 
 /// The entry as the admin API shows it; bodies that are JSON are shown as
 /// JSON, anything else as text.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JournalView {
     pub id: u64,
     pub at: String,

@@ -8,10 +8,8 @@ mod faults;
 mod journal;
 mod rate_limit;
 
-pub use faults::{Fault, FaultAction, FaultSpec, Faults, MAX_DELAY_MS};
-pub use journal::{
-    kept, Journal, JournalEntry, JournalFilter, JournalView, BODY_KEEP, DEFAULT_JOURNAL_BYTES,
-};
+pub use faults::{Fault, FaultSpec, Faults};
+pub use journal::{kept, Journal, JournalEntry, JournalFilter, JournalView, DEFAULT_JOURNAL_BYTES};
 pub use rate_limit::RateLimiter;
 
 use crate::clock::Clock;

@@ -131,7 +131,10 @@ impl StoreHandle {
     }
 
     /// Runs `operation` on the store thread and waits until it has run and
-    /// its changes are committed.
+    /// its changes are committed: this is where "a store write that returns
+    /// `Ok` has committed" holds (a `Store` method on its own may be running
+    /// inside a batch's transaction that has not committed yet). A batch
+    /// that fails to commit turns every `Ok` in it into `CommitFailed`.
     pub async fn run<T, F>(&self, operation: F) -> Result<T, StoreError>
     where
         T: Send + 'static,

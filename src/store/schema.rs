@@ -71,12 +71,19 @@ const MIGRATIONS: &[&str] = &[
     // whole activity, as big as the activity row itself). `activity_id` set
     // with an empty `response` means "the answer is that activity as it was
     // created"; the first PATCH or DELETE of the activity writes the answer
-    // out into `response` before changing it (see `freeze_answer`). The
+    // out into `response` before changing it (see `freeze_created_activity`). The
     // activity row names its key so that PATCH and DELETE find it without
     // another index. Rows from v1 keep their stored answers.
     r#"
     ALTER TABLE idempotency_keys ADD COLUMN activity_id TEXT;
     ALTER TABLE activities ADD COLUMN idempotency_key TEXT;
+    "#,
+    // v3: a key keeps no HTTP answer. Its copy of the activity as created
+    // (written when the activity first changes) is a record, not a response,
+    // and the status every create answered (201) is the API's to know.
+    r#"
+    ALTER TABLE idempotency_keys RENAME COLUMN response TO created_activity;
+    ALTER TABLE idempotency_keys DROP COLUMN status;
     "#,
 ];
 

@@ -4,8 +4,8 @@
 use crate::support::{answer, error_code, redact, TestCrm, DEV_KEY};
 use std::time::Duration;
 
-use mockcrm::clock::Clock;
-use mockcrm::server::{Server, ServerConfig};
+use mockcrm::Clock;
+use mockcrm::{Server, ServerConfig};
 use reqwest::{Method, RequestBuilder};
 use serde_json::{json, Value};
 
@@ -106,7 +106,7 @@ async fn the_journal_lists_requests_newest_first_without_credentials() {
     crm.create_activity(activity("s1")).await;
     let basic = crm
         .anonymous(Method::GET, "/activity?session_id=s1")
-        .header("authorization", mockcrm::api::basic_header_for_key(DEV_KEY));
+        .header("authorization", mockcrm::basic_header_for_key(DEV_KEY));
     answer(basic).await;
     answer(crm.anonymous(Method::GET, "/me")).await;
     answer(admin(&crm, Method::GET, "/checks")).await;
@@ -397,7 +397,7 @@ async fn the_rate_limit_answers_429_with_retry_after_per_key() {
 
 #[tokio::test]
 async fn scripted_scenario_journal_and_violations_snapshot() {
-    use mockcrm::connector::{create_call_log, CrmClient, LogOptions, RetryPolicy};
+    use mockcrm::{create_call_log, CrmClient, LogOptions, RetryPolicy};
     let crm = TestCrm::start().await;
     answer(admin(&crm, Method::POST, "/faults").json(&json!({
         "method": "POST", "path": "/activity", "status": 503, "retry_after": 1, "times": 1,

@@ -278,7 +278,7 @@ async fn malformed_bodies_get_json_errors() {
     assert_eq!((status, error_code(&body)), (415, "unsupported_media_type"));
     let huge = format!(
         "{{\"subject\": \"{}\"}}",
-        "x".repeat(mockcrm::api::BODY_LIMIT)
+        "x".repeat(crate::support::BODY_LIMIT)
     );
     let (status, body) = answer(
         crm.dev(Method::POST, "/activity")

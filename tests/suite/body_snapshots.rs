@@ -11,13 +11,11 @@
 use std::path::Path;
 
 use crate::support::TestCrm;
-use mockcrm::compose::{self, ComposeOptions, HostZone, UpdateStyle};
-use mockcrm::connector::{
-    create_call_log, get_call_log, update_call_log, CrmClient, LogOptions, UpdateOptions,
-};
 use mockcrm::interface::{
     CallDuration, ComposeRequest, CreateCallLogInput, LogFormat, MessageType, Recording,
 };
+use mockcrm::{create_call_log, get_call_log, update_call_log, CrmClient, LogOptions};
+use mockcrm::{ComposeOptions, HostZone, UpdateOptions, UpdateStyle};
 
 fn slug(format: LogFormat) -> &'static str {
     match format {
@@ -50,7 +48,7 @@ fn composed_body_for_every_fixture_and_format() {
             };
             for format in LogFormat::ALL {
                 let body =
-                    compose::compose(&ComposeRequest::from(&input), &ComposeOptions::new(format))
+                    mockcrm::compose(&ComposeRequest::from(&input), &ComposeOptions::new(format))
                         .unwrap_or_else(|e| panic!("{name}: {e}"));
                 insta::assert_snapshot!(format!("created_{}", slug(format)), body);
             }

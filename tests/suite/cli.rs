@@ -547,7 +547,16 @@ fn chmod(path: &Path, mode: u32) {
 
 /// A database mockcrm made, closed again.
 fn make_database(path: &Path) {
-    drop(mockcrm::store::Store::open_file(path).expect("database created"));
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let server = mockcrm::Server::start(mockcrm::ServerConfig {
+            location: mockcrm::Location::File(path.to_owned()),
+            ..mockcrm::ServerConfig::ephemeral()
+        })
+        .await
+        .expect("database created");
+        server.shutdown().await;
+    });
 }
 
 /// A read-only database file, and a read-only directory with and without

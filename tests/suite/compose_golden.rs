@@ -3,8 +3,8 @@
 //! brief, produced by App Connect core 1.7.42) must compose to the body App
 //! Connect wrote for it.
 
-use mockcrm::compose::{self, ComposeOptions, UpdateStyle};
 use mockcrm::interface::{ComposeRequest, LogFormat};
+use mockcrm::{ComposeOptions, UpdateStyle};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -31,7 +31,7 @@ fn examples() -> Vec<Case> {
 fn every_app_connect_example_composes_byte_for_byte() {
     let mut failures = Vec::new();
     for case in examples() {
-        match compose::compose(&case.request, &ComposeOptions::new(case.format)) {
+        match mockcrm::compose(&case.request, &ComposeOptions::new(case.format)) {
             Ok(body) if body == case.expected => {}
             Ok(body) => failures.push(format!(
                 "{}:\n  expected {:?}\n  composed {:?}",
@@ -50,7 +50,7 @@ fn recomposing_an_example_changes_nothing_in_the_clean_style() {
         let mut again = case.request.clone();
         again.existing_body = Some(case.expected.clone());
         let options = ComposeOptions::new(case.format).with_update_style(UpdateStyle::Clean);
-        let body = compose::compose(&again, &options).expect("composes");
+        let body = mockcrm::compose(&again, &options).expect("composes");
         assert_eq!(body, case.expected, "{}", case.name);
     }
 }

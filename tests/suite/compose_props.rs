@@ -19,11 +19,11 @@
 
 use std::collections::BTreeMap;
 
-use mockcrm::compose::{self, ComposeOptions, UpdateStyle};
 use mockcrm::interface::{
     CallDuration, CallLog, ComposeRequest, ContactInfo, Direction, Leg, LogFormat, Party,
     Recording, Setting, StartTime, TimezoneOffset, User, Voicemail,
 };
+use mockcrm::{ComposeOptions, UpdateStyle};
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 use serde_json::{Map, Value};
@@ -436,7 +436,7 @@ fn compose(request: &ComposeRequest, format: LogFormat) -> String {
 
 fn compose_in(request: &ComposeRequest, format: LogFormat, style: UpdateStyle) -> String {
     let options = ComposeOptions::new(format).with_update_style(style);
-    compose::compose(request, &options).unwrap_or_else(|e| panic!("compose failed: {e}"))
+    mockcrm::compose(request, &options).unwrap_or_else(|e| panic!("compose failed: {e}"))
 }
 
 /// A note as a user types it: words, unicode, punctuation and line breaks.
@@ -894,7 +894,7 @@ proptest! {
         let body = compose(&r, format);
         let expected = if on(&r, "addCallLogNote") { r.note.clone() } else { None };
         prop_assert_eq!(
-            compose::parse_note(&body, format, r.user.as_ref()),
+            mockcrm::parse_note(&body, format, r.user.as_ref()),
             expected,
             "{:?}", body
         );
@@ -946,7 +946,7 @@ fn every_duration_up_to_ten_million_reads_back_as_its_seconds() {
         (3_600 * 100 + 1, "100 hours, 1 second"),
     ] {
         assert_eq!(
-            compose::format_duration(&CallDuration::Seconds(seconds)),
+            mockcrm::format_duration(&CallDuration::Seconds(seconds)),
             expected
         );
     }
@@ -982,7 +982,7 @@ fn every_duration_up_to_ten_million_reads_back_as_its_seconds() {
             compose(&request(seconds), LogFormat::Plain),
             format!(
                 "- Duration: {}\n",
-                compose::format_duration(&CallDuration::Seconds(seconds))
+                mockcrm::format_duration(&CallDuration::Seconds(seconds))
             )
         );
     }
@@ -993,7 +993,7 @@ fn every_duration_up_to_ten_million_reads_back_as_its_seconds() {
         for part in 0..threads {
             scope.spawn(move || {
                 for seconds in (part as u64..=LAST).step_by(threads) {
-                    let shown = compose::format_duration(&CallDuration::Seconds(seconds));
+                    let shown = mockcrm::format_duration(&CallDuration::Seconds(seconds));
                     assert!(
                         read_duration(&shown) == Some(seconds),
                         "{seconds} seconds are written {shown:?}"

@@ -7,9 +7,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::support::TestCrm;
-use mockcrm::clock::Clock;
-use mockcrm::connector::{create_call_log, CrmClient, LogOptions, RetryPolicy};
 use mockcrm::interface::{CreateCallLogInput, MessageType};
+use mockcrm::Clock;
+use mockcrm::{create_call_log, CrmClient, LogOptions, RetryPolicy};
 use proptest::prelude::*;
 use reqwest::Method;
 use serde_json::{json, Value};

@@ -6,9 +6,9 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::support::{TestCrm, DEV_KEY};
-use mockcrm::compose::{self, ComposeOptions};
-use mockcrm::connector::{create_call_log, CrmClient, LogOptions};
 use mockcrm::interface::{ComposeRequest, CreateCallLogInput, LogFormat, MessageType};
+use mockcrm::ComposeOptions;
+use mockcrm::{create_call_log, CrmClient, LogOptions};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
@@ -192,7 +192,7 @@ prop_compose! {
 }
 
 fn basic_dev_header() -> String {
-    mockcrm::api::basic_header_for_key(DEV_KEY)
+    mockcrm::basic_header_for_key(DEV_KEY)
 }
 
 #[test]
@@ -225,7 +225,7 @@ fn every_valid_input_gets_a_log_id_for_exactly_one_activity() {
         prop_assert_eq!(status, 200);
         let expected_body = match input.composed_log_details.as_deref() {
             Some(body) if !body.is_empty() => body.to_owned(),
-            _ => compose::compose(&ComposeRequest::from(&input), &ComposeOptions::new(format))
+            _ => mockcrm::compose(&ComposeRequest::from(&input), &ComposeOptions::new(format))
                 .map_err(|e| TestCaseError::fail(format!("valid input failed to compose: {e}")))?,
         };
         prop_assert_eq!(stored["body"].as_str(), Some(expected_body.as_str()));
@@ -335,7 +335,7 @@ fn an_unreachable_crm_is_a_warning_not_a_panic() {
         .port();
     let client = CrmClient::new(&format!("http://127.0.0.1:{port}"))
         .expect("client")
-        .with_retry_policy(mockcrm::connector::RetryPolicy::none());
+        .with_retry_policy(mockcrm::RetryPolicy::none());
     let input: CreateCallLogInput = serde_json::from_str(&crate::support::read_fixture(
         "create-call-log/inbound-answered.json",
     ))

@@ -13,7 +13,7 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::time::Duration;
 
-use mockcrm::server::{Server, ServerConfig};
+use mockcrm::{Server, ServerConfig};
 use percent_encoding::{percent_encode, NON_ALPHANUMERIC};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;

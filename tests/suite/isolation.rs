@@ -6,7 +6,7 @@
 //! to someone else or to no one.
 
 use crate::support::{answer, error_code, TestCrm};
-use mockcrm::store::Seed;
+use mockcrm::Seed;
 use reqwest::Method;
 use serde_json::{json, Value};
 

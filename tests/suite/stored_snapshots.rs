@@ -4,8 +4,8 @@
 //! changes with `cargo insta review`; ids and times are redacted.
 
 use crate::support::{answer, redact, TestCrm};
-use mockcrm::connector::{create_call_log, CrmClient, LogOptions};
 use mockcrm::interface::CreateCallLogInput;
+use mockcrm::{create_call_log, CrmClient, LogOptions};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -74,7 +74,7 @@ async fn error_body_for_every_error_code() {
             "payload_too_large",
             crm.dev(Method::POST, "/activity")
                 .header("content-type", "application/json")
-                .body(vec![b' '; mockcrm::api::BODY_LIMIT + 1]),
+                .body(vec![b' '; crate::support::BODY_LIMIT + 1]),
         ),
         (
             "unsupported_media_type",

@@ -4,12 +4,15 @@
 
 use std::path::{Path, PathBuf};
 
-use mockcrm::server::{Server, ServerConfig};
-use mockcrm::store::Seed;
+use mockcrm::Seed;
+use mockcrm::{Server, ServerConfig};
 use reqwest::{Method, RequestBuilder};
 use serde_json::Value;
 
 pub const DEV_KEY: &str = "mockcrm-dev-key";
+
+/// The largest body the API takes (README: bodies over 1 MiB get 413).
+pub const BODY_LIMIT: usize = 1024 * 1024;
 
 pub struct TestCrm {
     pub server: Server,

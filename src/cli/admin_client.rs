@@ -1,0 +1,194 @@
+//! A typed client for the server's `/__admin/` API, as the command line's
+//! admin commands use it: the answers are read into the same types the
+//! server writes them from (`Violation`, `JournalView`, `Fault`), so a
+//! change of shape on one side breaks the build, not a CI job. Sending and
+//! reading is `crate::http`'s; this file knows the admin routes.
+
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use crate::harness::{Fault, FaultSpec, JournalView};
+use crate::http::{Answer, JsonClient, TransportError};
+use crate::store::Violation;
+
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum AdminError {
+    #[error("{}", transport_message(.0))]
+    Transport(#[from] TransportError),
+    #[error("mockcrm refused the admin request ({status} {code}): {message}")]
+    Refused {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    #[error("mockcrm answered something unexpected: {0}")]
+    BadResponse(String),
+}
+
+fn transport_message(error: &TransportError) -> String {
+    if error.is_refused() {
+        format!("{error}; is `mockcrm serve` running there?")
+    } else {
+        error.to_string()
+    }
+}
+
+/// Which journal entries to list.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RequestsQuery<'a> {
+    pub limit: usize,
+    pub method: Option<&'a str>,
+    pub path: Option<&'a str>,
+}
+
+pub(crate) struct AdminClient {
+    http: JsonClient,
+    admin_key: String,
+}
+
+impl AdminClient {
+    pub(crate) fn new(base_url: &str, admin_key: &str) -> Result<AdminClient, AdminError> {
+        Ok(AdminClient {
+            http: JsonClient::new(base_url)?,
+            admin_key: admin_key.to_owned(),
+        })
+    }
+
+    /// `GET /__admin/checks`.
+    pub(crate) async fn checks(&self) -> Result<Vec<Violation>, AdminError> {
+        let answer = self
+            .send(self.http.request(Method::GET, "/__admin/checks"))
+            .await?;
+        list(answer, "violations")
+    }
+
+    /// The newest journal entries that `query` picks.
+    pub(crate) async fn requests(
+        &self,
+        query: &RequestsQuery<'_>,
+    ) -> Result<Vec<JournalView>, AdminError> {
+        let mut url = self.http.url("/__admin/requests")?;
+        {
+            let mut pairs = url.query_pairs_mut();
+            pairs.append_pair("limit", &query.limit.to_string());
+            if let Some(method) = query.method {
+                pairs.append_pair("method", method);
+            }
+            if let Some(path) = query.path {
+                pairs.append_pair("path", path);
+            }
+        }
+        let answer = self.send(self.http.request_url(Method::GET, url)).await?;
+        list(answer, "items")
+    }
+
+    /// Empties the journal.
+    pub(crate) async fn clear_requests(&self) -> Result<(), AdminError> {
+        self.send(self.http.request(Method::DELETE, "/__admin/requests"))
+            .await
+            .map(drop)
+    }
+
+    /// Registers a fault; the fault as the server stored it.
+    pub(crate) async fn add_fault(&self, spec: &FaultSpec) -> Result<Fault, AdminError> {
+        let answer = self
+            .send(
+                self.http
+                    .request(Method::POST, "/__admin/faults")
+                    .json(spec),
+            )
+            .await?;
+        fault(answer.json.unwrap_or(Value::Null))
+    }
+
+    /// Every fault added and not deleted, each with how often it fired.
+    pub(crate) async fn faults(&self) -> Result<Vec<Fault>, AdminError> {
+        let answer = self
+            .send(self.http.request(Method::GET, "/__admin/faults"))
+            .await?;
+        let items: Vec<Value> = list(answer, "items")?;
+        items.into_iter().map(fault).collect()
+    }
+
+    /// Removes one fault.
+    pub(crate) async fn delete_fault(&self, id: &str) -> Result<(), AdminError> {
+        let mut url = self.http.url("/__admin/faults")?;
+        // Pushed as a path segment, so any id is escaped, never a new path.
+        url.path_segments_mut()
+            .map_err(|()| AdminError::BadResponse("the server URL cannot hold a path".into()))?
+            .push(id);
+        self.send(self.http.request_url(Method::DELETE, url))
+            .await
+            .map(drop)
+    }
+
+    /// Removes every fault.
+    pub(crate) async fn clear_faults(&self) -> Result<(), AdminError> {
+        self.send(self.http.request(Method::DELETE, "/__admin/faults"))
+            .await
+            .map(drop)
+    }
+
+    /// Back to the seed, or empty.
+    pub(crate) async fn reset(&self, empty: bool) -> Result<(), AdminError> {
+        let path = if empty {
+            "/__admin/reset?empty=true"
+        } else {
+            "/__admin/reset"
+        };
+        self.send(self.http.request(Method::POST, path))
+            .await
+            .map(drop)
+    }
+
+    /// Sends with the admin key; a 2xx answer, or the refusal it is.
+    async fn send(&self, request: reqwest::RequestBuilder) -> Result<Answer, AdminError> {
+        let answer = self.http.send(request.bearer_auth(&self.admin_key)).await?;
+        if answer.is_success() {
+            return Ok(answer);
+        }
+        let (code, message) = answer.error();
+        Err(AdminError::Refused {
+            status: answer.status,
+            code: code.unwrap_or("unknown").to_owned(),
+            message: message.map_or_else(|| answer.snippet(), str::to_owned),
+        })
+    }
+}
+
+/// The list an admin answer carries in `field` (`items`, `violations`).
+fn list<T: DeserializeOwned>(answer: Answer, field: &str) -> Result<Vec<T>, AdminError> {
+    let snippet = answer.snippet();
+    let items = answer
+        .json
+        .and_then(|mut body| body.get_mut(field).map(Value::take))
+        .ok_or_else(|| AdminError::BadResponse(format!("no {field} list in {snippet}")))?;
+    serde_json::from_value(items).map_err(|error| AdminError::BadResponse(error.to_string()))
+}
+
+/// A fault as the server lists it: its id and count beside its spec's
+/// fields. Read in two steps because the spec refuses fields it does not
+/// know, as the server does when a fault is added.
+fn fault(value: Value) -> Result<Fault, AdminError> {
+    let bad = |what: &str| AdminError::BadResponse(format!("a fault without {what}: {value}"));
+    let Value::Object(mut object) = value.clone() else {
+        return Err(bad("fields"));
+    };
+    let id = match object.remove("id") {
+        Some(Value::String(id)) => id,
+        _ => return Err(bad("an id")),
+    };
+    let fired = object
+        .remove("fired")
+        .and_then(|fired| fired.as_u64())
+        .ok_or_else(|| bad("a fired count"))?;
+    // The server writes absent options as null; the spec reads them as absent.
+    let spec_fields: Map<String, Value> = object
+        .into_iter()
+        .filter(|(_, value)| !value.is_null())
+        .collect();
+    let spec = serde_json::from_value(Value::Object(spec_fields))
+        .map_err(|error| AdminError::BadResponse(format!("{error} in {value}")))?;
+    Ok(Fault { id, spec, fired })
+}

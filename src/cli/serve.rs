@@ -1,0 +1,160 @@
+//! `mockcrm serve`: the server's flags, starting it with the ready line,
+//! stopping it cleanly on Ctrl-C or SIGTERM, and the log output.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Args;
+
+use super::{parse_json, read_input, runtime, CliError};
+use crate::harness::{DEFAULT_JOURNAL_BYTES, DEFAULT_JOURNAL_SIZE};
+use crate::server::{ServeError, Server, ServerConfig, DEFAULT_ADMIN_KEY, DEFAULT_READ_TIMEOUT};
+use crate::store::{Location, Seed, StoreError};
+
+#[derive(Debug, Args)]
+pub(super) struct ServeArgs {
+    /// Address to listen on; port 0 takes a free port.
+    #[arg(long, env = "MOCKCRM_ADDR", default_value = "127.0.0.1:8787")]
+    addr: SocketAddr,
+    /// SQLite database file, created if missing; `:memory:` for a throwaway store.
+    #[arg(long, env = "MOCKCRM_DB", default_value = "mockcrm.db")]
+    db: String,
+    /// JSON file of organisations, users, keys and contacts to load into an empty database.
+    #[arg(long, env = "MOCKCRM_SEED")]
+    seed: Option<PathBuf>,
+    /// Bearer key for the /__admin/ routes.
+    #[arg(long, env = "MOCKCRM_ADMIN_KEY", default_value = DEFAULT_ADMIN_KEY)]
+    admin_key: String,
+    /// How many requests the journal keeps (0 turns it off).
+    #[arg(long, env = "MOCKCRM_JOURNAL_SIZE", default_value_t = DEFAULT_JOURNAL_SIZE)]
+    journal_size: usize,
+    /// MiB the journal's entries may hold, bodies included; the oldest go first.
+    #[arg(long, env = "MOCKCRM_JOURNAL_MIB", default_value_t = (DEFAULT_JOURNAL_BYTES >> 20) as u64, value_parser = clap::value_parser!(u64).range(1..=65_536))]
+    journal_mib: u64,
+    /// At most N requests per second per API key; more get 429 with Retry-After.
+    #[arg(long, env = "MOCKCRM_RATE_LIMIT", value_parser = clap::value_parser!(u32).range(1..))]
+    rate_limit: Option<u32>,
+    /// Seconds a client may take to send a request's headers, and again its
+    /// body, before it is cut off; shutdown waits at most twice this for requests.
+    #[arg(long, env = "MOCKCRM_READ_TIMEOUT", default_value_t = DEFAULT_READ_TIMEOUT.as_secs_f64(), value_parser = parse_read_timeout)]
+    read_timeout: f64,
+}
+
+fn parse_read_timeout(text: &str) -> Result<f64, String> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|seconds| seconds.is_finite() && *seconds >= 0.001 && *seconds <= 3600.0)
+        .ok_or_else(|| format!("{text:?} is not a number of seconds from 0.001 to 3600"))
+}
+
+pub(super) fn serve(args: ServeArgs) -> Result<ExitCode, CliError> {
+    init_tracing();
+    if args.db.trim().is_empty() {
+        // SQLite would quietly open a temporary database for "".
+        return Err(CliError::InvalidArgument {
+            field: "--db".into(),
+            message: "is empty; pass a file path, or :memory: for a throwaway store".into(),
+        });
+    }
+    let seed = match &args.seed {
+        Some(path) => parse_json::<Seed>(&read_input(Some(path))?, path, "seed file")?,
+        None => Seed::default_seed(),
+    };
+    let config = ServerConfig {
+        addr: args.addr,
+        location: Location::parse(&args.db),
+        seed,
+        admin_key: args.admin_key,
+        journal_size: args.journal_size,
+        journal_bytes: usize::try_from(args.journal_mib << 20).unwrap_or(usize::MAX),
+        rate_limit: args.rate_limit,
+        clock: crate::clock::Clock::Real,
+        read_timeout: Duration::from_secs_f64(args.read_timeout),
+    };
+    runtime()?.block_on(async {
+        let server = Server::start(config).await.map_err(with_db_hint)?;
+        let signals = ShutdownSignals::listen()?;
+        let mut stdout = std::io::stdout();
+        writeln!(stdout, "mockcrm listening on {}", server.url()).map_err(CliError::Write)?;
+        stdout.flush().map_err(CliError::Write)?;
+        tracing::info!(db = %args.db, "serving; Ctrl-C or SIGTERM stops");
+        server.run_until(signals.received()).await;
+        tracing::info!("stopped cleanly");
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// A store error about the database file, with what to do about it in
+/// this command's words.
+fn with_db_hint(error: ServeError) -> CliError {
+    let ServeError::Store(store) = &error else {
+        return CliError::Serve(error);
+    };
+    let hint = match store {
+        StoreError::IsDirectory { path } => {
+            format!("pass a file path such as {path}/mockcrm.db to --db")
+        }
+        StoreError::NoDirectory { .. } => "create it or pass another --db".to_owned(),
+        other if other.is_about_the_file() => "or pass another --db file".to_owned(),
+        _ => return CliError::Serve(error),
+    };
+    CliError::Database {
+        error: error.to_string(),
+        hint,
+    }
+}
+
+/// Ctrl-C and SIGTERM, listened for from the moment this is made: made
+/// before the ready line is printed, so a signal sent as soon as a script
+/// has read that line still stops the server cleanly instead of killing it.
+struct ShutdownSignals {
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignals {
+    fn listen() -> Result<ShutdownSignals, CliError> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Ok(ShutdownSignals {
+                interrupt: signal(SignalKind::interrupt()).map_err(CliError::Signals)?,
+                terminate: signal(SignalKind::terminate()).map_err(CliError::Signals)?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(ShutdownSignals {})
+    }
+
+    /// Completes on the first Ctrl-C or SIGTERM.
+    async fn received(mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.interrupt.recv() => {},
+            _ = self.terminate.recv() => {},
+        }
+        #[cfg(not(unix))]
+        {
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("mockcrm=info,warn"));
+    // A second init (tests) is harmless; the first subscriber stays. Colours
+    // only on a terminal: a CI log or a file would get raw escape codes.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+}

@@ -1,0 +1,439 @@
+//! Activities: the call logs connectors write. Creating (without an
+//! idempotency key; see `idempotency.rs` for keyed creates), reading,
+//! patching, deleting and listing them newest first, and the mapping
+//! between an activity and its row.
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use serde_json::{Map, Value};
+
+use super::contacts::ensure_contact;
+use super::idempotency::freeze_created_activity;
+use super::{
+    new_id, now_rfc3339, Activity, ActivityFilter, ActivityPage, ActivityPatch, NewActivity, Store,
+    StoreError,
+};
+
+impl Store {
+    pub fn create_activity(&mut self, org: i64, new: &NewActivity) -> Result<Activity, StoreError> {
+        let activity = Activity::new(new.clone());
+        let tx = self.conn.savepoint()?;
+        insert_activity(&tx, org, &activity, None)?;
+        tx.commit()?;
+        Ok(activity)
+    }
+
+    pub fn activity(&self, org: i64, id: &str) -> Result<Option<Activity>, StoreError> {
+        select_activity(&self.conn, org, id)
+    }
+
+    pub fn update_activity(
+        &mut self,
+        org: i64,
+        id: &str,
+        patch: &ActivityPatch,
+    ) -> Result<Option<Activity>, StoreError> {
+        let tx = self.conn.savepoint()?;
+        let Some(mut activity) = select_activity(&tx, org, id)? else {
+            return Ok(None);
+        };
+        freeze_created_activity(&tx, org, &activity)?;
+        if let Some(Some(contact_id)) = &patch.contact_id {
+            ensure_contact(&tx, org, contact_id)?;
+        }
+        apply_patch(&mut activity, patch);
+        // `updated_at` must move even when two updates land in one microsecond.
+        activity.updated_at = later_than(&activity.updated_at);
+        // The key's copy is frozen now, so the row no longer points at
+        // it: later updates skip `freeze_created_activity`'s work.
+        tx.prepare_cached(
+            "UPDATE activities SET subject = ?1, body = ?2, body_format = ?3, type = ?4,
+                received_at = ?5, contact_id = ?6, session_id = ?7, direction = ?8,
+                duration = ?9, extra = ?10, updated_at = ?11, idempotency_key = NULL
+             WHERE organisation_id = ?12 AND id = ?13",
+        )?
+        .execute(params![
+            activity.subject,
+            activity.body,
+            activity.body_format,
+            activity.activity_type,
+            activity.received_at,
+            activity.contact_id,
+            activity.session_id,
+            activity.direction,
+            activity.duration.as_ref().map(Value::to_string),
+            serde_json::to_string(&activity.extra)?,
+            activity.updated_at,
+            org,
+            id
+        ])?;
+        tx.commit()?;
+        Ok(Some(activity))
+    }
+
+    /// Deletes an activity; `false` when there was none.
+    pub fn delete_activity(&mut self, org: i64, id: &str) -> Result<bool, StoreError> {
+        let tx = self.conn.savepoint()?;
+        let Some(activity) = select_activity(&tx, org, id)? else {
+            return Ok(false);
+        };
+        freeze_created_activity(&tx, org, &activity)?;
+        tx.prepare_cached("DELETE FROM activities WHERE organisation_id = ?1 AND id = ?2")?
+            .execute(params![org, id])?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    /// Newest first, at most `filter.limit` items.
+    pub fn list_activities(
+        &self,
+        org: i64,
+        filter: &ActivityFilter,
+    ) -> Result<ActivityPage, StoreError> {
+        // One statement per filter shape, each naming only the columns it
+        // filters on, so SQLite picks the index that matches (by session,
+        // by contact, by organisation). A single statement with
+        // `?2 IS NULL OR …` defeats the planner: it walked every activity of
+        // the organisation, bodies and all, to find one session.
+        let fetch = i64::from(filter.limit) + 1;
+        let (sql, values) = list_query(&org, filter, &fetch);
+        let mut statement = self.conn.prepare_cached(&sql)?;
+        let rows = statement.query_map(values.as_slice(), |row| {
+            Ok((RawActivity::from_row(row)?, row.get::<_, i64>(13)?))
+        })?;
+        let mut items = Vec::new();
+        let mut last_seq = None;
+        let mut more = false;
+        for row in rows {
+            let (raw, seq) = row?;
+            if items.len() == filter.limit as usize {
+                more = true;
+                break;
+            }
+            items.push(raw.into_activity()?);
+            last_seq = Some(seq);
+        }
+        Ok(ActivityPage {
+            items,
+            next_seq: if more { last_seq } else { None },
+        })
+    }
+}
+
+/// The listing's SQL for this filter's shape, and its values in order.
+fn list_query<'a>(
+    org: &'a i64,
+    filter: &'a ActivityFilter,
+    fetch: &'a i64,
+) -> (String, Vec<&'a dyn rusqlite::ToSql>) {
+    let mut sql =
+        format!("SELECT {ACTIVITY_COLUMNS}, seq FROM activities WHERE organisation_id = ?");
+    let mut values: Vec<&dyn rusqlite::ToSql> = vec![org];
+    if let Some(session_id) = &filter.session_id {
+        sql.push_str(" AND session_id = ?");
+        values.push(session_id);
+    }
+    if let Some(contact_id) = &filter.contact_id {
+        sql.push_str(" AND contact_id = ?");
+        values.push(contact_id);
+    }
+    if let Some(before_seq) = &filter.before_seq {
+        sql.push_str(" AND seq < ?");
+        values.push(before_seq);
+    }
+    sql.push_str(" ORDER BY seq DESC LIMIT ?");
+    values.push(fetch);
+    (sql, values)
+}
+
+const ACTIVITY_COLUMNS: &str = "id, subject, body, body_format, type, received_at, contact_id, \
+     session_id, direction, duration, extra, created_at, updated_at";
+
+impl Activity {
+    /// A new activity with its id and timestamps assigned (`received_at`
+    /// defaults to now), ready for `Store::create_activity_idempotent`.
+    pub fn new(new: NewActivity) -> Activity {
+        let now = now_rfc3339();
+        Activity {
+            id: new_id("act"),
+            subject: new.subject,
+            body: new.body,
+            body_format: new.body_format,
+            activity_type: new.activity_type,
+            received_at: new.received_at.unwrap_or_else(|| now.clone()),
+            contact_id: new.contact_id,
+            session_id: new.session_id,
+            direction: new.direction,
+            duration: new.duration,
+            extra: new.extra,
+            created_at: now.clone(),
+            updated_at: now,
+        }
+    }
+}
+
+pub(super) fn select_activity(
+    conn: &Connection,
+    org: i64,
+    id: &str,
+) -> Result<Option<Activity>, StoreError> {
+    let mut statement = conn.prepare_cached(&format!(
+        "SELECT {ACTIVITY_COLUMNS} FROM activities WHERE organisation_id = ?1 AND id = ?2"
+    ))?;
+    let row = statement
+        .query_row(params![org, id], RawActivity::from_row)
+        .optional()?;
+    row.map(RawActivity::into_activity).transpose()
+}
+
+pub(super) fn insert_activity(
+    tx: &Connection,
+    org: i64,
+    activity: &Activity,
+    idempotency_key: Option<&str>,
+) -> Result<(), StoreError> {
+    if let Some(contact_id) = &activity.contact_id {
+        ensure_contact(tx, org, contact_id)?;
+    }
+    let mut statement = tx.prepare_cached(
+        "INSERT INTO activities (id, organisation_id, subject, body, body_format, type,
+            received_at, contact_id, session_id, direction, duration, extra, created_at, updated_at,
+            idempotency_key)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+    )?;
+    statement.execute(params![
+        activity.id,
+        org,
+        activity.subject,
+        activity.body,
+        activity.body_format,
+        activity.activity_type,
+        activity.received_at,
+        activity.contact_id,
+        activity.session_id,
+        activity.direction,
+        activity.duration.as_ref().map(Value::to_string),
+        serde_json::to_string(&activity.extra)?,
+        activity.created_at,
+        activity.updated_at,
+        idempotency_key
+    ])?;
+    Ok(())
+}
+
+fn apply_patch(activity: &mut Activity, patch: &ActivityPatch) {
+    fn set<T: Clone>(target: &mut T, value: &Option<T>) {
+        if let Some(value) = value {
+            *target = value.clone();
+        }
+    }
+    set(&mut activity.subject, &patch.subject);
+    set(&mut activity.body, &patch.body);
+    set(&mut activity.body_format, &patch.body_format);
+    set(&mut activity.activity_type, &patch.activity_type);
+    set(&mut activity.received_at, &patch.received_at);
+    set(&mut activity.contact_id, &patch.contact_id);
+    set(&mut activity.session_id, &patch.session_id);
+    set(&mut activity.direction, &patch.direction);
+    set(&mut activity.duration, &patch.duration);
+    for (key, value) in &patch.extra {
+        if value.is_null() {
+            activity.extra.remove(key);
+        } else {
+            activity.extra.insert(key.clone(), value.clone());
+        }
+    }
+}
+
+/// An activity row as SQLite holds it, before its JSON columns are parsed.
+struct RawActivity {
+    id: String,
+    subject: String,
+    body: String,
+    body_format: String,
+    activity_type: String,
+    received_at: String,
+    contact_id: Option<String>,
+    session_id: Option<String>,
+    direction: Option<String>,
+    duration: Option<String>,
+    extra: String,
+    created_at: String,
+    updated_at: String,
+}
+
+impl RawActivity {
+    fn from_row(row: &Row) -> rusqlite::Result<RawActivity> {
+        Ok(RawActivity {
+            id: row.get(0)?,
+            subject: row.get(1)?,
+            body: row.get(2)?,
+            body_format: row.get(3)?,
+            activity_type: row.get(4)?,
+            received_at: row.get(5)?,
+            contact_id: row.get(6)?,
+            session_id: row.get(7)?,
+            direction: row.get(8)?,
+            duration: row.get(9)?,
+            extra: row.get(10)?,
+            created_at: row.get(11)?,
+            updated_at: row.get(12)?,
+        })
+    }
+
+    fn into_activity(self) -> Result<Activity, StoreError> {
+        let duration = self
+            .duration
+            .map(|text| serde_json::from_str(&text))
+            .transpose()?;
+        let extra: Map<String, Value> = serde_json::from_str(&self.extra)?;
+        Ok(Activity {
+            id: self.id,
+            subject: self.subject,
+            body: self.body,
+            body_format: self.body_format,
+            activity_type: self.activity_type,
+            received_at: self.received_at,
+            contact_id: self.contact_id,
+            session_id: self.session_id,
+            direction: self.direction,
+            duration,
+            extra,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+/// Now, or a microsecond after `previous` if the clock has not moved past it.
+fn later_than(previous: &str) -> String {
+    let now = chrono::Utc::now();
+    let bumped = chrono::DateTime::parse_from_rfc3339(previous)
+        .map(|previous| previous.with_timezone(&chrono::Utc) + chrono::Duration::microseconds(1))
+        .unwrap_or(now);
+    now.max(bumped)
+        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::testing::{acme, memory, new_activity};
+
+    #[test]
+    fn each_listing_shape_uses_its_index() {
+        let store = memory();
+        let plan = |filter: ActivityFilter| -> String {
+            let (org, fetch) = (1_i64, 51_i64);
+            let (sql, values) = list_query(&org, &filter, &fetch);
+            let mut statement = store
+                .conn
+                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .expect("prepare");
+            let rows = statement
+                .query_map(values.as_slice(), |row| row.get::<_, String>(3))
+                .expect("plan");
+            rows.map(|row| row.expect("row"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        let by_session = plan(ActivityFilter {
+            session_id: Some("s".into()),
+            before_seq: Some(9),
+            ..ActivityFilter::default()
+        });
+        assert!(by_session.contains("activities_by_session"), "{by_session}");
+        let by_contact = plan(ActivityFilter {
+            contact_id: Some("c".into()),
+            ..ActivityFilter::default()
+        });
+        assert!(by_contact.contains("activities_by_contact"), "{by_contact}");
+        let all = plan(ActivityFilter::default());
+        assert!(all.contains("activities_by_org"), "{all}");
+    }
+
+    #[test]
+    fn pages_walk_every_activity_newest_first() {
+        let mut store = memory();
+        let org = acme(&store);
+        let ids: Vec<String> = (0..7)
+            .map(|n| {
+                store
+                    .create_activity(org, &new_activity(&format!("s{n}")))
+                    .expect("create")
+                    .id
+            })
+            .collect();
+        let mut seen = Vec::new();
+        let mut before_seq = None;
+        loop {
+            let page = store
+                .list_activities(
+                    org,
+                    &ActivityFilter {
+                        before_seq,
+                        limit: 3,
+                        ..ActivityFilter::default()
+                    },
+                )
+                .expect("list");
+            seen.extend(page.items.into_iter().map(|a| a.id));
+            match page.next_seq {
+                Some(seq) => before_seq = Some(seq),
+                None => break,
+            }
+        }
+        let mut newest_first = ids;
+        newest_first.reverse();
+        assert_eq!(seen, newest_first);
+    }
+
+    #[test]
+    fn patch_moves_updated_at_and_merges_extras() {
+        let mut store = memory();
+        let org = acme(&store);
+        let mut new = new_activity("s");
+        new.extra.insert("deal".into(), Value::from("d1"));
+        new.extra.insert("stale".into(), Value::from(true));
+        let created = store.create_activity(org, &new).expect("create");
+        let mut patch = ActivityPatch {
+            body: Some("new body".into()),
+            ..ActivityPatch::default()
+        };
+        patch.extra.insert("stale".into(), Value::Null);
+        let updated = store
+            .update_activity(org, &created.id, &patch)
+            .expect("update")
+            .expect("exists");
+        assert_eq!(updated.body, "new body");
+        assert!(updated.updated_at > created.updated_at);
+        assert_eq!(updated.extra.get("deal"), Some(&Value::from("d1")));
+        assert!(!updated.extra.contains_key("stale"));
+        assert_eq!(
+            store.activity(org, &created.id).expect("get"),
+            Some(updated)
+        );
+    }
+
+    #[test]
+    fn unknown_contact_is_refused_without_writing() {
+        let mut store = memory();
+        let org = acme(&store);
+        let mut new = new_activity("s");
+        new.contact_id = Some("nobody".into());
+        let err = store.create_activity(org, &new).expect_err("refused");
+        assert!(
+            matches!(&err, StoreError::UnknownContact { contact_id } if contact_id == "nobody"),
+            "{err}"
+        );
+        let page = store
+            .list_activities(
+                org,
+                &ActivityFilter {
+                    limit: 5,
+                    ..ActivityFilter::default()
+                },
+            )
+            .expect("list");
+        assert!(page.items.is_empty());
+    }
+}

@@ -1,0 +1,76 @@
+//! Who is calling: an API key resolved to its user and organisation, and
+//! the cache that lets most requests authenticate without a trip to the
+//! store thread.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+
+use rusqlite::{params, OptionalExtension};
+
+use super::{Caller, Store, StoreError};
+
+/// API key to caller, for keys the store has resolved. Filled only by
+/// `Store::caller_for_key` outside any transaction, and emptied by every
+/// change to users or keys (`apply_seed`, `reset`); both happen on the
+/// store thread, in order, so an entry is never older than the last change.
+/// Only keys that exist are kept, so it is as big as the `api_keys` table.
+#[derive(Default)]
+pub(crate) struct CallerCache {
+    callers: RwLock<HashMap<String, Caller>>,
+}
+
+impl CallerCache {
+    pub(crate) fn get(&self, key: &str) -> Option<Caller> {
+        // A poisoned lock means a panic mid-insert or mid-clear, each of
+        // which leaves the map whole.
+        let callers = self
+            .callers
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        callers.get(key).cloned()
+    }
+
+    fn insert(&self, key: &str, caller: &Caller) {
+        let mut callers = self
+            .callers
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        callers.insert(key.to_owned(), caller.clone());
+    }
+
+    pub(super) fn clear(&self) {
+        self.callers
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clear();
+    }
+}
+
+impl Store {
+    /// Resolves an API key to its user and organisation.
+    pub fn caller_for_key(&self, key: &str) -> Result<Option<Caller>, StoreError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT o.id, o.name, u.id, u.name, u.email, u.timezone_offset
+             FROM api_keys k JOIN users u ON u.id = k.user_id
+             JOIN organisations o ON o.id = u.organisation_id
+             WHERE k.key = ?1",
+        )?;
+        let caller = statement
+            .query_row(params![key], |row| {
+                Ok(Caller {
+                    organisation_id: row.get(0)?,
+                    organisation: row.get(1)?,
+                    user_id: row.get(2)?,
+                    user_name: row.get(3)?,
+                    email: row.get(4)?,
+                    timezone_offset: row.get(5)?,
+                })
+            })
+            .optional()?;
+        // Inside a transaction the answer might still be rolled back.
+        if let (Some(caller), true) = (&caller, self.conn.is_autocommit()) {
+            self.callers.insert(key, caller);
+        }
+        Ok(caller)
+    }
+}

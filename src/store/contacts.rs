@@ -1,0 +1,129 @@
+//! Contacts: creating them, finding them by id or by the digits of their
+//! phone number, and checking that a contact an activity names exists in
+//! the caller's organisation.
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use super::{new_id, now_rfc3339, Contact, NewContact, Store, StoreError};
+
+const CONTACT_COLUMNS: &str = "id, name, phone_number, email, type, created_at";
+
+impl Store {
+    pub fn create_contact(&mut self, org: i64, new: &NewContact) -> Result<Contact, StoreError> {
+        let contact = Contact {
+            id: new_id("con"),
+            name: new.name.clone(),
+            phone_number: new.phone_number.clone(),
+            email: new.email.clone(),
+            contact_type: new.contact_type.clone(),
+            created_at: now_rfc3339(),
+        };
+        self.conn.execute(
+            "INSERT INTO contacts
+                (id, organisation_id, name, phone_number, phone_digits, email, type, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                contact.id,
+                org,
+                contact.name,
+                contact.phone_number,
+                phone_digits(&contact.phone_number),
+                contact.email,
+                contact.contact_type,
+                contact.created_at
+            ],
+        )?;
+        Ok(contact)
+    }
+
+    pub fn contact(&self, org: i64, id: &str) -> Result<Option<Contact>, StoreError> {
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT {CONTACT_COLUMNS} FROM contacts WHERE organisation_id = ?1 AND id = ?2"
+        ))?;
+        Ok(statement
+            .query_row(params![org, id], contact_from_row)
+            .optional()?)
+    }
+
+    /// Contacts whose number has the same digits as `phone`, oldest first.
+    pub fn contacts_by_phone(&self, org: i64, phone: &str) -> Result<Vec<Contact>, StoreError> {
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT {CONTACT_COLUMNS} FROM contacts
+             WHERE organisation_id = ?1 AND phone_digits = ?2 ORDER BY seq"
+        ))?;
+        let rows = statement.query_map(params![org, phone_digits(phone)], contact_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+/// `UnknownContact` unless `contact_id` is a contact of `org`.
+pub(super) fn ensure_contact(
+    conn: &Connection,
+    org: i64,
+    contact_id: &str,
+) -> Result<(), StoreError> {
+    let exists: Option<i64> = conn
+        .prepare_cached("SELECT 1 FROM contacts WHERE organisation_id = ?1 AND id = ?2")?
+        .query_row(params![org, contact_id], |row| row.get(0))
+        .optional()?;
+    match exists {
+        Some(_) => Ok(()),
+        None => Err(StoreError::UnknownContact {
+            contact_id: contact_id.to_owned(),
+        }),
+    }
+}
+
+/// The digits a phone number is matched on: formatting is dropped and a
+/// 10-digit (North American) number gets its implied country code.
+pub fn phone_digits(phone: &str) -> String {
+    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+    if digits.len() == 10 {
+        format!("1{digits}")
+    } else {
+        digits
+    }
+}
+
+fn contact_from_row(row: &Row) -> rusqlite::Result<Contact> {
+    Ok(Contact {
+        id: row.get(0)?,
+        name: row.get(1)?,
+        phone_number: row.get(2)?,
+        email: row.get(3)?,
+        contact_type: row.get(4)?,
+        created_at: row.get(5)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::testing::{acme, memory};
+    use crate::store::Seed;
+
+    #[test]
+    fn formatted_and_bare_numbers_match() {
+        let expected = "14155550199";
+        for raw in [
+            "+1 (415) 555-0199",
+            "415-555-0199",
+            "+14155550199",
+            "1.415.555.0199",
+        ] {
+            assert_eq!(phone_digits(raw), expected, "{raw}");
+        }
+        assert_eq!(phone_digits("+44 20 7946 0958"), "442079460958");
+    }
+
+    #[test]
+    fn the_default_seed_gives_numbered_contacts_and_seeding_twice_changes_nothing() {
+        let mut store = memory();
+        let org = acme(&store);
+        let contact = store.contact(org, "contact-1").expect("query");
+        assert_eq!(contact.map(|c| c.name), Some("Jane Contact".to_owned()));
+        store.apply_seed(&Seed::default_seed()).expect("reseed");
+        let contacts = store.contacts_by_phone(org, "415-555-0199").expect("query");
+        assert_eq!(contacts.len(), 1);
+    }
+}

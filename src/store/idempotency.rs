@@ -1,0 +1,303 @@
+//! Idempotent creates: an activity created under an `Idempotency-Key` is
+//! created once, and a repeat with the same request gets the activity as it
+//! was created — even after it was changed or deleted — while a repeat with
+//! another request is refused. The key, the request's hash and the activity
+//! are written in one transaction, so they survive a restart together.
+//!
+//! A key stores no copy of the activity while the activity is unchanged:
+//! the key row names it, and a repeat reads it. The first PATCH or DELETE
+//! writes the activity as created into the key row first
+//! (`freeze_created_activity`), in the same transaction.
+
+use rusqlite::{params, Connection, OptionalExtension};
+use serde_json::{Map, Value};
+
+use super::activities::{insert_activity, select_activity};
+use super::{Activity, IdempotentOutcome, Store, StoreError};
+
+impl Store {
+    /// Creates `activity` (from `Activity::new`) under `key`, unless the key
+    /// was used before: then the activity as it was first created comes
+    /// back if `request_hash` is the same, and `Mismatch` if it is not.
+    pub fn create_activity_idempotent(
+        &mut self,
+        org: i64,
+        key: &str,
+        request_hash: &str,
+        activity: &Activity,
+    ) -> Result<IdempotentOutcome, StoreError> {
+        let tx = self.conn.savepoint()?;
+        let previous: Option<(String, String, Option<String>)> = tx
+            .prepare_cached(
+                "SELECT request_hash, created_activity, activity_id FROM idempotency_keys
+                 WHERE organisation_id = ?1 AND key = ?2",
+            )?
+            .query_row(params![org, key], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            })
+            .optional()?;
+        if let Some((hash, frozen, activity_id)) = previous {
+            if hash != request_hash {
+                return Ok(IdempotentOutcome::Mismatch);
+            }
+            let created = match activity_id {
+                // Unchanged since it was created (PATCH and DELETE freeze it
+                // first), so the activity now is the activity as created.
+                Some(activity_id) if frozen.is_empty() => select_activity(&tx, org, &activity_id)?
+                    .ok_or(StoreError::NotFound("activity behind an idempotency key"))?,
+                _ => decode(serde_json::from_str(&frozen)?)?,
+            };
+            return Ok(IdempotentOutcome::Replayed(Box::new(created)));
+        }
+        insert_activity(&tx, org, activity, Some(key))?;
+        tx.prepare_cached(
+            "INSERT INTO idempotency_keys
+                (organisation_id, key, request_hash, created_activity, activity_id, created_at)
+             VALUES (?1, ?2, ?3, '', ?4, ?5)",
+        )?
+        .execute(params![
+            org,
+            key,
+            request_hash,
+            activity.id,
+            activity.created_at
+        ])?;
+        tx.commit()?;
+        Ok(IdempotentOutcome::Created)
+    }
+}
+
+/// Before an activity created under an idempotency key changes for the
+/// first time, writes it, as it still is, into its key's row.
+pub(super) fn freeze_created_activity(
+    tx: &Connection,
+    org: i64,
+    activity: &Activity,
+) -> Result<(), StoreError> {
+    let key: Option<String> = tx
+        .prepare_cached(
+            "SELECT idempotency_key FROM activities WHERE organisation_id = ?1 AND id = ?2",
+        )?
+        .query_row(params![org, activity.id], |row| row.get(0))
+        .optional()?
+        .flatten();
+    let Some(key) = key else {
+        return Ok(());
+    };
+    tx.prepare_cached(
+        "UPDATE idempotency_keys SET created_activity = ?1, activity_id = NULL
+         WHERE organisation_id = ?2 AND key = ?3 AND activity_id = ?4",
+    )?
+    .execute(params![encode(activity).to_string(), org, key, activity.id])?;
+    Ok(())
+}
+
+/// The fields an activity has a column for, by the name the frozen copy
+/// keeps them under. Everything else in a frozen copy is an extra.
+const KNOWN: [&str; 12] = [
+    "id",
+    "subject",
+    "body",
+    "body_format",
+    "type",
+    "received_at",
+    "contact_id",
+    "session_id",
+    "direction",
+    "duration",
+    "created_at",
+    "updated_at",
+];
+
+/// A frozen copy: the extras, and the known fields beside them (a known
+/// field wins over an extra of the same name). Copies written before schema
+/// v3, when the key kept the answer the API had sent, have this layout too,
+/// so both read back the same way.
+fn encode(activity: &Activity) -> Value {
+    let mut object = activity.extra.clone();
+    let text = |value: &str| Value::from(value);
+    let maybe = |value: &Option<String>| value.as_deref().map_or(Value::Null, Value::from);
+    let known = [
+        text(&activity.id),
+        text(&activity.subject),
+        text(&activity.body),
+        text(&activity.body_format),
+        text(&activity.activity_type),
+        text(&activity.received_at),
+        maybe(&activity.contact_id),
+        maybe(&activity.session_id),
+        maybe(&activity.direction),
+        activity.duration.clone().unwrap_or(Value::Null),
+        text(&activity.created_at),
+        text(&activity.updated_at),
+    ];
+    for (name, value) in KNOWN.iter().zip(known) {
+        object.insert((*name).to_owned(), value);
+    }
+    Value::Object(object)
+}
+
+fn decode(frozen: Value) -> Result<Activity, StoreError> {
+    let Value::Object(mut object) = frozen else {
+        return Err(corrupt("not a JSON object"));
+    };
+    let mut take_text = |name: &'static str| -> Result<Option<String>, StoreError> {
+        match object.remove(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(text)) => Ok(Some(text)),
+            Some(_) => Err(corrupt(name)),
+        }
+    };
+    let id = take_text("id")?.ok_or_else(|| corrupt("id"))?;
+    let subject = take_text("subject")?.unwrap_or_default();
+    let body = take_text("body")?.unwrap_or_default();
+    let body_format = take_text("body_format")?.unwrap_or_default();
+    let activity_type = take_text("type")?.unwrap_or_default();
+    let received_at = take_text("received_at")?.unwrap_or_default();
+    let contact_id = take_text("contact_id")?;
+    let session_id = take_text("session_id")?;
+    let direction = take_text("direction")?;
+    let created_at = take_text("created_at")?.unwrap_or_default();
+    let updated_at = take_text("updated_at")?.unwrap_or_default();
+    let duration = object.remove("duration").filter(|value| !value.is_null());
+    let extra: Map<String, Value> = object;
+    Ok(Activity {
+        id,
+        subject,
+        body,
+        body_format,
+        activity_type,
+        received_at,
+        contact_id,
+        session_id,
+        direction,
+        duration,
+        extra,
+        created_at,
+        updated_at,
+    })
+}
+
+fn corrupt(what: &str) -> StoreError {
+    StoreError::CorruptJson(serde::de::Error::custom(format!(
+        "a frozen activity's {what} is not what was written"
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::testing::{acme, memory, new_activity};
+    use crate::store::{ActivityFilter, ActivityPatch};
+
+    #[test]
+    fn a_repeat_replays_the_created_activity_and_another_request_is_refused() {
+        let mut store = memory();
+        let org = acme(&store);
+        let created = Activity::new(new_activity("s1"));
+        let first = store
+            .create_activity_idempotent(org, "k", "h1", &created)
+            .expect("create");
+        assert_eq!(first, IdempotentOutcome::Created);
+        let retry = Activity::new(new_activity("s1"));
+        let again = store
+            .create_activity_idempotent(org, "k", "h1", &retry)
+            .expect("replay");
+        assert_eq!(again, IdempotentOutcome::Replayed(Box::new(created)));
+        let other = store
+            .create_activity_idempotent(org, "k", "h2", &retry)
+            .expect("mismatch");
+        assert_eq!(other, IdempotentOutcome::Mismatch);
+        let page = store
+            .list_activities(
+                org,
+                &ActivityFilter {
+                    session_id: Some("s1".into()),
+                    limit: 10,
+                    ..ActivityFilter::default()
+                },
+            )
+            .expect("list");
+        assert_eq!(page.items.len(), 1);
+    }
+
+    #[test]
+    fn a_repeat_gets_the_created_activity_after_it_changed_or_went() {
+        let mut store = memory();
+        let org = acme(&store);
+        let replay = |store: &mut Store, key: &str| {
+            let retry = Activity::new(new_activity("s"));
+            store
+                .create_activity_idempotent(org, key, "h", &retry)
+                .expect("replay")
+        };
+        let mut patched = Activity::new(new_activity("s"));
+        patched.extra.insert("deal".into(), Value::from("d-1"));
+        patched.duration = Some(Value::from("pending"));
+        store
+            .create_activity_idempotent(org, "patched", "h", &patched)
+            .expect("create");
+        for body in ["changed once", "changed twice"] {
+            let patch = ActivityPatch {
+                body: Some(body.into()),
+                ..ActivityPatch::default()
+            };
+            store
+                .update_activity(org, &patched.id, &patch)
+                .expect("update")
+                .expect("exists");
+        }
+        let expected = IdempotentOutcome::Replayed(Box::new(patched.clone()));
+        assert_eq!(replay(&mut store, "patched"), expected);
+        // Deleting it after it changed keeps the copy frozen at the first.
+        assert!(store.delete_activity(org, &patched.id).expect("delete"));
+        assert_eq!(replay(&mut store, "patched"), expected);
+
+        let deleted = Activity::new(new_activity("s"));
+        store
+            .create_activity_idempotent(org, "deleted", "h", &deleted)
+            .expect("create");
+        assert!(store.delete_activity(org, &deleted.id).expect("delete"));
+        assert!(!store.delete_activity(org, &deleted.id).expect("delete"));
+        assert_eq!(
+            replay(&mut store, "deleted"),
+            IdempotentOutcome::Replayed(Box::new(deleted))
+        );
+    }
+
+    /// Before schema v3 a key kept the answer the API sent: the activity's
+    /// fields with its extras beside them. Such a row still replays.
+    #[test]
+    fn a_key_written_before_v3_replays_its_stored_copy() {
+        let mut store = memory();
+        let org = acme(&store);
+        let answer = r#"{"id":"act_old","subject":"s","body":"b","body_format":"text/plain",
+            "type":"PhoneCommunication","received_at":"2024-01-01T00:00:00Z","contact_id":null,
+            "session_id":"9","direction":"Inbound","duration":5,"deal_id":"d-7",
+            "created_at":"c","updated_at":"u"}"#;
+        store
+            .conn
+            .execute(
+                "INSERT INTO idempotency_keys
+                    (organisation_id, key, request_hash, created_activity, created_at)
+                 VALUES (?1, 'old', 'h', ?2, 'then')",
+                params![org, answer],
+            )
+            .expect("pre-v3 row");
+        let retry = Activity::new(new_activity("s"));
+        let IdempotentOutcome::Replayed(replayed) = store
+            .create_activity_idempotent(org, "old", "h", &retry)
+            .expect("replay")
+        else {
+            panic!("not replayed");
+        };
+        assert_eq!(replayed.id, "act_old");
+        assert_eq!(replayed.duration, Some(Value::from(5)));
+        assert_eq!(replayed.contact_id, None);
+        assert_eq!(replayed.extra.get("deal_id"), Some(&Value::from("d-7")));
+        assert_eq!(
+            encode(&replayed),
+            serde_json::from_str::<Value>(answer).expect("json")
+        );
+    }
+}
