@@ -129,7 +129,7 @@ impl JsonClient {
     pub async fn send(&self, request: reqwest::RequestBuilder) -> Result<Answer, TransportError> {
         let unreachable = |error: reqwest::Error| TransportError::Unreachable {
             url: self.base_url.clone(),
-            reason: describe(&error),
+            reason: describe(&error, self.base_url.starts_with("https://")),
         };
         let response = request.send().await.map_err(unreachable)?;
         let status = response.status().as_u16();
@@ -152,7 +152,7 @@ impl JsonClient {
 /// A transport failure in words: a timeout and a refused connection by
 /// name, anything else (a TLS or certificate failure, a name that does not
 /// resolve) with the innermost cause, which is the one that says what to fix.
-fn describe(error: &reqwest::Error) -> String {
+fn describe(error: &reqwest::Error, tls: bool) -> String {
     if error.is_timeout() {
         return "the request timed out".into();
     }
@@ -162,11 +162,20 @@ fn describe(error: &reqwest::Error) -> String {
     }
     let cause = innermost.to_string();
     if error.is_connect() && cause.to_ascii_lowercase().contains("connection refused") {
-        REFUSED.into()
-    } else if cause == error.to_string() {
-        cause
+        return REFUSED.into();
+    }
+    let described = if cause == error.to_string() {
+        cause.clone()
     } else {
         format!("{error}: {cause}")
+    };
+    // What rustls says when the other side answers TLS with plain HTTP.
+    if tls && cause.contains("InvalidContentType") {
+        format!(
+            "{described}; the server answered without TLS: if it speaks plain HTTP, use http://"
+        )
+    } else {
+        described
     }
 }
 

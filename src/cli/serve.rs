@@ -148,13 +148,30 @@ impl ShutdownSignals {
 }
 
 fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("mockcrm=info,warn"));
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let default = || {
+        Targets::new()
+            .with_target("mockcrm", LevelFilter::INFO)
+            .with_default(LevelFilter::WARN)
+    };
+    // RUST_LOG in its common form (`mockcrm=debug,warn`); a value that is
+    // not one is said once and the default is used.
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(value) => value.parse::<Targets>().unwrap_or_else(|error| {
+            eprintln!("mockcrm: RUST_LOG={value:?} is not a log filter ({error}); using mockcrm=info,warn");
+            default()
+        }),
+        Err(_) => default(),
+    };
     // A second init (tests) is harmless; the first subscriber stays. Colours
     // only on a terminal: a CI log or a file would get raw escape codes.
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let layer = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    let _ = tracing_subscriber::registry()
+        .with(layer)
+        .with(filter)
         .try_init();
 }

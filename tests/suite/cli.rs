@@ -251,6 +251,27 @@ fn log_against_nothing_exits_1_with_a_warning() {
     assert!(message.contains("gave up after 2 attempts"), "{message}");
 }
 
+/// `https://` is spoken (rustls): against a server that answers in plain
+/// HTTP the TLS handshake itself fails, and the message says so instead of
+/// asking whether a server runs there.
+#[test]
+fn an_https_server_url_speaks_tls() {
+    let served = Served::start(&["--addr", "127.0.0.1:0", "--db", ":memory:"]);
+    let https = served.url.replacen("http://", "https://", 1);
+    let path = fixture_path("create-call-log/voicemail.json");
+    let output = mockcrm(&["log", "--server", &https, "--max-attempts", "1", &path]);
+    assert_eq!(output.status.code(), Some(1));
+    let output: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let message = output["returnMessage"]["message"]
+        .as_str()
+        .expect("message");
+    assert!(message.contains("without TLS"), "{message}");
+    assert!(message.contains("use http://"), "{message}");
+    assert!(!message.contains("mockcrm serve"), "{message}");
+    let checks = mockcrm(&["checks", "--server", &https]);
+    assert_one_line_failure(&checks, "without TLS");
+}
+
 #[test]
 fn compose_writes_only_the_body() {
     let request = r#"{"format": "text/markdown", "callLog": {"direction": "Inbound", "duration": 61, "result": "Accepted"}, "note": "hi"}"#;
