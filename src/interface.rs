@@ -1,10 +1,16 @@
 //! The App Connect connector interface, as data.
 //!
-//! These serde types mirror the `createCallLog` input and output and the
-//! compose request of SPEC §4–§5 exactly (camelCase JSON). They hold no logic
-//! beyond parsing: composing lives in `compose`, talking to the CRM in
-//! `connector`. Unknown fields are kept (`extra`), never rejected, so a record
-//! that App Connect grows tomorrow still parses today.
+//! These serde types mirror the `createCallLog` input and output, the
+//! `updateCallLog` and `getCallLog` answers, and the compose request of
+//! SPEC §4–§5 exactly (camelCase JSON). This module only reads and writes
+//! them: what a value means (which settings are on, which score is shown,
+//! how a time reads in a zone) is the composer's and the connector's
+//! business. Whatever App Connect sends is kept as sent: an input's fields
+//! mockcrm does not read, and unknown fields of the user, the contact, the
+//! call-log record and its parties, legs, recording and voicemail, land in
+//! an `extra` map and are written back out; nothing is rejected for being
+//! unknown. The answers (`…Output`, `ReturnMessage`) are mockcrm's own and
+//! carry only their documented fields.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -14,83 +20,74 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use serde_with::skip_serializing_none;
+
+/// The call and everything said about it: what a log's body is composed
+/// from. A createCallLog input and a compose request both carry it.
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogContent {
+    pub user: Option<User>,
+    pub call_log: CallLog,
+    pub note: Option<String>,
+    pub ai_note: Option<String>,
+    pub transcript: Option<String>,
+    pub ring_sense_transcript: Option<String>,
+    pub ring_sense_summary: Option<String>,
+    /// A number or a string, kept as sent: `0` stays `0`. Which scores the
+    /// body shows (App Connect skips a falsy one) is the composer's rule.
+    #[serde(rename = "ringSenseAIScore", default)]
+    pub ring_sense_ai_score: Option<Value>,
+    pub ring_sense_bulleted_summary: Option<String>,
+    pub ring_sense_link: Option<String>,
+}
 
 /// Everything App Connect hands a connector's `createCallLog`.
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateCallLogInput {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<User>,
     pub contact_info: ContactInfo,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(flatten)]
+    pub content: LogContent,
     pub auth_header: Option<String>,
-    pub call_log: CallLog,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub additional_submission: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ai_note: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub transcript: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ring_sense_transcript: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ring_sense_summary: Option<String>,
-    #[serde(
-        rename = "ringSenseAIScore",
-        default,
-        deserialize_with = "score",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub ring_sense_ai_score: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ring_sense_bulleted_summary: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ring_sense_link: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub composed_log_details: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hashed_account_id: Option<String>,
-    #[serde(
-        rename = "isFromSSCL",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "isFromSSCL", default)]
     pub is_from_sscl: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proxy_config: Option<Value>,
+    /// Fields App Connect sends that mockcrm does not read, kept as sent.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
 /// What `createCallLog` answers. No `logId` means the log failed.
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateCallLogOutput {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_message: Option<ReturnMessage>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extra_data_tracking: Option<Value>,
 }
 
 /// What `updateCallLog` answers.
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateCallLogOutput {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_note: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_message: Option<ReturnMessage>,
 }
 
 /// What `getCallLog` answers; no `callLogInfo` means the read failed.
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GetCallLogOutput {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub call_log_info: Option<CallLogInfo>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_message: Option<ReturnMessage>,
 }
 
@@ -122,16 +119,12 @@ pub enum MessageType {
 }
 
 /// The App Connect user the call belongs to.
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct User {
-    #[serde(
-        default,
-        deserialize_with = "lenient_string",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timezone_offset: Option<TimezoneOffset>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub user_settings: BTreeMap<String, Setting>,
@@ -157,62 +150,40 @@ pub enum TimezoneOffset {
 }
 
 /// The matched CRM contact.
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ContactInfo {
-    #[serde(
-        default,
-        deserialize_with = "lenient_string",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type", default)]
     pub contact_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 /// A RingCentral call-log record, with App Connect's additions.
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CallLog {
-    #[serde(
-        default,
-        deserialize_with = "lenient_string",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub id: Option<String>,
-    #[serde(
-        default,
-        deserialize_with = "lenient_string",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub session_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub telephony_session_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub direction: Option<Direction>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<StartTime>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<CallDuration>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<Party>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<Party>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recording: Option<Recording>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub voicemail: Option<Voicemail>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub legs: Vec<Leg>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_subject: Option<String>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -234,81 +205,58 @@ impl Direction {
 }
 
 /// One end of a call or leg.
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Party {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,
-    #[serde(
-        default,
-        deserialize_with = "lenient_string",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub extension_number: Option<String>,
-    #[serde(
-        default,
-        deserialize_with = "lenient_string",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub extension_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Recording {
-    #[serde(
-        default,
-        deserialize_with = "lenient_string",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uri: Option<String>,
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type", default)]
     pub recording_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_uri: Option<String>,
     /// Added by App Connect: `"(pending...)"` until the recording is ready.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Voicemail {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 /// One leg of the call journey.
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Leg {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<StartTime>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<CallDuration>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub direction: Option<Direction>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub leg_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub master: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<Party>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<Party>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -370,25 +318,6 @@ fn parse_iso_start(text: &str) -> Option<StartReading> {
     .map(StartReading::Local)
 }
 
-impl User {
-    /// `user.userSettings.<key>.value ?? default`, read with JavaScript
-    /// truthiness as App Connect's core does (`false`, `0`, `""` are off).
-    pub fn setting_enabled(&self, key: &str, default: bool) -> bool {
-        match self.user_settings.get(key).map(|setting| &setting.value) {
-            None | Some(Value::Null) => default,
-            Some(Value::Bool(on)) => *on,
-            Some(Value::Number(n)) => n.as_f64().is_some_and(|n| n != 0.0 && !n.is_nan()),
-            Some(Value::String(text)) => !text.is_empty(),
-            Some(Value::Array(_) | Value::Object(_)) => true,
-        }
-    }
-}
-
-/// `setting_enabled` for an optional user: no user means every default.
-pub fn setting_enabled(user: Option<&User>, key: &str, default: bool) -> bool {
-    user.map_or(default, |user| user.setting_enabled(key, default))
-}
-
 /// `callLog.duration`: whole seconds, or a word such as `"pending"` while
 /// server-side logging waits for the call to end.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -435,49 +364,25 @@ impl<'de> Deserialize<'de> for CallDuration {
     }
 }
 
-/// The part of a createCallLog input that shapes the body (SPEC §5). A
-/// createCallLog input is also a valid compose request: serde ignores the rest.
+/// What the composer takes (SPEC §5): the log's content, the contact, and
+/// for an update the body to update and how. A createCallLog input is also
+/// a compose request: its other fields land in `extra`.
+#[skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ComposeRequest {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<LogFormat>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<User>,
-    pub call_log: CallLog,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact_info: Option<ContactInfo>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ai_note: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub transcript: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ring_sense_transcript: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ring_sense_summary: Option<String>,
-    #[serde(
-        rename = "ringSenseAIScore",
-        default,
-        deserialize_with = "score",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub ring_sense_ai_score: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ring_sense_bulleted_summary: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ring_sense_link: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(flatten)]
+    pub content: LogContent,
     pub existing_body: Option<String>,
     /// How `existing_body` is updated; absent means `core`. Snake case, as
     /// mockcrm's own fields are: App Connect has no such field.
-    #[serde(
-        rename = "update_style",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "update_style", default)]
     pub update_style: Option<UpdateStyle>,
+    /// Fields the composer does not read, kept as sent.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
 /// How a body that already exists is updated.
@@ -523,20 +428,9 @@ impl std::str::FromStr for UpdateStyle {
 impl From<&CreateCallLogInput> for ComposeRequest {
     fn from(input: &CreateCallLogInput) -> Self {
         ComposeRequest {
-            format: None,
-            user: input.user.clone(),
-            call_log: input.call_log.clone(),
             contact_info: Some(input.contact_info.clone()),
-            note: input.note.clone(),
-            ai_note: input.ai_note.clone(),
-            transcript: input.transcript.clone(),
-            ring_sense_transcript: input.ring_sense_transcript.clone(),
-            ring_sense_summary: input.ring_sense_summary.clone(),
-            ring_sense_ai_score: input.ring_sense_ai_score.clone(),
-            ring_sense_bulleted_summary: input.ring_sense_bulleted_summary.clone(),
-            ring_sense_link: input.ring_sense_link.clone(),
-            existing_body: None,
-            update_style: None,
+            content: input.content.clone(),
+            ..ComposeRequest::default()
         }
     }
 }
@@ -582,22 +476,6 @@ impl std::str::FromStr for LogFormat {
     }
 }
 
-/// `ringSenseAIScore`: a number or a string. App Connect's core skips a
-/// falsy score, and the number 0 is falsy where the string "0" is not.
-fn score<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
-    let value = Option::<Value>::deserialize(deserializer)?;
-    Ok(match value {
-        None | Some(Value::Null) | Some(Value::Bool(false)) => None,
-        Some(Value::Number(n)) if n.as_f64() == Some(0.0) => None,
-        Some(Value::Number(n)) => Some(match n.as_f64() {
-            Some(v) if !n.is_i64() && !n.is_u64() => js_float_text(v),
-            _ => n.to_string(),
-        }),
-        Some(Value::String(s)) => Some(s),
-        Some(other) => Some(other.to_string()),
-    })
-}
-
 /// Ids and extension numbers arrive as strings from one RingCentral API and
 /// as numbers from another; both mean the same thing.
 fn lenient_string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
@@ -626,25 +504,16 @@ fn lenient_string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<S
             Ok(Some(v.to_string()))
         }
         fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-            Ok(Some(js_float_text(v)))
+            Ok(Some(crate::js::number_to_string(v)))
         }
     }
     deserializer.deserialize_option(LenientVisitor)
 }
 
-/// A float as JavaScript's `String(n)` prints it where it matters here:
-/// whole floats without a fraction (`87.0` is `87`).
-fn js_float_text(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{}", v as i64)
-    } else {
-        v.to_string()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn numbers_and_strings_both_parse_as_ids() {
@@ -687,45 +556,34 @@ mod tests {
         assert!(StartTime::Iso("yesterday".into()).to_utc().is_err());
     }
 
+    /// Parsing keeps what was sent: a score of 0, unknown fields at every
+    /// level, and a createCallLog input read as a compose request keeps its
+    /// other fields aside instead of dropping them.
     #[test]
-    fn settings_follow_javascript_truthiness() {
-        let user: User = serde_json::from_str(
-            r#"{"userSettings": {"a": {"value": false}, "b": {"value": "yes"}, "c": {"value": 0}, "d": {"value": null}}}"#,
-        )
-        .expect("parses");
-        assert!(!user.setting_enabled("a", true));
-        assert!(user.setting_enabled("b", false));
-        assert!(!user.setting_enabled("c", true));
-        assert!(user.setting_enabled("d", true));
-        assert!(!user.setting_enabled("missing", false));
-    }
+    fn inputs_survive_a_round_trip_as_sent() {
+        let raw = json!({
+            "contactInfo": {"id": 42, "name": "Jane", "crmSpecific": true},
+            "callLog": {"sessionId": "1", "duration": 5, "billing": {"costIncluded": 0.0}},
+            "ringSenseAIScore": 0,
+            "note": "n",
+            "authHeader": "Basic eDo=",
+            "someFieldAppConnectAddsLater": [1, 2],
+        });
+        let input: CreateCallLogInput = serde_json::from_value(raw.clone()).expect("parses");
+        assert_eq!(input.content.ring_sense_ai_score, Some(json!(0)));
+        assert_eq!(input.contact_info.id.as_deref(), Some("42"));
+        let mut expected = raw.clone();
+        expected["contactInfo"]["id"] = json!("42");
+        assert_eq!(serde_json::to_value(&input).expect("serialises"), expected);
 
-    #[test]
-    fn a_numeric_zero_score_is_no_score() {
-        let parse = |json: &str| {
-            serde_json::from_str::<ComposeRequest>(json)
-                .expect("parses")
-                .ring_sense_ai_score
-        };
-        assert_eq!(parse(r#"{"callLog": {}, "ringSenseAIScore": 0}"#), None);
-        assert_eq!(
-            parse(r#"{"callLog": {}, "ringSenseAIScore": "0"}"#),
-            Some("0".into())
+        let request: ComposeRequest = serde_json::from_value(raw).expect("parses");
+        assert_eq!(request.content, input.content);
+        assert_eq!(request.extra.get("authHeader"), Some(&json!("Basic eDo=")));
+        assert!(
+            request.extra.get("note").is_none(),
+            "a content field is not an extra"
         );
-        assert_eq!(
-            parse(r#"{"callLog": {}, "ringSenseAIScore": 87}"#),
-            Some("87".into())
-        );
-        // As JavaScript prints them: a whole float has no fraction.
-        assert_eq!(
-            parse(r#"{"callLog": {}, "ringSenseAIScore": 87.0}"#),
-            Some("87".into())
-        );
-        assert_eq!(
-            parse(r#"{"callLog": {}, "ringSenseAIScore": 87.5}"#),
-            Some("87.5".into())
-        );
-        assert_eq!(parse(r#"{"callLog": {}, "ringSenseAIScore": 0.0}"#), None);
+        assert_eq!(ComposeRequest::from(&input).content, input.content);
     }
 
     #[test]

@@ -44,6 +44,7 @@ mod connector;
 mod harness;
 mod http;
 pub mod interface;
+mod js;
 mod proxy;
 mod server;
 mod store;

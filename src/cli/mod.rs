@@ -18,6 +18,7 @@ use clap::{Parser, Subcommand};
 use serde::de::DeserializeOwned;
 
 use crate::compose::ComposeError;
+use crate::interface::LogContent;
 use crate::server::ServeError;
 use admin::{AdminArgs, FaultArgs, FaultsArgs, RequestsArgs, ResetArgs};
 use admin_client::AdminError;
@@ -190,18 +191,37 @@ pub(super) fn parse_json<T: DeserializeOwned>(
     path: &Path,
     what: &'static str,
 ) -> Result<T, CliError> {
+    let parse_error = |detail: String| CliError::Parse {
+        path: path.display().to_string(),
+        what,
+        detail,
+    };
+    let error = match located::<T>(text) {
+        Ok(value) => return Ok(value),
+        Err(error) => error,
+    };
+    if error.path().to_string() != "." {
+        return Err(parse_error(describe_located(&error)));
+    }
+    // The call's content is flattened into the inputs, and serde cannot say
+    // where inside a flattened part an error is. Reading the content on its
+    // own names the field (`callLog.duration: …`) when the error is there.
+    match located::<LogContent>(text) {
+        Err(inner) if inner.path().to_string() != "." => Err(parse_error(describe_located(&inner))),
+        _ => Err(parse_error(error.into_inner().to_string())),
+    }
+}
+
+fn located<T: DeserializeOwned>(
+    text: &str,
+) -> Result<T, serde_path_to_error::Error<serde_json::Error>> {
     let mut deserializer = serde_json::Deserializer::from_str(text);
-    serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-        let field = error.path().to_string();
-        let detail = if field == "." {
-            error.inner().to_string()
-        } else {
-            format!("{field}: {}", error.inner())
-        };
-        CliError::Parse {
-            path: path.display().to_string(),
-            what,
-            detail,
-        }
-    })
+    serde_path_to_error::deserialize(&mut deserializer)
+}
+
+fn describe_located(error: &serde_path_to_error::Error<serde_json::Error>) -> String {
+    match error.path().to_string().as_str() {
+        "." => error.inner().to_string(),
+        field => format!("{field}: {}", error.inner()),
+    }
 }

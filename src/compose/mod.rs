@@ -27,6 +27,7 @@ pub use crate::interface::UpdateStyle;
 use crate::interface::{ComposeRequest, LogFormat, User};
 pub use host_zone::{HostZone, UnknownZone};
 use parse::{Hints, Segment};
+pub use sections::setting_enabled;
 use sections::{Kind, Rendered, MARKDOWN_DETAILS};
 pub use values::duration as format_duration;
 
@@ -81,7 +82,7 @@ pub fn compose(request: &ComposeRequest, options: &ComposeOptions) -> Result<Str
     let carried = sections::carried(request, format, &options.host_zone)?;
     let hints = Hints {
         expected: &carried,
-        user: request.user.as_ref(),
+        user: request.content.user.as_ref(),
     };
     let mut body = apply(existing, &carried, format, &hints);
     if existing.is_empty() {

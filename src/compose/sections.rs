@@ -102,7 +102,7 @@ impl Kind {
 
     pub fn enabled(self, user: Option<&User>) -> bool {
         let (key, default) = self.setting();
-        crate::interface::setting_enabled(user, key, default)
+        setting_enabled(user, key, default)
     }
 
     /// The labels this section can carry in `format`. Only the contact
@@ -182,7 +182,7 @@ pub fn carried(
     format: LogFormat,
     host_zone: &HostZone,
 ) -> Result<Vec<Rendered>, ComposeError> {
-    let outbound = request.call_log.direction == Some(Direction::Outbound);
+    let outbound = request.content.call_log.direction == Some(Direction::Outbound);
     Ok(values(request, host_zone)?
         .into_iter()
         .map(|carried| Rendered {
@@ -198,8 +198,8 @@ pub fn values(
     request: &ComposeRequest,
     host_zone: &HostZone,
 ) -> Result<Vec<Carried>, ComposeError> {
-    let user = request.user.as_ref();
-    let call = &request.call_log;
+    let user = request.content.user.as_ref();
+    let call = &request.content.call_log;
     let inbound = call.direction == Some(Direction::Inbound);
     let (own_side, other_side) = if inbound {
         (&call.to, &call.from)
@@ -214,7 +214,7 @@ pub fn values(
             continue;
         }
         let value = match kind {
-            Kind::Note => present(request.note.as_deref()),
+            Kind::Note => present(request.content.note.as_deref()),
             Kind::SessionId => present(call.session_id.as_deref()),
             Kind::RingCentralUserName => present(own_side.as_ref().and_then(|p| p.name.as_deref())),
             Kind::RingCentralNumber => {
@@ -253,13 +253,22 @@ pub fn values(
             Kind::VoicemailRecording => {
                 present(call.voicemail.as_ref().and_then(|v| v.link.as_deref()))
             }
-            Kind::AiNote => present(request.ai_note.as_deref()),
-            Kind::Transcript => present(request.transcript.as_deref()),
-            Kind::AceTranscript => present(request.ring_sense_transcript.as_deref()),
-            Kind::AceSummary => present(request.ring_sense_summary.as_deref()),
-            Kind::CallScore => present(request.ring_sense_ai_score.as_deref()),
-            Kind::AceBulletedSummary => present(request.ring_sense_bulleted_summary.as_deref()),
-            Kind::AceLink => present(request.ring_sense_link.as_deref()),
+            Kind::AiNote => present(request.content.ai_note.as_deref()),
+            Kind::Transcript => present(request.content.transcript.as_deref()),
+            Kind::AceTranscript => present(request.content.ring_sense_transcript.as_deref()),
+            Kind::AceSummary => present(request.content.ring_sense_summary.as_deref()),
+            // App Connect skips a falsy score: the number 0 is no score, the
+            // string "0" is one; a score is shown as JavaScript prints it.
+            Kind::CallScore => request
+                .content
+                .ring_sense_ai_score
+                .as_ref()
+                .filter(|score| crate::js::truthy(Some(score)))
+                .map(crate::js::to_string),
+            Kind::AceBulletedSummary => {
+                present(request.content.ring_sense_bulleted_summary.as_deref())
+            }
+            Kind::AceLink => present(request.content.ring_sense_link.as_deref()),
             Kind::CallJourney if call.legs.is_empty() => None,
             Kind::CallJourney => Some(values::call_journey(&call.legs)),
         };
@@ -268,6 +277,17 @@ pub fn values(
         }
     }
     Ok(sections)
+}
+
+/// `user.userSettings.<key>.value ?? default`, read with JavaScript
+/// truthiness as App Connect's core does (`false`, `0`, `""` are off); no
+/// user means every default.
+pub fn setting_enabled(user: Option<&User>, key: &str, default: bool) -> bool {
+    match user.and_then(|user| user.user_settings.get(key)) {
+        None => default,
+        Some(setting) if setting.value.is_null() => default,
+        Some(setting) => crate::js::truthy(Some(&setting.value)),
+    }
 }
 
 fn date_pattern(user: Option<&User>) -> String {
@@ -375,4 +395,63 @@ fn block_text(kind: Kind, value: &str, format: LogFormat) -> String {
 /// Every line break (`\r\n`, `\r`, `\n`) as `<br>`.
 fn html_breaks(text: &str) -> String {
     text.replace("\r\n", "<br>").replace(['\r', '\n'], "<br>")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_follow_javascript_truthiness() {
+        let user: User = serde_json::from_str(
+            r#"{"userSettings": {"a": {"value": false}, "b": {"value": "yes"}, "c": {"value": 0}, "d": {"value": null}}}"#,
+        )
+        .expect("parses");
+        let user = Some(&user);
+        assert!(!setting_enabled(user, "a", true));
+        assert!(setting_enabled(user, "b", false));
+        assert!(!setting_enabled(user, "c", true));
+        assert!(setting_enabled(user, "d", true));
+        assert!(!setting_enabled(user, "missing", false));
+        assert!(setting_enabled(None, "missing", true));
+    }
+
+    /// App Connect writes a score when it is truthy, as JavaScript prints it.
+    #[test]
+    fn a_score_shows_unless_it_is_falsy() {
+        let score = |value: serde_json::Value| {
+            let request = ComposeRequest {
+                content: crate::interface::LogContent {
+                    ring_sense_ai_score: Some(value),
+                    ..Default::default()
+                },
+                ..ComposeRequest::default()
+            };
+            carried(&request, LogFormat::Plain, &HostZone::UTC)
+                .expect("composes")
+                .into_iter()
+                .find(|section| section.kind == Kind::CallScore)
+                .map(|section| section.text)
+        };
+        assert_eq!(score(serde_json::json!(0)), None);
+        assert_eq!(score(serde_json::json!(0.0)), None);
+        assert_eq!(score(serde_json::json!("")), None);
+        assert_eq!(score(serde_json::json!(false)), None);
+        assert_eq!(
+            score(serde_json::json!("0")),
+            Some("- Call score: 0\n".into())
+        );
+        assert_eq!(
+            score(serde_json::json!(87)),
+            Some("- Call score: 87\n".into())
+        );
+        assert_eq!(
+            score(serde_json::json!(87.0)),
+            Some("- Call score: 87\n".into())
+        );
+        assert_eq!(
+            score(serde_json::json!(87.5)),
+            Some("- Call score: 87.5\n".into())
+        );
+    }
 }

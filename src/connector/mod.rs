@@ -17,9 +17,8 @@ pub use retry::RetryPolicy;
 
 use crate::compose::{self, ComposeOptions, HostZone, UpdateStyle};
 use crate::interface::{
-    setting_enabled, CallDuration, CallLogInfo, ComposeRequest, CreateCallLogInput,
-    CreateCallLogOutput, Direction, GetCallLogOutput, LogFormat, MessageType, ReturnMessage,
-    UpdateCallLogOutput, User,
+    CallDuration, CallLogInfo, ComposeRequest, CreateCallLogInput, CreateCallLogOutput, Direction,
+    GetCallLogOutput, LogFormat, MessageType, ReturnMessage, UpdateCallLogOutput, User,
 };
 
 /// The activity type the reference connector writes.
@@ -120,7 +119,7 @@ pub async fn update_call_log(
 ) -> UpdateCallLogOutput {
     match patch_activity(crm, log_id, input, options).await {
         Ok(()) => UpdateCallLogOutput {
-            updated_note: input.note.clone(),
+            updated_note: input.content.note.clone(),
             return_message: Some(success("Call log updated")),
         },
         Err(error) => UpdateCallLogOutput {
@@ -163,6 +162,7 @@ async fn patch_activity(
     let mut changes = Map::new();
     changes.insert("body".into(), Value::from(body));
     if let Some(subject) = input
+        .content
         .call_log
         .custom_subject
         .as_deref()
@@ -170,7 +170,7 @@ async fn patch_activity(
     {
         changes.insert("subject".into(), Value::from(subject));
     }
-    if let Some(duration) = &input.call_log.duration {
+    if let Some(duration) = &input.content.call_log.duration {
         changes.insert("duration".into(), duration_value(duration));
     }
     crm.update_activity(auth, log_id, &Value::Object(changes))
@@ -245,7 +245,7 @@ async fn write_activity(
 /// write one activity: the RingCentral account and the call session. The
 /// CRM scopes keys by organisation as well. No session id, no key.
 pub fn idempotency_key(input: &CreateCallLogInput) -> Option<String> {
-    let call = &input.call_log;
+    let call = &input.content.call_log;
     let session = call
         .session_id
         .as_deref()
@@ -257,7 +257,7 @@ pub fn idempotency_key(input: &CreateCallLogInput) -> Option<String> {
 
 /// The `POST /activity` body for a call (SPEC §4).
 pub fn activity_for(input: &CreateCallLogInput, options: LogOptions) -> Result<Value, LogError> {
-    let call = &input.call_log;
+    let call = &input.content.call_log;
     let body = match input.composed_log_details.as_deref() {
         Some(body) if !body.is_empty() => body.to_owned(),
         _ => compose::compose(
@@ -304,6 +304,7 @@ fn duration_value(duration: &CallDuration) -> Value {
 /// `callLog.customSubject`, else "<direction> Call to|from <name> [<phone>]".
 pub fn subject(input: &CreateCallLogInput) -> String {
     if let Some(subject) = input
+        .content
         .call_log
         .custom_subject
         .as_deref()
@@ -311,7 +312,7 @@ pub fn subject(input: &CreateCallLogInput) -> String {
     {
         return subject.to_owned();
     }
-    let lead = match input.call_log.direction {
+    let lead = match input.content.call_log.direction {
         Some(Direction::Outbound) => "Outbound Call to",
         Some(Direction::Inbound) => "Inbound Call from",
         None => "Call with",
@@ -335,11 +336,11 @@ pub fn subject(input: &CreateCallLogInput) -> String {
 /// Whether an AI note and a transcript went into the log, as App Connect's
 /// own connectors report it.
 fn extra_data_tracking(input: &CreateCallLogInput) -> Value {
-    let user = input.user.as_ref();
+    let user = input.content.user.as_ref();
     let present = |text: &Option<String>| text.as_deref().is_some_and(|t| !t.is_empty());
     json!({
-        "withSmartNoteLog": present(&input.ai_note) && setting_enabled(user, "addCallLogAiNote", true),
-        "withTranscript": present(&input.transcript) && setting_enabled(user, "addCallLogTranscript", true),
+        "withSmartNoteLog": present(&input.content.ai_note) && compose::setting_enabled(user, "addCallLogAiNote", true),
+        "withTranscript": present(&input.content.transcript) && compose::setting_enabled(user, "addCallLogTranscript", true),
     })
 }
 

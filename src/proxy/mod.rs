@@ -18,7 +18,9 @@
 pub mod answer;
 pub mod config;
 pub mod context;
-pub mod js;
+// JavaScript value semantics live crate-wide (the composer needs them too);
+// re-exported so this module's files keep reaching them as `super::js`.
+pub(crate) use crate::js;
 pub mod json;
 pub mod mapping;
 pub mod path;

@@ -59,14 +59,15 @@ fn composed_body_for_every_fixture_and_format() {
 /// What arrives after the call: the final duration, the recording, an
 /// edited note and an AI note.
 fn after_the_call(mut input: CreateCallLogInput) -> CreateCallLogInput {
-    input.call_log.duration = Some(CallDuration::Seconds(754));
+    input.content.call_log.duration = Some(CallDuration::Seconds(754));
     let recording = input
+        .content
         .call_log
         .recording
         .get_or_insert_with(Recording::default);
     recording.link = Some("https://media.example.com/rec/final".into());
-    input.note = Some("Edited after the call: follow up on Monday.".into());
-    input.ai_note = Some("Customer agreed to a follow-up demo.".into());
+    input.content.note = Some("Edited after the call: follow up on Monday.".into());
+    input.content.ai_note = Some("Customer agreed to a follow-up demo.".into());
     input.composed_log_details = None;
     input
 }
@@ -90,10 +91,15 @@ async fn lifecycle(
     };
     let session = format!(
         "{}-{}{suffix}",
-        input.call_log.session_id.clone().unwrap_or_default(),
+        input
+            .content
+            .call_log
+            .session_id
+            .clone()
+            .unwrap_or_default(),
         slug(format)
     );
-    input.call_log.session_id = Some(session);
+    input.content.call_log.session_id = Some(session);
     let options = LogOptions {
         format,
         host_zone: HostZone::UTC,
@@ -118,14 +124,14 @@ async fn lifecycle(
             "{name} {format} {style} update {round}: {:?}",
             updated.return_message
         );
-        assert_eq!(updated.updated_note, updated_input.note);
-        let read = get_call_log(client, &log_id, auth, updated_input.user.as_ref()).await;
+        assert_eq!(updated.updated_note, updated_input.content.note);
+        let read = get_call_log(client, &log_id, auth, updated_input.content.user.as_ref()).await;
         let info = read
             .call_log_info
             .unwrap_or_else(|| panic!("{name}: {:?}", read.return_message));
         assert_eq!(
             Some(info.note.clone()),
-            updated_input.note,
+            updated_input.content.note,
             "{name} {format} {style} update {round}: the note parses back"
         );
         assert_eq!(info.full_log_response["duration"], 754);

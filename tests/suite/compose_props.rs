@@ -20,8 +20,8 @@
 use std::collections::BTreeMap;
 
 use mockcrm::interface::{
-    CallDuration, CallLog, ComposeRequest, ContactInfo, Direction, Leg, LogFormat, Party,
-    Recording, Setting, StartTime, TimezoneOffset, User, Voicemail,
+    CallDuration, CallLog, ComposeRequest, ContactInfo, Direction, Leg, LogContent, LogFormat,
+    Party, Recording, Setting, StartTime, TimezoneOffset, User, Voicemail,
 };
 use mockcrm::{ComposeOptions, UpdateStyle};
 use proptest::prelude::*;
@@ -350,23 +350,23 @@ fn any_request() -> impl Strategy<Value = ComposeRequest> {
             let (note, ai_note, transcript, ace_transcript, ace_summary, score, bullets, ace_link) =
                 texts;
             ComposeRequest {
-                format: None,
-                user,
-                call_log,
                 contact_info: Some(ContactInfo {
                     phone_number: contact_phone,
                     ..ContactInfo::default()
                 }),
-                note,
-                ai_note,
-                transcript,
-                ring_sense_transcript: ace_transcript,
-                ring_sense_summary: ace_summary,
-                ring_sense_ai_score: score,
-                ring_sense_bulleted_summary: bullets,
-                ring_sense_link: ace_link,
-                existing_body: None,
-                update_style: None,
+                content: LogContent {
+                    user,
+                    call_log,
+                    note,
+                    ai_note,
+                    transcript,
+                    ring_sense_transcript: ace_transcript,
+                    ring_sense_summary: ace_summary,
+                    ring_sense_ai_score: score.map(Value::String),
+                    ring_sense_bulleted_summary: bullets,
+                    ring_sense_link: ace_link,
+                },
+                ..ComposeRequest::default()
             }
         })
 }
@@ -394,21 +394,21 @@ fn complete_request() -> impl Strategy<Value = ComposeRequest> {
                 let (note, subject, ai_note, transcript, ace_transcript, ace_summary, bullets) =
                     texts;
                 let (recording, voicemail, ace_link, score, contact_phone) = links;
-                r.user = Some(user);
-                r.call_log.direction = Some(direction);
-                r.call_log.session_id = Some("4500000001".into());
-                r.call_log.from = Some(from);
-                r.call_log.to = Some(to);
-                r.call_log.start_time = Some(start);
-                r.call_log.duration = Some(CallDuration::Seconds(seconds));
-                r.call_log.result = Some("Call connected".into());
-                r.call_log.legs = legs;
-                r.call_log.custom_subject = Some(subject);
-                r.call_log.recording = Some(Recording {
+                r.content.user = Some(user);
+                r.content.call_log.direction = Some(direction);
+                r.content.call_log.session_id = Some("4500000001".into());
+                r.content.call_log.from = Some(from);
+                r.content.call_log.to = Some(to);
+                r.content.call_log.start_time = Some(start);
+                r.content.call_log.duration = Some(CallDuration::Seconds(seconds));
+                r.content.call_log.result = Some("Call connected".into());
+                r.content.call_log.legs = legs;
+                r.content.call_log.custom_subject = Some(subject);
+                r.content.call_log.recording = Some(Recording {
                     link: Some(recording),
                     ..Recording::default()
                 });
-                r.call_log.voicemail = Some(Voicemail {
+                r.content.call_log.voicemail = Some(Voicemail {
                     link: Some(voicemail),
                     extra: Map::new(),
                 });
@@ -416,14 +416,14 @@ fn complete_request() -> impl Strategy<Value = ComposeRequest> {
                     phone_number: Some(contact_phone),
                     ..ContactInfo::default()
                 });
-                r.note = Some(note);
-                r.ai_note = Some(ai_note);
-                r.transcript = Some(transcript);
-                r.ring_sense_transcript = Some(ace_transcript);
-                r.ring_sense_summary = Some(ace_summary);
-                r.ring_sense_ai_score = Some(score);
-                r.ring_sense_bulleted_summary = Some(bullets);
-                r.ring_sense_link = Some(ace_link);
+                r.content.note = Some(note);
+                r.content.ai_note = Some(ai_note);
+                r.content.transcript = Some(transcript);
+                r.content.ring_sense_transcript = Some(ace_transcript);
+                r.content.ring_sense_summary = Some(ace_summary);
+                r.content.ring_sense_ai_score = Some(Value::String(score));
+                r.content.ring_sense_bulleted_summary = Some(bullets);
+                r.content.ring_sense_link = Some(ace_link);
                 r
             },
         )
@@ -461,21 +461,21 @@ fn without_note_markers(mut r: ComposeRequest) -> ComposeRequest {
                 .replace("Call details", "Call d.");
         }
     };
-    clear(&mut r.note);
-    clear(&mut r.ai_note);
-    clear(&mut r.transcript);
-    clear(&mut r.ring_sense_transcript);
-    clear(&mut r.ring_sense_summary);
-    clear(&mut r.ring_sense_bulleted_summary);
-    clear(&mut r.call_log.custom_subject);
-    clear(&mut r.call_log.result);
-    for party in [&mut r.call_log.from, &mut r.call_log.to]
+    clear(&mut r.content.note);
+    clear(&mut r.content.ai_note);
+    clear(&mut r.content.transcript);
+    clear(&mut r.content.ring_sense_transcript);
+    clear(&mut r.content.ring_sense_summary);
+    clear(&mut r.content.ring_sense_bulleted_summary);
+    clear(&mut r.content.call_log.custom_subject);
+    clear(&mut r.content.call_log.result);
+    for party in [&mut r.content.call_log.from, &mut r.content.call_log.to]
         .into_iter()
         .flatten()
     {
         clear(&mut party.name);
     }
-    for leg in &mut r.call_log.legs {
+    for leg in &mut r.content.call_log.legs {
         for party in [&mut leg.from, &mut leg.to].into_iter().flatten() {
             clear(&mut party.name);
         }
@@ -490,6 +490,7 @@ fn on(request: &ComposeRequest, key: &str) -> bool {
         .map(|(_, d)| *d)
         .unwrap_or(true);
     let value = request
+        .content
         .user
         .as_ref()
         .and_then(|u| u.user_settings.get(key))
@@ -508,7 +509,7 @@ fn filled(text: Option<&str>) -> bool {
 /// For each section: the markers that open it in `format`, and whether the
 /// request carries it (switched on, with a value).
 fn expected_sections(r: &ComposeRequest, format: LogFormat) -> Vec<(Vec<String>, bool)> {
-    let call = &r.call_log;
+    let call = &r.content.call_log;
     let inbound = call.direction == Some(Direction::Inbound);
     let own = if inbound { &call.to } else { &call.from };
     let item = |label: &str| match format {
@@ -535,7 +536,7 @@ fn expected_sections(r: &ComposeRequest, format: LogFormat) -> Vec<(Vec<String>,
     vec![
         (
             vec![note.to_owned()],
-            on(r, "addCallLogNote") && filled(r.note.as_deref()),
+            on(r, "addCallLogNote") && filled(r.content.note.as_deref()),
         ),
         (
             vec![item("Session Id")],
@@ -591,34 +592,41 @@ fn expected_sections(r: &ComposeRequest, format: LogFormat) -> Vec<(Vec<String>,
         ),
         (
             vec![block("AI Note")],
-            on(r, "addCallLogAiNote") && filled(r.ai_note.as_deref()),
+            on(r, "addCallLogAiNote") && filled(r.content.ai_note.as_deref()),
         ),
         (
             vec![block("Transcript")],
-            on(r, "addCallLogTranscript") && filled(r.transcript.as_deref()),
+            on(r, "addCallLogTranscript") && filled(r.content.transcript.as_deref()),
         ),
         (
             vec![block("ACE transcript")],
             on(r, "addCallLogRingSenseRecordingTranscript")
-                && filled(r.ring_sense_transcript.as_deref()),
+                && filled(r.content.ring_sense_transcript.as_deref()),
         ),
         (
             vec![block("ACE summary")],
-            on(r, "addCallLogRingSenseRecordingSummary") && filled(r.ring_sense_summary.as_deref()),
+            on(r, "addCallLogRingSenseRecordingSummary")
+                && filled(r.content.ring_sense_summary.as_deref()),
         ),
         (
             vec![item("Call score")],
             on(r, "addCallLogRingSenseRecordingAIScore")
-                && filled(r.ring_sense_ai_score.as_deref()),
+                && filled(
+                    r.content
+                        .ring_sense_ai_score
+                        .as_ref()
+                        .and_then(Value::as_str),
+                ),
         ),
         (
             vec![block("ACE bulleted summary")],
             on(r, "addCallLogRingSenseRecordingBulletedSummary")
-                && filled(r.ring_sense_bulleted_summary.as_deref()),
+                && filled(r.content.ring_sense_bulleted_summary.as_deref()),
         ),
         (
             vec![item("ACE recording link")],
-            on(r, "addCallLogRingSenseRecordingLink") && filled(r.ring_sense_link.as_deref()),
+            on(r, "addCallLogRingSenseRecordingLink")
+                && filled(r.content.ring_sense_link.as_deref()),
         ),
         (
             vec![block("Call journey")],
@@ -652,27 +660,33 @@ fn user_text_in_body(r: &ComposeRequest, format: LogFormat) -> Vec<String> {
             texts.push(shown(value));
         }
     };
-    add("addCallLogNote", r.note.as_ref(), &|t| raw(t, "<br>"));
+    add("addCallLogNote", r.content.note.as_ref(), &|t| {
+        raw(t, "<br>")
+    });
     add(
         "addCallLogSubject",
-        r.call_log.custom_subject.as_ref(),
+        r.content.call_log.custom_subject.as_ref(),
         &|t| raw(t, "</li>"),
     );
-    add("addCallLogAiNote", r.ai_note.as_ref(), &block);
-    add("addCallLogTranscript", r.transcript.as_ref(), &block);
+    add("addCallLogAiNote", r.content.ai_note.as_ref(), &block);
+    add(
+        "addCallLogTranscript",
+        r.content.transcript.as_ref(),
+        &block,
+    );
     add(
         "addCallLogRingSenseRecordingTranscript",
-        r.ring_sense_transcript.as_ref(),
+        r.content.ring_sense_transcript.as_ref(),
         &block,
     );
     add(
         "addCallLogRingSenseRecordingSummary",
-        r.ring_sense_summary.as_ref(),
+        r.content.ring_sense_summary.as_ref(),
         &block,
     );
     add(
         "addCallLogRingSenseRecordingBulletedSummary",
-        r.ring_sense_bulleted_summary.as_ref(),
+        r.content.ring_sense_bulleted_summary.as_ref(),
         &block,
     );
     texts
@@ -697,34 +711,80 @@ fn count(haystack: &str, needle: &str) -> usize {
 fn sections_alone(r: &ComposeRequest, format: LogFormat) -> Vec<String> {
     type CopyField = fn(&ComposeRequest, &mut ComposeRequest);
     let fields: [CopyField; 15] = [
-        |r, q| q.note.clone_from(&r.note),
+        |r, q| q.content.note.clone_from(&r.content.note),
         |r, q| {
-            q.call_log
+            q.content
+                .call_log
                 .custom_subject
-                .clone_from(&r.call_log.custom_subject)
+                .clone_from(&r.content.call_log.custom_subject)
         },
-        |r, q| q.call_log.start_time.clone_from(&r.call_log.start_time),
-        |r, q| q.call_log.duration.clone_from(&r.call_log.duration),
-        |r, q| q.call_log.result.clone_from(&r.call_log.result),
-        |r, q| q.call_log.recording.clone_from(&r.call_log.recording),
-        |r, q| q.call_log.voicemail.clone_from(&r.call_log.voicemail),
-        |r, q| q.call_log.legs.clone_from(&r.call_log.legs),
-        |r, q| q.ai_note.clone_from(&r.ai_note),
-        |r, q| q.transcript.clone_from(&r.transcript),
-        |r, q| q.ring_sense_transcript.clone_from(&r.ring_sense_transcript),
-        |r, q| q.ring_sense_summary.clone_from(&r.ring_sense_summary),
-        |r, q| q.ring_sense_ai_score.clone_from(&r.ring_sense_ai_score),
         |r, q| {
-            q.ring_sense_bulleted_summary
-                .clone_from(&r.ring_sense_bulleted_summary)
+            q.content
+                .call_log
+                .start_time
+                .clone_from(&r.content.call_log.start_time)
         },
-        |r, q| q.ring_sense_link.clone_from(&r.ring_sense_link),
+        |r, q| {
+            q.content
+                .call_log
+                .duration
+                .clone_from(&r.content.call_log.duration)
+        },
+        |r, q| {
+            q.content
+                .call_log
+                .result
+                .clone_from(&r.content.call_log.result)
+        },
+        |r, q| {
+            q.content
+                .call_log
+                .recording
+                .clone_from(&r.content.call_log.recording)
+        },
+        |r, q| {
+            q.content
+                .call_log
+                .voicemail
+                .clone_from(&r.content.call_log.voicemail)
+        },
+        |r, q| q.content.call_log.legs.clone_from(&r.content.call_log.legs),
+        |r, q| q.content.ai_note.clone_from(&r.content.ai_note),
+        |r, q| q.content.transcript.clone_from(&r.content.transcript),
+        |r, q| {
+            q.content
+                .ring_sense_transcript
+                .clone_from(&r.content.ring_sense_transcript)
+        },
+        |r, q| {
+            q.content
+                .ring_sense_summary
+                .clone_from(&r.content.ring_sense_summary)
+        },
+        |r, q| {
+            q.content
+                .ring_sense_ai_score
+                .clone_from(&r.content.ring_sense_ai_score)
+        },
+        |r, q| {
+            q.content
+                .ring_sense_bulleted_summary
+                .clone_from(&r.content.ring_sense_bulleted_summary)
+        },
+        |r, q| {
+            q.content
+                .ring_sense_link
+                .clone_from(&r.content.ring_sense_link)
+        },
     ];
     fields
         .iter()
         .map(|copy| {
             let mut alone = ComposeRequest {
-                user: r.user.clone(),
+                content: LogContent {
+                    user: r.content.user.clone(),
+                    ..LogContent::default()
+                },
                 ..ComposeRequest::default()
             };
             copy(r, &mut alone);
@@ -756,52 +816,73 @@ fn changed(r: &ComposeRequest, mask: u16, fresh: &ComposeRequest) -> ComposeRequ
     let mut out = r.clone();
     let pick = |bit: u16| mask & (1 << bit) != 0;
     if pick(0) {
-        out.note.clone_from(&fresh.note);
+        out.content.note.clone_from(&fresh.content.note);
     }
     if pick(1) {
-        out.call_log
+        out.content
+            .call_log
             .custom_subject
-            .clone_from(&fresh.call_log.custom_subject);
+            .clone_from(&fresh.content.call_log.custom_subject);
     }
     if pick(2) {
-        out.call_log.duration.clone_from(&fresh.call_log.duration);
+        out.content
+            .call_log
+            .duration
+            .clone_from(&fresh.content.call_log.duration);
     }
     if pick(3) {
-        out.call_log.result = Some("Voicemail".into());
+        out.content.call_log.result = Some("Voicemail".into());
     }
     if pick(4) {
-        out.call_log.recording.clone_from(&fresh.call_log.recording);
+        out.content
+            .call_log
+            .recording
+            .clone_from(&fresh.content.call_log.recording);
     }
     if pick(5) {
-        out.call_log.voicemail.clone_from(&fresh.call_log.voicemail);
+        out.content
+            .call_log
+            .voicemail
+            .clone_from(&fresh.content.call_log.voicemail);
     }
     if pick(6) {
-        out.ai_note.clone_from(&fresh.ai_note);
+        out.content.ai_note.clone_from(&fresh.content.ai_note);
     }
     if pick(7) {
-        out.transcript.clone_from(&fresh.transcript);
+        out.content.transcript.clone_from(&fresh.content.transcript);
     }
     if pick(8) {
-        out.ring_sense_transcript
-            .clone_from(&fresh.ring_sense_transcript);
-        out.ring_sense_summary.clone_from(&fresh.ring_sense_summary);
+        out.content
+            .ring_sense_transcript
+            .clone_from(&fresh.content.ring_sense_transcript);
+        out.content
+            .ring_sense_summary
+            .clone_from(&fresh.content.ring_sense_summary);
     }
     if pick(9) {
-        out.ring_sense_ai_score
-            .clone_from(&fresh.ring_sense_ai_score);
-        out.ring_sense_bulleted_summary
-            .clone_from(&fresh.ring_sense_bulleted_summary);
+        out.content
+            .ring_sense_ai_score
+            .clone_from(&fresh.content.ring_sense_ai_score);
+        out.content
+            .ring_sense_bulleted_summary
+            .clone_from(&fresh.content.ring_sense_bulleted_summary);
     }
     if pick(10) {
-        out.ring_sense_link.clone_from(&fresh.ring_sense_link);
+        out.content
+            .ring_sense_link
+            .clone_from(&fresh.content.ring_sense_link);
     }
     if pick(11) {
-        out.call_log.legs.clone_from(&fresh.call_log.legs);
+        out.content
+            .call_log
+            .legs
+            .clone_from(&fresh.content.call_log.legs);
     }
     if pick(12) {
-        out.call_log
+        out.content
+            .call_log
             .start_time
-            .clone_from(&fresh.call_log.start_time);
+            .clone_from(&fresh.content.call_log.start_time);
     }
     out
 }
@@ -875,9 +956,9 @@ proptest! {
         let created = without_note_markers(created);
         let body = compose_in(&created, format, UpdateStyle::Core);
         let mut update = changed(&created, mask, &without_note_markers(fresh));
-        update.note = Some(note.clone());
+        update.content.note = Some(note.clone());
         update
-            .user
+            .content.user
             .get_or_insert_with(User::default)
             .user_settings
             .insert("addCallLogNote".into(), setting(Value::Bool(true)));
@@ -892,9 +973,9 @@ proptest! {
     #[test]
     fn the_note_parses_back(r in complete_request(), format in format()) {
         let body = compose(&r, format);
-        let expected = if on(&r, "addCallLogNote") { r.note.clone() } else { None };
+        let expected = if on(&r, "addCallLogNote") { r.content.note.clone() } else { None };
         prop_assert_eq!(
-            mockcrm::parse_note(&body, format, r.user.as_ref()),
+            mockcrm::parse_note(&body, format, r.content.user.as_ref()),
             expected,
             "{:?}", body
         );
@@ -951,25 +1032,28 @@ fn every_duration_up_to_ten_million_reads_back_as_its_seconds() {
         );
     }
     let request = |seconds| ComposeRequest {
-        user: Some(User {
-            user_settings: [
-                "addCallLogNote",
-                "addCallLogSubject",
-                "addCallLogDateTime",
-                "addCallLogResult",
-                "addCallLogRecording",
-                "addCallLogAiNote",
-                "addCallLogTranscript",
-                "addCallLogLegs",
-            ]
-            .iter()
-            .map(|key| ((*key).to_owned(), setting(Value::Bool(false))))
-            .collect(),
-            ..User::default()
-        }),
-        call_log: CallLog {
-            duration: Some(CallDuration::Seconds(seconds)),
-            ..CallLog::default()
+        content: LogContent {
+            user: Some(User {
+                user_settings: [
+                    "addCallLogNote",
+                    "addCallLogSubject",
+                    "addCallLogDateTime",
+                    "addCallLogResult",
+                    "addCallLogRecording",
+                    "addCallLogAiNote",
+                    "addCallLogTranscript",
+                    "addCallLogLegs",
+                ]
+                .iter()
+                .map(|key| ((*key).to_owned(), setting(Value::Bool(false))))
+                .collect(),
+                ..User::default()
+            }),
+            call_log: CallLog {
+                duration: Some(CallDuration::Seconds(seconds)),
+                ..CallLog::default()
+            },
+            ..LogContent::default()
         },
         ..ComposeRequest::default()
     };

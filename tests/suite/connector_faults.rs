@@ -30,7 +30,7 @@ fn fixture_input(session: &str) -> CreateCallLogInput {
         "create-call-log/ai-note-and-transcript.json",
     ))
     .expect("fixture parses");
-    input.call_log.session_id = Some(session.to_owned());
+    input.content.call_log.session_id = Some(session.to_owned());
     input
 }
 

@@ -1,7 +1,8 @@
-//! The few JavaScript semantics App Connect's proxy engine leans on, over
-//! JSON values: `String(value)`, truthiness, `String.prototype.trim` and
-//! `\s`, `Number(text)`, and moment's `toISOString()` (dot paths are in
-//! `path`).
+//! The few JavaScript semantics mockcrm must share with App Connect's
+//! JavaScript, over JSON values: `String(value)`, truthiness,
+//! `String.prototype.trim` and `\s`, `Number(text)`, and moment's
+//! `toISOString()`. The proxy engine and the composer both lean on them
+//! (dot paths are in `proxy/path.rs`).
 //!
 //! Pure functions only. `undefined` is `None` throughout; a JSON `null` is
 //! `Some(Value::Null)`. Inherited JavaScript properties (`toString`,
