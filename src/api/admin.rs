@@ -15,7 +15,6 @@ use crate::harness::{FaultSpec, JournalFilter};
 use crate::store::Seed;
 
 const DEFAULT_JOURNAL_LIMIT: usize = 100;
-const ADMIN_ROUTES: &str = "admin routes are /__admin/reset, /requests, /faults, /checks";
 
 pub async fn dispatch(state: &AppState, request: &ApiRequest) -> ApiResponse {
     match route(state, request).await {
@@ -27,25 +26,17 @@ pub async fn dispatch(state: &AppState, request: &ApiRequest) -> ApiResponse {
 async fn route(state: &AppState, request: &ApiRequest) -> Result<ApiResponse, ApiError> {
     let resolution = routes::resolve(&request.method, &request.path);
     if matches!(resolution, Resolution::NotFound) {
-        return Err(ApiError::NotFound(format!(
-            "no admin route {} {}; {ADMIN_ROUTES}",
-            request.method, request.path
-        )));
+        return Err(super::no_route(request));
     }
     // The key is checked before the method, so a caller without it learns
     // nothing about which admin methods exist.
     authenticate(state, request)?;
     // `handle` only sends `/__admin` paths here, and only admin routes live
     // there.
-    let (admin, params) = super::resolved(
-        request,
-        resolution,
-        |endpoint| match endpoint {
-            Endpoint::Admin(admin) => Some(admin),
-            _ => None,
-        },
-        ADMIN_ROUTES,
-    )?;
+    let (admin, params) = super::resolved(request, resolution, |endpoint| match endpoint {
+        Endpoint::Admin(admin) => Some(admin),
+        _ => None,
+    })?;
     match admin {
         Admin::Reset => reset(state, request).await,
         Admin::ListRequests => requests(state, request),

@@ -247,14 +247,8 @@ pub(crate) fn resolved<T>(
     request: &ApiRequest,
     resolution: Resolution,
     pick: impl FnOnce(Endpoint) -> Option<T>,
-    routes_hint: &str,
 ) -> Result<(T, Vec<String>), ApiError> {
-    let not_found = || {
-        ApiError::NotFound(format!(
-            "no route {} {}; {routes_hint}",
-            request.method, request.path
-        ))
-    };
+    let not_found = || no_route(request);
     match resolution {
         Resolution::Found { endpoint, params } => {
             pick(endpoint).map(|t| (t, params)).ok_or_else(not_found)
@@ -268,6 +262,18 @@ pub(crate) fn resolved<T>(
     }
 }
 
+/// The 404 for a path no route has: the route it probably meant, and
+/// where every route is listed.
+pub(crate) fn no_route(request: &ApiRequest) -> ApiError {
+    let guess = routes::closest(&request.method, &request.path)
+        .map(|route| format!(" (did you mean {route}?)"))
+        .unwrap_or_default();
+    ApiError::NotFound(format!(
+        "no route {} {}{guess}; every route is listed at GET /openapi.json",
+        request.method, request.path
+    ))
+}
+
 async fn route(state: &AppState, request: &ApiRequest) -> Result<ApiResponse, ApiError> {
     // `handle` sends other areas elsewhere; a CRM path with no route is a 404.
     let (crm, params) = resolved(
@@ -277,7 +283,6 @@ async fn route(state: &AppState, request: &ApiRequest) -> Result<ApiResponse, Ap
             Endpoint::Crm(crm) => Some(crm),
             _ => None,
         },
-        "see SPEC §3 for the routes mockcrm serves",
     )?;
     // Every template has at most one parameter, an id.
     let id = params.into_iter().next().unwrap_or_default();

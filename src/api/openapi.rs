@@ -19,7 +19,6 @@ pub fn answer(request: &ApiRequest) -> warp::reply::Response {
         request,
         routes::resolve(&request.method, &request.path),
         |endpoint| (endpoint == Endpoint::OpenApi).then_some(()),
-        "the document is GET /openapi.json",
     );
     let response = match found {
         Ok(_) => ApiResponse {

@@ -201,6 +201,39 @@ pub fn resolve(method: &Method, path: &str) -> Resolution {
     }
 }
 
+/// The route a mistyped request most likely meant, as `METHOD /template`,
+/// from the same area as `path`: the nearest path by edit distance (a
+/// template's parameters count as matching the request's segments there),
+/// a route with the request's method winning a tie. `None` when nothing is
+/// near enough to be a plausible typo.
+pub fn closest(method: &Method, path: &str) -> Option<String> {
+    let wanted = area(path);
+    let path = path.trim_end_matches('/');
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    ROUTES
+        .iter()
+        .filter(|route| area(route.path) == wanted)
+        .map(|route| {
+            let parts: Vec<&str> = route.path.trim_start_matches('/').split('/').collect();
+            // `/activity/{id}` is spelt with the request's own segment, so
+            // only the literal parts count towards the distance.
+            let spelt: Vec<&str> = parts
+                .iter()
+                .enumerate()
+                .map(|(i, part)| match segments.get(i) {
+                    Some(segment) if part.starts_with('{') => *segment,
+                    _ => *part,
+                })
+                .collect();
+            let distance = strsim::levenshtein(path, &format!("/{}", spelt.join("/")));
+            let other_method = usize::from(route.method != *method);
+            (distance, other_method, route)
+        })
+        .filter(|(distance, _, route)| *distance > 0 && *distance <= (route.path.len() / 3).max(2))
+        .min_by_key(|(distance, other_method, _)| (*distance, *other_method))
+        .map(|(_, _, route)| format!("{} {}", route.method, route.path))
+}
+
 /// The template's parameters when `segments` fit it.
 /// Walks the template without collecting it: every request tries up to
 /// every row, so a miss must not allocate.
@@ -250,6 +283,30 @@ mod tests {
                 assert_ne!(a.endpoint, b.endpoint, "{} and {}", a.path, b.path);
             }
         }
+    }
+
+    #[test]
+    fn a_near_miss_names_the_route_it_was_probably_meant_for() {
+        let closest = |method: Method, path: &str| closest(&method, path);
+        assert_eq!(
+            closest(Method::GET, "/activty"),
+            Some("GET /activity".into())
+        );
+        assert_eq!(
+            closest(Method::PATCH, "/activities/act_1"),
+            Some("PATCH /activity/{id}".into())
+        );
+        assert_eq!(
+            closest(Method::POST, "/contacts"),
+            Some("POST /contact".into())
+        );
+        assert_eq!(
+            closest(Method::GET, "/__admin/fault"),
+            Some("GET /__admin/faults".into())
+        );
+        // Nothing like any route, and never a route of the other area.
+        assert_eq!(closest(Method::GET, "/completely/elsewhere/entirely"), None);
+        assert_eq!(closest(Method::GET, "/__admin/activity"), None);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! SQLite's automatic checkpoint runs inside whichever COMMIT pushes the WAL
 //! past 1000 pages: that commit then copies ~4 MiB into the database file and
 //! fsyncs it before it returns, and on the store thread every request queued
-//! behind it waits too (tens of milliseconds on this project's disk). Here a
+//! behind it waits too, for as long as the disk takes to sync. Here a
 //! second connection does PASSIVE checkpoints instead, shortly after writes,
 //! while the store thread goes on committing. PASSIVE never blocks the
 //! writer and with `synchronous=FULL` it fsyncs the WAL before copying and

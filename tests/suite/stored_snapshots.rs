@@ -66,6 +66,7 @@ async fn error_body_for_every_error_code() {
         ("unauthorized", crm.anonymous(Method::GET, "/me")),
         ("not_found", crm.dev(Method::GET, "/activity/act_missing")),
         ("not_found_route", crm.dev(Method::GET, "/nowhere")),
+        ("not_found_near_miss", crm.dev(Method::GET, "/activty")),
         (
             "method_not_allowed",
             crm.dev(Method::PUT, "/activity/act_any"),
