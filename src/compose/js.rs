@@ -32,6 +32,9 @@
 
 use std::ops::Range;
 
+// JavaScript's `\s` and `String.prototype.trim`, as the rest of mockcrm reads them.
+pub use crate::js::{is_space, trim};
+
 /// A match of one of core's patterns: the whole match, and its capture
 /// group when the pattern has one (each pattern here has at most one, and
 /// it always takes part in a match).
@@ -41,31 +44,10 @@ pub struct Found {
     pub group: Option<Range<usize>>,
 }
 
-/// JavaScript's `\s`: WhiteSpace (TAB, VT, FF, U+FEFF and the Space_Separator
-/// characters) and LineTerminator. `String.prototype.trim` strips the same set.
-pub fn is_space(c: char) -> bool {
-    matches!(
-        c,
-        '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | ' ' | '\u{a0}' | '\u{1680}' | '\u{2000}'
-            ..='\u{200a}'
-                | '\u{2028}'
-                | '\u{2029}'
-                | '\u{202f}'
-                | '\u{205f}'
-                | '\u{3000}'
-                | '\u{feff}'
-    )
-}
-
 /// JavaScript's LineTerminator: what `.` does not match and where `^`/`$`
 /// stand under the `m` flag.
 pub fn is_line_terminator(c: char) -> bool {
     matches!(c, '\n' | '\r' | '\u{2028}' | '\u{2029}')
-}
-
-/// `String.prototype.trim`.
-pub fn trim(text: &str) -> &str {
-    text.trim_matches(is_space)
 }
 
 /// `body.replace(pattern, template)` for a `found` match: the match is
@@ -660,14 +642,6 @@ mod tests {
             Some("<ul>x</ul><ul></ul>")
         );
         assert_eq!(replace_first("<ul>", "</ul>", "x"), None);
-    }
-
-    #[test]
-    fn js_whitespace_differs_from_unicode_white_space() {
-        // /\s/.test('\ufeff') === true; /\s/.test('\u0085') === false
-        assert!(is_space('\u{feff}'));
-        assert!(!is_space('\u{85}'));
-        assert_eq!(trim("\u{feff} (pending...)\u{2028}"), "(pending...)");
     }
 
     #[test]

@@ -15,12 +15,12 @@
 //!   recomposing the same request changes nothing.
 
 mod core_update;
+#[cfg(test)]
+mod golden;
 mod host_zone;
 mod js;
 mod parse;
 mod sections;
-#[cfg(test)]
-mod update_golden;
 mod values;
 
 pub use crate::interface::UpdateStyle;

@@ -17,14 +17,6 @@ use serde_json::{json, Value};
 static CASE: AtomicU64 = AtomicU64::new(0);
 const ADMIN: &str = "mockcrm-admin";
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
-
 fn fixture_input(session: &str) -> CreateCallLogInput {
     let mut input: CreateCallLogInput = serde_json::from_str(&crate::support::read_fixture(
         "create-call-log/ai-note-and-transcript.json",
@@ -111,7 +103,7 @@ async fn activities_for(crm: &TestCrm, session: &str) -> Vec<String> {
 
 #[test]
 fn transient_faults_within_the_budget_still_log_exactly_once() {
-    let rt = runtime();
+    let rt = crate::support::runtime();
     let crm = rt.block_on(TestCrm::start());
     proptest!(ProptestConfig::with_cases(500), |(faults in proptest::collection::vec(transient(), 0..5))| {
         let session = format!("flaky-{}", CASE.fetch_add(1, Ordering::Relaxed));
@@ -146,7 +138,7 @@ fn activities_for_blocking(
 
 #[test]
 fn beyond_the_budget_a_warning_and_at_most_one_activity() {
-    let rt = runtime();
+    let rt = crate::support::runtime();
     let crm = rt.block_on(TestCrm::start());
     proptest!(ProptestConfig::with_cases(500), |(faults in proptest::collection::vec(transient(), 5..8))| {
         let session = format!("down-{}", CASE.fetch_add(1, Ordering::Relaxed));
@@ -173,7 +165,7 @@ fn beyond_the_budget_a_warning_and_at_most_one_activity() {
 
 #[test]
 fn a_time_budget_stops_retries_before_the_attempts_run_out() {
-    let rt = runtime();
+    let rt = crate::support::runtime();
     let crm = rt.block_on(TestCrm::start());
     let (clock, waits) = Clock::manual();
     let client = CrmClient::new(&crm.server.url())
@@ -206,7 +198,7 @@ fn a_time_budget_stops_retries_before_the_attempts_run_out() {
 
 #[test]
 fn final_errors_are_not_retried() {
-    let rt = runtime();
+    let rt = crate::support::runtime();
     let crm = rt.block_on(TestCrm::start());
     let (clock, waits) = Clock::manual();
     let client = CrmClient::new(&crm.server.url())
@@ -241,7 +233,7 @@ fn final_errors_are_not_retried() {
 
 #[test]
 fn thirty_two_concurrent_calls_for_one_session_write_one_activity() {
-    let rt = runtime();
+    let rt = crate::support::runtime();
     let crm = rt.block_on(TestCrm::start());
     let client = CrmClient::new(&crm.server.url()).expect("client");
     let input = fixture_input("concurrent-session");

@@ -16,14 +16,6 @@ use serde_json::{json, Value};
 /// session" is about this case alone.
 static CASE: AtomicU64 = AtomicU64::new(0);
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
-
 fn text() -> impl Strategy<Value = String> {
     prop_oneof![
         "\\PC{0,40}",
@@ -197,7 +189,7 @@ fn basic_dev_header() -> String {
 
 #[test]
 fn every_valid_input_gets_a_log_id_for_exactly_one_activity() {
-    let rt = runtime();
+    let rt = crate::support::runtime();
     let crm = rt.block_on(TestCrm::start());
     let client = CrmClient::new(&crm.server.url()).expect("client");
     let config = ProptestConfig::with_cases(300);
@@ -292,7 +284,7 @@ fn hostile_body() -> impl Strategy<Value = Vec<u8>> {
 
 #[test]
 fn malformed_bodies_get_4xx_json_errors_and_the_server_keeps_serving() {
-    let rt = runtime();
+    let rt = crate::support::runtime();
     let crm = rt.block_on(TestCrm::start());
     let config = ProptestConfig::with_cases(300);
     proptest!(config, |(
@@ -327,7 +319,7 @@ fn malformed_bodies_get_4xx_json_errors_and_the_server_keeps_serving() {
 
 #[test]
 fn an_unreachable_crm_is_a_warning_not_a_panic() {
-    let rt = runtime();
+    let rt = crate::support::runtime();
     // Bind and drop a listener to get a port nothing listens on.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -353,7 +345,7 @@ fn an_unreachable_crm_is_a_warning_not_a_panic() {
 
 #[test]
 fn a_rejected_key_asks_the_user_to_reconnect() {
-    let rt = runtime();
+    let rt = crate::support::runtime();
     let crm = rt.block_on(TestCrm::start());
     let client = CrmClient::new(&crm.server.url()).expect("client");
     let mut input: CreateCallLogInput = serde_json::from_str(&crate::support::read_fixture(

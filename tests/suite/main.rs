@@ -13,7 +13,6 @@ mod admin;
 mod api;
 mod body_snapshots;
 mod cli;
-mod compose_golden;
 mod compose_props;
 mod connector_faults;
 mod connector_props;

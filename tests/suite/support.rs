@@ -71,6 +71,16 @@ impl TestCrm {
     }
 }
 
+/// A runtime for a property test that drives a server from a synchronous
+/// proptest body: two workers, like the machine.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
 /// Status and JSON body of a response (Null for an empty body).
 pub async fn answer(request: RequestBuilder) -> (u16, Value) {
     let response = request.send().await.expect("request sent");

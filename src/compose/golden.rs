@@ -1,17 +1,28 @@
-//! App Connect's own updates, byte for byte: every case of
-//! `fixtures/compose/app-connect-update-examples.json` (App Connect core
-//! 1.7.42's `composeCallLog` with an `existingBody`, as `updateCallLog`
-//! calls it, on a host in UTC) must compose to core's bytes in the `core`
-//! style. The `clean` style must give the same bytes wherever the two styles
-//! agree; the cases where they do not are listed with the reason, so this
-//! fails when either list changes.
+//! App Connect's own output, byte for byte, from the two files of its
+//! examples in `fixtures/compose/` (App Connect core 1.7.42's
+//! `composeCallLog`, on a host in UTC):
+//!
+//! - `app-connect-examples.json`: bodies composed from nothing; every one
+//!   must compose to App Connect's bytes (in either update style, which only
+//!   matters for updates), and recomposing it in the `clean` style changes
+//!   nothing.
+//! - `app-connect-update-examples.json`: updates of a created body
+//!   (`update1-*`) and the same update applied again (`update2-*`); every
+//!   one must compose to core's bytes in the `core` style. The `clean` style
+//!   must give the same bytes wherever the two styles agree; the cases where
+//!   they do not are listed with the reason, so this fails when either list
+//!   changes.
 
 use serde::Deserialize;
 
 use super::{compose, ComposeOptions, HostZone, UpdateStyle};
 use crate::interface::{ComposeRequest, LogFormat};
 
-const EXAMPLES: &str = include_str!(concat!(
+const CREATED: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/fixtures/compose/app-connect-examples.json"
+));
+const UPDATED: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/fixtures/compose/app-connect-update-examples.json"
 ));
@@ -29,10 +40,16 @@ struct Case {
     expected: String,
 }
 
-fn examples() -> Vec<Case> {
-    let examples: Examples = serde_json::from_str(EXAMPLES).expect("the examples parse");
-    assert_eq!(examples.cases.len(), 48, "all 48 updates are there");
-    for case in &examples.cases {
+fn examples(file: &str) -> Vec<Case> {
+    let examples: Examples = serde_json::from_str(file).expect("the examples parse");
+    examples.cases
+}
+
+/// The update examples: all 48, each updating a body.
+fn updates() -> Vec<Case> {
+    let cases = examples(UPDATED);
+    assert_eq!(cases.len(), 48, "all 48 updates are there");
+    for case in &cases {
         assert!(
             case.request
                 .existing_body
@@ -42,7 +59,47 @@ fn examples() -> Vec<Case> {
             case.name
         );
     }
-    examples.cases
+    cases
+}
+
+/// The bodies composed where `composed` differs from App Connect's.
+fn mismatches(cases: &[Case], composed: impl Fn(&Case) -> String) -> Vec<String> {
+    cases
+        .iter()
+        .filter_map(|case| {
+            let body = composed(case);
+            (body != case.expected).then(|| {
+                format!(
+                    "{}:\n  expected {:?}\n  composed {:?}",
+                    case.name, case.expected, body
+                )
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn every_created_body_matches_app_connect_byte_for_byte() {
+    let cases = examples(CREATED);
+    assert!(cases.len() >= 20, "the examples are all there");
+    for style in UpdateStyle::ALL {
+        let failures = mismatches(&cases, |case| composed(case, style));
+        assert!(failures.is_empty(), "{style}: {}", failures.join("\n"));
+    }
+}
+
+/// In the `clean` style; `core` rewrites some bodies again (README lists how).
+#[test]
+fn recomposing_a_created_body_changes_nothing_in_the_clean_style() {
+    for mut case in examples(CREATED) {
+        case.request.existing_body = Some(case.expected.clone());
+        assert_eq!(
+            composed(&case, UpdateStyle::Clean),
+            case.expected,
+            "{}",
+            case.name
+        );
+    }
 }
 
 fn composed(case: &Case, style: UpdateStyle) -> String {
@@ -54,18 +111,7 @@ fn composed(case: &Case, style: UpdateStyle) -> String {
 
 #[test]
 fn every_update_matches_app_connect_byte_for_byte_in_the_core_style() {
-    let failures: Vec<String> = examples()
-        .iter()
-        .filter_map(|case| {
-            let body = composed(case, UpdateStyle::Core);
-            (body != case.expected).then(|| {
-                format!(
-                    "{}:\n  expected {:?}\n  composed {:?}",
-                    case.name, case.expected, body
-                )
-            })
-        })
-        .collect();
+    let failures = mismatches(&updates(), |case| composed(case, UpdateStyle::Core));
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
@@ -122,7 +168,7 @@ const TAG_IN_VALUE: &str = "the HTML summary `Zoë <VIP>` holds a tag: the patte
 #[test]
 fn the_clean_style_agrees_with_app_connect_except_where_listed() {
     let mut differing = Vec::new();
-    for case in examples() {
+    for case in updates() {
         if composed(&case, UpdateStyle::Clean) != case.expected {
             differing.push(case.name.clone());
         }
