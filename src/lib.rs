@@ -45,6 +45,7 @@ mod harness;
 mod http;
 pub mod interface;
 mod js;
+mod page;
 mod proxy;
 mod server;
 mod store;

@@ -23,6 +23,7 @@ mod parse_errors;
 use crate::api::{self, AppState};
 use crate::clock::Clock;
 use crate::harness::{Harness, DEFAULT_JOURNAL_BYTES, DEFAULT_JOURNAL_SIZE};
+use crate::page::PageState;
 use crate::store::{Location, Seed, Store, StoreError, StoreHandle, StoreThread};
 
 #[derive(Debug, Clone)]
@@ -124,6 +125,7 @@ impl Server {
         let state = AppState {
             store,
             harness: Arc::new(Harness::new(journal_size, journal_bytes, rate_limit, clock)),
+            page: Arc::new(PageState::new(addr, &admin_key)),
             admin_key: Arc::from(admin_key),
             seed,
         };

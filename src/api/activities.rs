@@ -14,7 +14,7 @@ use super::request::{json_kind, ApiRequest, Fields};
 use super::response::ApiResponse;
 use super::AppState;
 use crate::store::{
-    Activity, ActivityFilter, ActivityPatch, Caller, IdempotentOutcome, NewActivity,
+    Activity, ActivityFilter, ActivityPatch, Caller, IdempotentOutcome, NewActivity, Origin,
 };
 
 /// Fields with a column of their own; everything else is kept as an extra.
@@ -47,10 +47,11 @@ pub async fn create(
     let object = request.json_object()?;
     let new = new_activity(&object)?;
     let org = caller.organisation_id;
+    let origin = Origin::request(request.journal_id);
     let Some(key) = idempotency_key else {
         let activity = state
             .store
-            .run(move |store| store.create_activity(org, &new))
+            .run(move |store| store.create_activity(org, &new, origin))
             .await?;
         return encode(StatusCode::CREATED, &activity);
     };
@@ -65,7 +66,7 @@ pub async fn create(
     let outcome = state
         .store
         .run(move |store| {
-            store.create_activity_idempotent(org, &outcome_key, &request_hash, &activity)
+            store.create_activity_idempotent(org, &outcome_key, &request_hash, &activity, origin)
         })
         .await?;
     match outcome {
@@ -100,10 +101,11 @@ pub async fn update(
     let object = request.json_object()?;
     let patch = activity_patch(&object)?;
     let org = caller.organisation_id;
+    let origin = Origin::request(request.journal_id);
     let lookup = id.clone();
     match state
         .store
-        .run(move |store| store.update_activity(org, &lookup, &patch))
+        .run(move |store| store.update_activity(org, &lookup, &patch, origin))
         .await?
     {
         Some(activity) => encode(StatusCode::OK, &activity),
@@ -134,26 +136,7 @@ pub async fn list(
     caller: &Caller,
     request: &ApiRequest,
 ) -> Result<ApiResponse, ApiError> {
-    let limit = match request.query_param("limit") {
-        None => DEFAULT_LIMIT,
-        Some(text) => text
-            .parse::<u32>()
-            .ok()
-            .filter(|limit| (1..=MAX_LIMIT).contains(limit))
-            .ok_or_else(|| {
-                ApiError::field(
-                    "limit",
-                    format!("must be a whole number from 1 to {MAX_LIMIT}, got {text:?}"),
-                )
-            })?,
-    };
-    // An empty cursor is the first page, so a client may send
-    // `cursor=${next_cursor ?? ""}` without a special case.
-    let before_seq = request
-        .query_param("cursor")
-        .filter(|cursor| !cursor.is_empty())
-        .map(|cursor| decode_cursor(&cursor))
-        .transpose()?;
+    let (limit, before_seq) = page_params(request)?;
     let filter = ActivityFilter {
         contact_id: request.query_param("contact_id"),
         session_id: request.query_param("session_id"),
@@ -179,6 +162,31 @@ pub async fn list(
         },
         capacity,
     )
+}
+
+/// A listing's `limit` and `cursor` (as the position to continue before).
+pub(crate) fn page_params(request: &ApiRequest) -> Result<(u32, Option<i64>), ApiError> {
+    let limit = match request.query_param("limit") {
+        None => DEFAULT_LIMIT,
+        Some(text) => text
+            .parse::<u32>()
+            .ok()
+            .filter(|limit| (1..=MAX_LIMIT).contains(limit))
+            .ok_or_else(|| {
+                ApiError::field(
+                    "limit",
+                    format!("must be a whole number from 1 to {MAX_LIMIT}, got {text:?}"),
+                )
+            })?,
+    };
+    // An empty cursor is the first page, so a client may send
+    // `cursor=${next_cursor ?? ""}` without a special case.
+    let before_seq = request
+        .query_param("cursor")
+        .filter(|cursor| !cursor.is_empty())
+        .map(|cursor| decode_cursor(&cursor))
+        .transpose()?;
+    Ok((limit, before_seq))
 }
 
 /// `GET /activity`'s answer; fields in the order serde_json's map sorts
@@ -474,11 +482,11 @@ fn request_hash(body: &Value) -> Result<String, ApiError> {
     Ok(hex)
 }
 
-fn encode_cursor(seq: i64) -> String {
+pub(crate) fn encode_cursor(seq: i64) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("before:{seq}"))
 }
 
-fn decode_cursor(cursor: &str) -> Result<i64, ApiError> {
+pub(crate) fn decode_cursor(cursor: &str) -> Result<i64, ApiError> {
     base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(cursor)
         .ok()

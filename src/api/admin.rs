@@ -61,10 +61,15 @@ async fn route(state: &AppState, request: &ApiRequest) -> Result<ApiResponse, Ap
             }
         }
         Admin::Checks => checks(state).await,
+        Admin::ListActivities => super::admin_activities::list(state, request).await,
+        Admin::ActivityRevisions => {
+            let id = params.into_iter().next().unwrap_or_default();
+            super::admin_activities::revisions(state, request, id).await
+        }
     }
 }
 
-fn authenticate(state: &AppState, request: &ApiRequest) -> Result<(), ApiError> {
+pub(crate) fn authenticate(state: &AppState, request: &ApiRequest) -> Result<(), ApiError> {
     let given = request
         .header("authorization")
         .and_then(|value| value.trim().strip_prefix("Bearer "))

@@ -42,6 +42,10 @@ pub enum ApiError {
     },
     #[error("missing or wrong admin key: send `Authorization: Bearer <admin key>` (the server's --admin-key)")]
     AdminUnauthorized,
+    /// A request the review page will not act on (another site's form, a
+    /// stale token, a host name that is not this server's).
+    #[error("{0}")]
+    Forbidden(String),
     /// A request hyper could not parse (it answers those itself; see
     /// `server::parse_errors`): 400, 414 or 431.
     #[error("{}", unreadable_message(*.0))]
@@ -71,6 +75,7 @@ impl ApiError {
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Injected { status, .. } => *status,
             ApiError::AdminUnauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::Unreadable(status) => *status,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -90,6 +95,7 @@ impl ApiError {
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::Injected { status, .. } => injected_code(*status),
             ApiError::AdminUnauthorized => "unauthorized",
+            ApiError::Forbidden(_) => "forbidden",
             ApiError::Unreadable(status) => match status.as_u16() {
                 414 => "uri_too_long",
                 431 => "headers_too_large",

@@ -11,6 +11,7 @@
 
 mod activities;
 mod admin;
+mod admin_activities;
 mod auth;
 mod contacts;
 mod error;
@@ -28,6 +29,8 @@ use serde_json::json;
 use warp::http::{HeaderMap, Method, StatusCode};
 use warp::{Buf, Filter};
 
+pub(crate) use activities::{encode_cursor, page_params, ActivityJson};
+pub(crate) use admin_activities::org_param;
 pub use auth::{api_key_from_header, basic_header_for_key};
 pub use error::ApiError;
 pub use request::{ApiRequest, BODY_LIMIT};
@@ -46,6 +49,8 @@ pub struct AppState {
     pub admin_key: Arc<str>,
     /// What `POST /__admin/reset` goes back to.
     pub seed: Arc<Seed>,
+    /// The review page's access rules (`page::Access`).
+    pub page: Arc<crate::page::PageState>,
 }
 
 /// The whole API as one warp filter. A body must arrive within
@@ -86,6 +91,7 @@ pub fn routes(
                         query,
                         headers,
                         body,
+                        journal_id: None,
                     };
                     handle(&state, request).await
                 }
@@ -158,21 +164,24 @@ where
     Ok((!too_large).then(|| collected.freeze()))
 }
 
-/// Answers one request: admin routes go straight to `admin`, and the
-/// OpenAPI document is served as it is; everything else passes the rate
+/// Answers one request: admin routes go straight to `admin`, the review
+/// page to `page`, and the OpenAPI document is served as it is; everything
+/// else passes the rate
 /// limiter and the fault rules, is answered, and is written to the journal.
-pub async fn handle(state: &AppState, request: ApiRequest) -> warp::reply::Response {
+pub async fn handle(state: &AppState, mut request: ApiRequest) -> warp::reply::Response {
     match routes::area(&request.path) {
         Area::Admin => return admin::dispatch(state, &request).await.into_warp(),
         Area::Document => return openapi::answer(&request),
+        Area::Page => return crate::page::handle(state, &request).await,
         Area::Crm => {}
     }
+    request.journal_id = state.harness.journal.reserve();
     let started = Instant::now();
     let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let (response, fault_id) = answer_with_harness(state, &request).await;
     let body = response.body_bytes();
     state.harness.journal.record(JournalEntry {
-        id: 0,
+        id: request.journal_id.unwrap_or_default(),
         at,
         method: request.method.to_string(),
         path: request.path.clone(),

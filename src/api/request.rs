@@ -18,6 +18,10 @@ pub struct ApiRequest {
     pub headers: HeaderMap,
     /// `None` when the body was over `BODY_LIMIT` and reading stopped.
     pub body: Option<Bytes>,
+    /// The id the journal will record this request under, reserved before
+    /// it is answered so that what it writes can name it (a revision
+    /// does); `None` for requests that are not journaled.
+    pub journal_id: Option<u64>,
 }
 
 impl ApiRequest {

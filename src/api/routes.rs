@@ -43,6 +43,8 @@ pub enum Admin {
     ClearFaults,
     DeleteFault,
     Checks,
+    ListActivities,
+    ActivityRevisions,
 }
 
 /// Which credentials a route needs, as the OpenAPI document states them.
@@ -95,7 +97,7 @@ const fn admin(method: Method, path: &'static str, operation: Admin) -> Route {
 
 /// Every route, grouped by path. Within a path the order is the order of
 /// the `Allow` header.
-pub static ROUTES: [Route; 19] = [
+pub static ROUTES: [Route; 21] = [
     crm(Method::GET, "/health", Crm::Health),
     crm(Method::GET, "/me", Crm::Me),
     crm(Method::GET, "/contact", Crm::FindContacts),
@@ -119,6 +121,12 @@ pub static ROUTES: [Route; 19] = [
     admin(Method::DELETE, "/__admin/faults", Admin::ClearFaults),
     admin(Method::DELETE, "/__admin/faults/{id}", Admin::DeleteFault),
     admin(Method::GET, "/__admin/checks", Admin::Checks),
+    admin(Method::GET, "/__admin/activities", Admin::ListActivities),
+    admin(
+        Method::GET,
+        "/__admin/activities/{id}/revisions",
+        Admin::ActivityRevisions,
+    ),
 ];
 
 /// The path of the OpenAPI document.
@@ -135,6 +143,9 @@ pub enum Area {
     Admin,
     /// The OpenAPI document: tooling too, for the same reason.
     Document,
+    /// The review page (`/` and `/__review/…`), HTML for people: tooling
+    /// as well, never journaled; it has its own routes (`page/mod.rs`).
+    Page,
 }
 
 pub fn area(path: &str) -> Area {
@@ -142,6 +153,8 @@ pub fn area(path: &str) -> Area {
         Area::Admin
     } else if path == OPENAPI_PATH {
         Area::Document
+    } else if crate::page::is_page_path(path) {
+        Area::Page
     } else {
         Area::Crm
     }
@@ -168,7 +181,7 @@ pub fn resolve(method: &Method, path: &str) -> Resolution {
     // which scripts tend to add; the CRM API answers those with 404.
     let path = match area(path) {
         Area::Admin => path.trim_end_matches('/'),
-        Area::Crm | Area::Document => path,
+        Area::Crm | Area::Document | Area::Page => path,
     };
     let segments: Vec<String> = path
         .trim_start_matches('/')

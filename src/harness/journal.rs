@@ -1,8 +1,15 @@
 //! The request journal: the last N requests the CRM API answered, newest
 //! first, for tests to inspect. Credentials are never recorded — entries
 //! carry no headers at all.
+//!
+//! An entry's id is reserved when its request arrives (`reserve`), before
+//! it is answered, so that what the request writes can name it; the entry
+//! is recorded once the answer is known. Requests finish in any order, so
+//! the journal also numbers entries in the order they were recorded, which
+//! is what a live view follows (`recorded_after`).
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use bytes::Bytes;
@@ -110,8 +117,10 @@ pub struct JournalFilter {
 }
 
 struct Entries {
-    next_id: u64,
-    entries: VecDeque<JournalEntry>,
+    /// The position the next recorded entry takes.
+    next_position: u64,
+    /// Oldest first, each with its position.
+    entries: VecDeque<(u64, JournalEntry)>,
     /// Sum of the entries' footprints.
     bytes: usize,
 }
@@ -121,6 +130,8 @@ struct Entries {
 pub struct Journal {
     capacity: usize,
     max_bytes: usize,
+    /// The next id `reserve` hands out; never reused, not even by `clear`.
+    next_id: AtomicU64,
     inner: Mutex<Entries>,
 }
 
@@ -129,33 +140,71 @@ impl Journal {
         Journal {
             capacity,
             max_bytes,
+            next_id: AtomicU64::new(1),
             inner: Mutex::new(Entries {
-                next_id: 1,
+                next_position: 1,
                 entries: VecDeque::new(),
                 bytes: 0,
             }),
         }
     }
 
-    /// Records an entry, giving it the next id. The newest entry is always
-    /// kept, even when it alone is over the byte bound.
-    pub fn record(&self, mut entry: JournalEntry) {
+    /// The id for a request that has just arrived; `None` when the journal
+    /// is off, since nothing will be recorded under it.
+    pub fn reserve(&self) -> Option<u64> {
+        (self.capacity > 0).then(|| self.next_id.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// Records an entry under the id `reserve` gave it. The newest entry is
+    /// always kept, even when it alone is over the byte bound.
+    pub fn record(&self, entry: JournalEntry) {
         if self.capacity == 0 {
             return;
         }
         let footprint = entry.footprint();
         let mut inner = lock(&self.inner);
-        entry.id = inner.next_id;
-        inner.next_id += 1;
         while !inner.entries.is_empty()
             && (inner.entries.len() >= self.capacity || inner.bytes + footprint > self.max_bytes)
         {
-            if let Some(oldest) = inner.entries.pop_front() {
+            if let Some((_, oldest)) = inner.entries.pop_front() {
                 inner.bytes -= oldest.footprint();
             }
         }
         inner.bytes += footprint;
-        inner.entries.push_back(entry);
+        let position = inner.next_position;
+        inner.next_position += 1;
+        inner.entries.push_back((position, entry));
+    }
+
+    /// The entry recorded under `id`, while the journal still holds it.
+    pub fn get(&self, id: u64) -> Option<JournalEntry> {
+        let inner = lock(&self.inner);
+        inner
+            .entries
+            .iter()
+            .rev()
+            .find(|(_, entry)| entry.id == id)
+            .map(|(_, entry)| entry.clone())
+    }
+
+    /// Entries recorded after position `after` (0: from the start), newest
+    /// first, at most `limit` of them, and the position to ask after next
+    /// time: the newest recorded, or `after` when nothing new came.
+    pub fn recorded_after(&self, after: u64, limit: usize) -> (Vec<JournalEntry>, u64) {
+        let inner = lock(&self.inner);
+        let newest = inner
+            .entries
+            .back()
+            .map_or(after, |(position, _)| (*position).max(after));
+        let entries = inner
+            .entries
+            .iter()
+            .rev()
+            .take_while(|(position, _)| *position > after)
+            .take(limit)
+            .map(|(_, entry)| entry.clone())
+            .collect();
+        (entries, newest)
     }
 
     /// Newest first.
@@ -165,6 +214,7 @@ impl Journal {
             .entries
             .iter()
             .rev()
+            .map(|(_, entry)| entry)
             .filter(|entry| {
                 filter
                     .method
@@ -211,11 +261,16 @@ mod tests {
         }
     }
 
+    fn record(journal: &Journal, mut entry: JournalEntry) {
+        entry.id = journal.reserve().expect("journal on");
+        journal.record(entry);
+    }
+
     #[test]
     fn keeps_the_newest_entries_up_to_capacity() {
         let journal = Journal::new(3, DEFAULT_JOURNAL_BYTES);
         for n in 0..5 {
-            journal.record(entry(&format!("/p{n}")));
+            record(&journal, entry(&format!("/p{n}")));
         }
         let all = journal.list(&JournalFilter {
             limit: 10,
@@ -235,7 +290,7 @@ mod tests {
         for n in 0..5 {
             let mut entry = big.clone();
             entry.path = format!("/p{n}");
-            journal.record(entry);
+            record(&journal, entry);
         }
         let all = journal.list(&JournalFilter {
             limit: 10,
@@ -246,7 +301,7 @@ mod tests {
 
         let mut huge = entry("/huge");
         huge.request_body = Bytes::from(vec![b'x'; bound]);
-        journal.record(huge);
+        record(&journal, huge);
         let all = journal.list(&JournalFilter {
             limit: 10,
             ..JournalFilter::default()
@@ -262,5 +317,31 @@ mod tests {
         assert_eq!(view.response_body, Value::from("not json"));
         let big = Bytes::from(vec![b'x'; BODY_KEEP + 10]);
         assert_eq!(kept(&big).len(), BODY_KEEP);
+    }
+
+    #[test]
+    fn ids_are_reserved_on_arrival_and_the_live_view_follows_recording_order() {
+        let journal = Journal::new(10, DEFAULT_JOURNAL_BYTES);
+        let (first, second) = (journal.reserve(), journal.reserve());
+        assert_eq!((first, second), (Some(1), Some(2)));
+        // The second request finishes first.
+        let mut quick = entry("/quick");
+        quick.id = 2;
+        journal.record(quick);
+        let (seen, cursor) = journal.recorded_after(0, 10);
+        assert_eq!(seen.iter().map(|e| e.id).collect::<Vec<_>>(), [2]);
+        let mut slow = entry("/slow");
+        slow.id = 1;
+        journal.record(slow);
+        let (seen, next) = journal.recorded_after(cursor, 10);
+        assert_eq!(
+            seen.iter().map(|e| e.id).collect::<Vec<_>>(),
+            [1],
+            "not missed"
+        );
+        assert_eq!(journal.recorded_after(next, 10), (vec![], next));
+        assert_eq!(journal.get(1).map(|e| e.path), Some("/slow".to_owned()));
+        assert_eq!(journal.get(3), None);
+        assert_eq!(Journal::new(0, 1).reserve(), None, "off: nothing to name");
     }
 }

@@ -1,23 +1,31 @@
 //! Activities: the call logs connectors write. Creating (without an
 //! idempotency key; see `idempotency.rs` for keyed creates), reading,
 //! patching, deleting and listing them newest first, and the mapping
-//! between an activity and its row.
+//! between an activity and its row. Every write goes through
+//! `insert_activity` or `update_activity`, which keep its revision
+//! (`revisions.rs`) in the same savepoint, so no writer can skip one.
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde_json::{Map, Value};
 
 use super::contacts::ensure_contact;
 use super::idempotency::freeze_created_activity;
+use super::revisions::record_revision;
 use super::{
-    new_id, now_rfc3339, Activity, ActivityFilter, ActivityPage, ActivityPatch, NewActivity, Store,
-    StoreError,
+    new_id, now_rfc3339, Activity, ActivityFilter, ActivityPage, ActivityPatch, NewActivity,
+    Origin, Store, StoreError,
 };
 
 impl Store {
-    pub fn create_activity(&mut self, org: i64, new: &NewActivity) -> Result<Activity, StoreError> {
+    pub fn create_activity(
+        &mut self,
+        org: i64,
+        new: &NewActivity,
+        origin: Origin,
+    ) -> Result<Activity, StoreError> {
         let activity = Activity::new(new.clone());
         let tx = self.conn.savepoint()?;
-        insert_activity(&tx, org, &activity, None)?;
+        insert_activity(&tx, org, &activity, None, origin)?;
         tx.commit()?;
         Ok(activity)
     }
@@ -31,6 +39,7 @@ impl Store {
         org: i64,
         id: &str,
         patch: &ActivityPatch,
+        origin: Origin,
     ) -> Result<Option<Activity>, StoreError> {
         let tx = self.conn.savepoint()?;
         let Some(mut activity) = select_activity(&tx, org, id)? else {
@@ -66,6 +75,7 @@ impl Store {
             org,
             id
         ])?;
+        record_revision(&tx, org, &activity, origin)?;
         tx.commit()?;
         Ok(Some(activity))
     }
@@ -145,7 +155,8 @@ fn list_query<'a>(
     (sql, values)
 }
 
-const ACTIVITY_COLUMNS: &str = "id, subject, body, body_format, type, received_at, contact_id, \
+pub(super) const ACTIVITY_COLUMNS: &str =
+    "id, subject, body, body_format, type, received_at, contact_id, \
      session_id, direction, duration, extra, created_at, updated_at";
 
 impl Activity {
@@ -190,6 +201,7 @@ pub(super) fn insert_activity(
     org: i64,
     activity: &Activity,
     idempotency_key: Option<&str>,
+    origin: Origin,
 ) -> Result<(), StoreError> {
     if let Some(contact_id) = &activity.contact_id {
         ensure_contact(tx, org, contact_id)?;
@@ -217,6 +229,7 @@ pub(super) fn insert_activity(
         activity.updated_at,
         idempotency_key
     ])?;
+    record_revision(tx, org, activity, origin)?;
     Ok(())
 }
 
@@ -245,7 +258,7 @@ fn apply_patch(activity: &mut Activity, patch: &ActivityPatch) {
 }
 
 /// An activity row as SQLite holds it, before its JSON columns are parsed.
-struct RawActivity {
+pub(super) struct RawActivity {
     id: String,
     subject: String,
     body: String,
@@ -262,7 +275,7 @@ struct RawActivity {
 }
 
 impl RawActivity {
-    fn from_row(row: &Row) -> rusqlite::Result<RawActivity> {
+    pub(super) fn from_row(row: &Row) -> rusqlite::Result<RawActivity> {
         Ok(RawActivity {
             id: row.get(0)?,
             subject: row.get(1)?,
@@ -280,7 +293,7 @@ impl RawActivity {
         })
     }
 
-    fn into_activity(self) -> Result<Activity, StoreError> {
+    pub(super) fn into_activity(self) -> Result<Activity, StoreError> {
         let duration = self
             .duration
             .map(|text| serde_json::from_str(&text))
@@ -358,7 +371,7 @@ mod tests {
         let ids: Vec<String> = (0..7)
             .map(|n| {
                 store
-                    .create_activity(org, &new_activity(&format!("s{n}")))
+                    .create_activity(org, &new_activity(&format!("s{n}")), Origin::default())
                     .expect("create")
                     .id
             })
@@ -394,14 +407,16 @@ mod tests {
         let mut new = new_activity("s");
         new.extra.insert("deal".into(), Value::from("d1"));
         new.extra.insert("stale".into(), Value::from(true));
-        let created = store.create_activity(org, &new).expect("create");
+        let created = store
+            .create_activity(org, &new, Origin::default())
+            .expect("create");
         let mut patch = ActivityPatch {
             body: Some("new body".into()),
             ..ActivityPatch::default()
         };
         patch.extra.insert("stale".into(), Value::Null);
         let updated = store
-            .update_activity(org, &created.id, &patch)
+            .update_activity(org, &created.id, &patch, Origin::default())
             .expect("update")
             .expect("exists");
         assert_eq!(updated.body, "new body");
@@ -420,7 +435,9 @@ mod tests {
         let org = acme(&store);
         let mut new = new_activity("s");
         new.contact_id = Some("nobody".into());
-        let err = store.create_activity(org, &new).expect_err("refused");
+        let err = store
+            .create_activity(org, &new, Origin::default())
+            .expect_err("refused");
         assert!(
             matches!(&err, StoreError::UnknownContact { contact_id } if contact_id == "nobody"),
             "{err}"

@@ -13,7 +13,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::{Map, Value};
 
 use super::activities::{insert_activity, select_activity};
-use super::{Activity, IdempotentOutcome, Store, StoreError};
+use super::{Activity, IdempotentOutcome, Origin, Store, StoreError};
 
 impl Store {
     /// Creates `activity` (from `Activity::new`) under `key`, unless the key
@@ -25,6 +25,7 @@ impl Store {
         key: &str,
         request_hash: &str,
         activity: &Activity,
+        origin: Origin,
     ) -> Result<IdempotentOutcome, StoreError> {
         let tx = self.conn.savepoint()?;
         let previous: Option<(String, String, Option<String>)> = tx
@@ -49,7 +50,7 @@ impl Store {
             };
             return Ok(IdempotentOutcome::Replayed(Box::new(created)));
         }
-        insert_activity(&tx, org, activity, Some(key))?;
+        insert_activity(&tx, org, activity, Some(key), origin)?;
         tx.prepare_cached(
             "INSERT INTO idempotency_keys
                 (organisation_id, key, request_hash, created_activity, activity_id, created_at)
@@ -196,16 +197,16 @@ mod tests {
         let org = acme(&store);
         let created = Activity::new(new_activity("s1"));
         let first = store
-            .create_activity_idempotent(org, "k", "h1", &created)
+            .create_activity_idempotent(org, "k", "h1", &created, Origin::default())
             .expect("create");
         assert_eq!(first, IdempotentOutcome::Created);
         let retry = Activity::new(new_activity("s1"));
         let again = store
-            .create_activity_idempotent(org, "k", "h1", &retry)
+            .create_activity_idempotent(org, "k", "h1", &retry, Origin::default())
             .expect("replay");
         assert_eq!(again, IdempotentOutcome::Replayed(Box::new(created)));
         let other = store
-            .create_activity_idempotent(org, "k", "h2", &retry)
+            .create_activity_idempotent(org, "k", "h2", &retry, Origin::default())
             .expect("mismatch");
         assert_eq!(other, IdempotentOutcome::Mismatch);
         let page = store
@@ -228,14 +229,14 @@ mod tests {
         let replay = |store: &mut Store, key: &str| {
             let retry = Activity::new(new_activity("s"));
             store
-                .create_activity_idempotent(org, key, "h", &retry)
+                .create_activity_idempotent(org, key, "h", &retry, Origin::default())
                 .expect("replay")
         };
         let mut patched = Activity::new(new_activity("s"));
         patched.extra.insert("deal".into(), Value::from("d-1"));
         patched.duration = Some(Value::from("pending"));
         store
-            .create_activity_idempotent(org, "patched", "h", &patched)
+            .create_activity_idempotent(org, "patched", "h", &patched, Origin::default())
             .expect("create");
         for body in ["changed once", "changed twice"] {
             let patch = ActivityPatch {
@@ -243,7 +244,7 @@ mod tests {
                 ..ActivityPatch::default()
             };
             store
-                .update_activity(org, &patched.id, &patch)
+                .update_activity(org, &patched.id, &patch, Origin::default())
                 .expect("update")
                 .expect("exists");
         }
@@ -255,7 +256,7 @@ mod tests {
 
         let deleted = Activity::new(new_activity("s"));
         store
-            .create_activity_idempotent(org, "deleted", "h", &deleted)
+            .create_activity_idempotent(org, "deleted", "h", &deleted, Origin::default())
             .expect("create");
         assert!(store.delete_activity(org, &deleted.id).expect("delete"));
         assert!(!store.delete_activity(org, &deleted.id).expect("delete"));
@@ -286,7 +287,7 @@ mod tests {
             .expect("pre-v3 row");
         let retry = Activity::new(new_activity("s"));
         let IdempotentOutcome::Replayed(replayed) = store
-            .create_activity_idempotent(org, "old", "h", &retry)
+            .create_activity_idempotent(org, "old", "h", &retry, Origin::default())
             .expect("replay")
         else {
             panic!("not replayed");

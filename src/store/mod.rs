@@ -1,8 +1,8 @@
 //! The store: every SQL statement in mockcrm lives under this module, one
 //! file per concept — opening a file (`open.rs`), the schema and its
 //! migrations (`schema.rs`), seeding and reset (`seed.rs`), API keys
-//! (`callers.rs`), contacts, activities, idempotent creates, contract
-//! checks — plus `StoreHandle`, which runs the store on a thread of its own
+//! (`callers.rs`), contacts, activities, idempotent creates, revisions,
+//! activities across organisations for the admin side, contract checks — plus `StoreHandle`, which runs the store on a thread of its own
 //! (`handle.rs`), and the background checkpointer (`checkpoint.rs`).
 //!
 //! `Store` is synchronous: one rusqlite connection, one method per
@@ -12,6 +12,7 @@
 //! routes, flags or JSON answers.
 
 mod activities;
+mod admin_activities;
 mod callers;
 mod checkpoint;
 mod contacts;
@@ -20,6 +21,7 @@ mod handle;
 mod idempotency;
 mod model;
 mod open;
+mod revisions;
 mod schema;
 mod seed;
 mod violations;

@@ -104,6 +104,64 @@ pub struct ActivityPage {
     pub next_seq: Option<i64>,
 }
 
+/// What caused a write, as the revision it makes records it: the journal
+/// id of the request (`None` when the journal is off or nothing was
+/// journaled, as for a write made outside the HTTP API).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Origin {
+    pub request_id: Option<u64>,
+}
+
+impl Origin {
+    pub fn request(request_id: Option<u64>) -> Origin {
+        Origin { request_id }
+    }
+}
+
+/// One write of an activity: the activity as it stood after it. Its
+/// `updated_at` is when the write happened.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Revision {
+    /// 1 for the create, then one more per write.
+    pub number: u32,
+    pub request_id: Option<u64>,
+    pub state: Activity,
+}
+
+/// An organisation, as the admin API and the review page name it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Organisation {
+    pub id: i64,
+    pub name: String,
+}
+
+/// A listing across organisations, for the admin API and the review page:
+/// every field narrows it; `text` is found in the subject or the body.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AdminActivityFilter {
+    pub organisation_id: Option<i64>,
+    pub contact_id: Option<String>,
+    pub session_id: Option<String>,
+    pub text: Option<String>,
+    /// Only activities older than this position (from a cursor).
+    pub before_seq: Option<i64>,
+    pub limit: u32,
+}
+
+/// An activity with whose it is and how many revisions it has.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdminActivity {
+    pub organisation: Organisation,
+    pub activity: Activity,
+    pub revisions: u32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdminActivityPage {
+    pub items: Vec<AdminActivity>,
+    pub next_seq: Option<i64>,
+}
+
 /// What happened to an idempotent create.
 #[derive(Debug, Clone, PartialEq)]
 pub enum IdempotentOutcome {

@@ -85,9 +85,9 @@ fn configure(conn: &Connection) -> Result<(), rusqlite::Error> {
     // FULL: a 2xx promises the row survives power loss, not only a crash.
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
-    // Room for every statement the store prepares (about twenty, counting
-    // each shape of the listing), so none is parsed again per request.
-    conn.set_prepared_statement_cache_capacity(64);
+    // Room for every statement the store prepares (about forty, counting
+    // each shape of both listings), so none is parsed again per request.
+    conn.set_prepared_statement_cache_capacity(128);
     Ok(())
 }
 

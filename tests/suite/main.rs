@@ -20,4 +20,7 @@ mod crash;
 mod hostile;
 mod isolation;
 mod openapi;
+mod review_browser;
+mod review_page;
+mod revisions;
 mod stored_snapshots;

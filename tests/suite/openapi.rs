@@ -675,6 +675,70 @@ async fn every_operation_answers_as_documented() {
     let (status, _) = c.call(M::GET, t, t, none, &[], Body::None).await;
     assert_eq!(status, 401);
 
+    let t = "/__admin/activities";
+    let (status, listed) = c
+        .call(
+            M::GET,
+            t,
+            "/__admin/activities?limit=2",
+            admin(),
+            &[],
+            Body::None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let cursor = listed["next_cursor"].as_str().expect("more").to_owned();
+    let org = listed["items"][0]["organisation"]["id"].to_string();
+    let listed_id = listed["items"][0]["activity"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    for (path, auth, expected) in [
+        (
+            format!("/__admin/activities?org={org}&cursor={cursor}"),
+            admin(),
+            200,
+        ),
+        (
+            "/__admin/activities?session_id=s1&contact_id=contact-1&q=duration".into(),
+            admin(),
+            200,
+        ),
+        ("/__admin/activities?org=01".into(), admin(), 400),
+        ("/__admin/activities?limit=201".into(), admin(), 400),
+        ("/__admin/activities?org=999".into(), admin(), 404),
+        ("/__admin/activities".into(), dev(), 401),
+    ] {
+        let (status, _) = c.call(M::GET, t, &path, auth, &[], Body::None).await;
+        assert_eq!(status, expected, "{path}");
+    }
+    let t = "/__admin/activities/{id}/revisions";
+    for (path, auth, expected) in [
+        (
+            format!("/__admin/activities/{listed_id}/revisions?org={org}"),
+            admin(),
+            200,
+        ),
+        (
+            format!("/__admin/activities/{listed_id}/revisions?org=x"),
+            admin(),
+            400,
+        ),
+        (
+            "/__admin/activities/act_missing/revisions".into(),
+            admin(),
+            404,
+        ),
+        (
+            format!("/__admin/activities/{listed_id}/revisions"),
+            none,
+            401,
+        ),
+    ] {
+        let (status, _) = c.call(M::GET, t, &path, auth, &[], Body::None).await;
+        assert_eq!(status, expected, "{path}");
+    }
+
     let t = "/__admin/reset";
     for (path, auth, expected) in [
         ("/__admin/reset?empty=maybe", admin(), 400),
