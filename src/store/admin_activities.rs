@@ -194,7 +194,7 @@ mod tests {
             organisation_id: Some(globex),
             ..AdminActivityFilter::default()
         };
-        assert_eq!(ids(in_globex), [b.id.clone()]);
+        assert_eq!(ids(in_globex), vec![b.id.clone()]);
         for (text, expected) in [
             ("100%", vec![a.id.clone()]),
             ("E_T", vec![a.id.clone()]),
