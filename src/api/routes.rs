@@ -317,9 +317,12 @@ mod tests {
             closest(Method::GET, "/__admin/fault"),
             Some("GET /__admin/faults".into())
         );
-        // Nothing like any route, and never a route of the other area.
+        // Nothing like any route, and always a route of the same area.
         assert_eq!(closest(Method::GET, "/completely/elsewhere/entirely"), None);
-        assert_eq!(closest(Method::GET, "/__admin/activity"), None);
+        assert_eq!(
+            closest(Method::GET, "/__admin/activity"),
+            Some("GET /__admin/activities".into())
+        );
     }
 
     #[test]
