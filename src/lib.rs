@@ -41,6 +41,7 @@ mod cli;
 mod clock;
 mod compose;
 mod connector;
+mod contract;
 mod harness;
 mod http;
 pub mod interface;

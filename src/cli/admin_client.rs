@@ -1,8 +1,10 @@
 //! A typed client for the server's `/__admin/` API, as the command line's
-//! admin commands use it: the answers are read into the same types the
-//! server writes them from (`Violation`, `JournalView`, `Fault`), so a
-//! change of shape on one side breaks the build, not a CI job. Sending and
-//! reading is `crate::http`'s; this file knows the admin routes.
+//! admin commands and `mockcrm contract` use it: the answers are read into
+//! the same types the server writes them from (`Violation`, `JournalView`,
+//! `Fault`), so a change of shape on one side breaks the build, not a CI
+//! job. Sending and reading is `crate::http`'s; this file knows the admin
+//! routes, and the few CRM reads with a user's API key that `contract`
+//! checks its properties against (an organisation's own records).
 
 use reqwest::Method;
 use serde::de::DeserializeOwned;
@@ -33,6 +35,11 @@ fn transport_message(error: &TransportError) -> String {
         error.to_string()
     }
 }
+
+/// The query parameter that marks a read as the contract runner's own, so
+/// that it can be told apart from the connector's requests in the journal
+/// (the API ignores parameters it does not know).
+pub(crate) const OWN_READ: (&str, &str) = ("mockcrm_contract", "check");
 
 /// Which journal entries to list.
 #[derive(Debug, Clone, Default)]
@@ -142,9 +149,124 @@ impl AdminClient {
             .map(drop)
     }
 
+    /// `GET /me` as the owner of `api_key`.
+    pub(crate) async fn me(&self, api_key: &str) -> Result<Value, AdminError> {
+        let answer = self
+            .send_as(self.http.request(Method::GET, "/me"), api_key)
+            .await?;
+        answer
+            .json
+            .ok_or_else(|| AdminError::BadResponse(format!("GET /me answered {}", answer.text)))
+    }
+
+    /// Every activity of a call session in `api_key`'s organisation
+    /// (`GET /activity?session_id=`, every page), marked as the runner's read.
+    pub(crate) async fn session_activities(
+        &self,
+        api_key: &str,
+        session: &str,
+    ) -> Result<Vec<Value>, AdminError> {
+        let mut all = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut url = self.http.url("/activity")?;
+            {
+                let mut pairs = url.query_pairs_mut();
+                pairs.append_pair("session_id", session);
+                pairs.append_pair("limit", "200");
+                if let Some(cursor) = &cursor {
+                    pairs.append_pair("cursor", cursor);
+                }
+                pairs.append_pair(OWN_READ.0, OWN_READ.1);
+            }
+            let answer = self
+                .send_as(self.http.request_url(Method::GET, url), api_key)
+                .await?;
+            let next = answer
+                .json
+                .as_ref()
+                .and_then(|body| body.get("next_cursor"))
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+            all.extend(list::<Value>(answer, "items")?);
+            match next {
+                Some(next) => cursor = Some(next),
+                None => return Ok(all),
+            }
+        }
+    }
+
+    /// One activity of `api_key`'s organisation, `None` when there is no
+    /// such activity; marked as the runner's read.
+    pub(crate) async fn activity(
+        &self,
+        api_key: &str,
+        id: &str,
+    ) -> Result<Option<Value>, AdminError> {
+        let mut url = self.http.url("/activity")?;
+        url.path_segments_mut()
+            .map_err(|()| AdminError::BadResponse("the server URL cannot hold a path".into()))?
+            .push(id);
+        url.query_pairs_mut().append_pair(OWN_READ.0, OWN_READ.1);
+        match self
+            .send_as(self.http.request_url(Method::GET, url), api_key)
+            .await
+        {
+            Ok(answer) => Ok(answer.json),
+            Err(AdminError::Refused { status: 404, .. }) => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// The id of the contact with this phone number in `api_key`'s
+    /// organisation, created with `name` when there is none.
+    pub(crate) async fn contact_id(
+        &self,
+        api_key: &str,
+        name: &str,
+        phone: &str,
+        contact_type: &str,
+    ) -> Result<String, AdminError> {
+        let mut url = self.http.url("/contact")?;
+        url.query_pairs_mut().append_pair("phone", phone);
+        let found = self
+            .send_as(self.http.request_url(Method::GET, url), api_key)
+            .await?;
+        let items: Vec<Value> = list(found, "items")?;
+        let id_of = |contact: &Value| contact.get("id").and_then(Value::as_str).map(str::to_owned);
+        if let Some(id) = items.first().and_then(id_of) {
+            return Ok(id);
+        }
+        let created = self
+            .send_as(
+                self.http
+                    .request(Method::POST, "/contact")
+                    .json(&serde_json::json!({
+                        "name": name,
+                        "phone_number": phone,
+                        "type": contact_type,
+                    })),
+                api_key,
+            )
+            .await?;
+        created.json.as_ref().and_then(id_of).ok_or_else(|| {
+            AdminError::BadResponse(format!("a created contact without an id: {}", created.text))
+        })
+    }
+
     /// Sends with the admin key; a 2xx answer, or the refusal it is.
     async fn send(&self, request: reqwest::RequestBuilder) -> Result<Answer, AdminError> {
-        let answer = self.http.send(request.bearer_auth(&self.admin_key)).await?;
+        let key = self.admin_key.clone();
+        self.send_as(request, &key).await
+    }
+
+    /// Sends with `key` as the Bearer credential.
+    async fn send_as(
+        &self,
+        request: reqwest::RequestBuilder,
+        key: &str,
+    ) -> Result<Answer, AdminError> {
+        let answer = self.http.send(request.bearer_auth(key)).await?;
         if answer.is_success() {
             return Ok(answer);
         }

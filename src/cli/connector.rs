@@ -48,7 +48,7 @@ pub(super) struct HostTzArgs {
 impl HostTzArgs {
     /// `--host-tz` (or `MOCKCRM_HOST_TZ`), else `TZ`, else UTC: read once
     /// here, so the composer itself reads no environment.
-    fn resolve(&self) -> Result<HostZone, CliError> {
+    pub(super) fn resolve(&self) -> Result<HostZone, CliError> {
         if let Some(name) = self.host_tz.as_deref().filter(|n| !n.trim().is_empty()) {
             return HostZone::named(name.trim()).map_err(|error| CliError::InvalidArgument {
                 field: "--host-tz".into(),

@@ -1,12 +1,14 @@
 //! The `mockcrm` command line: argument parsing and printing only. Each
 //! command is a thin shell over the library — `serve.rs` over the server,
 //! `connector.rs` over the composer and the reference connector, `admin.rs`
-//! over the admin API's client — and every failure ends as one line on
+//! over the admin API's client, `contract.rs` over the contract runner —
+//! and every failure ends as one line on
 //! stderr and a non-zero exit, never a panic.
 
 mod admin;
-mod admin_client;
+pub(crate) mod admin_client;
 mod connector;
+mod contract;
 mod serve;
 mod tables;
 
@@ -23,6 +25,7 @@ use crate::server::ServeError;
 use admin::{AdminArgs, FaultArgs, FaultsArgs, RequestsArgs, ResetArgs};
 use admin_client::AdminError;
 use connector::{ComposeArgs, GetArgs, LogArgs, UpdateArgs};
+use contract::ContractArgs;
 use serve::ServeArgs;
 
 #[derive(Debug, Parser)]
@@ -48,6 +51,8 @@ enum Command {
     Update(UpdateArgs),
     /// Run the reference getCallLog: an activity with its note parsed back out.
     Get(GetArgs),
+    /// Property-test your own connector the way App Connect core drives it; exit 1 if a property fails.
+    Contract(ContractArgs),
     /// Print contract violations (e.g. a call session logged twice); exit 1 if any.
     Checks(AdminArgs),
     /// Print the server's request journal, newest first.
@@ -114,6 +119,7 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Log(args) => connector::log(args),
         Command::Update(args) => connector::update(args),
         Command::Get(args) => connector::get(args),
+        Command::Contract(args) => contract::contract(args),
         Command::Checks(args) => admin::checks(args),
         Command::Requests(args) => admin::requests(args),
         Command::Fault(args) => admin::fault(args),

@@ -1,0 +1,324 @@
+//! `mockcrm contract`: its flags, the CRM it runs against (a running one,
+//! or a throwaway in-process one with `--serve`), and printing and saving
+//! what the run found. The run itself is `crate::contract`'s.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Args;
+
+use super::admin_client::AdminClient;
+use super::connector::HostTzArgs;
+use super::{read_input, runtime, write_stdout, CliError};
+use crate::compose::{ComposeOptions, UpdateStyle};
+use crate::contract::{self, Launch, Launcher, Plan, Report, Runner, Setup, Stream};
+use crate::interface::LogFormat;
+use crate::server::{Server, ServerConfig, DEFAULT_ADMIN_KEY};
+
+/// Where a failing case is saved when `--save-failing` names no file.
+const DEFAULT_FIXTURE: &str = "mockcrm-contract-failing.json";
+
+/// How much longer than the connector's own timeout `--faults default`
+/// delays a create.
+const PAST_TIMEOUT: Duration = Duration::from_secs(1);
+
+#[derive(Debug, Args)]
+pub(super) struct ContractArgs {
+    /// The connector: a JavaScript module (CommonJS or ES module) exporting
+    /// createCallLog, getCallLog and updateCallLog.
+    connector: String,
+    /// A running mockcrm to test against (default http://127.0.0.1:8787).
+    /// Its journal and faults are cleared as the run goes.
+    #[arg(long, env = "MOCKCRM_SERVER", value_name = "URL")]
+    server: Option<String>,
+    /// Start a throwaway in-memory mockcrm for the run instead.
+    #[arg(long)]
+    serve: bool,
+    /// API key of the CRM user the connector logs as.
+    #[arg(long, env = "MOCKCRM_API_KEY", default_value = "mockcrm-dev-key")]
+    api_key: String,
+    /// The server's admin key (for its journal and faults).
+    #[arg(long, env = "MOCKCRM_ADMIN_KEY", default_value = DEFAULT_ADMIN_KEY)]
+    admin_key: String,
+    /// Compose bodies in this format instead of the one the connector's
+    /// getLogFormatType gives.
+    #[arg(long, value_name = "text/plain|text/html|text/markdown")]
+    format: Option<LogFormat>,
+    /// How many generated cases to play.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    cases: u32,
+    /// Seed of the generated cases (printed with every run); random when absent.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Faults each case runs under: none, default (no fault, a 503 after
+    /// commit, a 429 with Retry-After, a 502, a delay past
+    /// --connector-timeout, one drawn per case), or a JSON file of schedules.
+    #[arg(long, default_value = "default", value_name = "none|default|FILE")]
+    faults: String,
+    /// The connector's own timeout for one CRM request, in seconds: the
+    /// default faults delay a create 1 s longer than this.
+    #[arg(long, default_value_t = 5.0, value_name = "SECS", value_parser = seconds)]
+    connector_timeout: f64,
+    /// How updates are composed: `core` writes App Connect's own bytes,
+    /// `clean` replaces each section in place.
+    #[arg(long, value_name = "core|clean", default_value_t = UpdateStyle::Core)]
+    update_style: UpdateStyle,
+    #[command(flatten)]
+    host_tz: HostTzArgs,
+    /// The command that runs Node.js, split on spaces (`npx tsx` for TypeScript).
+    #[arg(long, default_value = "node", value_name = "CMD")]
+    node: String,
+    /// Seconds one connector call may take before its case fails and the
+    /// connector is restarted.
+    #[arg(long, default_value_t = 30.0, value_name = "SECS", value_parser = seconds)]
+    call_timeout: f64,
+    /// Write a JUnit XML report here: one test case per property.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// Where a failing case is saved as a fixture (default
+    /// mockcrm-contract-failing.json, with the property's name added when
+    /// several fail).
+    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = DEFAULT_FIXTURE)]
+    save_failing: Option<PathBuf>,
+    /// Play one saved failing case (a fixture this command wrote, or any
+    /// createCallLog input) instead of generated ones.
+    #[arg(long, value_name = "FIXTURE")]
+    replay: Option<PathBuf>,
+}
+
+fn seconds(text: &str) -> Result<f64, String> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|seconds| seconds.is_finite() && *seconds >= 0.001 && *seconds <= 3600.0)
+        .ok_or_else(|| format!("{text:?} is not a number of seconds from 0.001 to 3600"))
+}
+
+fn invalid(field: &str, message: String) -> CliError {
+    CliError::InvalidArgument {
+        field: field.into(),
+        message,
+    }
+}
+
+pub(super) fn contract(args: ContractArgs) -> Result<ExitCode, CliError> {
+    let call_timeout = Duration::from_secs_f64(args.call_timeout);
+    let delay = Duration::from_secs_f64(args.connector_timeout) + PAST_TIMEOUT;
+    let (schedules, faults_name) = match args.faults.as_str() {
+        "none" => (contract::no_faults(), "none".to_owned()),
+        "default" => (contract::default_schedules(delay), "default".to_owned()),
+        file => {
+            let path = Path::new(file);
+            let schedules = contract::parse_faults(&read_input(Some(path))?)
+                .map_err(|message| invalid("--faults", format!("{file} {message}")))?;
+            (schedules, file.to_owned())
+        }
+    };
+    let longest = contract::longest_delay(&schedules);
+    if call_timeout <= longest {
+        return Err(invalid(
+            "--call-timeout",
+            format!(
+                "{} s is not longer than the longest fault delay ({} s); raise --call-timeout{}",
+                args.call_timeout,
+                longest.as_secs_f64(),
+                if args.faults == "default" {
+                    " or lower --connector-timeout"
+                } else {
+                    ""
+                }
+            ),
+        ));
+    }
+    let node = contract::split_command(&args.node);
+    if node.is_empty() {
+        return Err(invalid(
+            "--node",
+            "is empty; give the command that runs Node.js, such as node".into(),
+        ));
+    }
+    let replay = match &args.replay {
+        Some(path) => Some(
+            contract::case_from_fixture(&read_input(Some(path))?).map_err(|detail| {
+                CliError::Parse {
+                    path: path.display().to_string(),
+                    what: "contract fixture",
+                    detail,
+                }
+            })?,
+        ),
+        None => None,
+    };
+    let compose = ComposeOptions::new(LogFormat::Plain)
+        .with_update_style(args.update_style)
+        .with_host_zone(args.host_tz.resolve()?);
+    let cwd =
+        std::env::current_dir().map_err(|error| invalid("working directory", error.to_string()))?;
+    let seed = args.seed.unwrap_or_else(|| fastrand::u64(..1_000_000_000));
+
+    let rt = runtime()?;
+    let served = if args.serve {
+        Some(rt.block_on(Server::start(ServerConfig::ephemeral()))?)
+    } else {
+        None
+    };
+    let server_url = match &served {
+        Some(server) => server.url(),
+        None => args
+            .server
+            .clone()
+            .unwrap_or_else(|| "http://127.0.0.1:8787".to_owned()),
+    };
+    let admin_key = if args.serve {
+        DEFAULT_ADMIN_KEY.to_owned()
+    } else {
+        args.admin_key.clone()
+    };
+    let api_key = if args.serve {
+        super::connector::DEFAULT_API_KEY.to_owned()
+    } else {
+        args.api_key.clone()
+    };
+    let crm = AdminClient::new(&server_url, &admin_key)?;
+    let launcher = Launcher::new(Launch {
+        node,
+        connector: args.connector.clone(),
+        cwd,
+        server_url: server_url.clone(),
+        start_timeout: call_timeout.max(Duration::from_secs(10)),
+        logs: connector_logs(),
+    })
+    .map_err(|error| CliError::Connector(error.to_string()))?;
+    let plan = Plan {
+        format: args.format,
+        cases: args.cases,
+        seed,
+        schedules,
+        compose,
+        call_timeout,
+        api_key,
+        replay,
+    };
+    let outcome = Runner::prepare(&rt, crm, &server_url, plan, launcher).and_then(Runner::run);
+    if let Some(server) = served {
+        rt.block_on(server.shutdown());
+    }
+    let report = outcome.map_err(|error| CliError::Connector(error.to_string()))?;
+    let style = args.update_style.name();
+    let setup = Setup {
+        connector: &args.connector,
+        faults: &faults_name,
+        update_style: style,
+        server: if args.serve {
+            "--serve (in memory)"
+        } else {
+            &server_url
+        },
+    };
+    print_report(&args, &report, &setup)?;
+    Ok(if report.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// The table, then each failure with its fixture (saved to a file unless
+/// a replay is shown again), then the JUnit report.
+fn print_report(args: &ContractArgs, report: &Report, setup: &Setup<'_>) -> Result<(), CliError> {
+    let mut out = contract::table(report, setup);
+    let save = match (&args.save_failing, &args.replay) {
+        (Some(path), _) => Some(path.clone()),
+        // Replaying must not overwrite the fixture being replayed.
+        (None, Some(_)) => None,
+        (None, None) => Some(PathBuf::from(DEFAULT_FIXTURE)),
+    };
+    let mut texts = Vec::new();
+    for failure in &report.failures {
+        let path = save.as_ref().map(|path| {
+            if report.failures.len() == 1 {
+                path.clone()
+            } else {
+                with_suffix(path, failure.property.slug())
+            }
+        });
+        let shown = path.as_ref().map(|path| path.display().to_string());
+        let replay = replay_command(args, shown.as_deref().unwrap_or("FIXTURE"));
+        let fixture = contract::fixture(failure, setup.update_style, &replay);
+        let json = serde_json::to_string_pretty(&fixture)
+            .map_err(|error| CliError::Connector(error.to_string()))?;
+        if let Some(path) = &path {
+            std::fs::write(path, format!("{json}\n")).map_err(|error| {
+                invalid(
+                    "--save-failing",
+                    format!("cannot write {}: {error}", path.display()),
+                )
+            })?;
+        }
+        let text = contract::failure_text(failure, shown.as_deref(), Some(&replay));
+        out.push('\n');
+        out.push_str(&text);
+        out.push_str(&json);
+        out.push('\n');
+        texts.push((failure.property, format!("{text}{json}\n")));
+    }
+    write_stdout(&out)?;
+    if let Some(path) = &args.junit {
+        let xml = contract::junit(report, setup, &texts);
+        std::fs::write(path, xml).map_err(|error| {
+            invalid(
+                "--junit",
+                format!("cannot write {}: {error}", path.display()),
+            )
+        })?;
+    }
+    Ok(())
+}
+
+/// `name.json` with `-slug` before the extension.
+fn with_suffix(path: &Path, slug: &str) -> PathBuf {
+    let stem = path.file_stem().map_or_else(
+        || "mockcrm-contract-failing".into(),
+        |s| s.to_string_lossy().into_owned(),
+    );
+    let name = match path.extension() {
+        Some(ext) => format!("{stem}-{slug}.{}", ext.to_string_lossy()),
+        None => format!("{stem}-{slug}"),
+    };
+    path.with_file_name(name)
+}
+
+/// The command that plays a saved case again with this run's settings.
+fn replay_command(args: &ContractArgs, fixture: &str) -> String {
+    let mut command = String::from("mockcrm contract");
+    if args.serve {
+        command.push_str(" --serve");
+    } else if let Some(server) = &args.server {
+        command.push_str(&format!(" --server {server}"));
+    }
+    if let Some(format) = args.format {
+        command.push_str(&format!(" --format {format}"));
+    }
+    if args.update_style != UpdateStyle::Core {
+        command.push_str(&format!(" --update-style {}", args.update_style));
+    }
+    if args.node != "node" {
+        command.push_str(&format!(" --node '{}'", args.node));
+    }
+    command.push_str(&format!(" --replay {fixture} {}", args.connector));
+    command
+}
+
+/// The connector's own output, on stderr, each line marked as its.
+fn connector_logs() -> contract::LogSink {
+    Arc::new(|stream: Stream, line: &str| {
+        let mark = match stream {
+            Stream::Stdout => "connector|",
+            Stream::Stderr => "connector!",
+        };
+        let mut stderr = std::io::stderr().lock();
+        let _ = writeln!(stderr, "{mark} {line}");
+    })
+}

@@ -1,0 +1,260 @@
+//! Fault schedules: which faults the CRM answers with while each connector
+//! call of a case runs (`--faults none|default|FILE`), and how one becomes
+//! a fault of the admin API. A fault is registered just before the call it
+//! belongs to and removed right after, so it can only hit the connector's
+//! own requests, never the runner's checks.
+//!
+//! Data only: registering is the runner's business.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::harness::FaultSpec;
+
+/// The faults of one case.
+pub type Schedule = Vec<ScheduledFault>;
+
+/// The connector call a fault is active during.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Step {
+    #[serde(rename = "createCallLog")]
+    Create,
+    #[serde(rename = "getCallLog")]
+    Get,
+    #[serde(rename = "updateCallLog")]
+    Update,
+}
+
+impl Step {
+    pub fn function(self) -> &'static str {
+        match self {
+            Step::Create => "createCallLog",
+            Step::Get => "getCallLog",
+            Step::Update => "updateCallLog",
+        }
+    }
+}
+
+/// One fault: the admin API's fields, bound to a connector call. Without
+/// `method` it hits any request the connector sends during that call;
+/// without `path`, any path; without `times`, the first matching request only.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduledFault {
+    pub on: Step,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub delay_ms: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub times: Option<u64>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub after_commit: bool,
+}
+
+fn is_zero(value: &u64) -> bool {
+    *value == 0
+}
+
+impl ScheduledFault {
+    fn on_create() -> ScheduledFault {
+        ScheduledFault {
+            on: Step::Create,
+            method: None,
+            path: None,
+            status: None,
+            retry_after: None,
+            delay_ms: 0,
+            times: None,
+            after_commit: false,
+        }
+    }
+
+    /// The fault as the admin API takes it.
+    pub fn spec(&self) -> FaultSpec {
+        FaultSpec {
+            method: self.method.clone(),
+            path: self.path.clone().unwrap_or_else(|| "/*".into()),
+            status: self.status,
+            retry_after: self.retry_after,
+            delay_ms: self.delay_ms,
+            times: Some(self.times.unwrap_or(1)),
+            probability: 1.0,
+            after_commit: self.after_commit,
+        }
+    }
+}
+
+impl fmt::Display for ScheduledFault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: ", self.on.function())?;
+        let mut parts = Vec::new();
+        if let Some(status) = self.status {
+            parts.push(status.to_string());
+        }
+        if self.after_commit {
+            parts.push("after commit".into());
+        }
+        if let Some(seconds) = self.retry_after {
+            parts.push(format!("Retry-After {seconds} s"));
+        }
+        if self.delay_ms > 0 {
+            parts.push(format!(
+                "delayed {}",
+                seconds_text(Duration::from_millis(self.delay_ms))
+            ));
+        }
+        if let Some(method) = &self.method {
+            parts.push(format!("on {method}"));
+        }
+        if let Some(path) = &self.path {
+            parts.push(format!("at {path}"));
+        }
+        if let Some(times) = self.times.filter(|times| *times != 1) {
+            parts.push(format!("{times} times"));
+        }
+        f.write_str(&parts.join(", "))
+    }
+}
+
+/// A schedule in words.
+pub fn describe(schedule: &Schedule) -> String {
+    if schedule.is_empty() {
+        return "no faults".into();
+    }
+    schedule
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+pub fn seconds_text(duration: Duration) -> String {
+    let seconds = duration.as_secs_f64();
+    if seconds.fract() == 0.0 {
+        format!("{seconds:.0} s")
+    } else {
+        format!("{seconds} s")
+    }
+}
+
+/// `--faults none`.
+pub fn none() -> Vec<Schedule> {
+    vec![Vec::new()]
+}
+
+/// `--faults default`: no fault, a create that commits and answers 503, a
+/// 429 with `Retry-After`, a 502, and a create slowed past the connector's
+/// own timeout (by `delay`), each once, drawn with equal odds.
+pub fn default_schedules(delay: Duration) -> Vec<Schedule> {
+    let delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+    vec![
+        Vec::new(),
+        vec![ScheduledFault {
+            status: Some(503),
+            after_commit: true,
+            ..ScheduledFault::on_create()
+        }],
+        vec![ScheduledFault {
+            status: Some(429),
+            retry_after: Some(1),
+            ..ScheduledFault::on_create()
+        }],
+        vec![ScheduledFault {
+            status: Some(502),
+            ..ScheduledFault::on_create()
+        }],
+        vec![ScheduledFault {
+            delay_ms,
+            ..ScheduledFault::on_create()
+        }],
+    ]
+}
+
+/// Schedules from a `--faults FILE`: a JSON array of schedules, each an
+/// array of faults. The error says which one is wrong and why.
+pub fn parse_file(text: &str) -> Result<Vec<Schedule>, String> {
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let schedules: Vec<Schedule> = serde_path_to_error::deserialize(&mut deserializer)
+        .map_err(|error| {
+            let at = error.path().to_string();
+            let hint = "give an array of schedules, each an array of faults such as {\"on\": \"createCallLog\", \"status\": 503, \"after_commit\": true}";
+            if at == "." {
+                format!("{}; {hint}", error.inner())
+            } else {
+                format!("at {at}: {}; {hint}", error.inner())
+            }
+        })?;
+    if schedules.is_empty() {
+        return Err(
+            "holds no schedule; give at least one (an empty one, [], means no faults)".into(),
+        );
+    }
+    for (index, schedule) in schedules.iter().enumerate() {
+        for (position, fault) in schedule.iter().enumerate() {
+            fault
+                .spec()
+                .validate()
+                .map_err(|(field, message)| format!("[{index}][{position}].{field} {message}"))?;
+        }
+    }
+    Ok(schedules)
+}
+
+/// The longest delay any schedule adds, which `--call-timeout` must exceed.
+pub fn longest_delay(schedules: &[Schedule]) -> Duration {
+    let longest = schedules
+        .iter()
+        .flatten()
+        .map(|fault| fault.delay_ms)
+        .max()
+        .unwrap_or(0);
+    Duration::from_millis(longest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_schedules_are_valid_admin_faults() {
+        let schedules = default_schedules(Duration::from_secs(6));
+        assert_eq!(schedules.len(), 5);
+        assert!(schedules[0].is_empty(), "shrinking ends at no fault");
+        for fault in schedules.iter().flatten() {
+            assert_eq!(fault.spec().validate(), Ok(()), "{fault}");
+            assert_eq!(fault.spec().times, Some(1));
+        }
+        assert_eq!(describe(&schedules[1]), "createCallLog: 503, after commit");
+        assert_eq!(describe(&schedules[4]), "createCallLog: delayed 6 s");
+        assert_eq!(longest_delay(&schedules), Duration::from_secs(6));
+    }
+
+    #[test]
+    fn a_file_names_the_fault_it_cannot_take() {
+        let good = parse_file(
+            r#"[[], [{"on": "getCallLog", "status": 502, "times": 2}, {"on": "updateCallLog", "delay_ms": 100, "method": "PATCH"}]]"#,
+        )
+        .expect("valid");
+        assert_eq!(good[1][0].spec().times, Some(2));
+        assert_eq!(good[1][1].spec().method.as_deref(), Some("PATCH"));
+
+        let error = parse_file(r#"[[{"on": "createCallLog", "status": 200}]]"#).expect_err("200");
+        assert!(error.starts_with("[0][0].status"), "{error}");
+        let error = parse_file(r#"[[{"on": "deleteCallLog", "status": 503}]]"#).expect_err("step");
+        assert!(error.contains("[0][0].on"), "{error}");
+        let error = parse_file(r#"[[{"on": "createCallLog", "status": 503, "colour": 1}]]"#)
+            .expect_err("unknown field");
+        assert!(error.contains("colour"), "{error}");
+        assert!(parse_file("[]").is_err());
+        assert!(parse_file("{}").is_err());
+    }
+}

@@ -1,0 +1,32 @@
+//! `mockcrm contract`: property-tests a developer's own App Connect
+//! connector the way App Connect core drives it. A Node.js bridge shipped
+//! in the binary (`bridge.js`, `PROTOCOL.md`) loads the connector; mockcrm
+//! plays core (`CORE_CALLS.md`): it generates calls, composes their bodies
+//! and calls `createCallLog` → `getCallLog` → `updateCallLog` →
+//! `getCallLog` with core's exact arguments, under injected faults, then
+//! checks each property against what the CRM itself holds.
+//!
+//! - `bridge.rs`: the Node process and the protocol client;
+//! - `cases.rs`: the generated cases (proptest strategies);
+//! - `faults.rs`: fault schedules;
+//! - `core.rs`: mockcrm as App Connect core (arguments, composing);
+//! - `properties.rs`: the properties and the comparisons behind them;
+//! - `runner.rs`: playing, checking, tallying and shrinking;
+//! - `report.rs`: the table, each failure, the fixture file, JUnit XML.
+//!
+//! It reaches the CRM only over HTTP (the admin API and a user's API key),
+//! never through the store, so it tests a server started elsewhere exactly
+//! as one started for it.
+
+mod bridge;
+mod cases;
+mod core;
+mod faults;
+mod properties;
+mod report;
+mod runner;
+
+pub use bridge::{split_command, Launch, Launcher, LogSink, Stream};
+pub use faults::{default_schedules, longest_delay, none as no_faults, parse_file as parse_faults};
+pub use report::{case_from_fixture, failure_text, fixture, junit, table, Setup};
+pub use runner::{Plan, Report, Runner};
