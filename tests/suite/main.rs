@@ -16,6 +16,7 @@ mod cli;
 mod compose_props;
 mod connector_faults;
 mod connector_props;
+mod contract;
 mod crash;
 mod hostile;
 mod isolation;

@@ -1,0 +1,472 @@
+//! `mockcrm contract` run on the example connectors of
+//! `fixtures/connectors/`, as a developer and a CI job run it: the good
+//! connector keeps every property under faults, each broken one fails
+//! exactly its own property with a shrunk fixture that fails it again when
+//! replayed, and start-up problems end in one line and exit 2.
+//!
+//! These need Node.js; CI installs it (`.ci/run`), and a machine without it
+//! fails here with a message saying so, never skips.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_mockcrm");
+
+/// Seeds whose few cases draw the faults the tests need (every draw is
+/// deterministic for a seed): with 8 cases, seed 3 draws a 503 after
+/// commit and a 429 among the default schedules.
+const SEED: &str = "3";
+const CASES: &str = "8";
+
+/// The example connectors' own timeout, shortened so that a create the
+/// faults delay past it costs a second, not six.
+const ATTEMPT_TIMEOUT_MS: &str = "300";
+const CONNECTOR_TIMEOUT: &str = "0.3";
+
+fn repository() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn require_node() {
+    let found = Command::new("node").arg("--version").output();
+    assert!(
+        found.is_ok_and(|output| output.status.success()),
+        "these tests run connectors under Node.js, which is not on PATH; install it (Debian: apt-get install nodejs; .ci/run does so)"
+    );
+}
+
+/// `mockcrm contract ARGS` from the repository root, with the example
+/// connectors' timeouts shortened and no server settings inherited.
+fn contract(args: &[&str]) -> Output {
+    contract_in_env(args, &[])
+}
+
+fn contract_in_env(args: &[&str], vars: &[(&str, &str)]) -> Output {
+    require_node();
+    let mut command = Command::new(BIN);
+    for name in [
+        "MOCKCRM_SERVER",
+        "MOCKCRM_API_KEY",
+        "MOCKCRM_ADMIN_KEY",
+        "MOCKCRM_HOST_TZ",
+        "TZ",
+        "MOCKCRM_SLOW_FN",
+    ] {
+        command.env_remove(name);
+    }
+    command
+        .current_dir(repository())
+        .env("MOCKCRM_CONNECTOR_ATTEMPT_TIMEOUT_MS", ATTEMPT_TIMEOUT_MS)
+        .envs(vars.iter().copied())
+        .arg("contract")
+        .args(args)
+        .output()
+        .expect("mockcrm runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn explain(output: &Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        output.status.code(),
+        stdout(output),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// The table: property → (passed, failed, not checked).
+fn table(output: &Output) -> BTreeMap<String, (u32, u32, u32)> {
+    let text = stdout(output);
+    let mut rows = BTreeMap::new();
+    let mut lines = text.lines().skip_while(|line| !line.starts_with("property "));
+    lines.next();
+    for line in lines.take_while(|line| !line.trim().is_empty()) {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let [.., passed, failed, unchecked] = fields[..] else {
+            panic!("a table row with three counts: {line:?}");
+        };
+        let title = fields[..fields.len() - 3].join(" ");
+        let count = |text: &str| text.parse::<u32>().expect("a count");
+        rows.insert(title, (count(passed), count(failed), count(unchecked)));
+    }
+    assert_eq!(rows.len(), 6, "six properties in\n{}", explain(output));
+    rows
+}
+
+/// The properties with at least one failed case.
+fn failed(output: &Output) -> Vec<String> {
+    table(output)
+        .into_iter()
+        .filter(|(_, (_, failed, _))| *failed > 0)
+        .map(|(title, _)| title)
+        .collect()
+}
+
+/// Runs a broken connector, expects exactly `property` to fail with a saved
+/// fixture, then replays that fixture and expects the same.
+fn fails_exactly(connector: &str, faults: &str, property: &str) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fixture = dir.path().join("failing.json");
+    let fixture_arg = fixture.display().to_string();
+    let output = contract(&[
+        "--serve",
+        "--faults",
+        faults,
+        "--cases",
+        CASES,
+        "--seed",
+        SEED,
+        "--connector-timeout",
+        CONNECTOR_TIMEOUT,
+        "--save-failing",
+        &fixture_arg,
+        connector,
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", explain(&output));
+    assert_eq!(failed(&output), [property], "{}", explain(&output));
+    let text = stdout(&output);
+    assert!(text.contains(&format!("FAILED: {property}\n")), "{text}");
+    assert!(text.contains("requests the connector sent:"), "{text}");
+    assert!(
+        text.contains(&format!("saved to {fixture_arg}")),
+        "says where the fixture went: {text}"
+    );
+
+    // The fixture is a createCallLog input: the fields `mockcrm log` reads,
+    // with the body core composed for it.
+    let saved: Value = serde_json::from_str(
+        &std::fs::read_to_string(&fixture).expect("the fixture was saved"),
+    )
+    .expect("the fixture is JSON");
+    for field in ["user", "contactInfo", "authHeader", "callLog", "composedLogDetails"] {
+        assert!(saved.get(field).is_some(), "{field} in {saved}");
+    }
+    assert_eq!(saved["mockcrmContract"]["property"], property);
+    assert!(saved["callLog"]["sessionId"].is_string(), "{saved}");
+
+    let replayed = contract(&[
+        "--serve",
+        "--connector-timeout",
+        CONNECTOR_TIMEOUT,
+        "--replay",
+        &fixture_arg,
+        connector,
+    ]);
+    assert_eq!(replayed.status.code(), Some(1), "{}", explain(&replayed));
+    assert_eq!(failed(&replayed), [property], "{}", explain(&replayed));
+    assert!(stdout(&replayed).contains("1 case replayed from its fixture"));
+}
+
+#[test]
+fn the_good_connector_keeps_every_property_under_the_default_faults() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let junit = dir.path().join("contract.xml");
+    let junit_arg = junit.display().to_string();
+    let output = contract(&[
+        "--serve",
+        "--faults",
+        "default",
+        "--cases",
+        CASES,
+        "--seed",
+        SEED,
+        "--connector-timeout",
+        CONNECTOR_TIMEOUT,
+        "--junit",
+        &junit_arg,
+        "fixtures/connectors/good.js",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", explain(&output));
+    for (property, (passed, failed, _)) in table(&output) {
+        assert_eq!(failed, 0, "{property}");
+        assert!(passed > 0, "{property} was checked: {}", explain(&output));
+    }
+    let text = stdout(&output);
+    assert!(
+        text.contains("format text/markdown (from getLogFormatType)"),
+        "{text}"
+    );
+    assert!(text.contains("8 cases, seed 3: every property held"), "{text}");
+    let xml = std::fs::read_to_string(&junit).expect("JUnit report written");
+    assert_eq!(xml.matches("<testcase ").count(), 6, "{xml}");
+    assert!(!xml.contains("<failure"), "{xml}");
+}
+
+#[test]
+fn the_naive_connector_writes_two_activities_for_one_call_under_faults() {
+    fails_exactly(
+        "fixtures/connectors/naive.js",
+        "default",
+        "one activity per call session",
+    );
+}
+
+#[test]
+fn a_connector_that_throws_on_429_breaks_only_nothing_throws() {
+    fails_exactly(
+        "fixtures/connectors/throws-on-429.js",
+        "default",
+        "nothing throws",
+    );
+}
+
+#[test]
+fn a_connector_that_drops_the_note_breaks_only_the_get_call_log_round_trip() {
+    fails_exactly(
+        "fixtures/connectors/drops-note.js",
+        "none",
+        "getCallLog returns the body and the note",
+    );
+}
+
+#[test]
+fn a_connector_that_trims_the_body_breaks_only_the_stored_body() {
+    fails_exactly(
+        "fixtures/connectors/trims-body.js",
+        "none",
+        "stored body equals composedLogDetails",
+    );
+}
+
+#[test]
+fn the_junit_report_fails_the_broken_property_with_its_shrunk_case() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let junit = dir.path().join("contract.xml");
+    let junit_arg = junit.display().to_string();
+    let fixture_arg = dir.path().join("failing.json").display().to_string();
+    let output = contract(&[
+        "--serve",
+        "--faults",
+        "none",
+        "--cases",
+        "4",
+        "--seed",
+        SEED,
+        "--junit",
+        &junit_arg,
+        "--save-failing",
+        &fixture_arg,
+        "fixtures/connectors/trims-body.js",
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", explain(&output));
+    let xml = std::fs::read_to_string(&junit).expect("JUnit report written");
+    assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"), "{xml}");
+    assert_eq!(xml.matches("<testcase ").count(), 6, "{xml}");
+    assert_eq!(xml.matches("<failure ").count(), 1, "{xml}");
+    let failure = &xml[xml.find("<failure ").expect("a failure")..];
+    assert!(
+        failure.starts_with("<failure type=\"property\" message=\"4 of 4 cases failed: after createCallLog"),
+        "{failure}"
+    );
+    // The failure text carries the fixture, escaped.
+    assert!(failure.contains("&quot;composedLogDetails&quot;"), "{failure}");
+    let testcase_before = &xml[..xml.find("<failure ").expect("a failure")];
+    assert!(
+        testcase_before.ends_with("name=\"stored body equals composedLogDetails\">\n      "),
+        "{testcase_before}"
+    );
+}
+
+#[test]
+fn a_call_that_never_settles_fails_its_case_after_the_call_timeout() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fixture_arg = dir.path().join("failing.json").display().to_string();
+    let output = contract(&[
+        "--serve",
+        "--faults",
+        "none",
+        "--cases",
+        "2",
+        "--call-timeout",
+        "0.5",
+        "--save-failing",
+        &fixture_arg,
+        "fixtures/connectors/slow.js",
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", explain(&output));
+    assert_eq!(
+        failed(&output),
+        ["every call settles within --call-timeout"],
+        "{}",
+        explain(&output)
+    );
+    let rows = table(&output);
+    assert_eq!(
+        rows["every call settles within --call-timeout"],
+        (0, 2, 0),
+        "both cases hung, each on a fresh bridge"
+    );
+    let text = stdout(&output);
+    assert!(
+        text.contains("createCallLog did not settle within 0.5 s (--call-timeout)"),
+        "{text}"
+    );
+
+    // A hang later in the sequence: the create was logged and checked first.
+    let output = contract_in_env(
+        &[
+            "--serve",
+            "--faults",
+            "none",
+            "--cases",
+            "1",
+            "--call-timeout",
+            "0.5",
+            "--save-failing",
+            &fixture_arg,
+            "fixtures/connectors/slow.js",
+        ],
+        &[("MOCKCRM_SLOW_FN", "updateCallLog")],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", explain(&output));
+    let rows = table(&output);
+    assert_eq!(rows["stored body equals composedLogDetails"].0, 1);
+    assert!(stdout(&output).contains("updateCallLog did not settle"));
+}
+
+#[test]
+fn an_es_module_connector_loads_and_passes() {
+    let output = contract(&[
+        "--serve",
+        "--faults",
+        "none",
+        "--cases",
+        "3",
+        "fixtures/connectors/good.mjs",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", explain(&output));
+    let text = stdout(&output);
+    assert!(
+        text.starts_with("mockcrm contract: fixtures/connectors/good.mjs (module, Node.js v"),
+        "{text}"
+    );
+}
+
+/// One line on stderr saying what to fix, exit 2, nothing on stdout.
+fn assert_start_up_error(output: &Output, starts: &str) {
+    assert_eq!(output.status.code(), Some(2), "{}", explain(output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr:?}");
+    assert!(
+        stderr.starts_with(&format!("mockcrm: error: {starts}")),
+        "{stderr:?}"
+    );
+    assert!(output.stdout.is_empty(), "{}", explain(output));
+}
+
+#[test]
+fn a_connector_that_cannot_be_loaded_is_one_line_and_exit_2() {
+    assert_start_up_error(
+        &contract(&["--serve", "fixtures/connectors/syntax-error.js"]),
+        "fixtures/connectors/syntax-error.js:7: syntax error: ",
+    );
+    assert_start_up_error(
+        &contract(&["--serve", "fixtures/connectors/missing-function.js"]),
+        "fixtures/connectors/missing-function.js does not export updateCallLog;",
+    );
+    assert_start_up_error(
+        &contract(&["--serve", "fixtures/connectors/no-such-connector.js"]),
+        "fixtures/connectors/no-such-connector.js: no such file",
+    );
+    assert_start_up_error(
+        &contract(&[
+            "--serve",
+            "--node",
+            "mockcrm-no-such-node",
+            "fixtures/connectors/good.js",
+        ]),
+        "cannot run `mockcrm-no-such-node`: not found; install Node.js",
+    );
+    assert_start_up_error(
+        &contract(&["--serve", "--call-timeout", "1", "fixtures/connectors/good.js"]),
+        "--call-timeout: 1 s is not longer than the longest fault delay (6 s)",
+    );
+}
+
+#[test]
+fn a_running_server_is_tested_through_its_admin_api_and_keeps_the_activities() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let crm = rt.block_on(crate::support::TestCrm::start());
+    let url = crm.server.url();
+    let output = contract(&[
+        "--server",
+        &url,
+        "--faults",
+        "none",
+        "--cases",
+        "3",
+        "--seed",
+        SEED,
+        "fixtures/connectors/good.js",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", explain(&output));
+    assert!(stdout(&output).contains(&format!("CRM {url}")));
+    // Each case wrote one activity into the server's store, under its own session.
+    let listed: Value = rt.block_on(async {
+        crm.dev(reqwest::Method::GET, "/activity?limit=200")
+            .send()
+            .await
+            .expect("listed")
+            .json()
+            .await
+            .expect("json")
+    });
+    let items = listed["items"].as_array().expect("items");
+    assert_eq!(items.len(), 3, "{listed}");
+    let sessions: std::collections::BTreeSet<&str> = items
+        .iter()
+        .filter_map(|item| item["session_id"].as_str())
+        .collect();
+    assert_eq!(sessions.len(), 3, "{listed}");
+
+    let wrong_key = contract(&[
+        "--server",
+        &url,
+        "--api-key",
+        "not-a-key",
+        "fixtures/connectors/good.js",
+    ]);
+    assert_start_up_error(&wrong_key, &format!("the CRM at {url} refused the API key"));
+    rt.block_on(crm.shutdown());
+}
+
+#[test]
+fn an_async_get_log_format_type_means_core_composes_nothing() {
+    // App Connect core calls getLogFormatType without await: a Promise
+    // matches no format, so composedLogDetails is '' and the connector
+    // writes its own body (here: none).
+    let dir = tempfile::tempdir().expect("tempdir");
+    let connector = dir.path().join("async-format.js");
+    let good = repository().join("fixtures/connectors/good.js");
+    std::fs::write(
+        &connector,
+        format!(
+            "const good = require({good:?});\nmodule.exports = {{ ...good, async getLogFormatType() {{ return 'text/markdown'; }} }};\n",
+            good = good.display().to_string()
+        ),
+    )
+    .expect("connector written");
+    let output = contract(&[
+        "--serve",
+        "--faults",
+        "none",
+        "--cases",
+        "3",
+        &connector.display().to_string(),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", explain(&output));
+    let text = stdout(&output);
+    assert!(
+        text.contains("format custom (getLogFormatType is async and App Connect core does not await it"),
+        "{text}"
+    );
+    let rows = table(&output);
+    assert_eq!(rows["stored body equals composedLogDetails"], (0, 0, 3));
+    assert_eq!(rows["one activity per call session"], (3, 0, 0));
+}
