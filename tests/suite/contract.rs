@@ -84,7 +84,9 @@ fn explain(output: &Output) -> String {
 fn table(output: &Output) -> BTreeMap<String, (u32, u32, u32)> {
     let text = stdout(output);
     let mut rows = BTreeMap::new();
-    let mut lines = text.lines().skip_while(|line| !line.starts_with("property "));
+    let mut lines = text
+        .lines()
+        .skip_while(|line| !line.starts_with("property "));
     lines.next();
     for line in lines.take_while(|line| !line.trim().is_empty()) {
         let fields: Vec<&str> = line.split_whitespace().collect();
@@ -140,11 +142,16 @@ fn fails_exactly(connector: &str, faults: &str, property: &str) {
 
     // The fixture is a createCallLog input: the fields `mockcrm log` reads,
     // with the body core composed for it.
-    let saved: Value = serde_json::from_str(
-        &std::fs::read_to_string(&fixture).expect("the fixture was saved"),
-    )
-    .expect("the fixture is JSON");
-    for field in ["user", "contactInfo", "authHeader", "callLog", "composedLogDetails"] {
+    let saved: Value =
+        serde_json::from_str(&std::fs::read_to_string(&fixture).expect("the fixture was saved"))
+            .expect("the fixture is JSON");
+    for field in [
+        "user",
+        "contactInfo",
+        "authHeader",
+        "callLog",
+        "composedLogDetails",
+    ] {
         assert!(saved.get(field).is_some(), "{field} in {saved}");
     }
     assert_eq!(saved["mockcrmContract"]["property"], property);
@@ -192,7 +199,10 @@ fn the_good_connector_keeps_every_property_under_the_default_faults() {
         text.contains("format text/markdown (from getLogFormatType)"),
         "{text}"
     );
-    assert!(text.contains("8 cases, seed 3: every property held"), "{text}");
+    assert!(
+        text.contains("8 cases, seed 3: every property held"),
+        "{text}"
+    );
     let xml = std::fs::read_to_string(&junit).expect("JUnit report written");
     assert_eq!(xml.matches("<testcase ").count(), 6, "{xml}");
     assert!(!xml.contains("<failure"), "{xml}");
@@ -256,16 +266,24 @@ fn the_junit_report_fails_the_broken_property_with_its_shrunk_case() {
     ]);
     assert_eq!(output.status.code(), Some(1), "{}", explain(&output));
     let xml = std::fs::read_to_string(&junit).expect("JUnit report written");
-    assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"), "{xml}");
+    assert!(
+        xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"),
+        "{xml}"
+    );
     assert_eq!(xml.matches("<testcase ").count(), 6, "{xml}");
     assert_eq!(xml.matches("<failure ").count(), 1, "{xml}");
     let failure = &xml[xml.find("<failure ").expect("a failure")..];
     assert!(
-        failure.starts_with("<failure type=\"property\" message=\"4 of 4 cases failed: after createCallLog"),
+        failure.starts_with(
+            "<failure type=\"property\" message=\"4 of 4 cases failed: after createCallLog"
+        ),
         "{failure}"
     );
     // The failure text carries the fixture, escaped.
-    assert!(failure.contains("&quot;composedLogDetails&quot;"), "{failure}");
+    assert!(
+        failure.contains("&quot;composedLogDetails&quot;"),
+        "{failure}"
+    );
     let testcase_before = &xml[..xml.find("<failure ").expect("a failure")];
     assert!(
         testcase_before.ends_with("name=\"stored body equals composedLogDetails\">\n      "),
@@ -384,7 +402,12 @@ fn a_connector_that_cannot_be_loaded_is_one_line_and_exit_2() {
         "cannot run `mockcrm-no-such-node`: not found; install Node.js",
     );
     assert_start_up_error(
-        &contract(&["--serve", "--call-timeout", "1", "fixtures/connectors/good.js"]),
+        &contract(&[
+            "--serve",
+            "--call-timeout",
+            "1",
+            "fixtures/connectors/good.js",
+        ]),
         "--call-timeout: 1 s is not longer than the longest fault delay (6 s)",
     );
 }
@@ -463,7 +486,9 @@ fn an_async_get_log_format_type_means_core_composes_nothing() {
     assert_eq!(output.status.code(), Some(0), "{}", explain(&output));
     let text = stdout(&output);
     assert!(
-        text.contains("format custom (getLogFormatType is async and App Connect core does not await it"),
+        text.contains(
+            "format custom (getLogFormatType is async and App Connect core does not await it"
+        ),
         "{text}"
     );
     let rows = table(&output);

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# How long `mockcrm contract` takes for 100 generated cases of the good
+# example connector (fixtures/connectors/good.js), against a throwaway
+# in-memory server, with the release build:
+#
+#   benches/contract.sh
+#
+# It prints one row per fault setting: no faults; the default faults with
+# good.js's own 5 s request timeout (a create delayed past it costs ~5 s,
+# a 429 waits its 1 s Retry-After); and the default faults with that
+# timeout shortened to 0.3 s, as the tests run them. A figure, not a test:
+# it fails only when a property fails. MOCKCRM_BENCH_CASES and
+# MOCKCRM_BENCH_SEED change the number of cases and the seed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cases=${MOCKCRM_BENCH_CASES:-100}
+seed=${MOCKCRM_BENCH_SEED:-1}
+command -v node >/dev/null 2>&1 || { echo "node not found: install Node.js 18 or later" >&2; exit 1; }
+cargo build --release --locked --quiet
+bin=target/release/mockcrm
+
+echo "mockcrm contract, ${cases} cases of fixtures/connectors/good.js, seed ${seed}, $(node --version), $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
+printf '%-44s %10s %12s\n' "faults" "seconds" "ms per case"
+row() {
+  local label=$1
+  shift
+  local started ended
+  started=$(date +%s%N)
+  "$@" >/dev/null
+  ended=$(date +%s%N)
+  awk -v label="$label" -v ns=$((ended - started)) -v cases="$cases" \
+    'BEGIN { printf "%-44s %10.1f %12.1f\n", label, ns / 1e9, ns / 1e6 / cases }'
+}
+row "none" \
+  "$bin" contract --serve --cases "$cases" --seed "$seed" --faults none fixtures/connectors/good.js
+row "default (connector timeout 5 s)" \
+  "$bin" contract --serve --cases "$cases" --seed "$seed" --faults default fixtures/connectors/good.js
+row "default (connector timeout 0.3 s)" \
+  env MOCKCRM_CONNECTOR_ATTEMPT_TIMEOUT_MS=300 \
+  "$bin" contract --serve --cases "$cases" --seed "$seed" --faults default --connector-timeout 0.3 fixtures/connectors/good.js
