@@ -509,7 +509,7 @@ impl<'a> Runner<'a> {
                 Err(Stop::Connector)
             }
             Err(Unanswered::Died(how)) => {
-                verdicts.broke(Property::NothingThrows, format!("{how}, during {function}"));
+                verdicts.broke(Property::NothingThrows, format!("during {function}, {how}"));
                 calls.push(CallNote {
                     function: function.to_owned(),
                     outcome: how,
