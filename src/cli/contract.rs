@@ -34,7 +34,8 @@ pub(super) struct ContractArgs {
     /// Its journal and faults are cleared as the run goes.
     #[arg(long, env = "MOCKCRM_SERVER", value_name = "URL")]
     server: Option<String>,
-    /// Start a throwaway in-memory mockcrm for the run instead.
+    /// Start a throwaway in-memory mockcrm for the run instead (with the
+    /// default seed and keys: --server, --api-key and --admin-key are unused).
     #[arg(long)]
     serve: bool,
     /// API key of the CRM user the connector logs as.
