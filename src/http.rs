@@ -2,8 +2,11 @@
 //! connector talking to a CRM and the command line talking to the admin
 //! API: one base URL, one request at a time, and an answer read into its
 //! status, `Retry-After` and JSON body, with transport failures described
-//! so a user can act on them. What an answer means (a CRM error, an admin
-//! refusal) is each client's business, not this module's.
+//! so a user can act on them. Requests rendered elsewhere (App Connect's
+//! proxy engine) are sent exactly as rendered (`ExactRequest`): any
+//! method, an absolute URL, header bytes as they go on the wire, the body
+//! text. What an answer means (a CRM error, an admin refusal) is each
+//! client's business, not this module's.
 
 use std::time::Duration;
 
@@ -30,6 +33,19 @@ impl TransportError {
 }
 
 const REFUSED: &str = "connection refused";
+
+/// A request already rendered to the byte: sent as it is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExactRequest {
+    /// Upper-case, any token (`PATCH`, `PROPFIND`, …).
+    pub method: String,
+    /// Absolute `http://` or `https://` URL, query included.
+    pub url: String,
+    /// Header names and the bytes of their values, as sent.
+    pub headers: Vec<(String, Vec<u8>)>,
+    pub body: Option<String>,
+    pub timeout: Duration,
+}
 
 /// A client for one base URL, over plain HTTP or HTTPS.
 #[derive(Debug, Clone)]
@@ -95,8 +111,51 @@ impl JsonClient {
         Ok(JsonClient { http, base_url })
     }
 
+    /// A client with no base URL, for `send_exact`, whose requests each
+    /// carry their own.
+    pub fn without_base() -> Result<JsonClient, TransportError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .build()
+            .map_err(|error| TransportError::InvalidUrl {
+                url: String::new(),
+                reason: error.to_string(),
+            })?;
+        Ok(JsonClient {
+            http,
+            base_url: String::new(),
+        })
+    }
+
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    /// Sends a request exactly as `request` says, to its own URL (the base
+    /// URL is not used).
+    pub async fn send_exact(&self, request: &ExactRequest) -> Result<Answer, TransportError> {
+        let invalid = |reason: String| TransportError::InvalidUrl {
+            url: request.url.clone(),
+            reason,
+        };
+        let url = reqwest::Url::parse(&request.url)
+            .ok()
+            .filter(|url| matches!(url.scheme(), "http" | "https") && url.has_host())
+            .ok_or_else(|| invalid("give an absolute http:// or https:// URL".into()))?;
+        let method = reqwest::Method::from_bytes(request.method.as_bytes())
+            .map_err(|_| invalid(format!("{:?} is not an HTTP method", request.method)))?;
+        let mut builder = self.http.request(method, url).timeout(request.timeout);
+        for (name, value) in &request.headers {
+            let name = reqwest::header::HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| invalid(format!("{name:?} is not a header name")))?;
+            let value = reqwest::header::HeaderValue::from_bytes(value)
+                .map_err(|_| invalid(format!("the {name} header cannot be sent as it is")))?;
+            builder = builder.header(name, value);
+        }
+        if let Some(body) = &request.body {
+            builder = builder.body(body.clone());
+        }
+        self.send_to(&request.url, builder).await
     }
 
     /// A request to `path` (which starts with `/`) under the base URL.
@@ -127,9 +186,18 @@ impl JsonClient {
 
     /// Sends `request` and reads the whole answer.
     pub async fn send(&self, request: reqwest::RequestBuilder) -> Result<Answer, TransportError> {
+        self.send_to(&self.base_url, request).await
+    }
+
+    /// Sends `request`; failures name `url`.
+    async fn send_to(
+        &self,
+        url: &str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Answer, TransportError> {
         let unreachable = |error: reqwest::Error| TransportError::Unreachable {
-            url: self.base_url.clone(),
-            reason: describe(&error, self.base_url.starts_with("https://")),
+            url: url.to_owned(),
+            reason: describe(&error, url.starts_with("https://")),
         };
         let response = request.send().await.map_err(unreachable)?;
         let status = response.status().as_u16();

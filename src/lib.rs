@@ -9,6 +9,9 @@
 //! - [`create_call_log`], [`update_call_log`] and [`get_call_log`] are the
 //!   reference App Connect connector, talking to a CRM over HTTP with a
 //!   [`CrmClient`];
+//! - [`ProxyConnector`] is the same connector speaking an App Connect
+//!   proxy-connector config ([`load_proxy_config`]), which [`Server`] can
+//!   also serve (`ServerConfig::proxy_configs`);
 //! - [`compose()`] writes a call's log body the way App Connect's core does,
 //!   and [`parse_note`] reads the agent note back out of one;
 //! - the [`interface`] types are App Connect's connector interface as serde
@@ -58,8 +61,13 @@ pub use compose::{
     UpdateStyle,
 };
 pub use connector::{
-    create_call_log, get_call_log, update_call_log, CrmClient, CrmError, LogError, LogOptions,
-    RetryPolicy, UpdateOptions,
+    create_call_log, get_call_log, update_call_log, CrmClient, CrmError, Exchange, LogError,
+    LogOptions, ProxyCallError, ProxyConnector, RetryPolicy, UpdateOptions,
+};
+pub use proxy::{
+    load as load_proxy_config, load_all as load_proxy_configs, ConfigError as ProxyConfigError,
+    ConfigWarning as ProxyConfigWarning, Loaded as LoadedProxyConfig, Operation as ProxyOperation,
+    ProxyConfig,
 };
 pub use server::{ServeError, Server, ServerConfig, DEFAULT_ADMIN_KEY, DEFAULT_READ_TIMEOUT};
 pub use store::{Location, Seed, SeedContact, SeedOrganisation, SeedUser, StoreError};

@@ -20,10 +20,11 @@ use tokio::task::{JoinHandle, JoinSet};
 
 mod parse_errors;
 
-use crate::api::{self, AppState};
+use crate::api::{self, AppState, ProxyServing};
 use crate::clock::Clock;
 use crate::harness::{Harness, DEFAULT_JOURNAL_BYTES, DEFAULT_JOURNAL_SIZE};
 use crate::page::PageState;
+use crate::proxy::ProxyConfig;
 use crate::store::{Location, Seed, Store, StoreError, StoreHandle, StoreThread};
 
 #[derive(Debug, Clone)]
@@ -47,6 +48,11 @@ pub struct ServerConfig {
     /// before it is cut off. Shutdown waits at most twice this for
     /// requests in flight.
     pub read_timeout: Duration,
+    /// Refuse writes with fields the API does not know (`serve --strict`).
+    pub strict: bool,
+    /// App Connect proxy-connector configs to serve beside the native API
+    /// (`serve --proxy-config`), each already loaded and checked.
+    pub proxy_configs: Vec<ProxyConfig>,
 }
 
 /// The read timeout when none is given: generous for any real client.
@@ -68,6 +74,8 @@ impl ServerConfig {
             rate_limit: None,
             clock: Clock::Real,
             read_timeout: DEFAULT_READ_TIMEOUT,
+            strict: false,
+            proxy_configs: Vec::new(),
         }
     }
 }
@@ -107,6 +115,8 @@ impl Server {
             rate_limit,
             clock,
             read_timeout,
+            strict,
+            proxy_configs,
         } = config;
         let seed = Arc::new(seed);
         let opening_seed = Arc::clone(&seed);
@@ -128,6 +138,8 @@ impl Server {
             page: Arc::new(PageState::new(addr, &admin_key)),
             admin_key: Arc::from(admin_key),
             seed,
+            strict,
+            proxy: Arc::new(ProxyServing::new(proxy_configs)),
         };
         let serving = tokio::spawn(serve_connections(listener, state, read_timeout, stopped));
         Ok(Server {

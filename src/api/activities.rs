@@ -18,8 +18,9 @@ use crate::store::{
 };
 
 /// Fields with a column of their own; everything else is kept as an extra.
-const KNOWN_FIELDS: [&str; 9] = [
+const KNOWN_FIELDS: [&str; 10] = [
     "subject",
+    "note",
     "body",
     "body_format",
     "type",
@@ -45,6 +46,9 @@ pub async fn create(
 ) -> Result<ApiResponse, ApiError> {
     let idempotency_key = idempotency_key(request)?;
     let object = request.json_object()?;
+    if state.strict {
+        refuse_unknown_fields(&object)?;
+    }
     let new = new_activity(&object)?;
     let org = caller.organisation_id;
     let origin = Origin::request(request.journal_id);
@@ -99,6 +103,9 @@ pub async fn update(
     request: &ApiRequest,
 ) -> Result<ApiResponse, ApiError> {
     let object = request.json_object()?;
+    if state.strict {
+        refuse_unknown_fields(&object)?;
+    }
     let patch = activity_patch(&object)?;
     let org = caller.organisation_id;
     let origin = Origin::request(request.journal_id);
@@ -208,7 +215,9 @@ fn encode(status: StatusCode, activity: &Activity) -> Result<ApiResponse, ApiErr
 
 /// An activity as the API shows it: its extras and its known fields in one
 /// object, keys sorted as serde_json's map sorts them (as every other answer
-/// has them), a known field winning over an extra of the same name. Written
+/// has them), a known field winning over an extra of the same name. `note`
+/// is shown only when the activity has one (most never do, and an activity
+/// stored before it was a field may hold an extra of that name). Written
 /// straight from the record, without first copying every field into a
 /// `Value`: the tests compare it with that plainer construction.
 pub(crate) struct ActivityJson<'a>(pub(crate) &'a Activity);
@@ -217,7 +226,7 @@ impl Serialize for ActivityJson<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let activity = self.0;
         // Sorted by key (`known_fields_win_over_extras` checks the bytes).
-        let known: [(&str, Field<'_>); 12] = [
+        let known: [(&str, Field<'_>); 13] = [
             ("body", Field::Text(&activity.body)),
             ("body_format", Field::Text(&activity.body_format)),
             ("contact_id", Field::Maybe(activity.contact_id.as_deref())),
@@ -225,6 +234,7 @@ impl Serialize for ActivityJson<'_> {
             ("direction", Field::Maybe(activity.direction.as_deref())),
             ("duration", Field::Json(activity.duration.as_ref())),
             ("id", Field::Text(&activity.id)),
+            ("note", Field::Maybe(activity.note.as_deref())),
             ("received_at", Field::Text(&activity.received_at)),
             ("session_id", Field::Maybe(activity.session_id.as_deref())),
             ("subject", Field::Text(&activity.subject)),
@@ -232,7 +242,10 @@ impl Serialize for ActivityJson<'_> {
             ("updated_at", Field::Text(&activity.updated_at)),
         ];
         let mut map = serializer.serialize_map(None)?;
-        let mut known = known.iter().peekable();
+        let mut known = known
+            .iter()
+            .filter(|(name, field)| !(*name == "note" && matches!(field, Field::Maybe(None))))
+            .peekable();
         let mut extras = activity.extra.iter().peekable();
         loop {
             match (known.peek(), extras.peek()) {
@@ -287,7 +300,7 @@ fn not_found(id: &str) -> ApiError {
     ApiError::NotFound(format!("no activity with id {id:?}"))
 }
 
-fn idempotency_key(request: &ApiRequest) -> Result<Option<String>, ApiError> {
+pub(super) fn idempotency_key(request: &ApiRequest) -> Result<Option<String>, ApiError> {
     let Some(value) = request.headers.get("idempotency-key") else {
         return Ok(None);
     };
@@ -323,11 +336,13 @@ fn new_activity(object: &Map<String, Value>) -> Result<NewActivity, ApiError> {
         body_format: body_format(&fields)?.unwrap_or_else(|| "text/plain".to_owned()),
         activity_type: fields.required_text("type")?,
         received_at: received_at(&fields)?,
-        contact_id: fields.optional_text("contact_id")?,
+        contact_id: contact_id(&fields)?,
         session_id: fields.optional_text("session_id")?,
         direction: fields.optional_text("direction")?,
         duration: duration(object)?.flatten(),
         extra: extras(object),
+        message_id: None,
+        note: fields.optional_any_text("note")?,
     })
 }
 
@@ -350,18 +365,72 @@ fn activity_patch(object: &Map<String, Value>) -> Result<ActivityPatch, ApiError
             Ok(None)
         }
     };
+    let contact = if fields.has("contact_id") {
+        Some(contact_id(&fields)?)
+    } else {
+        None
+    };
+    // A write made only of fields the API does not know changes nothing it
+    // shows: `checks` reports it (App Connect's own template once sent
+    // `{"data": {"subject", "body"}}` and was answered 200).
+    let only_unknown_fields = if object.keys().any(|key| KNOWN_FIELDS.contains(&key.as_str())) {
+        Vec::new()
+    } else {
+        object.keys().cloned().collect()
+    };
     Ok(ActivityPatch {
         subject: fields.optional_text("subject")?,
         body: fields.optional_any_text("body")?,
         body_format: body_format(&fields)?,
         activity_type: fields.optional_text("type")?,
         received_at: received_at(&fields)?,
-        contact_id: nullable("contact_id")?,
+        contact_id: contact,
         session_id: nullable("session_id")?,
         direction: nullable("direction")?,
         duration: duration(object)?,
         extra: extras(object),
+        note: if fields.has("note") {
+            Some(fields.optional_any_text("note")?)
+        } else {
+            None
+        },
+        only_unknown_fields,
     })
+}
+
+/// `serve --strict`: a field the API has no column for is refused instead
+/// of kept as an extra.
+fn refuse_unknown_fields(object: &Map<String, Value>) -> Result<(), ApiError> {
+    let unknown: Vec<&str> = object
+        .keys()
+        .map(String::as_str)
+        .filter(|key| !KNOWN_FIELDS.contains(key) && !SERVER_FIELDS.contains(key))
+        .collect();
+    match unknown.first() {
+        None => Ok(()),
+        Some(first) => Err(ApiError::field(
+            *first,
+            format!(
+                "is not an activity field, and this server runs with --strict, which refuses \
+                 unknown fields ({}); the fields are {}",
+                unknown.join(", "),
+                KNOWN_FIELDS.join(", ")
+            ),
+        )),
+    }
+}
+
+/// A contact id as a string, or as a whole number (connectors whose CRM
+/// numbers its contacts send them as numbers); `null` counts as absent.
+fn contact_id(fields: &Fields) -> Result<Option<String>, ApiError> {
+    match fields.get("contact_id") {
+        Some(Value::Number(n)) if n.is_i64() || n.is_u64() => Ok(Some(n.to_string())),
+        Some(Value::Number(n)) => Err(ApiError::field(
+            "contact_id",
+            format!("must be a string or a whole number, got {n}"),
+        )),
+        _ => fields.optional_text("contact_id"),
+    }
 }
 
 fn refuse_server_fields(object: &Map<String, Value>) -> Result<(), ApiError> {
@@ -388,7 +457,20 @@ fn body_format(fields: &Fields) -> Result<Option<String>, ApiError> {
     }
 }
 
+/// RFC 3339 text, stored as sent; or epoch milliseconds (App Connect's
+/// server-side logging sends `startTime` that way), stored as RFC 3339 UTC.
 fn received_at(fields: &Fields) -> Result<Option<String>, ApiError> {
+    if let Some(Value::Number(n)) = fields.get("received_at") {
+        return epoch_millis(n).map(Some).ok_or_else(|| {
+            ApiError::field(
+                "received_at",
+                format!(
+                    "{n} is not a time: send RFC 3339 text such as 2024-01-15T15:30:00Z, \
+                     or whole epoch milliseconds such as 1705332600000"
+                ),
+            )
+        });
+    }
     let Some(text) = fields.optional_text("received_at")? else {
         return Ok(None);
     };
@@ -399,6 +481,21 @@ fn received_at(fields: &Fields) -> Result<Option<String>, ApiError> {
         ));
     }
     Ok(Some(text))
+}
+
+/// Whole epoch milliseconds as RFC 3339 UTC with milliseconds, for years
+/// 0 to 9999 (what RFC 3339 can write).
+fn epoch_millis(n: &serde_json::Number) -> Option<String> {
+    let millis = match (n.as_i64(), n.as_f64()) {
+        (Some(millis), _) => millis,
+        (None, Some(float)) if float.fract() == 0.0 && float.abs() < 9.0e15 => float as i64,
+        _ => return None,
+    };
+    let time = chrono::DateTime::from_timestamp_millis(millis)?;
+    use chrono::Datelike;
+    (0..=9999)
+        .contains(&time.year())
+        .then(|| time.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
 }
 
 /// RFC 3339's date-time as JSON Schema's `date-time` format reads it. The
@@ -470,7 +567,7 @@ fn extras(object: &Map<String, Value>) -> Map<String, Value> {
 
 /// SHA-256 of the body's canonical JSON, in hex. The JSON is written
 /// straight into the hasher: no copy of a 1-4 KiB body just to hash it.
-fn request_hash(body: &Value) -> Result<String, ApiError> {
+pub(super) fn request_hash(body: &Value) -> Result<String, ApiError> {
     let mut hasher = Sha256::new();
     serde_json::to_writer(&mut hasher, body)
         .map_err(|error| ApiError::Internal(format!("cannot hash the request: {error}")))?;
@@ -532,6 +629,38 @@ mod tests {
     }
 
     #[test]
+    fn epoch_milliseconds_become_rfc_3339_utc() {
+        let millis = |value: Value| match value {
+            Value::Number(n) => epoch_millis(&n),
+            _ => None,
+        };
+        assert_eq!(
+            millis(json!(1705332600000_i64)).as_deref(),
+            Some("2024-01-15T15:30:00.000Z")
+        );
+        assert_eq!(millis(json!(1705332600123.0)).as_deref(), Some("2024-01-15T15:30:00.123Z"));
+        assert_eq!(millis(json!(0)).as_deref(), Some("1970-01-01T00:00:00.000Z"));
+        for refused in [json!(1.5), json!(1e300), json!(253402300800000_i64), json!(-62167219200001_i64)] {
+            assert_eq!(millis(refused.clone()), None, "{refused}");
+        }
+    }
+
+    #[test]
+    fn a_patch_of_unknown_fields_only_is_marked_and_numbers_name_contacts() {
+        let object = |value: Value| value.as_object().cloned().unwrap_or_default();
+        let patch = activity_patch(&object(json!({"data": {"subject": "s"}, "x": 1})))
+            .expect("valid");
+        assert_eq!(patch.only_unknown_fields, ["data", "x"]);
+        let patch =
+            activity_patch(&object(json!({"data": {}, "contact_id": 42}))).expect("valid");
+        assert!(patch.only_unknown_fields.is_empty());
+        assert_eq!(patch.contact_id, Some(Some("42".into())));
+        assert!(activity_patch(&object(json!({"contact_id": 4.2}))).is_err());
+        assert!(refuse_unknown_fields(&object(json!({"subject": "s", "deal": 1}))).is_err());
+        assert!(refuse_unknown_fields(&object(json!({"subject": "s"}))).is_ok());
+    }
+
+    #[test]
     fn whole_floats_are_seconds_and_others_are_refused() {
         let duration = |value: Value| {
             let object = json!({ "duration": value })
@@ -567,6 +696,8 @@ mod tests {
             direction: None,
             duration: Some(Value::from(5)),
             extra,
+            message_id: None,
+            note: None,
             created_at: "c".into(),
             updated_at: "u".into(),
         };

@@ -1,4 +1,5 @@
-//! `/contact` routes: create, find by phone number, get by id.
+//! `/contact` routes: create, find by phone number or by name, list, get by
+//! id; and `/users`, the caller's organisation.
 
 use serde_json::json;
 use warp::http::StatusCode;
@@ -7,7 +8,10 @@ use super::error::ApiError;
 use super::request::{ApiRequest, Fields};
 use super::response::ApiResponse;
 use super::AppState;
-use crate::store::{Caller, NewContact};
+use crate::store::{Caller, ContactFilter, NewContact};
+
+const DEFAULT_LIMIT: u32 = 50;
+const MAX_LIMIT: u32 = 200;
 
 const CONTACT_FIELDS: [&str; 4] = ["name", "phone_number", "email", "type"];
 
@@ -47,26 +51,87 @@ pub async fn create(
     Ok(ApiResponse::json(StatusCode::CREATED, json!(contact)))
 }
 
+/// `GET /contact`: by `phone` (every match), by `name` (a part of it, any
+/// case), both, or all; a page at a time, newest first, unless by phone.
 pub async fn search(
     state: &AppState,
     caller: &Caller,
     request: &ApiRequest,
 ) -> Result<ApiResponse, ApiError> {
-    let phone = request
-        .query_param("phone")
-        .filter(|phone| phone.chars().any(|c| c.is_ascii_digit()))
-        .ok_or_else(|| {
-            ApiError::field(
-                "phone",
-                "query parameter with a phone number is required, e.g. /contact?phone=%2B14155550199",
-            )
-        })?;
     let org = caller.organisation_id;
-    let contacts = state
+    let name = request.query_param("name");
+    if name.as_deref().is_some_and(|name| name.trim().is_empty()) {
+        return Err(ApiError::field(
+            "name",
+            "must not be empty; leave it out to list every contact",
+        ));
+    }
+    let Some(phone) = request.query_param("phone") else {
+        return list(state, org, name, request).await;
+    };
+    if !phone.chars().any(|c| c.is_ascii_digit()) {
+        return Err(ApiError::field(
+            "phone",
+            "must hold a phone number, e.g. /contact?phone=%2B14155550199",
+        ));
+    }
+    let mut contacts = state
         .store
         .read(move |store| store.contacts_by_phone(org, &phone))
         .await?;
-    Ok(ApiResponse::ok(json!({ "items": contacts })))
+    if let Some(name) = name.map(|name| name.to_lowercase()) {
+        contacts.retain(|contact| contact.name.to_lowercase().contains(&name));
+    }
+    Ok(ApiResponse::ok(
+        json!({ "items": contacts, "next_cursor": null }),
+    ))
+}
+
+async fn list(
+    state: &AppState,
+    org: i64,
+    name: Option<String>,
+    request: &ApiRequest,
+) -> Result<ApiResponse, ApiError> {
+    let limit = match request.query_param("limit") {
+        None => DEFAULT_LIMIT,
+        Some(text) => text
+            .parse::<u32>()
+            .ok()
+            .filter(|limit| (1..=MAX_LIMIT).contains(limit))
+            .ok_or_else(|| {
+                ApiError::field(
+                    "limit",
+                    format!("must be a whole number from 1 to {MAX_LIMIT}, got {text:?}"),
+                )
+            })?,
+    };
+    // Cursors read as the activity listing's do: the same kind of position.
+    let before_seq = request
+        .query_param("cursor")
+        .filter(|cursor| !cursor.is_empty())
+        .map(|cursor| super::activities::decode_cursor(&cursor))
+        .transpose()?;
+    let filter = ContactFilter {
+        name,
+        before_seq,
+        limit,
+    };
+    let page = state
+        .store
+        .read(move |store| store.list_contacts(org, &filter))
+        .await?;
+    Ok(ApiResponse::ok(json!({
+        "items": page.items,
+        "next_cursor": page.next_seq.map(super::activities::encode_cursor),
+    })))
+}
+
+/// `GET /users`: the users of the caller's organisation.
+pub async fn users(state: &AppState, caller: &Caller) -> Result<ApiResponse, ApiError> {
+    let org = caller.organisation_id;
+    let users = state.store.read(move |store| store.users(org)).await?;
+    Ok(ApiResponse::ok(json!({ "items": users })))
 }
 
 pub async fn get(state: &AppState, caller: &Caller, id: &str) -> Result<ApiResponse, ApiError> {

@@ -14,6 +14,9 @@ pub enum ApiError {
     InvalidField { field: String, message: String },
     #[error("missing or unknown API key: send `Authorization: Bearer <api key>` or `Authorization: Basic base64(<api key>:)`")]
     Unauthorized,
+    /// A served proxy config's credentials were missing or named no user.
+    #[error("missing or unknown API key: {0}")]
+    ProxyUnauthorized(String),
     #[error("{0}")]
     NotFound(String),
     #[error("{method} is not allowed on {path}; allowed: {allowed}")]
@@ -65,7 +68,7 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::InvalidJson(_) | ApiError::InvalidField { .. } => StatusCode::BAD_REQUEST,
-            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized | ApiError::ProxyUnauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -85,7 +88,7 @@ impl ApiError {
         match self {
             ApiError::InvalidJson(_) => "invalid_json",
             ApiError::InvalidField { .. } => "invalid_field",
-            ApiError::Unauthorized => "unauthorized",
+            ApiError::Unauthorized | ApiError::ProxyUnauthorized(_) => "unauthorized",
             ApiError::NotFound(_) => "not_found",
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
@@ -110,7 +113,9 @@ impl ApiError {
         let response = ApiResponse::json(self.status(), body);
         match self {
             ApiError::MethodNotAllowed { allowed, .. } => response.with_header("allow", allowed),
-            ApiError::Unauthorized | ApiError::AdminUnauthorized => {
+            ApiError::Unauthorized
+            | ApiError::ProxyUnauthorized(_)
+            | ApiError::AdminUnauthorized => {
                 response.with_header("www-authenticate", "Bearer")
             }
             ApiError::RateLimited { retry_after, .. }

@@ -7,7 +7,9 @@
 //! path, wrong method, bad key, bad JSON — gets exactly the status and error
 //! body SPEC §3 names, instead of whichever rejection warp's combinators
 //! would rank highest. `openapi.json` describes the same table for clients.
-//! Handlers parse, call the store, and answer: no SQL here.
+//! Requests an App Connect proxy config served with `--proxy-config` takes
+//! are answered by `proxy` instead, behind the same harness. Handlers
+//! parse, call the store, and answer: no SQL here.
 
 mod activities;
 mod admin;
@@ -16,6 +18,7 @@ mod auth;
 mod contacts;
 mod error;
 mod openapi;
+mod proxy;
 mod request;
 mod response;
 pub mod routes;
@@ -33,6 +36,7 @@ pub(crate) use activities::{encode_cursor, page_params, ActivityJson};
 pub(crate) use admin_activities::org_param;
 pub use auth::{api_key_from_header, basic_header_for_key};
 pub use error::ApiError;
+pub use proxy::ProxyServing;
 pub use request::{ApiRequest, BODY_LIMIT};
 pub use response::ApiResponse;
 
@@ -51,6 +55,10 @@ pub struct AppState {
     pub seed: Arc<Seed>,
     /// The review page's access rules (`page::Access`).
     pub page: Arc<crate::page::PageState>,
+    /// `serve --strict`: writes with fields the API does not know are refused.
+    pub strict: bool,
+    /// The App Connect proxy configs served beside the native API.
+    pub proxy: Arc<ProxyServing>,
 }
 
 /// The whole API as one warp filter. A body must arrive within
@@ -204,7 +212,8 @@ async fn answer_with_harness(
     if let Some(limiter) = &state.harness.rate_limiter {
         let key = request
             .header("authorization")
-            .and_then(api_key_from_header);
+            .and_then(api_key_from_header)
+            .or_else(|| state.proxy.api_key(request));
         if let Some(key) = key {
             if let Err(wait) = limiter.check(&key) {
                 let error = ApiError::RateLimited {
@@ -284,10 +293,15 @@ pub(crate) fn no_route(request: &ApiRequest) -> ApiError {
 }
 
 async fn route(state: &AppState, request: &ApiRequest) -> Result<ApiResponse, ApiError> {
+    let resolution = routes::resolve(&request.method, &request.path);
+    let native_knows_path = !matches!(resolution, Resolution::NotFound);
+    if let Some(answer) = proxy::answer(state, request, native_knows_path).await {
+        return answer;
+    }
     // `handle` sends other areas elsewhere; a CRM path with no route is a 404.
     let (crm, params) = resolved(
         request,
-        routes::resolve(&request.method, &request.path),
+        resolution,
         |endpoint| match endpoint {
             Endpoint::Crm(crm) => Some(crm),
             _ => None,
@@ -308,6 +322,7 @@ async fn route(state: &AppState, request: &ApiRequest) -> Result<ApiResponse, Ap
             "organisation": caller.organisation,
             "timezone_offset": caller.timezone_offset,
         }))),
+        Crm::ListUsers => contacts::users(state, &caller).await,
         Crm::CreateContact => contacts::create(state, &caller, request).await,
         Crm::FindContacts => contacts::search(state, &caller, request).await,
         Crm::GetContact => contacts::get(state, &caller, &id).await,

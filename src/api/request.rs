@@ -96,6 +96,10 @@ impl<'a> Fields<'a> {
         self.object.contains_key(name)
     }
 
+    pub fn get(&self, name: &str) -> Option<&'a Value> {
+        self.object.get(name)
+    }
+
     /// A string that must be present and not blank.
     pub fn required_text(&self, name: &str) -> Result<String, ApiError> {
         match self.object.get(name) {

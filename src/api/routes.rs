@@ -22,6 +22,7 @@ pub enum Endpoint {
 pub enum Crm {
     Health,
     Me,
+    ListUsers,
     CreateContact,
     FindContacts,
     GetContact,
@@ -97,9 +98,10 @@ const fn admin(method: Method, path: &'static str, operation: Admin) -> Route {
 
 /// Every route, grouped by path. Within a path the order is the order of
 /// the `Allow` header.
-pub static ROUTES: [Route; 21] = [
+pub static ROUTES: [Route; 22] = [
     crm(Method::GET, "/health", Crm::Health),
     crm(Method::GET, "/me", Crm::Me),
+    crm(Method::GET, "/users", Crm::ListUsers),
     crm(Method::GET, "/contact", Crm::FindContacts),
     crm(Method::POST, "/contact", Crm::CreateContact),
     crm(Method::GET, "/contact/{id}", Crm::GetContact),

@@ -1,19 +1,22 @@
 //! The reference connector's commands: `compose` (a body, to stdout), and
 //! `log`, `update` and `get` (createCallLog, updateCallLog and getCallLog
-//! against a CRM), each printing the interface's JSON answer.
+//! against a CRM, through mockcrm's own API or, with `--proxy-config`, an
+//! App Connect proxy-connector config), each printing the interface's JSON
+//! answer.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Args;
+use serde_json::{Map, Value};
 
 use super::{
     exit_for, input_name, parse_json, print_json, read_input, runtime, write_stdout, CliError,
 };
-use crate::api::basic_header_for_key;
+use crate::api::{api_key_from_header, basic_header_for_key};
 use crate::compose::{self, ComposeOptions, HostZone, UpdateStyle};
-use crate::connector::{self, CrmClient, LogOptions, RetryPolicy, UpdateOptions};
+use crate::connector::{self, CrmClient, LogOptions, ProxyConnector, RetryPolicy, UpdateOptions};
 use crate::interface::{ComposeRequest, CreateCallLogInput, LogFormat, MessageType};
 
 /// The key `mockcrm log` uses when neither `--api-key` nor the input's
@@ -102,6 +105,12 @@ pub(super) struct CrmArgs {
     /// Total seconds for all attempts and the waits between them.
     #[arg(long, default_value_t = RetryPolicy::default().max_total.as_secs_f64())]
     retry_budget: f64,
+    /// Speak this App Connect proxy-connector config instead of mockcrm's
+    /// own API, rendering and reading every request as App Connect's proxy
+    /// engine does (one attempt, as App Connect makes). --server then
+    /// replaces the scheme, host and port of its requestDefaults.baseUrl.
+    #[arg(long, value_name = "FILE")]
+    proxy_config: Option<PathBuf>,
 }
 
 impl CrmArgs {
@@ -133,15 +142,67 @@ impl CrmArgs {
             (None, _) => basic_header_for_key(DEFAULT_API_KEY),
         }
     }
+
+    /// The connector for `--proxy-config`, if given, pointed at `--server`.
+    fn proxy_connector(&self) -> Result<Option<ProxyConnector>, CliError> {
+        let Some(path) = &self.proxy_config else {
+            return Ok(None);
+        };
+        let name = path.display().to_string();
+        let loaded = crate::proxy::load(&name, &read_input(Some(path))?)
+            .map_err(CliError::ProxyConfig)?;
+        for warning in &loaded.warnings {
+            eprintln!("mockcrm: warning: {warning}");
+        }
+        ProxyConnector::pointed_at(&loaded.config, &self.server)
+            .map(Some)
+            .map_err(|e| CliError::InvalidArgument {
+                field: "--server".into(),
+                message: e.to_string(),
+            })
+    }
+
+    /// The connector arguments for a proxy config: the input as written
+    /// (numbers stay numbers), with the `authHeader` chosen as for the
+    /// native connector, and the API key as `user.accessToken`, which is
+    /// where App Connect keeps it and where a config's
+    /// `credentialTemplate` reads `{{apiKey}}` from.
+    fn proxy_args(&self, mut input: Map<String, Value>) -> Map<String, Value> {
+        let from_input = input
+            .get("authHeader")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let header = self.auth_header(from_input);
+        let key = self
+            .api_key
+            .clone()
+            .or_else(|| api_key_from_header(&header))
+            .unwrap_or_else(|| DEFAULT_API_KEY.to_owned());
+        input.insert("authHeader".into(), Value::from(header));
+        let user = input
+            .entry("user")
+            .or_insert_with(|| Value::Object(Map::new()));
+        if !user.is_object() {
+            *user = Value::Object(Map::new());
+        }
+        if let Value::Object(user) = user {
+            let has_token = user.get("accessToken").is_some_and(|t| !t.is_null());
+            if self.api_key.is_some() || !has_token {
+                user.insert("accessToken".into(), Value::from(key));
+            }
+        }
+        input
+    }
 }
 
 #[derive(Debug, Args)]
 pub(super) struct LogArgs {
     #[command(flatten)]
     crm: CrmArgs,
-    /// Body format, used to compose when composedLogDetails is empty.
-    #[arg(long, default_value = "text/plain")]
-    format: LogFormat,
+    /// Body format, used to compose when composedLogDetails is empty
+    /// (default text/plain; with --proxy-config, the config's meta.logFormat).
+    #[arg(long)]
+    format: Option<LogFormat>,
     #[command(flatten)]
     host_tz: HostTzArgs,
     /// createCallLog input as JSON; `-` or absent reads stdin.
@@ -195,11 +256,24 @@ pub(super) fn compose_command(args: ComposeArgs) -> Result<ExitCode, CliError> {
 }
 
 pub(super) fn log(args: LogArgs) -> Result<ExitCode, CliError> {
+    if let Some(proxy) = args.crm.proxy_connector()? {
+        if args.format.is_some() {
+            return Err(CliError::InvalidArgument {
+                field: "--format".into(),
+                message: "cannot be used with --proxy-config, whose meta.logFormat says how App Connect composes; leave it out".into(),
+            });
+        }
+        let input = args.crm.proxy_args(read_input_object(args.file.as_deref())?);
+        let host_zone = args.host_tz.resolve()?;
+        let output = runtime()?.block_on(async { proxy.log(&input, host_zone).await });
+        print_json(&output)?;
+        return Ok(exit_for(output.log_id.is_some()));
+    }
     let mut input = read_call_log_input(args.file.as_deref())?;
     input.auth_header = Some(args.crm.auth_header(input.auth_header.take()));
     let crm = args.crm.client()?;
     let options = LogOptions {
-        format: args.format,
+        format: args.format.unwrap_or(LogFormat::Plain),
         host_zone: args.host_tz.resolve()?,
     };
     let output =
@@ -209,6 +283,16 @@ pub(super) fn log(args: LogArgs) -> Result<ExitCode, CliError> {
 }
 
 pub(super) fn update(args: UpdateArgs) -> Result<ExitCode, CliError> {
+    if let Some(proxy) = args.crm.proxy_connector()? {
+        let input = args.crm.proxy_args(read_input_object(args.file.as_deref())?);
+        let host_zone = args.host_tz.resolve()?;
+        let output = runtime()?.block_on(async {
+            proxy
+                .update(&args.log_id, &input, args.update_style, host_zone)
+                .await
+        });
+        return print_update(&output);
+    }
     let mut input = read_call_log_input(args.file.as_deref())?;
     input.auth_header = Some(args.crm.auth_header(input.auth_header.take()));
     let crm = args.crm.client()?;
@@ -218,21 +302,43 @@ pub(super) fn update(args: UpdateArgs) -> Result<ExitCode, CliError> {
     };
     let output = runtime()?
         .block_on(async { connector::update_call_log(&crm, &args.log_id, &input, options).await });
+    print_update(&output)
+}
+
+fn print_update(output: &crate::interface::UpdateCallLogOutput) -> Result<ExitCode, CliError> {
     let succeeded = output
         .return_message
         .as_ref()
         .is_some_and(|message| message.message_type == MessageType::Success);
-    print_json(&output)?;
+    print_json(output)?;
     Ok(exit_for(succeeded))
 }
 
 pub(super) fn get(args: GetArgs) -> Result<ExitCode, CliError> {
+    if let Some(proxy) = args.crm.proxy_connector()? {
+        let input = args.crm.proxy_args(Map::new());
+        let call = crate::proxy::context::get_call_log_args(
+            input.get("user"),
+            &args.log_id,
+            None,
+            input.get("authHeader").and_then(Value::as_str),
+        );
+        let output = runtime()?.block_on(async { proxy.get_call_log(&call).await });
+        print_json(&output)?;
+        return Ok(exit_for(output.call_log_info.is_some()));
+    }
     let auth = args.crm.auth_header(None);
     let crm = args.crm.client()?;
     let output = runtime()?
         .block_on(async { connector::get_call_log(&crm, &args.log_id, Some(&auth), None).await });
     print_json(&output)?;
     Ok(exit_for(output.call_log_info.is_some()))
+}
+
+/// The input as a JSON object, as written.
+fn read_input_object(file: Option<&Path>) -> Result<Map<String, Value>, CliError> {
+    let path = input_name(file);
+    parse_json(&read_input(file)?, Path::new(&path), "createCallLog input")
 }
 
 fn read_call_log_input(file: Option<&Path>) -> Result<CreateCallLogInput, CliError> {

@@ -90,6 +90,8 @@ pub(crate) enum CliError {
     Admin(#[from] AdminError),
     #[error("{field}: {message}")]
     InvalidArgument { field: String, message: String },
+    #[error("{0}")]
+    ProxyConfig(crate::proxy::ConfigError),
     #[error("cannot write output: {0}")]
     Write(std::io::Error),
     #[error("cannot start the async runtime: {0}")]

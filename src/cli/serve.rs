@@ -1,5 +1,6 @@
-//! `mockcrm serve`: the server's flags, starting it with the ready line,
-//! stopping it cleanly on Ctrl-C or SIGTERM, and the log output.
+//! `mockcrm serve`: the server's flags, loading the App Connect proxy
+//! configs it serves, starting it with the ready line, stopping it cleanly
+//! on Ctrl-C or SIGTERM, and the log output.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -11,6 +12,7 @@ use clap::Args;
 
 use super::{parse_json, read_input, runtime, CliError};
 use crate::harness::{DEFAULT_JOURNAL_BYTES, DEFAULT_JOURNAL_SIZE};
+use crate::proxy::{self, route, ProxyConfig};
 use crate::server::{ServeError, Server, ServerConfig, DEFAULT_ADMIN_KEY, DEFAULT_READ_TIMEOUT};
 use crate::store::{Location, Seed, StoreError};
 
@@ -41,6 +43,15 @@ pub(super) struct ServeArgs {
     /// body, before it is cut off; shutdown waits at most twice this for requests.
     #[arg(long, env = "MOCKCRM_READ_TIMEOUT", default_value_t = DEFAULT_READ_TIMEOUT.as_secs_f64(), value_parser = parse_read_timeout)]
     read_timeout: f64,
+    /// Refuse activity writes with fields mockcrm has no column for (400
+    /// naming them), instead of keeping them as extra fields.
+    #[arg(long, env = "MOCKCRM_STRICT")]
+    strict: bool,
+    /// Also be the CRM this App Connect proxy-connector config talks to
+    /// (repeatable; the env var takes a comma-separated list). At start one
+    /// line per config names the baseUrl to use and the operations served.
+    #[arg(long = "proxy-config", env = "MOCKCRM_PROXY_CONFIG", value_name = "FILE", value_delimiter = ',')]
+    proxy_config: Vec<PathBuf>,
 }
 
 fn parse_read_timeout(text: &str) -> Result<f64, String> {
@@ -63,6 +74,7 @@ pub(super) fn serve(args: ServeArgs) -> Result<ExitCode, CliError> {
         Some(path) => parse_json::<Seed>(&read_input(Some(path))?, path, "seed file")?,
         None => Seed::default_seed(),
     };
+    let proxy_configs = load_proxy_configs(&args.proxy_config)?;
     let config = ServerConfig {
         addr: args.addr,
         location: Location::parse(&args.db),
@@ -73,6 +85,8 @@ pub(super) fn serve(args: ServeArgs) -> Result<ExitCode, CliError> {
         rate_limit: args.rate_limit,
         clock: crate::clock::Clock::Real,
         read_timeout: Duration::from_secs_f64(args.read_timeout),
+        strict: args.strict,
+        proxy_configs: proxy_configs.clone(),
     };
     runtime()?.block_on(async {
         let server = Server::start(config).await.map_err(with_db_hint)?;
@@ -80,11 +94,37 @@ pub(super) fn serve(args: ServeArgs) -> Result<ExitCode, CliError> {
         let mut stdout = std::io::stdout();
         writeln!(stdout, "mockcrm listening on {}", server.url()).map_err(CliError::Write)?;
         stdout.flush().map_err(CliError::Write)?;
+        for config in &proxy_configs {
+            tracing::info!("proxy config {}", route::summary(config, &server.url()));
+        }
         tracing::info!(db = %args.db, "serving; Ctrl-C or SIGTERM stops");
         server.run_until(signals.received()).await;
         tracing::info!("stopped cleanly");
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Reads and checks every `--proxy-config` before anything listens: one
+/// that cannot be served stops the server with its one-line error; what a
+/// config gets wrong but can live with is logged as a warning.
+fn load_proxy_configs(paths: &[PathBuf]) -> Result<Vec<ProxyConfig>, CliError> {
+    let mut files = Vec::new();
+    for path in paths.iter().filter(|p| !p.as_os_str().is_empty()) {
+        files.push((path.display().to_string(), read_input(Some(path))?));
+    }
+    let named: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(name, text)| (name.as_str(), text.as_str()))
+        .collect();
+    let loaded = proxy::load_all(&named).map_err(CliError::ProxyConfig)?;
+    let mut configs = Vec::new();
+    for config in loaded {
+        for warning in &config.warnings {
+            tracing::warn!("proxy config {warning}");
+        }
+        configs.push(config.config);
+    }
+    Ok(configs)
 }
 
 /// A store error about the database file, with what to do about it in

@@ -25,6 +25,22 @@ pub(super) fn violation_line(violation: &Violation) -> String {
             "empty_body organisation={organisation} activity_id={activity_id} session_id={}",
             session_id.as_deref().unwrap_or("-")
         ),
+        Violation::DuplicateMessage {
+            organisation,
+            message_id,
+            activity_ids,
+        } => format!(
+            "duplicate_message organisation={organisation} message_id={message_id} activities={}",
+            activity_ids.join(",")
+        ),
+        Violation::UnknownFields {
+            organisation,
+            activity_id,
+            fields,
+        } => format!(
+            "unknown_fields organisation={organisation} activity_id={activity_id} fields={}",
+            fields.join(",")
+        ),
     }
 }
 

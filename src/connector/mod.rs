@@ -5,14 +5,18 @@
 //! It shows what a well-behaved connector does: one activity per call
 //! session, the composed body written verbatim, and every failure turned into
 //! a `returnMessage` without a `logId` — never a panic. It talks to the CRM
-//! only over HTTP (`client`), never to the store.
+//! only over HTTP (`client`), never to the store. `proxy` is the same
+//! connector speaking an App Connect proxy-connector config instead of
+//! mockcrm's own API.
 
 mod client;
+mod proxy;
 mod retry;
 
 use serde_json::{json, Map, Value};
 
 pub use client::{CrmClient, CrmError};
+pub use proxy::{Exchange, ProxyCallError, ProxyConnector};
 pub use retry::RetryPolicy;
 
 use crate::compose::{self, ComposeOptions, HostZone, UpdateStyle};

@@ -38,6 +38,26 @@ pub async fn list(state: &AppState, viewer: &Viewer) -> Result<warp::reply::Resp
                                 @if let Some(session_id) = session_id { " (session " code { (session_id) } ")" }
                                 " was written with nothing in its body"
                             }
+                            Violation::DuplicateMessage { organisation, message_id, activity_ids } => {
+                                strong { "Duplicate message" }
+                                " — " (organisation) ": message " code { (message_id) }
+                                " became " (activity_ids.len()) " message logs: "
+                                @for (index, id) in activity_ids.iter().enumerate() {
+                                    @if index > 0 { ", " }
+                                    a href=(activity_href(id)) { (id) }
+                                }
+                            }
+                            Violation::UnknownFields { organisation, activity_id, fields } => {
+                                strong { "Unknown fields" }
+                                " — " (organisation) ": a write to "
+                                a href=(activity_href(activity_id)) { (activity_id) }
+                                " carried only fields the API does not know ("
+                                @for (index, field) in fields.iter().enumerate() {
+                                    @if index > 0 { ", " }
+                                    code { (field) }
+                                }
+                                "), so it changed nothing you can see"
+                            }
                         }
                     }
                 }

@@ -11,10 +11,6 @@
 //! This module never touches SQL, HTTP, files, the clock or the environment:
 //! callers hand it text, values and the current time.
 
-// The serving side and the client side that use this core land next; until
-// then much of it is reached only from its tests.
-#![allow(dead_code)]
-
 pub mod answer;
 pub mod config;
 pub mod context;

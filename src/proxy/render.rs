@@ -301,6 +301,7 @@ pub fn render(config: &ProxyConfig, call: &OperationCall) -> Result<RenderedRequ
 }
 
 impl RenderedRequest {
+    #[cfg(test)]
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()

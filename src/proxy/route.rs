@@ -339,6 +339,32 @@ impl Route {
         all
     }
 
+    /// Where the request carries `expr`, as a user would name it:
+    /// `body.linked_contacts[0].contact_id`, `query.phone`, or `path`
+    /// (`/v1/activities/{{thirdPartyLogId}}`).
+    pub fn location_of(&self, expr: &str) -> Option<String> {
+        if self.segments.iter().any(|t| t.expressions().contains(&expr)) {
+            return Some(format!("path {}", self.path));
+        }
+        if let Some((name, _)) = self
+            .url_query
+            .iter()
+            .find(|(_, t)| t.expressions().contains(&expr))
+        {
+            return Some(format!("query.{name}"));
+        }
+        for (part, value) in [("query", &self.query), ("body", &self.body)] {
+            if let Some((suffix, _)) = value
+                .templates()
+                .into_iter()
+                .find(|(_, t)| t.expressions().contains(&expr))
+            {
+                return Some(format!("{part}{suffix}"));
+            }
+        }
+        None
+    }
+
     fn path_fit(&self, segments: &[String], out: &mut Bindings) -> Option<Fit> {
         if segments.len() != self.segments.len() {
             return None;
@@ -439,10 +465,6 @@ impl RouteTable {
             .flat_map(|(n, config)| Plan::new(config).routes.into_iter().map(move |r| (n, r)))
             .collect();
         RouteTable { routes }
-    }
-
-    pub fn routes(&self) -> impl Iterator<Item = &Route> {
-        self.routes.iter().map(|(_, r)| r)
     }
 
     /// One line per method and path: `POST /v1/activities (createCallLog,

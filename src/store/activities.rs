@@ -52,13 +52,25 @@ impl Store {
         apply_patch(&mut activity, patch);
         // `updated_at` must move even when two updates land in one microsecond.
         activity.updated_at = later_than(&activity.updated_at);
+        if !patch.only_unknown_fields.is_empty() {
+            tx.prepare_cached(
+                "INSERT INTO unknown_field_writes (organisation_id, activity_id, fields, created_at)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![
+                org,
+                id,
+                serde_json::to_string(&patch.only_unknown_fields)?,
+                activity.updated_at
+            ])?;
+        }
         // The key's copy is frozen now, so the row no longer points at
         // it: later updates skip `freeze_created_activity`'s work.
         tx.prepare_cached(
             "UPDATE activities SET subject = ?1, body = ?2, body_format = ?3, type = ?4,
                 received_at = ?5, contact_id = ?6, session_id = ?7, direction = ?8,
-                duration = ?9, extra = ?10, updated_at = ?11, idempotency_key = NULL
-             WHERE organisation_id = ?12 AND id = ?13",
+                duration = ?9, extra = ?10, updated_at = ?11, note = ?12, idempotency_key = NULL
+             WHERE organisation_id = ?13 AND id = ?14",
         )?
         .execute(params![
             activity.subject,
@@ -72,6 +84,7 @@ impl Store {
             activity.duration.as_ref().map(Value::to_string),
             serde_json::to_string(&activity.extra)?,
             activity.updated_at,
+            activity.note,
             org,
             id
         ])?;
@@ -108,7 +121,10 @@ impl Store {
         let (sql, values) = list_query(&org, filter, &fetch);
         let mut statement = self.conn.prepare_cached(&sql)?;
         let rows = statement.query_map(values.as_slice(), |row| {
-            Ok((RawActivity::from_row(row)?, row.get::<_, i64>(13)?))
+            Ok((
+                RawActivity::from_row(row)?.with_log_fields(row, 13)?,
+                row.get::<_, i64>(15)?,
+            ))
         })?;
         let mut items = Vec::new();
         let mut last_seq = None;
@@ -136,7 +152,7 @@ fn list_query<'a>(
     fetch: &'a i64,
 ) -> (String, Vec<&'a dyn rusqlite::ToSql>) {
     let mut sql =
-        format!("SELECT {ACTIVITY_COLUMNS}, seq FROM activities WHERE organisation_id = ?");
+        format!("SELECT {ACTIVITY_COLUMNS}, {LOG_COLUMNS}, seq FROM activities WHERE organisation_id = ?");
     let mut values: Vec<&dyn rusqlite::ToSql> = vec![org];
     if let Some(session_id) = &filter.session_id {
         sql.push_str(" AND session_id = ?");
@@ -155,9 +171,15 @@ fn list_query<'a>(
     (sql, values)
 }
 
+/// The columns `RawActivity::from_row` reads, in its order; its
+/// revisions have the same.
 pub(super) const ACTIVITY_COLUMNS: &str =
     "id, subject, body, body_format, type, received_at, contact_id, \
      session_id, direction, duration, extra, created_at, updated_at";
+
+/// A log's columns that revisions do not keep, read after
+/// `ACTIVITY_COLUMNS` by `RawActivity::with_log_fields`.
+pub(super) const LOG_COLUMNS: &str = "message_id, note";
 
 impl Activity {
     /// A new activity with its id and timestamps assigned (`received_at`
@@ -176,6 +198,8 @@ impl Activity {
             direction: new.direction,
             duration: new.duration,
             extra: new.extra,
+            message_id: new.message_id,
+            note: new.note,
             created_at: now.clone(),
             updated_at: now,
         }
@@ -188,10 +212,12 @@ pub(super) fn select_activity(
     id: &str,
 ) -> Result<Option<Activity>, StoreError> {
     let mut statement = conn.prepare_cached(&format!(
-        "SELECT {ACTIVITY_COLUMNS} FROM activities WHERE organisation_id = ?1 AND id = ?2"
+        "SELECT {ACTIVITY_COLUMNS}, {LOG_COLUMNS} FROM activities WHERE organisation_id = ?1 AND id = ?2"
     ))?;
     let row = statement
-        .query_row(params![org, id], RawActivity::from_row)
+        .query_row(params![org, id], |row| {
+            RawActivity::from_row(row)?.with_log_fields(row, 13)
+        })
         .optional()?;
     row.map(RawActivity::into_activity).transpose()
 }
@@ -209,8 +235,8 @@ pub(super) fn insert_activity(
     let mut statement = tx.prepare_cached(
         "INSERT INTO activities (id, organisation_id, subject, body, body_format, type,
             received_at, contact_id, session_id, direction, duration, extra, created_at, updated_at,
-            idempotency_key)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+            idempotency_key, message_id, note)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
     )?;
     statement.execute(params![
         activity.id,
@@ -227,7 +253,9 @@ pub(super) fn insert_activity(
         serde_json::to_string(&activity.extra)?,
         activity.created_at,
         activity.updated_at,
-        idempotency_key
+        idempotency_key,
+        activity.message_id,
+        activity.note
     ])?;
     record_revision(tx, org, activity, origin)?;
     Ok(())
@@ -248,6 +276,7 @@ fn apply_patch(activity: &mut Activity, patch: &ActivityPatch) {
     set(&mut activity.session_id, &patch.session_id);
     set(&mut activity.direction, &patch.direction);
     set(&mut activity.duration, &patch.duration);
+    set(&mut activity.note, &patch.note);
     for (key, value) in &patch.extra {
         if value.is_null() {
             activity.extra.remove(key);
@@ -272,6 +301,8 @@ pub(super) struct RawActivity {
     extra: String,
     created_at: String,
     updated_at: String,
+    message_id: Option<String>,
+    note: Option<String>,
 }
 
 impl RawActivity {
@@ -290,7 +321,16 @@ impl RawActivity {
             extra: row.get(10)?,
             created_at: row.get(11)?,
             updated_at: row.get(12)?,
+            message_id: None,
+            note: None,
         })
+    }
+
+    /// `LOG_COLUMNS`, read from `row` at `at` and after.
+    pub(super) fn with_log_fields(mut self, row: &Row, at: usize) -> rusqlite::Result<RawActivity> {
+        self.message_id = row.get(at)?;
+        self.note = row.get(at + 1)?;
+        Ok(self)
     }
 
     pub(super) fn into_activity(self) -> Result<Activity, StoreError> {
@@ -311,6 +351,8 @@ impl RawActivity {
             direction: self.direction,
             duration,
             extra,
+            message_id: self.message_id,
+            note: self.note,
             created_at: self.created_at,
             updated_at: self.updated_at,
         })

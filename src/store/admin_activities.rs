@@ -6,7 +6,7 @@
 
 use rusqlite::params;
 
-use super::activities::{RawActivity, ACTIVITY_COLUMNS};
+use super::activities::{RawActivity, ACTIVITY_COLUMNS, LOG_COLUMNS};
 use super::{
     AdminActivity, AdminActivityFilter, AdminActivityPage, Organisation, Store, StoreError,
 };
@@ -35,6 +35,7 @@ impl Store {
         let fetch = i64::from(filter.limit) + 1;
         let columns: Vec<String> = ACTIVITY_COLUMNS
             .split(", ")
+            .chain(LOG_COLUMNS.split(", "))
             .map(|column| format!("a.{column}"))
             .collect();
         // Only the conditions in use are written, so SQLite picks the
@@ -79,13 +80,13 @@ impl Store {
                 more = true;
                 break;
             }
-            let raw = RawActivity::from_row(row)?;
-            let seq: i64 = row.get(13)?;
+            let raw = RawActivity::from_row(row)?.with_log_fields(row, 13)?;
+            let seq: i64 = row.get(15)?;
             let organisation = Organisation {
-                id: row.get(14)?,
-                name: row.get(15)?,
+                id: row.get(16)?,
+                name: row.get(17)?,
             };
-            let revisions: i64 = row.get(16)?;
+            let revisions: i64 = row.get(18)?;
             items.push(AdminActivity {
                 organisation,
                 activity: raw.into_activity()?,

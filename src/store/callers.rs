@@ -1,13 +1,13 @@
-//! Who is calling: an API key resolved to its user and organisation, and
-//! the cache that lets most requests authenticate without a trip to the
-//! store thread.
+//! Who is calling: an API key resolved to its user and organisation, the
+//! cache that lets most requests authenticate without a trip to the store
+//! thread, and the users of an organisation.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
 
 use rusqlite::{params, OptionalExtension};
 
-use super::{Caller, Store, StoreError};
+use super::{Caller, Store, StoreError, UserRecord};
 
 /// API key to caller, for keys the store has resolved. Filled only by
 /// `Store::caller_for_key` outside any transaction, and emptied by every
@@ -72,5 +72,22 @@ impl Store {
             self.callers.insert(key, caller);
         }
         Ok(caller)
+    }
+
+    /// The users of an organisation, in the order they were added.
+    pub fn users(&self, org: i64) -> Result<Vec<UserRecord>, StoreError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT id, name, email, timezone_offset FROM users
+             WHERE organisation_id = ?1 ORDER BY rowid",
+        )?;
+        let rows = statement.query_map(params![org], |row| {
+            Ok(UserRecord {
+                id: row.get(0)?,
+                name: row.get(1)?,
+                email: row.get(2)?,
+                timezone_offset: row.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 }

@@ -94,8 +94,8 @@ pub(super) fn freeze_created_activity(
 }
 
 /// The fields an activity has a column for, by the name the frozen copy
-/// keeps them under. Everything else in a frozen copy is an extra.
-const KNOWN: [&str; 12] = [
+/// keeps them under.
+const KNOWN: [&str; 14] = [
     "id",
     "subject",
     "body",
@@ -108,14 +108,17 @@ const KNOWN: [&str; 12] = [
     "duration",
     "created_at",
     "updated_at",
+    "message_id",
+    "note",
 ];
 
-/// A frozen copy: the extras, and the known fields beside them (a known
-/// field wins over an extra of the same name). Copies written before schema
-/// v3, when the key kept the answer the API had sent, have this layout too,
-/// so both read back the same way.
+/// A frozen copy: `{"activity": {<known fields>}, "extra": {<extras>}}`,
+/// the two kept apart so that an extra named like a known field (a proxy
+/// config's raw `subject`) survives. Copies written before schema v4 (and
+/// the answers keys kept before v3) are one flat object, extras and known
+/// fields together with the known ones winning; they always have an `id` at
+/// the top, which the nested layout never has.
 fn encode(activity: &Activity) -> Value {
-    let mut object = activity.extra.clone();
     let text = |value: &str| Value::from(value);
     let maybe = |value: &Option<String>| value.as_deref().map_or(Value::Null, Value::from);
     let known = [
@@ -131,19 +134,42 @@ fn encode(activity: &Activity) -> Value {
         activity.duration.clone().unwrap_or(Value::Null),
         text(&activity.created_at),
         text(&activity.updated_at),
+        maybe(&activity.message_id),
+        maybe(&activity.note),
     ];
-    for (name, value) in KNOWN.iter().zip(known) {
-        object.insert((*name).to_owned(), value);
-    }
-    Value::Object(object)
+    let fields: Map<String, Value> = KNOWN
+        .iter()
+        .zip(known)
+        .map(|(name, value)| ((*name).to_owned(), value))
+        .collect();
+    let mut frozen = Map::new();
+    frozen.insert("activity".into(), Value::Object(fields));
+    frozen.insert("extra".into(), Value::Object(activity.extra.clone()));
+    Value::Object(frozen)
 }
 
 fn decode(frozen: Value) -> Result<Activity, StoreError> {
     let Value::Object(mut object) = frozen else {
         return Err(corrupt("not a JSON object"));
     };
+    let (mut known, extra) = if object.contains_key("id") {
+        // The flat layout: whatever is not a known field is an extra.
+        let known = KNOWN
+            .iter()
+            .filter_map(|name| object.remove(*name).map(|v| ((*name).to_owned(), v)))
+            .collect();
+        (known, object)
+    } else {
+        let take_object = |value: Option<Value>, what: &str| match value {
+            Some(Value::Object(map)) => Ok(map),
+            _ => Err(corrupt(what)),
+        };
+        let known = take_object(object.remove("activity"), "activity")?;
+        let extra = take_object(object.remove("extra"), "extra")?;
+        (known, extra)
+    };
     let mut take_text = |name: &'static str| -> Result<Option<String>, StoreError> {
-        match object.remove(name) {
+        match known.remove(name) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(text)) => Ok(Some(text)),
             Some(_) => Err(corrupt(name)),
@@ -160,8 +186,9 @@ fn decode(frozen: Value) -> Result<Activity, StoreError> {
     let direction = take_text("direction")?;
     let created_at = take_text("created_at")?.unwrap_or_default();
     let updated_at = take_text("updated_at")?.unwrap_or_default();
-    let duration = object.remove("duration").filter(|value| !value.is_null());
-    let extra: Map<String, Value> = object;
+    let message_id = take_text("message_id")?;
+    let note = take_text("note")?;
+    let duration = known.remove("duration").filter(|value| !value.is_null());
     Ok(Activity {
         id,
         subject,
@@ -174,6 +201,8 @@ fn decode(frozen: Value) -> Result<Activity, StoreError> {
         direction,
         duration,
         extra,
+        message_id,
+        note,
         created_at,
         updated_at,
     })
@@ -297,8 +326,21 @@ mod tests {
         assert_eq!(replayed.contact_id, None);
         assert_eq!(replayed.extra.get("deal_id"), Some(&Value::from("d-7")));
         assert_eq!(
-            encode(&replayed),
-            serde_json::from_str::<Value>(answer).expect("json")
+            decode(encode(&replayed)).expect("decodes"),
+            *replayed,
+            "the current layout reads back the same activity"
         );
+    }
+
+    /// A proxy config's raw fields are extras that may share a known
+    /// field's name; freezing keeps them apart.
+    #[test]
+    fn a_frozen_copy_keeps_extras_named_like_known_fields() {
+        let mut activity = Activity::new(new_activity("s"));
+        activity.extra.insert("subject".into(), Value::from("as sent"));
+        activity.extra.insert("id".into(), Value::from(7));
+        activity.message_id = Some("m-1".into());
+        activity.note = Some("the note".into());
+        assert_eq!(decode(encode(&activity)).expect("decodes"), activity);
     }
 }

@@ -51,6 +51,11 @@ pub struct Activity {
     pub direction: Option<String>,
     pub duration: Option<Value>,
     pub extra: Map<String, Value>,
+    /// The RingCentral message a message log records; `None` for a call.
+    pub message_id: Option<String>,
+    /// The agent's note as a request carried it, when one did (a proxy
+    /// config that sends `{{note}}`); the body holds it too, composed.
+    pub note: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -68,6 +73,8 @@ pub struct NewActivity {
     pub direction: Option<String>,
     pub duration: Option<Value>,
     pub extra: Map<String, Value>,
+    pub message_id: Option<String>,
+    pub note: Option<String>,
 }
 
 /// A validated partial update: `None` leaves a field as it is; for nullable
@@ -85,6 +92,11 @@ pub struct ActivityPatch {
     pub duration: Option<Option<Value>>,
     /// Extra fields to set; a `null` value removes the field.
     pub extra: Map<String, Value>,
+    pub note: Option<Option<String>>,
+    /// The names of the write's fields when none of them was one the API
+    /// knows: such a write changed nothing but extras, which the
+    /// unknown_fields check reports. Empty for any other write.
+    pub only_unknown_fields: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -94,6 +106,32 @@ pub struct ActivityFilter {
     /// Only activities older than this position (from a cursor).
     pub before_seq: Option<i64>,
     pub limit: u32,
+}
+
+/// A user of an organisation, as a user list shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UserRecord {
+    pub id: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub timezone_offset: Option<String>,
+}
+
+/// Which contacts a listing wants: all, or those whose name holds `name`
+/// (any case), newest first, older than position `before_seq`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ContactFilter {
+    pub name: Option<String>,
+    pub before_seq: Option<i64>,
+    pub limit: u32,
+}
+
+/// One page of a newest-first contact listing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContactPage {
+    pub items: Vec<Contact>,
+    /// Position to continue from, when there is more.
+    pub next_seq: Option<i64>,
 }
 
 /// One page of a newest-first listing.
@@ -190,5 +228,18 @@ pub enum Violation {
         organisation: String,
         activity_id: String,
         session_id: Option<String>,
+    },
+    /// One RingCentral message became more than one message log.
+    DuplicateMessage {
+        organisation: String,
+        message_id: String,
+        activity_ids: Vec<String>,
+    },
+    /// A write to an activity carried only fields the API does not know, so
+    /// it changed nothing the API shows (they were kept as extra fields).
+    UnknownFields {
+        organisation: String,
+        activity_id: String,
+        fields: Vec<String>,
     },
 }

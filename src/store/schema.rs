@@ -117,6 +117,26 @@ const MIGRATIONS: &[&str] = &[
            received_at, contact_id, session_id, direction, duration, extra, created_at, updated_at
     FROM activities ORDER BY seq;
     "#,
+    // v5: what serving App Connect proxy configs needs. A message log names
+    // its RingCentral message (`message_id`, indexed for the
+    // duplicate_message check); a note a request carried is kept as sent
+    // (`note`), since no column of the body says where it ends. A native
+    // write made only of fields the API does not know is remembered for the
+    // unknown_fields check. Contacts are listed page by page.
+    r#"
+    ALTER TABLE activities ADD COLUMN message_id TEXT;
+    ALTER TABLE activities ADD COLUMN note TEXT;
+    CREATE INDEX activities_by_message ON activities(organisation_id, message_id)
+        WHERE message_id IS NOT NULL;
+    CREATE INDEX contacts_by_org ON contacts(organisation_id, seq);
+    CREATE TABLE unknown_field_writes (
+        seq              INTEGER PRIMARY KEY AUTOINCREMENT,
+        organisation_id  INTEGER NOT NULL REFERENCES organisations(id),
+        activity_id      TEXT NOT NULL,
+        fields           TEXT NOT NULL,
+        created_at       TEXT NOT NULL
+    );
+    "#,
 ];
 
 /// The migrations that make version `version`, for tests that build an

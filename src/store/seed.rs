@@ -227,7 +227,8 @@ impl Store {
         let outcome = self
             .conn
             .execute_batch(
-                "DELETE FROM idempotency_keys; DELETE FROM activities; DELETE FROM contacts;
+                "DELETE FROM idempotency_keys; DELETE FROM unknown_field_writes;
+                 DELETE FROM activities; DELETE FROM contacts;
                  DELETE FROM api_keys; DELETE FROM users; DELETE FROM organisations;",
             )
             .map_err(StoreError::from)

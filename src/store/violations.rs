@@ -1,11 +1,13 @@
 //! Contract checks: what the stored data says about the connectors that
-//! wrote it (a call session logged more than once, an empty body).
+//! wrote it (a call session or a message logged more than once, an empty
+//! body, a write made only of fields the API does not know).
 
 use super::{Store, StoreError, Violation};
 
 impl Store {
     /// Contract violations across every organisation: call sessions with
-    /// more than one activity, and activities with an empty body.
+    /// more than one activity, activities with an empty body, messages with
+    /// more than one message log, and writes that changed only extras.
     pub fn violations(&self) -> Result<Vec<Violation>, StoreError> {
         let mut violations = Vec::new();
         let mut duplicates = self.conn.prepare_cached(
@@ -41,6 +43,44 @@ impl Store {
         })?;
         for row in rows {
             violations.push(row?);
+        }
+        let mut messages = self.conn.prepare_cached(
+            "SELECT o.name, a.message_id, group_concat(a.id, ' ')
+             FROM activities a JOIN organisations o ON o.id = a.organisation_id
+             WHERE a.message_id IS NOT NULL
+             GROUP BY a.organisation_id, a.message_id HAVING COUNT(*) > 1
+             ORDER BY o.name, a.message_id",
+        )?;
+        let rows = messages.query_map([], |row| {
+            let ids: String = row.get(2)?;
+            Ok(Violation::DuplicateMessage {
+                organisation: row.get(0)?,
+                message_id: row.get(1)?,
+                activity_ids: ids.split(' ').map(str::to_owned).collect(),
+            })
+        })?;
+        for row in rows {
+            violations.push(row?);
+        }
+        let mut unknown = self.conn.prepare_cached(
+            "SELECT o.name, w.activity_id, w.fields
+             FROM unknown_field_writes w JOIN organisations o ON o.id = w.organisation_id
+             ORDER BY w.seq",
+        )?;
+        let rows = unknown.query_map([], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+            ))
+        })?;
+        for row in rows {
+            let (organisation, activity_id, fields) = row?;
+            violations.push(Violation::UnknownFields {
+                organisation,
+                activity_id,
+                fields: serde_json::from_str(&fields)?,
+            });
         }
         Ok(violations)
     }

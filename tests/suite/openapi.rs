@@ -381,6 +381,14 @@ async fn every_operation_answers_as_documented() {
     assert_eq!(status, 200);
     let (status, _) = c.call(M::GET, "/me", "/me", none, &[], Body::None).await;
     assert_eq!(status, 401);
+    let (status, users) = c
+        .call(M::GET, "/users", "/users", dev(), &[], Body::None)
+        .await;
+    assert_eq!((status, users["items"][0]["id"].as_str()), (200, Some("crm-user-1")));
+    let (status, _) = c
+        .call(M::GET, "/users", "/users", none, &[], Body::None)
+        .await;
+    assert_eq!(status, 401);
 
     // Contacts.
     let t = "/contact";
@@ -418,7 +426,11 @@ async fn every_operation_answers_as_documented() {
         (200, Some(contact_id.as_str()))
     );
     for (path, auth, expected) in [
-        ("/contact", dev(), 400),
+        ("/contact", dev(), 200),
+        ("/contact?name=ana&limit=1", dev(), 200),
+        ("/contact?name=%20", dev(), 400),
+        ("/contact?limit=0", dev(), 400),
+        ("/contact?cursor=nope", dev(), 400),
         ("/contact?phone=none", dev(), 400),
         ("/contact?phone=1", none, 401),
     ] {
