@@ -413,11 +413,25 @@ pub fn answer(
                 }
             }
         }
-        Operation::UpdateCallLog
-        | Operation::UpdateMessageLog
-        | Operation::UpsertCallDisposition
-        | Operation::UnAuthorize => {
-            // App Connect reads nothing of these answers: the record itself.
+        Operation::UpdateCallLog | Operation::UpdateMessageLog | Operation::UpsertCallDisposition => {
+            // App Connect reads nothing of these answers; shaped as the
+            // create's (`{activity: {…}}`, `{data: {…}}`), as a CRM answers
+            // with the record it changed.
+            let create = if op == Operation::UpdateMessageLog {
+                Operation::CreateMessageLog
+            } else {
+                Operation::CreateCallLog
+            };
+            let created = mapping_or_default(config, create);
+            let id_path = Some(created.path_or("idPath", "body.id"))
+                .filter(|p| under_body(p).is_some_and(|parts| !parts.is_empty()))
+                .unwrap_or("body.id");
+            b.place(&values.record, &[id_path]);
+            if let Some(id) = &values.id {
+                b.put("idPath", id_path, id.clone())?;
+            }
+        }
+        Operation::UnAuthorize => {
             b.place(&values.record, &[]);
             if let Some(id) = &values.id {
                 b.put("id", "body.id", id.clone())?;

@@ -21,6 +21,7 @@ mod crash;
 mod hostile;
 mod isolation;
 mod openapi;
+mod proxy_lifecycle;
 mod review_browser;
 mod review_page;
 mod revisions;

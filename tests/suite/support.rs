@@ -25,10 +25,14 @@ impl TestCrm {
     }
 
     pub async fn with_seed(seed: Seed) -> TestCrm {
-        let config = ServerConfig {
+        TestCrm::with_config(ServerConfig {
             seed,
             ..ServerConfig::ephemeral()
-        };
+        })
+        .await
+    }
+
+    pub async fn with_config(config: ServerConfig) -> TestCrm {
         let server = Server::start(config).await.expect("test server starts");
         TestCrm {
             server,

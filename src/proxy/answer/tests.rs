@@ -171,8 +171,19 @@ fn answers_satisfy_every_fixture_mapping() {
                         "{label}"
                     );
                 }
+                Operation::UpdateCallLog
+                | Operation::UpdateMessageLog
+                | Operation::UpsertCallDisposition => {
+                    // App Connect reads none of these answers: the record,
+                    // shaped as the create's answer is.
+                    let read = if op == Operation::UpdateMessageLog {
+                        mapping::create_message_log_id(&config, &built)
+                    } else {
+                        mapping::create_call_log_id(&config, &built)
+                    };
+                    assert_eq!(read.as_deref(), Some("501"), "{label}: {built}");
+                }
                 _ => {
-                    // App Connect reads none of these answers: the record.
                     assert_eq!(built["id"], json!(501), "{label}");
                     assert_eq!(built["type"], json!("call"), "{label}");
                 }
