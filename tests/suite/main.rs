@@ -22,6 +22,7 @@ mod hostile;
 mod isolation;
 mod openapi;
 mod proxy_lifecycle;
+mod proxy_serving;
 mod review_browser;
 mod review_page;
 mod revisions;
