@@ -373,7 +373,10 @@ fn activity_patch(object: &Map<String, Value>) -> Result<ActivityPatch, ApiError
     // A write made only of fields the API does not know changes nothing it
     // shows: `checks` reports it (App Connect's own template once sent
     // `{"data": {"subject", "body"}}` and was answered 200).
-    let only_unknown_fields = if object.keys().any(|key| KNOWN_FIELDS.contains(&key.as_str())) {
+    let only_unknown_fields = if object
+        .keys()
+        .any(|key| KNOWN_FIELDS.contains(&key.as_str()))
+    {
         Vec::new()
     } else {
         object.keys().cloned().collect()
@@ -638,9 +641,20 @@ mod tests {
             millis(json!(1705332600000_i64)).as_deref(),
             Some("2024-01-15T15:30:00.000Z")
         );
-        assert_eq!(millis(json!(1705332600123.0)).as_deref(), Some("2024-01-15T15:30:00.123Z"));
-        assert_eq!(millis(json!(0)).as_deref(), Some("1970-01-01T00:00:00.000Z"));
-        for refused in [json!(1.5), json!(1e300), json!(253402300800000_i64), json!(-62167219200001_i64)] {
+        assert_eq!(
+            millis(json!(1705332600123.0)).as_deref(),
+            Some("2024-01-15T15:30:00.123Z")
+        );
+        assert_eq!(
+            millis(json!(0)).as_deref(),
+            Some("1970-01-01T00:00:00.000Z")
+        );
+        for refused in [
+            json!(1.5),
+            json!(1e300),
+            json!(253402300800000_i64),
+            json!(-62167219200001_i64),
+        ] {
             assert_eq!(millis(refused.clone()), None, "{refused}");
         }
     }
@@ -648,11 +662,10 @@ mod tests {
     #[test]
     fn a_patch_of_unknown_fields_only_is_marked_and_numbers_name_contacts() {
         let object = |value: Value| value.as_object().cloned().unwrap_or_default();
-        let patch = activity_patch(&object(json!({"data": {"subject": "s"}, "x": 1})))
-            .expect("valid");
-        assert_eq!(patch.only_unknown_fields, ["data", "x"]);
         let patch =
-            activity_patch(&object(json!({"data": {}, "contact_id": 42}))).expect("valid");
+            activity_patch(&object(json!({"data": {"subject": "s"}, "x": 1}))).expect("valid");
+        assert_eq!(patch.only_unknown_fields, ["data", "x"]);
+        let patch = activity_patch(&object(json!({"data": {}, "contact_id": 42}))).expect("valid");
         assert!(patch.only_unknown_fields.is_empty());
         assert_eq!(patch.contact_id, Some(Some("42".into())));
         assert!(activity_patch(&object(json!({"contact_id": 4.2}))).is_err());

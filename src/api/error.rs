@@ -115,9 +115,7 @@ impl ApiError {
             ApiError::MethodNotAllowed { allowed, .. } => response.with_header("allow", allowed),
             ApiError::Unauthorized
             | ApiError::ProxyUnauthorized(_)
-            | ApiError::AdminUnauthorized => {
-                response.with_header("www-authenticate", "Bearer")
-            }
+            | ApiError::AdminUnauthorized => response.with_header("www-authenticate", "Bearer"),
             ApiError::RateLimited { retry_after, .. }
             | ApiError::Injected {
                 retry_after: Some(retry_after),

@@ -149,8 +149,8 @@ impl CrmArgs {
             return Ok(None);
         };
         let name = path.display().to_string();
-        let loaded = crate::proxy::load(&name, &read_input(Some(path))?)
-            .map_err(CliError::ProxyConfig)?;
+        let loaded =
+            crate::proxy::load(&name, &read_input(Some(path))?).map_err(CliError::ProxyConfig)?;
         for warning in &loaded.warnings {
             eprintln!("mockcrm: warning: {warning}");
         }
@@ -263,7 +263,9 @@ pub(super) fn log(args: LogArgs) -> Result<ExitCode, CliError> {
                 message: "cannot be used with --proxy-config, whose meta.logFormat says how App Connect composes; leave it out".into(),
             });
         }
-        let input = args.crm.proxy_args(read_input_object(args.file.as_deref())?);
+        let input = args
+            .crm
+            .proxy_args(read_input_object(args.file.as_deref())?);
         let host_zone = args.host_tz.resolve()?;
         let output = runtime()?.block_on(async { proxy.log(&input, host_zone).await });
         print_json(&output)?;
@@ -284,7 +286,9 @@ pub(super) fn log(args: LogArgs) -> Result<ExitCode, CliError> {
 
 pub(super) fn update(args: UpdateArgs) -> Result<ExitCode, CliError> {
     if let Some(proxy) = args.crm.proxy_connector()? {
-        let input = args.crm.proxy_args(read_input_object(args.file.as_deref())?);
+        let input = args
+            .crm
+            .proxy_args(read_input_object(args.file.as_deref())?);
         let host_zone = args.host_tz.resolve()?;
         let output = runtime()?.block_on(async {
             proxy

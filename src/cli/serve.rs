@@ -50,7 +50,12 @@ pub(super) struct ServeArgs {
     /// Also be the CRM this App Connect proxy-connector config talks to
     /// (repeatable; the env var takes a comma-separated list). At start one
     /// line per config names the baseUrl to use and the operations served.
-    #[arg(long = "proxy-config", env = "MOCKCRM_PROXY_CONFIG", value_name = "FILE", value_delimiter = ',')]
+    #[arg(
+        long = "proxy-config",
+        env = "MOCKCRM_PROXY_CONFIG",
+        value_name = "FILE",
+        value_delimiter = ','
+    )]
     proxy_config: Vec<PathBuf>,
 }
 

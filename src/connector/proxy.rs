@@ -61,7 +61,9 @@ pub enum ProxyCallError {
 impl From<TransportError> for ProxyCallError {
     fn from(error: TransportError) -> ProxyCallError {
         match error {
-            TransportError::InvalidUrl { url, reason } => ProxyCallError::InvalidUrl { url, reason },
+            TransportError::InvalidUrl { url, reason } => {
+                ProxyCallError::InvalidUrl { url, reason }
+            }
             TransportError::Unreachable { url, reason } => {
                 ProxyCallError::Unreachable { url, reason }
             }
@@ -97,7 +99,10 @@ impl ProxyConnector {
 
     /// Sends to `server` instead (`--server`): the scheme, host and port of
     /// `requestDefaults.baseUrl` replaced, its path kept.
-    pub fn pointed_at(config: &ProxyConfig, server: &str) -> Result<ProxyConnector, ProxyCallError> {
+    pub fn pointed_at(
+        config: &ProxyConfig,
+        server: &str,
+    ) -> Result<ProxyConnector, ProxyCallError> {
         ProxyConnector::new(render::point_at(config, server)?)
     }
 
@@ -236,7 +241,11 @@ impl ProxyConnector {
     /// composed in the config's `meta.logFormat` when `composedLogDetails`
     /// is empty (none when the config names no format App Connect
     /// composes), then `createCallLog`.
-    pub async fn log(&self, input: &Map<String, Value>, host_zone: HostZone) -> CreateCallLogOutput {
+    pub async fn log(
+        &self,
+        input: &Map<String, Value>,
+        host_zone: HostZone,
+    ) -> CreateCallLogOutput {
         let mut args = input.clone();
         if let Err(error) = self.compose_into(&mut args, None, UpdateStyle::default(), host_zone) {
             return CreateCallLogOutput {
@@ -270,7 +279,10 @@ impl ProxyConnector {
             input.get("contactInfo").and_then(|c| c.get("id")),
             input.get("authHeader").and_then(Value::as_str),
         );
-        let existing = match self.exchange(Operation::GetCallLog, &get_args, Utc::now()).await {
+        let existing = match self
+            .exchange(Operation::GetCallLog, &get_args, Utc::now())
+            .await
+        {
             Ok(exchange) => mapping::get_call_log(&self.config, &exchange.response),
             Err(error) => return failed(error),
         };

@@ -413,7 +413,9 @@ pub fn answer(
                 }
             }
         }
-        Operation::UpdateCallLog | Operation::UpdateMessageLog | Operation::UpsertCallDisposition => {
+        Operation::UpdateCallLog
+        | Operation::UpdateMessageLog
+        | Operation::UpsertCallDisposition => {
             // App Connect reads nothing of these answers; shaped as the
             // create's (`{activity: {…}}`, `{data: {…}}`), as a CRM answers
             // with the record it changed.

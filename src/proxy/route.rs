@@ -343,7 +343,11 @@ impl Route {
     /// `body.linked_contacts[0].contact_id`, `query.phone`, or `path`
     /// (`/v1/activities/{{thirdPartyLogId}}`).
     pub fn location_of(&self, expr: &str) -> Option<String> {
-        if self.segments.iter().any(|t| t.expressions().contains(&expr)) {
+        if self
+            .segments
+            .iter()
+            .any(|t| t.expressions().contains(&expr))
+        {
             return Some(format!("path {}", self.path));
         }
         if let Some((name, _)) = self

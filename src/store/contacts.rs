@@ -62,7 +62,11 @@ impl Store {
     /// contacts whose name holds it in any case (Unicode case folding, which
     /// SQLite's own `LIKE` does only for ASCII, so rows are read in order
     /// and matched here, stopping as soon as the page is full).
-    pub fn list_contacts(&self, org: i64, filter: &ContactFilter) -> Result<ContactPage, StoreError> {
+    pub fn list_contacts(
+        &self,
+        org: i64,
+        filter: &ContactFilter,
+    ) -> Result<ContactPage, StoreError> {
         let wanted = filter.name.as_deref().map(str::to_lowercase);
         let mut statement = self.conn.prepare_cached(&format!(
             "SELECT {CONTACT_COLUMNS}, seq FROM contacts

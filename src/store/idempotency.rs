@@ -337,7 +337,9 @@ mod tests {
     #[test]
     fn a_frozen_copy_keeps_extras_named_like_known_fields() {
         let mut activity = Activity::new(new_activity("s"));
-        activity.extra.insert("subject".into(), Value::from("as sent"));
+        activity
+            .extra
+            .insert("subject".into(), Value::from("as sent"));
         activity.extra.insert("id".into(), Value::from(7));
         activity.message_id = Some("m-1".into());
         activity.note = Some("the note".into());

@@ -79,7 +79,10 @@ async fn contacts_are_created_found_by_digits_and_fetched() {
         assert_eq!(ids, vec![id.as_str()], "phone {phone}");
     }
     let (status, none) = answer(crm.dev(Method::GET, "/contact?phone=%2B15550000000")).await;
-    assert_eq!((status, none), (200, json!({"items": [], "next_cursor": null})));
+    assert_eq!(
+        (status, none),
+        (200, json!({"items": [], "next_cursor": null}))
+    );
 
     let (status, fetched) = answer(crm.dev(Method::GET, &format!("/contact/{id}"))).await;
     assert_eq!((status, &fetched), (200, &created));
@@ -114,7 +117,11 @@ async fn contact_errors_name_the_field() {
     }
     for path in ["/contact?name=", "/contact?phone=x", "/contact?limit=201"] {
         let (status, body) = answer(crm.dev(Method::GET, path)).await;
-        assert_eq!((status, error_code(&body)), (400, "invalid_field"), "{path}");
+        assert_eq!(
+            (status, error_code(&body)),
+            (400, "invalid_field"),
+            "{path}"
+        );
     }
     let (status, body) = answer(crm.dev(Method::GET, "/contact/nobody")).await;
     assert_eq!((status, error_code(&body)), (404, "not_found"));

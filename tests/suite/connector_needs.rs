@@ -47,7 +47,10 @@ async fn numbers_name_contacts_and_epoch_milliseconds_are_times() {
     .await;
     assert_eq!(status, 200, "{patched}");
     assert_eq!(patched["received_at"], "1970-01-01T00:00:00.000Z");
-    assert!(patched.get("note").is_none(), "null clears the note: {patched}");
+    assert!(
+        patched.get("note").is_none(),
+        "null clears the note: {patched}"
+    );
     assert_eq!(patched["contact_id"], "contact-1");
 
     for (field, value) in [
@@ -60,7 +63,11 @@ async fn numbers_name_contacts_and_epoch_milliseconds_are_times() {
         let mut body = activity();
         body[field] = value.clone();
         let (status, refused) = answer(crm.dev(Method::POST, "/activity").json(&body)).await;
-        assert_eq!((status, error_code(&refused)), (400, "invalid_field"), "{field} {value}");
+        assert_eq!(
+            (status, error_code(&refused)),
+            (400, "invalid_field"),
+            "{field} {value}"
+        );
         let message = refused["error"]["message"].as_str().expect("message");
         assert!(message.starts_with(field), "{message}");
     }
@@ -87,7 +94,11 @@ async fn contacts_are_found_by_name_and_listed_page_by_page() {
             .collect()
     };
     let (_, found) = answer(crm.dev(Method::GET, "/contact?name=zo%C3%AB")).await;
-    assert_eq!(names(&found), ["ZOË Quinn", "Zoë Åberg"], "newest first, any case");
+    assert_eq!(
+        names(&found),
+        ["ZOË Quinn", "Zoë Åberg"],
+        "newest first, any case"
+    );
     assert_eq!(found["next_cursor"], Value::Null);
     let (_, both) = answer(crm.dev(Method::GET, "/contact?phone=2125550100&name=bob")).await;
     assert_eq!(names(&both), ["Bob"]);

@@ -384,7 +384,10 @@ async fn every_operation_answers_as_documented() {
     let (status, users) = c
         .call(M::GET, "/users", "/users", dev(), &[], Body::None)
         .await;
-    assert_eq!((status, users["items"][0]["id"].as_str()), (200, Some("crm-user-1")));
+    assert_eq!(
+        (status, users["items"][0]["id"].as_str()),
+        (200, Some("crm-user-1"))
+    );
     let (status, _) = c
         .call(M::GET, "/users", "/users", none, &[], Body::None)
         .await;

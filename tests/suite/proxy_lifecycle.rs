@@ -143,7 +143,9 @@ async fn lifecycle(config: &ProxyConfig, crm: &TestCrm) -> String {
     assert_eq!(status, 200, "{file}: {stored}");
     assert_eq!(stored["body"], json!(body), "{file}: stored body");
 
-    let get = object(json!({"user": user, "authHeader": auth, "callLogId": log_id, "contactId": "contact-1"}));
+    let get = object(
+        json!({"user": user, "authHeader": auth, "callLogId": log_id, "contactId": "contact-1"}),
+    );
     let read = engine.get_call_log(&get).await;
     let info = read
         .call_log_info
@@ -161,17 +163,18 @@ async fn lifecycle(config: &ProxyConfig, crm: &TestCrm) -> String {
         .update(&log_id, &update, UpdateStyle::Core, HostZone::UTC)
         .await;
     assert_eq!(
-        updated
-            .return_message
-            .as_ref()
-            .map(|m| m.message.as_str()),
+        updated.return_message.as_ref().map(|m| m.message.as_str()),
         Some("Call log updated."),
         "{file}: {updated:?}"
     );
     let expected = composed(config, &update, Some(&body));
     assert_ne!(expected, body, "the update changes the body");
     let (_, stored) = answer(native_get(crm, &log_id)).await;
-    assert_eq!(stored["body"], json!(expected), "{file}: stored body after update");
+    assert_eq!(
+        stored["body"],
+        json!(expected),
+        "{file}: stored body after update"
+    );
     let read = engine.get_call_log(&get).await;
     let info = read
         .call_log_info
@@ -210,7 +213,9 @@ async fn journal(crm: &TestCrm, log_id: &str) -> Value {
 fn stored_times(value: &mut Value) {
     match value {
         Value::String(text)
-            if text.len() == 27 && text.ends_with('Z') && text.as_bytes().get(19) == Some(&b'.') =>
+            if text.len() == 27
+                && text.ends_with('Z')
+                && text.as_bytes().get(19) == Some(&b'.') =>
         {
             *text = "[stored time]".into();
         }
@@ -240,7 +245,12 @@ fn every_fixture_config_lives_a_whole_lifecycle() {
             let snapshot = runtime.block_on(async {
                 let crm = serving(vec![config.clone()]).await;
                 let log_id = lifecycle(&config, &crm).await;
-                assert_eq!(checks(&crm).await, json!({"violations": []}), "{}", config.file);
+                assert_eq!(
+                    checks(&crm).await,
+                    json!({"violations": []}),
+                    "{}",
+                    config.file
+                );
                 let journal = journal(&crm, &log_id).await;
                 crm.shutdown().await;
                 journal
@@ -248,7 +258,10 @@ fn every_fixture_config_lives_a_whole_lifecycle() {
             insta::assert_json_snapshot!("journal", snapshot);
         });
     });
-    assert_eq!(seen, 4, "minimal, redtail-like, insightly-like, pipedrive-like");
+    assert_eq!(
+        seen, 4,
+        "minimal, redtail-like, insightly-like, pipedrive-like"
+    );
 }
 
 #[tokio::test]

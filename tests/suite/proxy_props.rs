@@ -48,11 +48,19 @@ fn names(n: usize) -> impl Strategy<Value = Vec<String>> {
 
 fn auth() -> impl Strategy<Value = Value> {
     prop_oneof![
-        Just(json!({"type": "apiKey", "scheme": "Bearer", "credentialTemplate": "{{apiKey}}", "encode": "none"})),
-        Just(json!({"type": "apiKey", "scheme": "Basic", "credentialTemplate": "{{apiKey}}:", "encode": "base64"})),
-        Just(json!({"type": "apiKey", "headerName": "X-Api-Key", "credentialTemplate": "{{apiKey}}", "encode": "none"})),
+        Just(
+            json!({"type": "apiKey", "scheme": "Bearer", "credentialTemplate": "{{apiKey}}", "encode": "none"})
+        ),
+        Just(
+            json!({"type": "apiKey", "scheme": "Basic", "credentialTemplate": "{{apiKey}}:", "encode": "base64"})
+        ),
+        Just(
+            json!({"type": "apiKey", "headerName": "X-Api-Key", "credentialTemplate": "{{apiKey}}", "encode": "none"})
+        ),
         Just(json!({"type": "oauth", "scheme": "Bearer"})),
-        Just(json!({"type": "apiKey", "scheme": "Token", "credentialTemplate": "{{apiKey}}:{{user.platformAdditionalInfo.userKey}}"})),
+        Just(
+            json!({"type": "apiKey", "scheme": "Token", "credentialTemplate": "{{apiKey}}:{{user.platformAdditionalInfo.userKey}}"})
+        ),
     ]
 }
 
@@ -184,14 +192,29 @@ impl Shape {
             json!("{{subject}}")
         };
         put(&mut create, &self.places[0], &k[0], subject.clone());
-        put(&mut create, &self.places[1], &k[1], json!("{{composedLogDetails}}"));
+        put(
+            &mut create,
+            &self.places[1],
+            &k[1],
+            json!("{{composedLogDetails}}"),
+        );
         if self.sends_start {
             put(&mut create, &self.places[2], &k[2], json!("{{startTime}}"));
         }
         if self.sends_session {
-            put(&mut create, &self.places[3], &k[3], json!("{{callLog.sessionId}}"));
+            put(
+                &mut create,
+                &self.places[3],
+                &k[3],
+                json!("{{callLog.sessionId}}"),
+            );
         }
-        put(&mut create, &self.places[4], &k[4], json!("{{contactInfo.id}}"));
+        put(
+            &mut create,
+            &self.places[4],
+            &k[4],
+            json!("{{contactInfo.id}}"),
+        );
         if self.sends_note {
             create.insert(k[5].clone(), json!("{{note}}"));
         }
@@ -283,7 +306,18 @@ fn input() -> impl Strategy<Value = Input> {
         "[a-zA-Z0-9 ]{1,20}",
     )
         .prop_map(
-            |(subject, direction, name, contact, body, note, start, duration, new_body, new_subject)| {
+            |(
+                subject,
+                direction,
+                name,
+                contact,
+                body,
+                note,
+                start,
+                duration,
+                new_body,
+                new_subject,
+            )| {
                 Input {
                     subject,
                     direction,
@@ -321,7 +355,8 @@ fn round_trip(shape: &Shape, input: &Input) -> Result<(), TestCaseError> {
     let session = format!("prop-{}", CASE.fetch_add(1, Ordering::Relaxed));
     let user = json!({"id": "crm-user-1", "accessToken": DEV_KEY, "platformAdditionalInfo": {"userKey": "uk"}});
     let auth = basic_header_for_key(DEV_KEY);
-    let mut call_log = json!({"sessionId": session, "direction": input.direction, "duration": input.duration});
+    let mut call_log =
+        json!({"sessionId": session, "direction": input.direction, "duration": input.duration});
     if let Some(subject) = &input.subject {
         call_log["customSubject"] = json!(subject);
     }
@@ -337,7 +372,11 @@ fn round_trip(shape: &Shape, input: &Input) -> Result<(), TestCaseError> {
         create.insert("note".into(), json!(note));
     }
     let subject = input.subject.clone().unwrap_or_else(|| {
-        let to_from = if input.direction == "Outbound" { "to" } else { "from" };
+        let to_from = if input.direction == "Outbound" {
+            "to"
+        } else {
+            "from"
+        };
         format!("{} Call {to_from} {}", input.direction, input.name)
     });
 
@@ -352,15 +391,22 @@ fn round_trip(shape: &Shape, input: &Input) -> Result<(), TestCaseError> {
                 created.return_message
             )));
         };
-        let (status, stored) = crate::support::answer(
-            crm.dev(Method::GET, &format!("/activity/{log_id}")),
-        )
-        .await;
+        let (status, stored) =
+            crate::support::answer(crm.dev(Method::GET, &format!("/activity/{log_id}"))).await;
         prop_assert_eq!(status, 200);
-        prop_assert_eq!(&stored["body"], &json!(input.body), "body; config {}", config_json);
+        prop_assert_eq!(
+            &stored["body"],
+            &json!(input.body),
+            "body; config {}",
+            config_json
+        );
         prop_assert_eq!(&stored["subject"], &json!(subject));
         prop_assert_eq!(&stored["body_format"], &json!(shape.format));
-        let expected_session = if shape.sends_session { json!(session) } else { Value::Null };
+        let expected_session = if shape.sends_session {
+            json!(session)
+        } else {
+            Value::Null
+        };
         prop_assert_eq!(&stored["session_id"], &expected_session);
         let expected_contact = match &input.contact {
             Value::String(id) if id.starts_with("contact-") => json!(id),
@@ -371,7 +417,10 @@ fn round_trip(shape: &Shape, input: &Input) -> Result<(), TestCaseError> {
             prop_assert_eq!(&stored["received_at"], &json!(iso(start)));
         }
         if shape.sends_note {
-            prop_assert_eq!(&stored["note"], &input.note.as_ref().map_or(Value::Null, |n| json!(n)));
+            prop_assert_eq!(
+                &stored["note"],
+                &input.note.as_ref().map_or(Value::Null, |n| json!(n))
+            );
         }
 
         let get = object(json!({"user": user, "authHeader": auth, "callLogId": log_id}));
@@ -397,7 +446,10 @@ fn round_trip(shape: &Shape, input: &Input) -> Result<(), TestCaseError> {
         );
         let read = engine.get_call_log(&get).await;
         let info = read.call_log_info.ok_or_else(|| {
-            TestCaseError::fail(format!("getCallLog after update failed: {:?}", read.return_message))
+            TestCaseError::fail(format!(
+                "getCallLog after update failed: {:?}",
+                read.return_message
+            ))
         })?;
         prop_assert_eq!(&info.full_body, &input.new_body);
         prop_assert_eq!(&info.subject, &input.new_subject);

@@ -64,7 +64,11 @@ async fn message_logs_share_the_call_route_and_duplicates_are_reported() {
     };
     let now = chrono::Utc::now();
     let first = engine
-        .call(Op::CreateMessageLog, &message(60279564004, "Flight information"), now)
+        .call(
+            Op::CreateMessageLog,
+            &message(60279564004, "Flight information"),
+            now,
+        )
         .await
         .expect("message logged");
     let log_id = first["logId"].as_str().expect("logId").to_owned();
@@ -127,11 +131,17 @@ async fn contacts_users_dispositions_licence_and_log_out() {
         .call(Op::CreateContact, &created, now)
         .await
         .expect("contact created");
-    let id = contact["contactInfo"]["id"].as_str().expect("id").to_owned();
+    let id = contact["contactInfo"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
     assert_eq!(contact["contactInfo"]["name"], "Zoë Quinn");
     let mut find = object(base.clone());
     find.insert("phoneNumber".into(), json!("2125550147"));
-    let found = engine.call(Op::FindContact, &find, now).await.expect("found");
+    let found = engine
+        .call(Op::FindContact, &find, now)
+        .await
+        .expect("found");
     assert_eq!(found["matchedContactInfo"][0]["id"], json!(id), "{found}");
     let mut by_name = object(base.clone());
     by_name.insert("name".into(), json!("ZOË"));
@@ -162,11 +172,7 @@ async fn contacts_users_dispositions_licence_and_log_out() {
 
     let mut log = arguments("create-call-log/inbound-answered.json");
     log.insert("composedLogDetails".into(), json!("<b>Call</b>"));
-    let log_id = engine
-        .create_call_log(&log)
-        .await
-        .log_id
-        .expect("logged");
+    let log_id = engine.create_call_log(&log).await.log_id.expect("logged");
     let mut disposition = object(base.clone());
     disposition.insert("existingCallLog".into(), json!({"thirdPartyLogId": log_id}));
     disposition.insert("dispositions".into(), json!({"dealId": 8}));
@@ -177,7 +183,10 @@ async fn contacts_users_dispositions_licence_and_log_out() {
     assert_eq!(result["logId"], json!(log_id));
     let (_, stored) = answer(crm.dev(Method::GET, &format!("/activity/{log_id}"))).await;
     assert_eq!(stored["deal_id"], 8, "the disposition is stored as sent");
-    assert_eq!(stored["body"], "<b>Call</b>", "and leaves the log's text alone");
+    assert_eq!(
+        stored["body"], "<b>Call</b>",
+        "and leaves the log's text alone"
+    );
 
     // getLicenseStatus and unAuthorize are not in this config: a config of
     // our own with them.
@@ -274,7 +283,8 @@ async fn bad_requests_are_told_what_the_config_wants() {
     assert_eq!((status, error_code(&body)), (400, "invalid_field"));
     let message = body["error"]["message"].as_str().expect("message");
     assert!(
-        message.starts_with("body.description: is missing") && message.contains("composedLogDetails"),
+        message.starts_with("body.description: is missing")
+            && message.contains("composedLogDetails"),
         "{message}"
     );
     // One that does not fit otherwise is stored as it came.
@@ -312,15 +322,20 @@ async fn another_organisations_logs_do_not_exist_on_proxy_routes() {
     })
     .await;
     let as_key = |key: &str, method: Method, path: &str| crm.as_key(key, method, path);
-    let (status, created) = answer(as_key(DEV_KEY, Method::POST, "/v1/activities").json(&json!({
-        "subject": "Acme's call", "body": "- Duration: 5 seconds\n", "contact_id": "contact-1",
-    })))
+    let (status, created) = answer(
+        as_key(DEV_KEY, Method::POST, "/v1/activities").json(&json!({
+            "subject": "Acme's call", "body": "- Duration: 5 seconds\n", "contact_id": "contact-1",
+        })),
+    )
     .await;
     assert_eq!(status, 201, "{created}");
     let id = created["id"].as_str().expect("id");
     for (method, body) in [
         (Method::GET, None),
-        (Method::PATCH, Some(json!({"subject": "hijacked", "body": "x"}))),
+        (
+            Method::PATCH,
+            Some(json!({"subject": "hijacked", "body": "x"})),
+        ),
     ] {
         let request = as_key(GLOBEX, method.clone(), &format!("/v1/activities/{id}"));
         let request = match body {
@@ -328,9 +343,18 @@ async fn another_organisations_logs_do_not_exist_on_proxy_routes() {
             None => request,
         };
         let (status, answered) = answer(request).await;
-        assert_eq!((status, error_code(&answered)), (404, "not_found"), "{method}");
+        assert_eq!(
+            (status, error_code(&answered)),
+            (404, "not_found"),
+            "{method}"
+        );
     }
-    let (_, mine) = answer(as_key(DEV_KEY, Method::GET, &format!("/v1/activities/{id}"))).await;
+    let (_, mine) = answer(as_key(
+        DEV_KEY,
+        Method::GET,
+        &format!("/v1/activities/{id}"),
+    ))
+    .await;
     assert_eq!(mine["subject"], "Acme's call", "untouched");
     // Each organisation finds its own contacts only.
     let (_, found) = answer(as_key(GLOBEX, Method::GET, "/v1/contacts?phone=4155550199")).await;
@@ -340,7 +364,11 @@ async fn another_organisations_logs_do_not_exist_on_proxy_routes() {
         .iter()
         .map(|c| &c["id"])
         .collect();
-    assert_eq!(ids, [&json!("contact-2")], "only Globex's own Jane: {found}");
+    assert_eq!(
+        ids,
+        [&json!("contact-2")],
+        "only Globex's own Jane: {found}"
+    );
     crm.shutdown().await;
 }
 
@@ -384,7 +412,10 @@ async fn faults_idempotency_and_the_journal_apply_to_proxy_routes() {
             .json(&json!({"subject": "other", "note": "x"})),
     )
     .await;
-    assert_eq!((status, error_code(&refused)), (422, "idempotency_mismatch"));
+    assert_eq!(
+        (status, error_code(&refused)),
+        (422, "idempotency_mismatch")
+    );
 
     let (_, journal) = answer(admin(&crm, Method::GET, "/requests?path=/v1/activities")).await;
     let statuses: Vec<&Value> = journal["items"]
@@ -433,9 +464,15 @@ async fn two_configs_are_served_side_by_side_on_one_store() {
     for config in [&minimal, &insightly] {
         let engine = ProxyConnector::pointed_at(config, &crm.server.url()).expect("connector");
         let mut log = arguments("create-call-log/missed.json");
-        log.insert("composedLogDetails".into(), json!(format!("by {}", config.file)));
+        log.insert(
+            "composedLogDetails".into(),
+            json!(format!("by {}", config.file)),
+        );
         let out = engine.create_call_log(&log).await;
-        ids.push(out.log_id.unwrap_or_else(|| panic!("{:?}", out.return_message)));
+        ids.push(
+            out.log_id
+                .unwrap_or_else(|| panic!("{:?}", out.return_message)),
+        );
     }
     // Either config reads the other's log: one CRM, two APIs.
     let engine = ProxyConnector::pointed_at(&insightly, &crm.server.url()).expect("connector");

@@ -80,16 +80,20 @@ pub fn api_key(
         return None;
     }
     if let (Some(sent), Some(secret)) = (
-        bindings.get("secretKey").and_then(|v| v.as_str().map(str::to_owned)),
+        bindings
+            .get("secretKey")
+            .and_then(|v| v.as_str().map(str::to_owned)),
         config.secret_key.as_deref(),
     ) {
         if sent != secret {
             return None;
         }
     }
-    let key = ["apiKey", "user.accessToken"]
-        .iter()
-        .find_map(|expr| bindings.get(expr).and_then(|v| v.as_str().map(str::to_owned)));
+    let key = ["apiKey", "user.accessToken"].iter().find_map(|expr| {
+        bindings
+            .get(expr)
+            .and_then(|v| v.as_str().map(str::to_owned))
+    });
     let key = match key {
         Some(key) => key,
         // A template that names no key at all: the whole credential is one.
@@ -215,7 +219,10 @@ mod tests {
             key(r#"{"type": "apiKey"}"#, "Authorization", basic.as_bytes()).as_deref(),
             Some("k-5")
         );
-        assert_eq!(key(r#"{"type": "apiKey"}"#, "Authorization", b"Token"), None);
+        assert_eq!(
+            key(r#"{"type": "apiKey"}"#, "Authorization", b"Token"),
+            None
+        );
     }
 
     #[test]

@@ -22,9 +22,7 @@ use super::super::AppState;
 use super::auth;
 use crate::compose;
 use crate::interface::LogFormat;
-use crate::proxy::answer::{
-    self, AnswerValues, ContactView, LicenseView, Meaning, UserView,
-};
+use crate::proxy::answer::{self, AnswerValues, ContactView, LicenseView, Meaning, UserView};
 use crate::proxy::config::ProxyConfig;
 use crate::proxy::route::{Matched, Route};
 use crate::proxy::template::Bindings;
@@ -106,9 +104,7 @@ async fn unaccountable(
     op: Operation,
     request: &ApiRequest,
 ) -> Result<ApiResponse, ApiError> {
-    let auth = config
-        .operation(op)
-        .and_then(|o| auth::auth_for(config, o));
+    let auth = config.operation(op).and_then(|o| auth::auth_for(config, o));
     if request.headers.contains_key(auth::header_name(auth)) {
         authenticate(state, config, op, request).await?;
     }

@@ -59,7 +59,9 @@ impl ProxyServing {
                 let base = c.base_path();
                 base.is_empty()
                     || path == base
-                    || path.strip_prefix(base.as_str()).is_some_and(|rest| rest.starts_with('/'))
+                    || path
+                        .strip_prefix(base.as_str())
+                        .is_some_and(|rest| rest.starts_with('/'))
             })
             .max_by_key(|(_, c)| c.base_path().len())
             .map(|(n, _)| n)
@@ -93,9 +95,10 @@ fn body_value(request: &ApiRequest) -> Option<Value> {
     if let Ok(value) = serde_json::from_slice::<Value>(bytes) {
         return Some(value);
     }
-    let form = request
-        .header("content-type")
-        .is_some_and(|t| t.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
+    let form = request.header("content-type").is_some_and(|t| {
+        t.to_ascii_lowercase()
+            .starts_with("application/x-www-form-urlencoded")
+    });
     if form {
         let pairs: Vec<(String, String)> = form_urlencoded::parse(bytes).into_owned().collect();
         return Some(route::query_object(&pairs));
