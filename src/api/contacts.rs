@@ -66,8 +66,22 @@ pub async fn search(
             "must not be empty; leave it out to list every contact",
         ));
     }
+    // Checked whatever else is asked, so a bad value is never ignored.
+    let (limit, before_seq) = page_params(request)?;
     let Some(phone) = request.query_param("phone") else {
-        return list(state, org, name, request).await;
+        let filter = ContactFilter {
+            name,
+            before_seq,
+            limit,
+        };
+        let page = state
+            .store
+            .read(move |store| store.list_contacts(org, &filter))
+            .await?;
+        return Ok(ApiResponse::ok(json!({
+            "items": page.items,
+            "next_cursor": page.next_seq.map(super::activities::encode_cursor),
+        })));
     };
     if !phone.chars().any(|c| c.is_ascii_digit()) {
         return Err(ApiError::field(
@@ -87,12 +101,8 @@ pub async fn search(
     ))
 }
 
-async fn list(
-    state: &AppState,
-    org: i64,
-    name: Option<String>,
-    request: &ApiRequest,
-) -> Result<ApiResponse, ApiError> {
+/// `limit` and `cursor`: the page size and where the page starts.
+fn page_params(request: &ApiRequest) -> Result<(u32, Option<i64>), ApiError> {
     let limit = match request.query_param("limit") {
         None => DEFAULT_LIMIT,
         Some(text) => text
@@ -112,19 +122,7 @@ async fn list(
         .filter(|cursor| !cursor.is_empty())
         .map(|cursor| super::activities::decode_cursor(&cursor))
         .transpose()?;
-    let filter = ContactFilter {
-        name,
-        before_seq,
-        limit,
-    };
-    let page = state
-        .store
-        .read(move |store| store.list_contacts(org, &filter))
-        .await?;
-    Ok(ApiResponse::ok(json!({
-        "items": page.items,
-        "next_cursor": page.next_seq.map(super::activities::encode_cursor),
-    })))
+    Ok((limit, before_seq))
 }
 
 /// `GET /users`: the users of the caller's organisation.

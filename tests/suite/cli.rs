@@ -1281,3 +1281,47 @@ fn log_update_and_get_speak_a_served_proxy_config() {
     assert_eq!(output["returnMessage"]["messageType"], "warning");
     assert!(output.get("logId").is_none(), "{output}");
 }
+
+#[test]
+fn an_operation_mockcrm_cannot_serve_is_a_warning_and_the_rest_are_served() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("partly.json");
+    std::fs::write(
+        &path,
+        r#"{"meta": {"logFormat": "text/plain"}, "auth": {"type": "apiKey"}, "operations": {
+            "getCallLog": {"url": "https://{{user.hostname}}/api/logs/{{thirdPartyLogId}}"},
+            "createCallLog": {"method": "POST", "url": "/logs", "responseMapping": {"idPath": "body.id"}}}}"#,
+    )
+    .expect("written");
+    let path = path.display().to_string();
+    let (served, mut stderr) = serve_reading_stderr(
+        &[
+            "--addr",
+            "127.0.0.1:0",
+            "--db",
+            ":memory:",
+            "--proxy-config",
+            &path,
+        ],
+        &[],
+    );
+    let mut warning = String::new();
+    loop {
+        let mut line = String::new();
+        assert!(
+            stderr.read_line(&mut line).expect("stderr") > 0,
+            "no warning"
+        );
+        if line.contains("WARN") && line.contains("operations.createCallLog") {
+            warning = line;
+            break;
+        }
+    }
+    assert!(warning.contains("not served"), "{warning}");
+    let line = startup_line(&mut stderr, "partly.json");
+    assert!(
+        line.contains("(getCallLog)") && !line.contains("createCallLog"),
+        "{line}"
+    );
+    served.terminate();
+}

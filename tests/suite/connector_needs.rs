@@ -102,6 +102,10 @@ async fn contacts_are_found_by_name_and_listed_page_by_page() {
     assert_eq!(found["next_cursor"], Value::Null);
     let (_, both) = answer(crm.dev(Method::GET, "/contact?phone=2125550100&name=bob")).await;
     assert_eq!(names(&both), ["Bob"]);
+    // A phone search answers every match, but a bad page size is still bad.
+    let (status, refused) =
+        answer(crm.dev(Method::GET, "/contact?phone=2125550100&limit=1.5")).await;
+    assert_eq!((status, error_code(&refused)), (400, "invalid_field"));
 
     // Every contact, two at a time: four seeded and three created.
     let mut seen = Vec::new();
