@@ -1305,18 +1305,16 @@ fn an_operation_mockcrm_cannot_serve_is_a_warning_and_the_rest_are_served() {
         ],
         &[],
     );
-    let mut warning = String::new();
-    loop {
+    let warning = loop {
         let mut line = String::new();
         assert!(
             stderr.read_line(&mut line).expect("stderr") > 0,
             "no warning"
         );
         if line.contains("WARN") && line.contains("operations.createCallLog") {
-            warning = line;
-            break;
+            break line;
         }
-    }
+    };
     assert!(warning.contains("not served"), "{warning}");
     let line = startup_line(&mut stderr, "partly.json");
     assert!(
