@@ -210,11 +210,7 @@ async fn answer_with_harness(
     request: &ApiRequest,
 ) -> (ApiResponse, Option<String>) {
     if let Some(limiter) = &state.harness.rate_limiter {
-        let key = request
-            .header("authorization")
-            .and_then(api_key_from_header)
-            .or_else(|| state.proxy.api_key(request));
-        if let Some(key) = key {
+        if let Some(key) = request_api_key(state, request) {
             if let Err(wait) = limiter.check(&key) {
                 let error = ApiError::RateLimited {
                     per_second: limiter.per_second(),
@@ -249,6 +245,17 @@ async fn answer_with_harness(
         retry_after: fault.retry_after,
     };
     (error.into_response(), Some(fault.fault_id))
+}
+
+/// The API key a request carries, read as the native API reads it
+/// (`Authorization: Bearer|Basic`) or, failing that, as a served proxy
+/// config's auth builds it (`Userkeyauth …`, `X-Api-Key: …`): what the
+/// harness counts a caller by, whichever route the request takes.
+fn request_api_key(state: &AppState, request: &ApiRequest) -> Option<String> {
+    request
+        .header("authorization")
+        .and_then(api_key_from_header)
+        .or_else(|| state.proxy.api_key(request))
 }
 
 /// Routes one request and turns every error into its JSON answer.

@@ -140,7 +140,7 @@ async fn authenticate(
         .or(config.auth.as_ref());
     let refused = || {
         ApiError::ProxyUnauthorized(format!(
-            "{} sends {op} with {}, where <api key> is a mockcrm user's key (mockcrm-dev-key in the default seed)",
+            "{} sends {op} with {}; the API key in it must be a mockcrm user's key (mockcrm-dev-key in the default seed)",
             config.file,
             auth::expected(auth)
         ))
