@@ -306,14 +306,10 @@ async fn route(state: &AppState, request: &ApiRequest) -> Result<ApiResponse, Ap
         return answer;
     }
     // `handle` sends other areas elsewhere; a CRM path with no route is a 404.
-    let (crm, params) = resolved(
-        request,
-        resolution,
-        |endpoint| match endpoint {
-            Endpoint::Crm(crm) => Some(crm),
-            _ => None,
-        },
-    )?;
+    let (crm, params) = resolved(request, resolution, |endpoint| match endpoint {
+        Endpoint::Crm(crm) => Some(crm),
+        _ => None,
+    })?;
     // Every template has at most one parameter, an id.
     let id = params.into_iter().next().unwrap_or_default();
     if crm == Crm::Health {
