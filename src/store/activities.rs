@@ -151,8 +151,9 @@ fn list_query<'a>(
     filter: &'a ActivityFilter,
     fetch: &'a i64,
 ) -> (String, Vec<&'a dyn rusqlite::ToSql>) {
-    let mut sql =
-        format!("SELECT {ACTIVITY_COLUMNS}, {LOG_COLUMNS}, seq FROM activities WHERE organisation_id = ?");
+    let mut sql = format!(
+        "SELECT {ACTIVITY_COLUMNS}, {LOG_COLUMNS}, seq FROM activities WHERE organisation_id = ?"
+    );
     let mut values: Vec<&dyn rusqlite::ToSql> = vec![org];
     if let Some(session_id) = &filter.session_id {
         sql.push_str(" AND session_id = ?");

@@ -444,8 +444,13 @@ impl Served<'_> {
             .store
             .run(move |store| {
                 let activity = Activity::new(linked(store, org, new)?);
-                let outcome =
-                    store.create_activity_idempotent(org, &outcome_key, &hash, &activity, origin)?;
+                let outcome = store.create_activity_idempotent(
+                    org,
+                    &outcome_key,
+                    &hash,
+                    &activity,
+                    origin,
+                )?;
                 Ok((activity, outcome))
             })
             .await?;
