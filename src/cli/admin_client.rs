@@ -159,12 +159,15 @@ impl AdminClient {
             .ok_or_else(|| AdminError::BadResponse(format!("GET /me answered {}", answer.text)))
     }
 
-    /// Every activity of a call session in `api_key`'s organisation
-    /// (`GET /activity?session_id=`, every page), marked as the runner's read.
-    pub(crate) async fn session_activities(
+    /// Activities of `api_key`'s organisation, newest first
+    /// (`GET /activity`, every page, marked as the runner's read): those of
+    /// one call session, or all of them, and in either case only those
+    /// newer than the activity `after`.
+    pub(crate) async fn activities(
         &self,
         api_key: &str,
-        session: &str,
+        session: Option<&str>,
+        after: Option<&str>,
     ) -> Result<Vec<Value>, AdminError> {
         let mut all = Vec::new();
         let mut cursor: Option<String> = None;
@@ -172,7 +175,9 @@ impl AdminClient {
             let mut url = self.http.url("/activity")?;
             {
                 let mut pairs = url.query_pairs_mut();
-                pairs.append_pair("session_id", session);
+                if let Some(session) = session {
+                    pairs.append_pair("session_id", session);
+                }
                 pairs.append_pair("limit", "200");
                 if let Some(cursor) = &cursor {
                     pairs.append_pair("cursor", cursor);
@@ -188,12 +193,38 @@ impl AdminClient {
                 .and_then(|body| body.get("next_cursor"))
                 .and_then(Value::as_str)
                 .map(str::to_owned);
-            all.extend(list::<Value>(answer, "items")?);
+            for activity in list::<Value>(answer, "items")? {
+                let id = activity.get("id").and_then(Value::as_str);
+                if after.is_some() && id == after {
+                    return Ok(all);
+                }
+                all.push(activity);
+            }
             match next {
                 Some(next) => cursor = Some(next),
                 None => return Ok(all),
             }
         }
+    }
+
+    /// The id of the newest activity of `api_key`'s organisation.
+    pub(crate) async fn newest_activity(
+        &self,
+        api_key: &str,
+    ) -> Result<Option<String>, AdminError> {
+        let mut url = self.http.url("/activity")?;
+        url.query_pairs_mut()
+            .append_pair("limit", "1")
+            .append_pair(OWN_READ.0, OWN_READ.1);
+        let answer = self
+            .send_as(self.http.request_url(Method::GET, url), api_key)
+            .await?;
+        let items: Vec<Value> = list(answer, "items")?;
+        Ok(items
+            .first()
+            .and_then(|activity| activity.get("id"))
+            .and_then(Value::as_str)
+            .map(str::to_owned))
     }
 
     /// One activity of `api_key`'s organisation, `None` when there is no
@@ -256,17 +287,23 @@ impl AdminClient {
 
     /// Sends with the admin key; a 2xx answer, or the refusal it is.
     async fn send(&self, request: reqwest::RequestBuilder) -> Result<Answer, AdminError> {
-        let key = self.admin_key.clone();
-        self.send_as(request, &key).await
+        self.answer(request.bearer_auth(&self.admin_key)).await
     }
 
-    /// Sends with `key` as the Bearer credential.
+    /// Sends as the user `api_key` belongs to, with App Connect's API-key
+    /// header (`Basic base64("<key>:")`), which the native API takes and so
+    /// does a served proxy config written for it (`mockcrm.proxy.json`).
     async fn send_as(
         &self,
         request: reqwest::RequestBuilder,
-        key: &str,
+        api_key: &str,
     ) -> Result<Answer, AdminError> {
-        let answer = self.http.send(request.bearer_auth(key)).await?;
+        self.answer(request.header("authorization", crate::api::basic_header_for_key(api_key)))
+            .await
+    }
+
+    async fn answer(&self, request: reqwest::RequestBuilder) -> Result<Answer, AdminError> {
+        let answer = self.http.send(request).await?;
         if answer.is_success() {
             return Ok(answer);
         }

@@ -1,6 +1,8 @@
-//! `mockcrm contract`: its flags, the CRM it runs against (a running one,
-//! or a throwaway in-process one with `--serve`), and printing and saving
-//! what the run found. The run itself is `crate::contract`'s.
+//! `mockcrm contract`: its flags, the connector (a JavaScript module, or an
+//! App Connect proxy-connector config), the CRM it runs against (a running
+//! one, or a throwaway in-process one with `--serve`, serving the config
+//! too), and printing and saving what the run found. The run itself is
+//! `crate::contract`'s.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -14,8 +16,10 @@ use super::admin_client::AdminClient;
 use super::connector::HostTzArgs;
 use super::{read_input, runtime, write_stdout, CliError};
 use crate::compose::{ComposeOptions, UpdateStyle};
-use crate::contract::{self, Launch, Launcher, Plan, Report, Runner, Setup, Stream};
+use crate::connector::ProxyConnector;
+use crate::contract::{self, Launch, Launcher, Plan, Report, Runner, Setup, Stream, Subject};
 use crate::interface::LogFormat;
+use crate::proxy::ProxyConfig;
 use crate::server::{Server, ServerConfig, DEFAULT_ADMIN_KEY};
 
 /// Where a failing case is saved when `--save-failing` names no file.
@@ -28,8 +32,14 @@ const PAST_TIMEOUT: Duration = Duration::from_secs(1);
 #[derive(Debug, Args)]
 pub(super) struct ContractArgs {
     /// The connector: a JavaScript module (CommonJS or ES module) exporting
-    /// createCallLog, getCallLog and updateCallLog.
-    connector: String,
+    /// createCallLog, getCallLog and updateCallLog, or an App Connect
+    /// proxy-connector config (`.json`), run by mockcrm's own proxy engine.
+    #[arg(required_unless_present = "proxy_config")]
+    connector: Option<String>,
+    /// An App Connect proxy-connector config: with no CONNECTOR it is the
+    /// connector under test (as CONNECTOR.json is); --serve serves it either way.
+    #[arg(long, value_name = "FILE")]
+    proxy_config: Option<PathBuf>,
     /// A running mockcrm to test against (default http://127.0.0.1:8787).
     /// Its journal and faults are cleared as the run goes.
     #[arg(long, env = "MOCKCRM_SERVER", value_name = "URL")]
@@ -60,9 +70,10 @@ pub(super) struct ContractArgs {
     #[arg(long, default_value = "default", value_name = "none|default|FILE")]
     faults: String,
     /// The connector's own timeout for one CRM request, in seconds: the
-    /// default faults delay a create 1 s longer than this.
-    #[arg(long, default_value_t = 5.0, value_name = "SECS", value_parser = seconds)]
-    connector_timeout: f64,
+    /// default faults delay a create 1 s longer than this. Default 5, or a
+    /// proxy config's requestDefaults.timeoutSeconds.
+    #[arg(long, value_name = "SECS", value_parser = seconds)]
+    connector_timeout: Option<f64>,
     /// How updates are composed: `core` writes App Connect's own bytes,
     /// `clean` replaces each section in place.
     #[arg(long, value_name = "core|clean", default_value_t = UpdateStyle::Core)]
@@ -104,9 +115,103 @@ fn invalid(field: &str, message: String) -> CliError {
     }
 }
 
+/// What is under test: a JavaScript module, or a proxy config the engine
+/// runs; and the config the server serves, if any.
+enum Tested {
+    Module {
+        path: String,
+        served: Option<LoadedConfig>,
+    },
+    Config(LoadedConfig),
+}
+
+struct LoadedConfig {
+    path: String,
+    config: ProxyConfig,
+    /// As written, for `proxyConfig` in core's arguments.
+    json: serde_json::Value,
+}
+
+impl ContractArgs {
+    fn tested(&self) -> Result<Tested, CliError> {
+        let is_config = |path: &str| path.to_ascii_lowercase().ends_with(".json");
+        match (&self.connector, &self.proxy_config) {
+            (Some(path), Some(config)) if is_config(path) && Path::new(path) != config => {
+                Err(invalid(
+                    "--proxy-config",
+                    format!(
+                        "names {} while the connector is the config {path}; give the config once",
+                        config.display()
+                    ),
+                ))
+            }
+            (Some(path), _) if is_config(path) => Ok(Tested::Config(load_config(Path::new(path))?)),
+            (Some(path), config) => Ok(Tested::Module {
+                path: path.clone(),
+                served: config.as_deref().map(load_config).transpose()?,
+            }),
+            (None, Some(config)) => Ok(Tested::Config(load_config(config)?)),
+            (None, None) => Err(invalid(
+                "CONNECTOR",
+                "give your connector module, or --proxy-config with your App Connect proxy config"
+                    .into(),
+            )),
+        }
+    }
+}
+
+impl Tested {
+    fn name(&self) -> &str {
+        match self {
+            Tested::Module { path, .. } => path,
+            Tested::Config(loaded) => &loaded.path,
+        }
+    }
+
+    fn served(&self) -> Option<&LoadedConfig> {
+        match self {
+            Tested::Module { served, .. } => served.as_ref(),
+            Tested::Config(loaded) => Some(loaded),
+        }
+    }
+}
+
+/// Reads and checks a proxy config as `mockcrm serve` does; what it gets
+/// wrong but can live with is a warning on stderr.
+fn load_config(path: &Path) -> Result<LoadedConfig, CliError> {
+    let name = path.display().to_string();
+    let text = read_input(Some(path))?;
+    let loaded = crate::proxy::load(&name, &text).map_err(CliError::ProxyConfig)?;
+    for warning in &loaded.warnings {
+        eprintln!("mockcrm: warning: {warning}");
+    }
+    let json = serde_json::from_str(&text).map_err(|error| CliError::Parse {
+        path: name.clone(),
+        what: "proxy config",
+        detail: error.to_string(),
+    })?;
+    Ok(LoadedConfig {
+        path: name,
+        config: loaded.config,
+        json,
+    })
+}
+
 pub(super) fn contract(args: ContractArgs) -> Result<ExitCode, CliError> {
+    let tested = args.tested()?;
     let call_timeout = Duration::from_secs_f64(args.call_timeout);
-    let delay = Duration::from_secs_f64(args.connector_timeout) + PAST_TIMEOUT;
+    // A proxy config's own timeout is the one its requests run under.
+    let own_timeout = match (&tested, args.connector_timeout) {
+        (_, Some(seconds)) => seconds,
+        (Tested::Config(loaded), None) => loaded
+            .config
+            .request_defaults
+            .timeout_seconds
+            .filter(|seconds| *seconds > 0.0 && seconds.is_finite())
+            .unwrap_or(crate::proxy::render::DEFAULT_TIMEOUT_SECONDS),
+        (Tested::Module { .. }, None) => 5.0,
+    };
+    let delay = Duration::from_secs_f64(own_timeout) + PAST_TIMEOUT;
     let (schedules, faults_name) = match args.faults.as_str() {
         "none" => (contract::no_faults(), "none".to_owned()),
         "default" => (contract::default_schedules(delay), "default".to_owned()),
@@ -161,7 +266,15 @@ pub(super) fn contract(args: ContractArgs) -> Result<ExitCode, CliError> {
 
     let rt = runtime()?;
     let served = if args.serve {
-        Some(rt.block_on(Server::start(ServerConfig::ephemeral()))?)
+        let config = ServerConfig {
+            proxy_configs: tested
+                .served()
+                .map(|loaded| loaded.config.clone())
+                .into_iter()
+                .collect(),
+            ..ServerConfig::ephemeral()
+        };
+        Some(rt.block_on(Server::start(config))?)
     } else {
         None
     };
@@ -183,15 +296,25 @@ pub(super) fn contract(args: ContractArgs) -> Result<ExitCode, CliError> {
         args.api_key.clone()
     };
     let crm = AdminClient::new(&server_url, &admin_key)?;
-    let launcher = Launcher::new(Launch {
-        node,
-        connector: args.connector.clone(),
-        cwd,
-        server_url: server_url.clone(),
-        start_timeout: call_timeout.max(Duration::from_secs(10)),
-        logs: connector_logs(),
-    })
-    .map_err(|error| CliError::Connector(error.to_string()))?;
+    let subject = match &tested {
+        Tested::Module { path, .. } => {
+            let launcher = Launcher::new(Launch {
+                node,
+                connector: path.clone(),
+                cwd,
+                server_url: server_url.clone(),
+                start_timeout: call_timeout.max(Duration::from_secs(10)),
+                logs: connector_logs(),
+            })
+            .map_err(|error| CliError::Connector(error.to_string()))?;
+            Subject::node(launcher).map_err(|error| CliError::Connector(error.to_string()))?
+        }
+        Tested::Config(loaded) => {
+            let connector = ProxyConnector::pointed_at(&loaded.config, &server_url)
+                .map_err(|error| invalid("--server", error.to_string()))?;
+            Subject::proxy(connector, loaded.json.clone(), &loaded.path)
+        }
+    };
     let plan = Plan {
         format: args.format,
         cases: args.cases,
@@ -202,14 +325,14 @@ pub(super) fn contract(args: ContractArgs) -> Result<ExitCode, CliError> {
         api_key,
         replay,
     };
-    let outcome = Runner::prepare(&rt, crm, &server_url, plan, launcher).and_then(Runner::run);
+    let outcome = Runner::prepare(&rt, crm, &server_url, plan, subject).and_then(Runner::run);
     if let Some(server) = served {
         rt.block_on(server.shutdown());
     }
     let report = outcome.map_err(|error| CliError::Connector(error.to_string()))?;
     let style = args.update_style.name();
     let setup = Setup {
-        connector: &args.connector,
+        connector: tested.name(),
         faults: &faults_name,
         update_style: style,
         server: if args.serve {
@@ -218,7 +341,7 @@ pub(super) fn contract(args: ContractArgs) -> Result<ExitCode, CliError> {
             &server_url
         },
     };
-    print_report(&args, &report, &setup)?;
+    print_report(&args, &tested, &report, &setup)?;
     Ok(if report.passed() {
         ExitCode::SUCCESS
     } else {
@@ -228,7 +351,12 @@ pub(super) fn contract(args: ContractArgs) -> Result<ExitCode, CliError> {
 
 /// The table, then each failure with its fixture (saved to a file unless
 /// a replay is shown again), then the JUnit report.
-fn print_report(args: &ContractArgs, report: &Report, setup: &Setup<'_>) -> Result<(), CliError> {
+fn print_report(
+    args: &ContractArgs,
+    tested: &Tested,
+    report: &Report,
+    setup: &Setup<'_>,
+) -> Result<(), CliError> {
     let mut out = contract::table(report, setup);
     let save = match (&args.save_failing, &args.replay) {
         (Some(path), _) => Some(path.clone()),
@@ -246,7 +374,7 @@ fn print_report(args: &ContractArgs, report: &Report, setup: &Setup<'_>) -> Resu
             }
         });
         let shown = path.as_ref().map(|path| path.display().to_string());
-        let replay = replay_command(args, shown.as_deref().unwrap_or("FIXTURE"));
+        let replay = replay_command(args, tested, shown.as_deref().unwrap_or("FIXTURE"));
         let fixture = contract::fixture(failure, setup.update_style, &replay);
         let json = serde_json::to_string_pretty(&fixture)
             .map_err(|error| CliError::Connector(error.to_string()))?;
@@ -292,7 +420,7 @@ fn with_suffix(path: &Path, slug: &str) -> PathBuf {
 }
 
 /// The command that plays a saved case again with this run's settings.
-fn replay_command(args: &ContractArgs, fixture: &str) -> String {
+fn replay_command(args: &ContractArgs, tested: &Tested, fixture: &str) -> String {
     let mut command = String::from("mockcrm contract");
     if args.serve {
         command.push_str(" --serve");
@@ -308,7 +436,17 @@ fn replay_command(args: &ContractArgs, fixture: &str) -> String {
     if args.node != "node" {
         command.push_str(&format!(" --node '{}'", args.node));
     }
-    command.push_str(&format!(" --replay {fixture} {}", args.connector));
+    if let Some(seconds) = args.connector_timeout {
+        command.push_str(&format!(" --connector-timeout {seconds}"));
+    }
+    if let Tested::Module {
+        served: Some(config),
+        ..
+    } = tested
+    {
+        command.push_str(&format!(" --proxy-config {}", config.path));
+    }
+    command.push_str(&format!(" --replay {fixture} {}", tested.name()));
     command
 }
 

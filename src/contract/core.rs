@@ -33,9 +33,43 @@ pub struct Account {
     pub crm_user_id: String,
     /// What the extension sends in the `rc-account-id` header.
     pub hashed_account_id: String,
+    /// The user's proxy-connector config, when the connector is one: core
+    /// then hands it to every call as `proxyConfig`.
+    pub proxy_config: Option<Value>,
 }
 
+/// The proxy id App Connect keeps for a proxy connector's user.
+const PROXY_ID: &str = "mockcrm-contract";
+
 impl Account {
+    /// `proxyConfig` as core passes it to `getCallLog`, `updateCallLog`
+    /// and `getLogFormatType` on update: the config, else `null`.
+    pub fn proxy_config_or_null(&self) -> Value {
+        self.proxy_config.clone().unwrap_or(Value::Null)
+    }
+
+    /// `getAuthType`'s argument, `{proxyId, proxyConfig}` (an undefined
+    /// one left out); `updating` is a call where core declares the config
+    /// `null` rather than leaving it undefined.
+    pub fn auth_type_argument(&self, updating: bool) -> Value {
+        match &self.proxy_config {
+            Some(config) => json!({"proxyId": PROXY_ID, "proxyConfig": config}),
+            None if updating => json!({"proxyConfig": null}),
+            None => json!({}),
+        }
+    }
+
+    /// `getLogFormatType(platform, proxyConfig)`'s arguments: createCallLog
+    /// leaves `proxyConfig` undefined without a proxy connector,
+    /// updateCallLog passes `null`.
+    pub fn log_format_arguments(&self, updating: bool) -> Vec<Value> {
+        match (&self.proxy_config, updating) {
+            (Some(config), _) => vec![json!(PLATFORM), config.clone()],
+            (None, true) => vec![json!(PLATFORM), Value::Null],
+            (None, false) => vec![json!(PLATFORM)],
+        }
+    }
+
     /// App Connect's user id: the CRM user's id and the platform.
     pub fn user_id(&self) -> String {
         format!("{}-{PLATFORM}", self.crm_user_id)
@@ -118,10 +152,11 @@ pub fn user(account: &Account, case: &Case) -> Value {
     user.insert("accessToken".into(), Value::from(account.api_key.clone()));
     user.insert("refreshToken".into(), Value::Null);
     user.insert("tokenExpiry".into(), Value::Null);
-    user.insert(
-        "platformAdditionalInfo".into(),
-        json!({"apiUrl": account.server_url}),
-    );
+    let mut info = json!({"apiUrl": account.server_url});
+    if account.proxy_config.is_some() {
+        info["proxyId"] = json!(PROXY_ID);
+    }
+    user.insert("platformAdditionalInfo".into(), info);
     user.insert("hashedRcExtensionId".into(), Value::from(HASHED_EXTENSION));
     user.insert("userSettings".into(), json!(case.user.user_settings));
     user.insert("createdAt".into(), Value::from(ROW_TIME));
@@ -316,6 +351,7 @@ pub fn create_args(
         Value::from(account.hashed_account_id.clone()),
     );
     args.insert("isFromSSCL".into(), Value::from(create.is_from_sscl));
+    put(&mut args, "proxyConfig", account.proxy_config.clone());
     Value::Object(args)
 }
 
@@ -375,7 +411,7 @@ pub fn get_args(account: &Account, case: &Case, row: &CallLogRow, auth_header: &
         "callLogId": row.third_party_log_id,
         "contactId": row.contact_id,
         "authHeader": auth_header,
-        "proxyConfig": null,
+        "proxyConfig": account.proxy_config_or_null(),
     })
 }
 
@@ -465,7 +501,7 @@ pub fn update_args(
         Value::from(account.hashed_account_id.clone()),
     );
     args.insert("isFromSSCL".into(), Value::from(case.create.is_from_sscl));
-    args.insert("proxyConfig".into(), Value::Null);
+    args.insert("proxyConfig".into(), account.proxy_config_or_null());
     Value::Object(args)
 }
 
@@ -497,6 +533,7 @@ mod tests {
             api_key: "mockcrm-dev-key".into(),
             crm_user_id: "crm-user-1".into(),
             hashed_account_id: "acct".into(),
+            proxy_config: None,
         }
     }
 

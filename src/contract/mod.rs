@@ -7,6 +7,8 @@
 //! checks each property against what the CRM itself holds.
 //!
 //! - `bridge.rs`: the Node process and the protocol client;
+//! - `subject.rs`: the connector under test: a module under that bridge,
+//!   or a proxy-connector config run in-process by mockcrm's proxy engine;
 //! - `cases.rs`: the generated cases (proptest strategies);
 //! - `faults.rs`: fault schedules;
 //! - `core.rs`: mockcrm as App Connect core (arguments, composing);
@@ -25,8 +27,10 @@ mod faults;
 mod properties;
 mod report;
 mod runner;
+mod subject;
 
 pub use bridge::{split_command, Launch, Launcher, LogSink, Stream};
 pub use faults::{default_schedules, longest_delay, none as no_faults, parse_file as parse_faults};
 pub use report::{case_from_fixture, failure_text, fixture, junit, table, Setup};
 pub use runner::{Plan, Report, Runner};
+pub use subject::Subject;

@@ -140,35 +140,67 @@ impl Verdicts {
     }
 }
 
-/// The note a connector must give back for a body core composed: the
-/// user's note as the body holds it, or `None` when that cannot be told
-/// (core itself rewrote it: a `$&` in an update, a quoted label it replaced).
+/// The notes a connector may give back from `getCallLog` for a body core
+/// composed: the note as the body holds it (none when the user's settings
+/// keep notes out of the body), or the user's note as written, which a
+/// connector that keeps the note apart from the body returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpectedNote {
+    pub held: String,
+    pub written: String,
+}
+
+impl ExpectedNote {
+    /// Whether `getCallLog`'s note is one of them (an empty one may be
+    /// left out).
+    pub fn accepts(&self, answered: Option<&Value>) -> bool {
+        let is = |expected: &str| match answered {
+            None | Some(Value::Null) => expected.is_empty(),
+            Some(Value::String(note)) => note == expected,
+            Some(_) => false,
+        };
+        is(&self.held) || is(&self.written)
+    }
+
+    pub fn describe(&self) -> String {
+        if self.held == self.written {
+            format!("the body holds the note {:?}", self.held)
+        } else if self.held.is_empty() {
+            format!(
+                "the user wrote the note {:?}, which their settings keep out of the body",
+                self.written
+            )
+        } else {
+            format!(
+                "the body holds the note {:?} and the user wrote {:?}",
+                self.held, self.written
+            )
+        }
+    }
+}
+
+/// What `getCallLog` may answer as the note for `composed`, or `None` when
+/// that cannot be told (core itself rewrote the note: a `$&` in an update,
+/// a quoted label it replaced).
 pub fn expected_note(
     composed: &str,
     format: LogFormat,
     user: &User,
     note: Option<&str>,
-) -> Option<String> {
-    let written = compose::setting_enabled(Some(user), "addCallLogNote", true);
-    let note = note.filter(|note| !note.is_empty());
+) -> Option<ExpectedNote> {
+    let in_body = compose::setting_enabled(Some(user), "addCallLogNote", true);
+    let written = note.filter(|note| !note.is_empty()).unwrap_or_default();
     let held = compose::parse_note(composed, format, Some(user));
-    match (note, written) {
-        // The body has no note section; nothing to give back.
-        (None, _) | (Some(_), false) => match held {
-            None => Some(String::new()),
-            Some(_) => None,
-        },
-        (Some(note), true) => (held.as_deref() == Some(note)).then(|| note.to_owned()),
-    }
-}
-
-/// Whether `getCallLog`'s note is `expected` (an empty note may be left out).
-pub fn note_matches(answered: Option<&Value>, expected: &str) -> bool {
-    match answered {
-        None | Some(Value::Null) => expected.is_empty(),
-        Some(Value::String(note)) => note == expected,
-        Some(_) => false,
-    }
+    let held = match (written.is_empty() || !in_body, held) {
+        // No note in the body, as the settings say.
+        (true, None) => String::new(),
+        (false, Some(held)) if held == written => held,
+        _ => return None,
+    };
+    Some(ExpectedNote {
+        held,
+        written: written.to_owned(),
+    })
 }
 
 /// The first place two texts differ, for a message a reader can act on.
@@ -224,12 +256,18 @@ mod tests {
     }
 
     #[test]
-    fn the_expected_note_is_the_one_the_body_holds() {
+    fn the_expected_note_is_the_one_the_body_holds_or_the_users() {
         let user = User::default();
+        let expected = |held: &str, written: &str| {
+            Some(ExpectedNote {
+                held: held.into(),
+                written: written.into(),
+            })
+        };
         let body = "## Agent notes\nhello $&\n\n## Call details\n**Duration**: 5 seconds\n";
         assert_eq!(
             expected_note(body, LogFormat::Markdown, &user, Some("hello $&")),
-            Some("hello $&".into())
+            expected("hello $&", "hello $&")
         );
         // Core rewrote the note: no connector could give the user's back.
         assert_eq!(
@@ -239,24 +277,34 @@ mod tests {
         let bare = "**Duration**: 5 seconds\n";
         assert_eq!(
             expected_note(bare, LogFormat::Markdown, &user, None),
-            Some(String::new())
+            expected("", "")
         );
         let off: User =
             serde_json::from_value(json!({"userSettings": {"addCallLogNote": {"value": false}}}))
                 .expect("user");
-        assert_eq!(
-            expected_note(bare, LogFormat::Markdown, &off, Some("hello")),
-            Some(String::new())
-        );
+        let note_apart = expected_note(bare, LogFormat::Markdown, &off, Some("hello"));
+        assert_eq!(note_apart, expected("", "hello"));
+        let note_apart = note_apart.expect("expected");
+        assert!(note_apart.accepts(None), "the body holds none");
+        assert!(note_apart.accepts(Some(&json!("hello"))), "kept apart");
+        assert!(!note_apart.accepts(Some(&json!("hell"))));
     }
 
     #[test]
     fn an_empty_note_may_be_left_out() {
-        assert!(note_matches(None, ""));
-        assert!(note_matches(Some(&json!("")), ""));
-        assert!(!note_matches(None, "hello"));
-        assert!(note_matches(Some(&json!("hello")), "hello"));
-        assert!(!note_matches(Some(&json!(5)), "5"));
+        let none = ExpectedNote {
+            held: String::new(),
+            written: String::new(),
+        };
+        assert!(none.accepts(None));
+        assert!(none.accepts(Some(&json!(""))));
+        let hello = ExpectedNote {
+            held: "hello".into(),
+            written: "hello".into(),
+        };
+        assert!(!hello.accepts(None));
+        assert!(hello.accepts(Some(&json!("hello"))));
+        assert!(!hello.accepts(Some(&json!(5))));
     }
 
     #[test]

@@ -37,11 +37,12 @@ pub fn table(report: &Report, setup: &Setup<'_>) -> String {
     } else {
         format!("{} (from getLogFormatType)", report.format.describe())
     };
-    let _ = writeln!(
-        out,
-        "mockcrm contract: {} ({}, Node.js {})",
-        setup.connector, report.ready.module, report.ready.node
-    );
+    let runs = if report.ready.node.is_empty() {
+        "an App Connect proxy config, run by mockcrm's proxy engine".to_owned()
+    } else {
+        format!("{}, Node.js {}", report.ready.module, report.ready.node)
+    };
+    let _ = writeln!(out, "mockcrm contract: {} ({runs})", setup.connector);
     let _ = writeln!(
         out,
         "format {format}, update style {}, faults {}, CRM {}",

@@ -17,11 +17,12 @@ use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, Test
 use serde_json::{json, Value};
 use tokio::runtime::Runtime;
 
-use super::bridge::{Bridge, Launcher, Ready, Settled, StartError, Thrown, Unanswered};
+use super::bridge::{Ready, Settled, StartError, Thrown, Unanswered};
 use super::cases::{self, Case, CONTACTS};
 use super::core::{self, Account, CallLogRow, CoreFormat, ExistingDetails};
 use super::faults::{Schedule, Step};
 use super::properties::{self, Property, Verdict, Verdicts};
+use super::subject::Subject;
 use crate::cli::admin_client::{AdminClient, AdminError, RequestsQuery, OWN_READ};
 use crate::compose::{ComposeError, ComposeOptions};
 use crate::harness::JournalView;
@@ -170,8 +171,7 @@ pub struct Runner<'a> {
     crm: AdminClient,
     account: Account,
     plan: Plan,
-    launcher: Launcher,
-    bridge: Option<Bridge>,
+    subject: Subject,
     contacts: BTreeMap<String, String>,
     sessions: u32,
     session_prefix: String,
@@ -179,13 +179,13 @@ pub struct Runner<'a> {
 
 impl<'a> Runner<'a> {
     /// Checks the CRM and the keys, finds or creates the contacts cases
-    /// are logged against, and loads the connector.
+    /// are logged against; `subject` is the connector, loaded.
     pub fn prepare(
         rt: &'a Runtime,
         crm: AdminClient,
         server_url: &str,
         plan: Plan,
-        launcher: Launcher,
+        subject: Subject,
     ) -> Result<Runner<'a>, RunError> {
         let me = rt.block_on(crm.me(&plan.api_key)).map_err(|error| match error {
             AdminError::Refused { status: 401, .. } => RunError::Crm(format!(
@@ -209,14 +209,14 @@ impl<'a> Runner<'a> {
             api_key: plan.api_key.clone(),
             crm_user_id,
             hashed_account_id: "d1a5c0e2f4b6a8c0e2f4b6a8c0e2f4b6".into(),
+            proxy_config: subject.proxy_config().cloned(),
         };
         let mut runner = Runner {
             rt,
             crm,
             account,
             plan,
-            launcher,
-            bridge: None,
+            subject,
             contacts: BTreeMap::new(),
             sessions: 0,
             session_prefix: format!("{:06}", fastrand::u32(100_000..1_000_000)),
@@ -248,13 +248,12 @@ impl<'a> Runner<'a> {
             ))?;
             runner.contacts.insert(phone, id);
         }
-        runner.bridge = Some(runner.launcher.start()?);
         Ok(runner)
     }
 
-    /// What the bridge said about the connector when it loaded.
-    pub fn ready(&self) -> Option<&Ready> {
-        self.bridge.as_ref().map(|bridge| &bridge.ready)
+    /// What the connector is, as it loaded.
+    pub fn ready(&self) -> &Ready {
+        self.subject.ready()
     }
 
     /// The format cases are generated for: `--format`, else what
@@ -279,10 +278,7 @@ impl<'a> Runner<'a> {
     /// first case shrunk.
     pub fn run(mut self) -> Result<Report, RunError> {
         let format = self.startup_format()?;
-        let ready = self
-            .ready()
-            .cloned()
-            .ok_or_else(|| RunError::Crm("the connector is not loaded".into()))?;
+        let ready = self.ready().clone();
         let mut tallies: BTreeMap<Property, Tally> = Property::ALL
             .into_iter()
             .map(|property| (property, Tally::default()))
@@ -432,28 +428,8 @@ impl<'a> Runner<'a> {
         format!("{}{:05}", self.session_prefix, self.sessions)
     }
 
-    fn bridge(&mut self) -> Result<&mut Bridge, Stop> {
-        if self
-            .bridge
-            .as_mut()
-            .is_some_and(|bridge| !bridge.is_alive())
-        {
-            self.bridge = None;
-        }
-        if self.bridge.is_none() {
-            let bridge = self
-                .launcher
-                .start()
-                .map_err(|error| Stop::Fatal(RunError::Start(error)))?;
-            self.bridge = Some(bridge);
-        }
-        self.bridge.as_mut().ok_or_else(|| {
-            Stop::Fatal(RunError::Crm("the connector could not be restarted".into()))
-        })
-    }
-
     fn exports(&self, function: &str) -> bool {
-        self.ready().is_some_and(|ready| ready.exports(function))
+        self.subject.exports(function)
     }
 
     /// Calls one connector function. A throw is a breach of "nothing
@@ -467,7 +443,10 @@ impl<'a> Runner<'a> {
         calls: &mut Vec<CallNote>,
     ) -> Result<Settled, Stop> {
         let timeout = self.plan.call_timeout;
-        let answer = self.bridge()?.call(function, args, timeout);
+        let answer = self
+            .subject
+            .call(self.rt, function, args, timeout)
+            .map_err(|error| Stop::Fatal(RunError::Start(error)))?;
         match answer {
             // The helpers core calls around every operation say nothing
             // worth a line of the report unless they fail.
@@ -495,7 +474,7 @@ impl<'a> Runner<'a> {
                 verdicts.broke(
                     Property::SettlesInTime,
                     format!(
-                        "{function} did not settle within {} (--call-timeout); the Node.js bridge was restarted",
+                        "{function} did not settle within {} (--call-timeout)",
                         super::faults::seconds_text(timeout)
                     ),
                 );
@@ -503,9 +482,6 @@ impl<'a> Runner<'a> {
                     function: function.to_owned(),
                     outcome: "never settled".into(),
                 });
-                if let Some(bridge) = self.bridge.take() {
-                    bridge.kill();
-                }
                 Err(Stop::Connector)
             }
             Err(Unanswered::Died(how)) => {
@@ -514,7 +490,6 @@ impl<'a> Runner<'a> {
                     function: function.to_owned(),
                     outcome: how,
                 });
-                self.bridge = None;
                 Err(Stop::Connector)
             }
         }
@@ -536,12 +511,7 @@ impl<'a> Runner<'a> {
                 core::format_from(None).unwrap_or(CoreFormat::Composed(LogFormat::Plain))
             ));
         }
-        // createCallLog's proxyConfig is undefined, updateCallLog's null.
-        let args = if updating {
-            vec![json!(core::PLATFORM), Value::Null]
-        } else {
-            vec![json!(core::PLATFORM)]
-        };
+        let args = self.account.log_format_arguments(updating);
         let answer = self.call("getLogFormatType", args, verdicts, calls)?;
         Ok(core::format_from(Some(&answer)).map_err(drop))
     }
@@ -560,11 +530,7 @@ impl<'a> Runner<'a> {
         if !self.exports("getAuthType") {
             return Ok(Ok(basic()));
         }
-        let argument = if proxy_null {
-            json!({"proxyConfig": null})
-        } else {
-            json!({})
-        };
+        let argument = self.account.auth_type_argument(proxy_null);
         let kind = match self.call("getAuthType", vec![argument], verdicts, calls)? {
             Settled::Returned { value, .. } => value,
             Settled::Threw(_) => return Ok(Err(())),
@@ -627,7 +593,10 @@ impl<'a> Runner<'a> {
             let session = generated.session_id().unwrap_or_default().to_owned();
             let taken = !self
                 .rt
-                .block_on(self.crm.session_activities(&self.account.api_key, &session))?
+                .block_on(
+                    self.crm
+                        .activities(&self.account.api_key, Some(&session), None),
+                )?
                 .is_empty();
             if taken {
                 // A replay against a CRM that already holds the session.
@@ -643,9 +612,11 @@ impl<'a> Runner<'a> {
         self.rt.block_on(self.crm.clear_faults())?;
         self.rt.block_on(self.crm.clear_requests())?;
         // Reports from an earlier case's background work are that case's.
-        if let Ok(bridge) = self.bridge() {
-            bridge.take_uncaught();
-        }
+        self.subject.take_uncaught();
+        // Every activity newer than this one is the case's doing.
+        let before = self
+            .rt
+            .block_on(self.crm.newest_activity(&self.account.api_key))?;
         let mut outcome = Outcome {
             case: case.clone(),
             verdicts: Verdicts::default(),
@@ -662,17 +633,15 @@ impl<'a> Runner<'a> {
             Ok(()) | Err(Stop::Connector) => {}
             Err(Stop::Fatal(error)) => return Err(Stop::Fatal(error)),
         }
-        if let Some(bridge) = self.bridge.as_mut() {
-            for uncaught in bridge.take_uncaught() {
-                outcome.verdicts.broke(
-                    Property::NothingThrows,
-                    format!(
-                        "an {} escaped the connector's background work: {}",
-                        uncaught.kind,
-                        with_place(&uncaught.error)
-                    ),
-                );
-            }
+        for uncaught in self.subject.take_uncaught() {
+            outcome.verdicts.broke(
+                Property::NothingThrows,
+                format!(
+                    "an {} escaped the connector's background work: {}",
+                    uncaught.kind,
+                    with_place(&uncaught.error)
+                ),
+            );
         }
         if played.is_ok() {
             outcome.verdicts.held(Property::NothingThrows);
@@ -683,7 +652,7 @@ impl<'a> Runner<'a> {
             let until = started + delay + DELAY_MARGIN;
             std::thread::sleep(until.saturating_duration_since(Instant::now()));
         }
-        self.count_activities(&mut outcome)?;
+        self.count_activities(&mut outcome, before.as_deref())?;
         let entries = self.rt.block_on(self.crm.requests(&RequestsQuery {
             limit: 1000,
             method: None,
@@ -839,7 +808,7 @@ impl<'a> Runner<'a> {
                     case.create.note.as_deref(),
                 )
             });
-            check_get(verdicts, &answer, stored.as_deref(), expected.as_deref());
+            check_get(verdicts, &answer, stored.as_deref(), expected.as_ref());
             core::existing_from(&answer)
         } else {
             (String::new(), ExistingDetails::Null)
@@ -901,7 +870,7 @@ impl<'a> Runner<'a> {
         let expected = update_format.log_format().and_then(|log_format| {
             properties::expected_note(&update_body, log_format, &user, note)
         });
-        check_get(verdicts, &answer, stored.as_deref(), expected.as_deref());
+        check_get(verdicts, &answer, stored.as_deref(), expected.as_ref());
         if let Settled::Returned { value, .. } = &answer {
             if !value.as_ref().is_some_and(Value::is_object) {
                 verdicts.broke(
@@ -917,11 +886,15 @@ impl<'a> Runner<'a> {
     }
 
     /// "One activity per call session", and "never lost" for a call the
-    /// connector did not log, from the CRM's own list of the session.
-    fn count_activities(&mut self, outcome: &mut Outcome) -> Result<(), Stop> {
-        let Some(session) = outcome.case.session_id().map(str::to_owned) else {
-            return Ok(());
-        };
+    /// connector did not log, from the CRM's own list: a case logs one
+    /// call, so every activity written while it ran (newer than `before`)
+    /// is that call's, whether or not the connector stored its session id.
+    fn count_activities(
+        &mut self,
+        outcome: &mut Outcome,
+        before: Option<&str>,
+    ) -> Result<(), Stop> {
+        let session = outcome.case.session_id().unwrap_or("-").to_owned();
         if outcome
             .calls
             .iter()
@@ -929,11 +902,12 @@ impl<'a> Runner<'a> {
         {
             return Ok(());
         }
-        let activities = self
-            .rt
-            .block_on(self.crm.session_activities(&self.account.api_key, &session))?;
+        let activities =
+            self.rt
+                .block_on(self.crm.activities(&self.account.api_key, None, before))?;
         let ids: Vec<&str> = activities
             .iter()
+            .rev()
             .filter_map(|activity| activity.get("id").and_then(Value::as_str))
             .collect();
         let verdicts = &mut outcome.verdicts;
@@ -1083,7 +1057,7 @@ fn check_get(
     verdicts: &mut Verdicts,
     answer: &Settled,
     stored: Option<&str>,
-    expected_note: Option<&str>,
+    expected_note: Option<&properties::ExpectedNote>,
 ) {
     let Settled::Returned { value, .. } = answer else {
         return;
@@ -1123,14 +1097,16 @@ fn check_get(
         let note = info.get("note");
         verdicts.check(
             Property::GetCallLogRoundTrip,
-            properties::note_matches(note, expected),
+            expected.accepts(note),
             || match note {
                 None => format!(
-                    "getCallLog's callLogInfo has no note; the body holds the note {expected:?}"
+                    "getCallLog's callLogInfo has no note; {}",
+                    expected.describe()
                 ),
                 Some(note) => format!(
-                    "getCallLog's note is {}, the body holds the note {expected:?}",
-                    short_json(note)
+                    "getCallLog's note is {}; {}",
+                    short_json(note),
+                    expected.describe()
                 ),
             },
         );
