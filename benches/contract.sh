@@ -8,7 +8,9 @@
 # It prints one row per fault setting: no faults; the default faults with
 # good.js's own 5 s request timeout (a create delayed past it costs ~5 s,
 # a 429 waits its 1 s Retry-After); and the default faults with that
-# timeout shortened to 0.3 s, as the tests run them. A figure, not a test:
+# timeout shortened to 0.3 s, as the tests run them; and, for comparison,
+# the proxy config fixtures/proxy-configs/minimal.json without faults, which
+# runs in-process with no Node.js. A figure, not a test:
 # it fails only when a property fails. MOCKCRM_BENCH_CASES and
 # MOCKCRM_BENCH_SEED change the number of cases and the seed.
 set -euo pipefail
@@ -39,3 +41,7 @@ row "default (connector timeout 5 s)" \
 row "default (connector timeout 0.3 s)" \
   env MOCKCRM_CONNECTOR_ATTEMPT_TIMEOUT_MS=300 \
   "$bin" contract --serve --cases "$cases" --seed "$seed" --faults default --connector-timeout 0.3 fixtures/connectors/good.js
+# A proxy config runs in-process, with no Node.js; under faults it writes
+# twice (App Connect's engine sends no idempotency key), so only no faults.
+row "none, proxy config minimal.json (no Node.js)" \
+  "$bin" contract --serve --cases "$cases" --seed "$seed" --faults none fixtures/proxy-configs/minimal.json
