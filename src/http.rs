@@ -22,6 +22,15 @@ pub enum TransportError {
     InvalidUrl { url: String, reason: String },
     #[error("could not reach {url}: {reason}")]
     Unreachable { url: String, reason: String },
+    /// Connected, but the connection ended (closed, reset, cut off)
+    /// before the whole answer arrived.
+    #[error("the connection to {url} broke off {stage}: {reason}")]
+    Interrupted {
+        url: String,
+        /// `before an answer` or `mid-answer`.
+        stage: &'static str,
+        reason: String,
+    },
 }
 
 impl TransportError {
@@ -195,9 +204,17 @@ impl JsonClient {
         url: &str,
         request: reqwest::RequestBuilder,
     ) -> Result<Answer, TransportError> {
-        let unreachable = |error: reqwest::Error| TransportError::Unreachable {
-            url: url.to_owned(),
-            reason: describe(&error, url.starts_with("https://")),
+        let unreachable = |error: reqwest::Error| {
+            if error.is_connect() || error.is_timeout() || error.is_builder() {
+                TransportError::Unreachable {
+                    url: url.to_owned(),
+                    reason: describe(&error, url.starts_with("https://")),
+                }
+            } else {
+                // Connected and sent, but no answer came back: reset or
+                // closed by the server (or something between).
+                interrupted(url, "before an answer", &error)
+            }
         };
         let response = request.send().await.map_err(unreachable)?;
         let status = response.status().as_u16();
@@ -206,7 +223,13 @@ impl JsonClient {
             .get("retry-after")
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.trim().parse::<u64>().ok());
-        let text = response.text().await.map_err(unreachable)?;
+        let text = response.text().await.map_err(|error| {
+            if error.is_timeout() {
+                unreachable(error)
+            } else {
+                interrupted(url, "mid-answer", &error)
+            }
+        })?;
         let json = serde_json::from_str(&text).ok();
         Ok(Answer {
             status,
@@ -217,6 +240,25 @@ impl JsonClient {
     }
 }
 
+fn interrupted(url: &str, stage: &'static str, error: &reqwest::Error) -> TransportError {
+    TransportError::Interrupted {
+        url: url.to_owned(),
+        stage,
+        reason: innermost(error),
+    }
+}
+
+/// The innermost cause of `error`: the one that says what happened
+/// ("Connection reset by peer", "end of file before message length
+/// reached"), without the layers that only repeat the URL.
+fn innermost(error: &reqwest::Error) -> String {
+    let mut innermost: &dyn std::error::Error = error;
+    while let Some(source) = innermost.source() {
+        innermost = source;
+    }
+    innermost.to_string()
+}
+
 /// A transport failure in words: a timeout and a refused connection by
 /// name, anything else (a TLS or certificate failure, a name that does not
 /// resolve) with the innermost cause, which is the one that says what to fix.
@@ -224,11 +266,7 @@ fn describe(error: &reqwest::Error, tls: bool) -> String {
     if error.is_timeout() {
         return "the request timed out".into();
     }
-    let mut innermost: &dyn std::error::Error = error;
-    while let Some(source) = innermost.source() {
-        innermost = source;
-    }
-    let cause = innermost.to_string();
+    let cause = innermost(error);
     if error.is_connect() && cause.to_ascii_lowercase().contains("connection refused") {
         return REFUSED.into();
     }

@@ -69,8 +69,11 @@ pub use proxy::{
     ConfigWarning as ProxyConfigWarning, Loaded as LoadedProxyConfig, Operation as ProxyOperation,
     ProxyConfig,
 };
-pub use server::{ServeError, Server, ServerConfig, DEFAULT_ADMIN_KEY, DEFAULT_READ_TIMEOUT};
-pub use store::{Location, Seed, SeedContact, SeedOrganisation, SeedUser, StoreError};
+pub use server::{
+    ServeError, Server, ServerConfig, DEFAULT_ADMIN_KEY, DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_READ_TIMEOUT, DEFAULT_STORE_QUEUE,
+};
+pub use store::{Location, Seed, SeedContact, SeedOrganisation, SeedUser, StoreError, StoreHold};
 
 /// The `mockcrm` command line, as the binary runs it: parses the process's
 /// arguments, runs the command, and gives the exit code.

@@ -1,13 +1,17 @@
 //! Starting and stopping the mock CRM: opens the store, binds the listener,
 //! accepts connections and serves the API on each until told to stop, then
 //! drains in-flight requests and closes the database. It owns the
-//! connection-level limits: HTTP/1.1 only, a header-read timeout, and a
-//! bounded wait for in-flight requests at shutdown. Tests use
-//! `Server::start` directly with `:memory:` and port 0; `mockcrm serve`
-//! wraps it with signals and the ready line.
+//! connection level: HTTP/1.1 only, a header-read timeout, a cap on open
+//! connections (past it a connection is answered 503 and closed), a
+//! bounded wait for in-flight requests at shutdown, JSON bodies on hyper's
+//! own answers (`parse_errors.rs`) and connection-level faults
+//! (`connection_faults.rs`). It refuses to listen beyond loopback with the
+//! well-known admin key. Tests use `Server::start` directly with `:memory:`
+//! and port 0; `mockcrm serve` wraps it with signals and the ready line.
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,17 +19,21 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, Semaphore};
 use tokio::task::{JoinHandle, JoinSet};
 
+mod connection_faults;
 mod parse_errors;
 
-use crate::api::{self, AppState, ProxyServing};
+use crate::api::{self, ApiError, AppState, ProxyServing, OVERLOAD_RETRY_AFTER};
 use crate::clock::Clock;
 use crate::harness::{Harness, DEFAULT_JOURNAL_BYTES, DEFAULT_JOURNAL_SIZE};
 use crate::page::PageState;
 use crate::proxy::ProxyConfig;
-use crate::store::{Location, Seed, Store, StoreError, StoreHandle, StoreThread};
+use crate::store::{
+    Location, Seed, Store, StoreError, StoreHandle, StoreHold, StoreThread, WELL_KNOWN_KEYS,
+};
+use connection_faults::{FaultyIo, Marking, Slot};
 
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -53,13 +61,34 @@ pub struct ServerConfig {
     /// App Connect proxy-connector configs to serve beside the native API
     /// (`serve --proxy-config`), each already loaded and checked.
     pub proxy_configs: Vec<ProxyConfig>,
+    /// Store operations that may wait for the store thread; past it a
+    /// request is answered 503 with `Retry-After`.
+    pub store_queue: usize,
+    /// Connections served at once; past it a new connection is answered
+    /// 503 with `Retry-After` and closed.
+    pub max_connections: usize,
 }
 
 /// The read timeout when none is given: generous for any real client.
 pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The admin key when none is given (SPEC §3).
+/// The admin key when none is given; everyone knows it, so a server
+/// that listens beyond loopback refuses it.
 pub const DEFAULT_ADMIN_KEY: &str = "mockcrm-admin";
+
+/// Store operations that may queue by default. Each write waits for the
+/// writes queued ahead of it, which commit up to 256 at a time, so a write
+/// behind a full queue waits for two group commits at most; past that a
+/// client does better to come back later than to wait.
+pub const DEFAULT_STORE_QUEUE: usize = 512;
+
+/// Connections served at once by default: far more than the CI jobs of a
+/// team open, and few enough that their buffers stay in tens of MiB.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+
+/// Connections being turned away (read, answered 503, closed) at once;
+/// past it a new connection is closed without an answer.
+const MAX_TURNING_AWAY: usize = 256;
 
 impl ServerConfig {
     /// An in-memory server on a free loopback port: what tests want.
@@ -76,6 +105,8 @@ impl ServerConfig {
             read_timeout: DEFAULT_READ_TIMEOUT,
             strict: false,
             proxy_configs: Vec::new(),
+            store_queue: DEFAULT_STORE_QUEUE,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 }
@@ -91,6 +122,8 @@ pub enum ServeError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("refusing to listen on {addr} with the default admin key, which anyone who can reach it could use to read every request and reset the data; set --admin-key or MOCKCRM_ADMIN_KEY")]
+    DefaultAdminKeyOnNetwork { addr: SocketAddr },
 }
 
 /// A running mock CRM.
@@ -98,6 +131,8 @@ pub struct Server {
     addr: SocketAddr,
     stop: oneshot::Sender<()>,
     serving: JoinHandle<()>,
+    /// For `hold_store`; dropped before the store thread is joined.
+    store: StoreHandle,
     store_thread: StoreThread,
 }
 
@@ -117,37 +152,65 @@ impl Server {
             read_timeout,
             strict,
             proxy_configs,
+            store_queue,
+            max_connections,
         } = config;
+        let shared = !addr.ip().is_loopback();
+        if shared && admin_key == DEFAULT_ADMIN_KEY {
+            return Err(ServeError::DefaultAdminKeyOnNetwork { addr });
+        }
         let seed = Arc::new(seed);
         let opening_seed = Arc::clone(&seed);
         // Opening and migrating touch the disk: keep them off the runtime.
         let store = tokio::task::spawn_blocking(move || Store::open(&location, &opening_seed))
             .await
             .map_err(|_| StoreError::Closed)??;
-        let (store, store_thread) = StoreHandle::spawn(store)?;
+        let (store, store_thread) = StoreHandle::spawn(store, store_queue)?;
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|source| ServeError::Bind { addr, source })?;
         let addr = listener
             .local_addr()
             .map_err(|source| ServeError::Bind { addr, source })?;
+        if shared {
+            warn_of_well_known_keys(&store, addr).await;
+        }
         let (stop, stopped) = oneshot::channel::<()>();
         let state = AppState {
-            store,
-            harness: Arc::new(Harness::new(journal_size, journal_bytes, rate_limit, clock)),
+            store: store.clone(),
+            harness: Arc::new(Harness::new(
+                journal_size,
+                journal_bytes,
+                rate_limit,
+                clock.clone(),
+            )),
             page: Arc::new(PageState::new(addr, &admin_key)),
             admin_key: Arc::from(admin_key),
             seed,
             strict,
             proxy: Arc::new(ProxyServing::new(proxy_configs)),
         };
-        let serving = tokio::spawn(serve_connections(listener, state, read_timeout, stopped));
+        let limits = Limits {
+            read_timeout,
+            max_connections: max_connections.max(1),
+            clock,
+        };
+        let serving = tokio::spawn(serve_connections(listener, state, limits, stopped));
         Ok(Server {
             addr,
             stop,
             serving,
+            store,
             store_thread,
         })
+    }
+
+    /// Test-only: keeps the store thread busy until the hold is dropped,
+    /// so that a test can fill the store's queue without racing it
+    /// (tests/suite/overload.rs). Nothing else should call this.
+    #[doc(hidden)]
+    pub async fn hold_store_for_test(&self) -> Result<StoreHold, StoreError> {
+        self.store.hold().await
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -171,11 +234,38 @@ impl Server {
         // The serving task only ends by finishing; a join error would mean
         // it panicked, which tracing has already reported.
         let _ = self.serving.await;
-        // Every StoreHandle lived inside the routes, now dropped; joining
-        // waits for queued writes and the connection's clean close.
+        // Every other StoreHandle lived inside the routes, now dropped;
+        // joining waits for queued writes and the connection's clean close.
+        drop(self.store);
         let store_thread = self.store_thread;
         let _ = tokio::task::spawn_blocking(move || store_thread.join()).await;
     }
+}
+
+/// A warning when the seed's published API keys work on a server others
+/// can reach: anyone on the network could write as that user.
+async fn warn_of_well_known_keys(store: &StoreHandle, addr: SocketAddr) {
+    let mut active = Vec::new();
+    for key in WELL_KNOWN_KEYS {
+        if let Ok(Some(_)) = store.caller_for_key(key.to_owned()).await {
+            active.push(key);
+        }
+    }
+    if !active.is_empty() {
+        tracing::warn!(
+            "the well-known API key(s) {} are active, and anyone who can reach {addr} can use them; \
+             give each CI job its own key with `mockcrm tenant new`, or serve a --seed with keys of your own",
+            active.join(", ")
+        );
+    }
+}
+
+/// What `serve_connections` holds each connection to.
+struct Limits {
+    read_timeout: Duration,
+    max_connections: usize,
+    /// What connection faults' delays are timed by.
+    clock: Clock,
 }
 
 /// Accepts connections until `stopped` fires, then lets in-flight requests
@@ -187,16 +277,33 @@ impl Server {
 /// it, and hold up shutdown, forever. Serving each connection with hyper
 /// directly lets us give it a timer. HTTP/1.1 only: h2c was never part of
 /// the contract, and its connection preface has no read timeout of its own.
+///
+/// At most `max_connections` are served at once. One more is not left to
+/// wait in the kernel's backlog (a queue nobody bounds or answers): it is
+/// read, answered 503 `overloaded` with `Retry-After`, and closed, so its
+/// client knows to come back.
 async fn serve_connections(
     listener: TcpListener,
     state: AppState,
-    read_timeout: Duration,
+    limits: Limits,
     stopped: oneshot::Receiver<()>,
 ) {
+    let Limits {
+        read_timeout,
+        max_connections,
+        clock,
+    } = limits;
     let routes = api::routes(state, read_timeout);
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(read_timeout);
+    let mut turn_away = hyper::server::conn::http1::Builder::new();
+    turn_away
+        .timer(TokioTimer::new())
+        .header_read_timeout(read_timeout.min(TURN_AWAY_READ_TIMEOUT))
+        .keep_alive(false);
+    let serving = Arc::new(Semaphore::new(max_connections));
+    let turning_away = Arc::new(Semaphore::new(MAX_TURNING_AWAY));
     let graceful = GracefulShutdown::new();
     let mut connections = JoinSet::new();
     let mut stopped = std::pin::pin!(stopped);
@@ -219,8 +326,32 @@ async fn serve_connections(
                 continue;
             }
         };
-        let service = TowerToHyperService::new(warp::service(routes.clone()));
-        let io = TokioIo::new(parse_errors::JsonParseErrors::new(stream));
+        let Ok(permit) = Arc::clone(&serving).try_acquire_owned() else {
+            let Ok(permit) = Arc::clone(&turning_away).try_acquire_owned() else {
+                // Past even that: closing at once is all that is left.
+                continue;
+            };
+            let io = TokioIo::new(stream);
+            let answer = hyper::service::service_fn(move |request| {
+                overloaded(request, max_connections, read_timeout)
+            });
+            let connection = graceful.watch(turn_away.serve_connection(io, answer));
+            connections.spawn(async move {
+                let _ = connection.await;
+                drop(permit);
+            });
+            continue;
+        };
+        let slot = Slot::default();
+        let service = Marking::new(
+            TowerToHyperService::new(warp::service(routes.clone())),
+            slot.clone(),
+        );
+        let io = TokioIo::new(parse_errors::JsonParseErrors::new(FaultyIo::new(
+            stream,
+            slot,
+            clock.clone(),
+        )));
         let connection = graceful.watch(http.serve_connection(io, service));
         connections.spawn(async move {
             if let Err(error) = connection.await {
@@ -228,6 +359,7 @@ async fn serve_connections(
                 // problem, not the server's, so not worth more than debug.
                 tracing::debug!(%error, "connection closed with an error");
             }
+            drop(permit);
         });
     }
     drop(listener);
@@ -246,6 +378,46 @@ async fn serve_connections(
     // Dropping the connections drops their `StoreHandle`s, which is what
     // lets the store thread finish.
     connections.shutdown().await;
+}
+
+/// How long a connection being turned away may take to send its request:
+/// short, since it is only read to be answered.
+const TURN_AWAY_READ_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The answer to a connection past the cap: its request is read (so that
+/// closing does not reset the answer away) but not served.
+async fn overloaded(
+    request: warp::http::Request<hyper::body::Incoming>,
+    max_connections: usize,
+    read_timeout: Duration,
+) -> Result<warp::reply::Response, std::convert::Infallible> {
+    let _ = tokio::time::timeout(
+        read_timeout.min(TURN_AWAY_READ_TIMEOUT),
+        drain(request.into_body()),
+    )
+    .await;
+    let response = ApiError::Overloaded {
+        reason: format!("all {max_connections} connections are in use"),
+        retry_after: OVERLOAD_RETRY_AFTER,
+    }
+    .into_response()
+    .with_header("connection", "close");
+    Ok(response.into_warp())
+}
+
+/// Reads a body to its end, keeping none of it, up to the API's body limit.
+async fn drain(mut body: hyper::body::Incoming) {
+    use hyper::body::Body;
+    let mut seen = 0usize;
+    while let Some(Ok(frame)) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await
+    {
+        if let Some(data) = frame.data_ref() {
+            seen = seen.saturating_add(data.len());
+        }
+        if seen > api::BODY_LIMIT {
+            break;
+        }
+    }
 }
 
 /// Errors `accept` reports for a connection that died before we took it.

@@ -1,7 +1,13 @@
-//! `/__admin/` routes: reset, the request journal, fault injection and
-//! contract checks. They need the admin key, and are neither journaled nor
-//! subject to faults or the rate limit, so a test's own bookkeeping never
-//! shows up in what it inspects.
+//! `/__admin/` routes: reset, the request journal, fault injection,
+//! contract checks and tenants (`tenants.rs`). They need the admin key, and
+//! are neither journaled nor subject to faults or the rate limit, so a
+//! test's own bookkeeping never shows up in what it inspects.
+//!
+//! Every read and reset takes `?org=<id>` (`org_scope`): with it, a route
+//! sees and changes only that organisation's data, journal entries and
+//! faults, so CI jobs sharing a server each work in their own tenant. A
+//! new admin route over organisation data calls `org_scope` and scopes by
+//! what it returns.
 
 use serde_json::json;
 use warp::http::StatusCode;
@@ -10,9 +16,9 @@ use super::error::ApiError;
 use super::request::ApiRequest;
 use super::response::ApiResponse;
 use super::routes::{self, Admin, Endpoint, Resolution};
-use super::AppState;
+use super::{tenants, AppState};
 use crate::harness::{FaultSpec, JournalFilter};
-use crate::store::Seed;
+use crate::store::{OrgRef, Seed, Violation};
 
 const DEFAULT_JOURNAL_LIMIT: usize = 100;
 
@@ -37,33 +43,43 @@ async fn route(state: &AppState, request: &ApiRequest) -> Result<ApiResponse, Ap
         Endpoint::Admin(admin) => Some(admin),
         _ => None,
     })?;
+    // Every admin template has at most one parameter, an id.
+    let id = params.into_iter().next().unwrap_or_default();
     match admin {
+        Admin::CreateTenant => tenants::create(state, request).await,
+        Admin::ListTenants => tenants::list(state, request).await,
+        Admin::DeleteTenant => tenants::delete(state, &id).await,
         Admin::Reset => reset(state, request).await,
-        Admin::ListRequests => requests(state, request),
+        Admin::ListRequests => requests(state, request).await,
         Admin::ClearRequests => {
-            state.harness.journal.clear();
+            let org = org_scope(state, request).await?;
+            state.harness.journal.clear(public_id(&org));
             Ok(ApiResponse::no_content())
         }
-        Admin::AddFault => add_fault(state, request),
-        Admin::ListFaults => Ok(ApiResponse::ok(
-            json!({"items": state.harness.faults.list()}),
-        )),
+        Admin::AddFault => add_fault(state, request).await,
+        Admin::ListFaults => {
+            let org = org_scope(state, request).await?;
+            Ok(ApiResponse::ok(
+                json!({"items": state.harness.faults.list(public_id(&org))}),
+            ))
+        }
         Admin::ClearFaults => {
-            state.harness.faults.clear();
+            let org = org_scope(state, request).await?;
+            state.harness.faults.clear(public_id(&org));
             Ok(ApiResponse::no_content())
         }
         Admin::DeleteFault => {
-            let id = params.into_iter().next().unwrap_or_default();
-            if state.harness.faults.remove(&id) {
+            let org = org_scope(state, request).await?;
+            if state.harness.faults.remove(&id, public_id(&org)) {
                 Ok(ApiResponse::no_content())
             } else {
+                // Another organisation's fault does not exist for this one.
                 Err(ApiError::NotFound(format!("no fault with id {id:?}")))
             }
         }
-        Admin::Checks => checks(state).await,
+        Admin::Checks => checks(state, request).await,
         Admin::ListActivities => super::admin_activities::list(state, request).await,
         Admin::ActivityRevisions => {
-            let id = params.into_iter().next().unwrap_or_default();
             super::admin_activities::revisions(state, request, id).await
         }
     }
@@ -81,6 +97,42 @@ pub(crate) fn authenticate(state: &AppState, request: &ApiRequest) -> Result<(),
     }
 }
 
+/// The organisation `?org=` names, or `None` without the parameter: the
+/// whole server. An id that names no organisation is a 404, so a job whose
+/// tenant was deleted is told so rather than shown someone else's data.
+pub(crate) async fn org_scope(
+    state: &AppState,
+    request: &ApiRequest,
+) -> Result<Option<OrgRef>, ApiError> {
+    let Some(id) = request.query_param("org") else {
+        return Ok(None);
+    };
+    if id.trim().is_empty() {
+        return Err(ApiError::field(
+            "org",
+            "is empty; give an organisation id (org_…) from POST or GET /__admin/tenants",
+        ));
+    }
+    let lookup = id.clone();
+    state
+        .store
+        .read(move |store| store.organisation(&lookup))
+        .await?
+        .map(Some)
+        .ok_or_else(|| no_such_organisation(&id))
+}
+
+pub(crate) fn no_such_organisation(id: &str) -> ApiError {
+    ApiError::NotFound(format!(
+        "no organisation with id {id:?}; GET /__admin/tenants lists them"
+    ))
+}
+
+/// The public id the harness (journal, faults) scopes by.
+fn public_id(org: &Option<OrgRef>) -> Option<&str> {
+    org.as_ref().map(|org| org.organisation.id.as_str())
+}
+
 async fn reset(state: &AppState, request: &ApiRequest) -> Result<ApiResponse, ApiError> {
     let empty = match request.query_param("empty").as_deref() {
         None | Some("false") => false,
@@ -92,18 +144,29 @@ async fn reset(state: &AppState, request: &ApiRequest) -> Result<ApiResponse, Ap
             ))
         }
     };
+    if let Some(org) = org_scope(state, request).await? {
+        let seed = std::sync::Arc::clone(&state.seed);
+        let key = org.key;
+        state
+            .store
+            .run(move |store| store.reset_organisation(key, &seed, empty))
+            .await?;
+        state.harness.journal.clear(Some(&org.organisation.id));
+        state.harness.faults.clear(Some(&org.organisation.id));
+        return Ok(ApiResponse::no_content());
+    }
     let seed = if empty {
         Seed::empty()
     } else {
         (*state.seed).clone()
     };
     state.store.run(move |store| store.reset(&seed)).await?;
-    state.harness.journal.clear();
-    state.harness.faults.clear();
+    state.harness.journal.clear(None);
+    state.harness.faults.clear(None);
     Ok(ApiResponse::no_content())
 }
 
-fn requests(state: &AppState, request: &ApiRequest) -> Result<ApiResponse, ApiError> {
+async fn requests(state: &AppState, request: &ApiRequest) -> Result<ApiResponse, ApiError> {
     let limit = match request.query_param("limit") {
         None => DEFAULT_JOURNAL_LIMIT,
         // Parsed as u64, not usize, so the upper bound (which openapi.json
@@ -120,10 +183,12 @@ fn requests(state: &AppState, request: &ApiRequest) -> Result<ApiResponse, ApiEr
                 )
             })?,
     };
+    let org = org_scope(state, request).await?;
     let filter = JournalFilter {
         limit,
         method: request.query_param("method"),
         path: request.query_param("path"),
+        org: public_id(&org).map(str::to_owned),
     };
     let items: Vec<_> = state
         .harness
@@ -135,17 +200,46 @@ fn requests(state: &AppState, request: &ApiRequest) -> Result<ApiResponse, ApiEr
     Ok(ApiResponse::ok(json!({ "items": items })))
 }
 
-fn add_fault(state: &AppState, request: &ApiRequest) -> Result<ApiResponse, ApiError> {
+async fn add_fault(state: &AppState, request: &ApiRequest) -> Result<ApiResponse, ApiError> {
     let object = request.json_object()?;
-    let spec: FaultSpec = serde_json::from_value(serde_json::Value::Object(object))
+    let mut spec: FaultSpec = serde_json::from_value(serde_json::Value::Object(object))
         .map_err(|error| ApiError::field("fault", error.to_string()))?;
     spec.validate()
         .map_err(|(field, message)| ApiError::field(field, message))?;
+    // `?org=` scopes the fault as the body's `org` does; both must agree.
+    let scoped = org_scope(state, request).await?;
+    match (public_id(&scoped), spec.org.as_deref()) {
+        (Some(query), Some(body)) if query != body => {
+            return Err(ApiError::field(
+                "org",
+                format!("is {body:?} but ?org= is {query:?}; give one, or the same in both"),
+            ))
+        }
+        (Some(query), _) => spec.org = Some(query.to_owned()),
+        (None, Some(body)) => {
+            let lookup = body.to_owned();
+            let known = state
+                .store
+                .read(move |store| store.organisation(&lookup))
+                .await?;
+            if known.is_none() {
+                return Err(ApiError::field(
+                    "org",
+                    format!("no organisation with id {body:?}; GET /__admin/tenants lists them"),
+                ));
+            }
+        }
+        (None, None) => {}
+    }
     let fault = state.harness.faults.add(spec);
     Ok(ApiResponse::json(StatusCode::CREATED, json!(fault)))
 }
 
-async fn checks(state: &AppState) -> Result<ApiResponse, ApiError> {
-    let violations = state.store.read(|store| store.violations()).await?;
-    Ok(ApiResponse::ok(json!({ "violations": violations })))
+async fn checks(state: &AppState, request: &ApiRequest) -> Result<ApiResponse, ApiError> {
+    let org = org_scope(state, request).await?.map(|org| org.key);
+    let violations = state.store.read(move |store| store.violations(org)).await?;
+    Ok(ApiResponse::ok(json!({
+        "checks": Violation::KINDS,
+        "violations": violations,
+    })))
 }

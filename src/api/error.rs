@@ -49,6 +49,12 @@ pub enum ApiError {
     /// stale token, a host name that is not this server's).
     #[error("{0}")]
     Forbidden(String),
+    #[error("{0}")]
+    Conflict(String),
+    /// The server is at a limit (its store's queue or its connections):
+    /// nothing of the request was done.
+    #[error("mockcrm is overloaded ({reason}); nothing was done, retry after {retry_after} s")]
+    Overloaded { reason: String, retry_after: u64 },
     /// A request hyper could not parse (it answers those itself; see
     /// `server::parse_errors`): 400, 414 or 431.
     #[error("{}", unreadable_message(*.0))]
@@ -79,6 +85,8 @@ impl ApiError {
             ApiError::Injected { status, .. } => *status,
             ApiError::AdminUnauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Overloaded { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Unreadable(status) => *status,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -99,6 +107,8 @@ impl ApiError {
             ApiError::Injected { status, .. } => injected_code(*status),
             ApiError::AdminUnauthorized => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::Overloaded { .. } => "overloaded",
             ApiError::Unreadable(status) => match status.as_u16() {
                 414 => "uri_too_long",
                 431 => "headers_too_large",
@@ -117,6 +127,7 @@ impl ApiError {
             | ApiError::ProxyUnauthorized(_)
             | ApiError::AdminUnauthorized => response.with_header("www-authenticate", "Bearer"),
             ApiError::RateLimited { retry_after, .. }
+            | ApiError::Overloaded { retry_after, .. }
             | ApiError::Injected {
                 retry_after: Some(retry_after),
                 ..
@@ -125,6 +136,10 @@ impl ApiError {
         }
     }
 }
+
+/// Seconds an overloaded server asks a client to wait: long enough for a
+/// queue of group commits to drain, short enough not to stall a test run.
+pub const OVERLOAD_RETRY_AFTER: u64 = 1;
 
 fn unreadable_message(status: StatusCode) -> &'static str {
     match status.as_u16() {
@@ -166,6 +181,13 @@ impl From<StoreError> for ApiError {
                 ),
             ),
             StoreError::NotFound(what) => ApiError::NotFound(format!("no such {what}")),
+            // The key was good when the request came in; it is not now.
+            StoreError::OrganisationGone => ApiError::Unauthorized,
+            StoreError::NameTaken(_) => ApiError::Conflict(error.to_string()),
+            StoreError::Busy { .. } => ApiError::Overloaded {
+                reason: error.to_string(),
+                retry_after: OVERLOAD_RETRY_AFTER,
+            },
             other => {
                 tracing::error!(error = %other, "store failed");
                 ApiError::Internal(other.to_string())

@@ -22,6 +22,7 @@ mod proxy;
 mod request;
 mod response;
 pub mod routes;
+mod tenants;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -35,12 +36,12 @@ use warp::{Buf, Filter};
 pub(crate) use activities::{encode_cursor, page_params, ActivityJson};
 pub(crate) use admin_activities::org_param;
 pub use auth::{api_key_from_header, basic_header_for_key};
-pub use error::ApiError;
+pub use error::{ApiError, OVERLOAD_RETRY_AFTER};
 pub use proxy::ProxyServing;
 pub use request::{ApiRequest, BODY_LIMIT};
 pub use response::ApiResponse;
 
-use crate::harness::{kept, Harness, JournalEntry};
+use crate::harness::{kept, FaultKind, Harness, JournalEntry};
 use crate::store::{Caller, Seed, StoreHandle};
 use routes::{Area, Crm, Endpoint, Resolution};
 
@@ -172,10 +173,35 @@ where
     Ok((!too_large).then(|| collected.freeze()))
 }
 
+/// What the connection must do with an answer instead of sending it as
+/// it is: a connection-level fault. The reply carries it in its extensions
+/// (never on the wire), and `server::connection_faults` carries it out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectionFault {
+    /// Close the connection with a TCP reset, answering nothing.
+    Reset,
+    /// Close the connection, answering nothing.
+    Empty,
+    /// Send the head and half of the body, then close.
+    Truncated,
+    /// Send the answer in pieces spread over this long.
+    Dribble(Duration),
+}
+
+impl ConnectionFault {
+    /// Whether any of the answer reaches the client.
+    pub fn sends_answer(self) -> bool {
+        matches!(
+            self,
+            ConnectionFault::Truncated | ConnectionFault::Dribble(_)
+        )
+    }
+}
+
 /// Answers one request: admin routes go straight to `admin`, the review
 /// page to `page`, and the OpenAPI document is served as it is; everything
-/// else passes the rate
-/// limiter and the fault rules, is answered, and is written to the journal.
+/// else passes the rate limiter and the fault rules, is answered, and is
+/// written to the journal under the caller's organisation.
 pub async fn handle(state: &AppState, mut request: ApiRequest) -> warp::reply::Response {
     match routes::area(&request.path) {
         Area::Admin => return admin::dispatch(state, &request).await.into_warp(),
@@ -186,29 +212,97 @@ pub async fn handle(state: &AppState, mut request: ApiRequest) -> warp::reply::R
     request.journal_id = state.harness.journal.reserve();
     let started = Instant::now();
     let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    let (response, fault_id) = answer_with_harness(state, &request).await;
+    let resolution = routes::resolve(&request.method, &request.path);
+    let (answered, org) = match identify(state, &request, &resolution).await {
+        Ok(caller) => {
+            let org = caller.as_ref().map(|caller| Arc::clone(&caller.org));
+            let answered = answer_with_harness(state, &request, resolution, caller).await;
+            (answered, org)
+        }
+        Err(error) => (Answered::plain(error.into_response()), None),
+    };
+    let Answered {
+        response,
+        fault_id,
+        connection,
+    } = answered;
     let body = response.body_bytes();
+    let sent = connection.is_none_or(ConnectionFault::sends_answer);
     state.harness.journal.record(JournalEntry {
         id: request.journal_id.unwrap_or_default(),
         at,
         method: request.method.to_string(),
         path: request.path.clone(),
         query: request.query.clone(),
-        status: response.status.as_u16(),
+        // 0: no answer went out (a reset or empty fault).
+        status: if sent { response.status.as_u16() } else { 0 },
         duration_ms: started.elapsed().as_secs_f64() * 1000.0,
         request_body: request.body.as_ref().map(kept).unwrap_or_default(),
-        response_body: kept(&body),
+        response_body: if sent { kept(&body) } else { Bytes::new() },
         fault_id,
+        org,
     });
-    response.into_warp_with(body)
+    let mut reply = response.into_warp_with(body);
+    if let Some(connection) = connection {
+        reply.extensions_mut().insert(connection);
+    }
+    reply
 }
 
-/// The rate limit and injected faults around `dispatch`; also says which
-/// fault, if any, shaped the answer.
+/// The caller behind the request's API key, looked up before anything
+/// else so that the rate limit, the faults and the journal know its
+/// organisation. `None` without a key or with an unknown one (`route`
+/// answers 401 where a key is needed), and for routes that need none, so
+/// `/health` never waits for the store.
+///
+/// The key is found as the rate limiter finds it (`request_api_key`: the
+/// native header, else a served proxy config's), so every route family,
+/// and any added later, gets per-organisation journal entries and faults
+/// without more work.
+async fn identify(
+    state: &AppState,
+    request: &ApiRequest,
+    resolution: &Resolution,
+) -> Result<Option<Caller>, ApiError> {
+    if matches!(
+        resolution,
+        Resolution::Found {
+            endpoint: Endpoint::Crm(Crm::Health),
+            ..
+        }
+    ) {
+        return Ok(None);
+    }
+    let Some(key) = request_api_key(state, request) else {
+        return Ok(None);
+    };
+    Ok(state.store.caller_for_key(key).await?)
+}
+
+/// An answer, the fault that shaped it, and what the connection must do.
+struct Answered {
+    response: ApiResponse,
+    fault_id: Option<String>,
+    connection: Option<ConnectionFault>,
+}
+
+impl Answered {
+    fn plain(response: ApiResponse) -> Answered {
+        Answered {
+            response,
+            fault_id: None,
+            connection: None,
+        }
+    }
+}
+
+/// The rate limit and injected faults around `dispatch`.
 async fn answer_with_harness(
     state: &AppState,
     request: &ApiRequest,
-) -> (ApiResponse, Option<String>) {
+    resolution: Resolution,
+    caller: Option<Caller>,
+) -> Answered {
     if let Some(limiter) = &state.harness.rate_limiter {
         if let Some(key) = request_api_key(state, request) {
             if let Err(wait) = limiter.check(&key) {
@@ -216,35 +310,67 @@ async fn answer_with_harness(
                     per_second: limiter.per_second(),
                     retry_after: wait.as_secs_f64().ceil().max(1.0) as u64,
                 };
-                return (error.into_response(), None);
+                return Answered::plain(error.into_response());
             }
         }
     }
     let method = request.method.as_str();
-    let Some(fault) = state.harness.faults.fire(method, &request.path) else {
-        return (dispatch(state, request).await, None);
+    let org = caller.as_ref().map(|caller| &*caller.org);
+    let Some(fault) = state.harness.faults.fire(method, &request.path, org) else {
+        return Answered::plain(dispatch(state, request, resolution, caller.as_ref()).await);
     };
-    if fault.delay_ms > 0 {
+    let run = || dispatch(state, request, resolution.clone(), caller.as_ref());
+    // A dribble spreads its delay over the answer instead.
+    if fault.delay_ms > 0 && fault.kind != FaultKind::Dribble {
         state
             .harness
             .clock
             .wait(Duration::from_millis(fault.delay_ms))
             .await;
     }
-    let Some(status) = fault.status else {
-        return (dispatch(state, request).await, Some(fault.fault_id));
+    let injected = |status: u16| {
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+        ApiError::Injected {
+            fault_id: fault.fault_id.clone(),
+            status,
+            retry_after: fault.retry_after,
+        }
+        .into_response()
     };
-    if fault.after_commit {
-        // The write happens; only its answer is lost.
-        dispatch(state, request).await;
+    // The answer the fault sends (or cuts, or dribbles): the injected
+    // status when it has one (after the real request when `after_commit`),
+    // else the real answer.
+    let answer = match fault.status {
+        Some(status) => {
+            if fault.after_commit {
+                // The write happens; only its answer is lost.
+                run().await;
+            }
+            injected(status)
+        }
+        None if matches!(fault.kind, FaultKind::Reset | FaultKind::Empty) => {
+            if fault.after_commit {
+                run().await;
+            }
+            // Never sent: the connection closes instead.
+            injected(503)
+        }
+        None => run().await,
+    };
+    let connection = match fault.kind {
+        FaultKind::Status => None,
+        FaultKind::Reset => Some(ConnectionFault::Reset),
+        FaultKind::Empty => Some(ConnectionFault::Empty),
+        FaultKind::Truncated => Some(ConnectionFault::Truncated),
+        FaultKind::Dribble => Some(ConnectionFault::Dribble(Duration::from_millis(
+            fault.delay_ms,
+        ))),
+    };
+    Answered {
+        response: answer,
+        fault_id: Some(fault.fault_id),
+        connection,
     }
-    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-    let error = ApiError::Injected {
-        fault_id: fault.fault_id.clone(),
-        status,
-        retry_after: fault.retry_after,
-    };
-    (error.into_response(), Some(fault.fault_id))
 }
 
 /// The API key a request carries, read as the native API reads it
@@ -259,8 +385,13 @@ fn request_api_key(state: &AppState, request: &ApiRequest) -> Option<String> {
 }
 
 /// Routes one request and turns every error into its JSON answer.
-pub async fn dispatch(state: &AppState, request: &ApiRequest) -> ApiResponse {
-    match route(state, request).await {
+async fn dispatch(
+    state: &AppState,
+    request: &ApiRequest,
+    resolution: Resolution,
+    caller: Option<&Caller>,
+) -> ApiResponse {
+    match route(state, request, resolution, caller).await {
         Ok(response) => response,
         Err(error) => error.into_response(),
     }
@@ -299,8 +430,12 @@ pub(crate) fn no_route(request: &ApiRequest) -> ApiError {
     ))
 }
 
-async fn route(state: &AppState, request: &ApiRequest) -> Result<ApiResponse, ApiError> {
-    let resolution = routes::resolve(&request.method, &request.path);
+async fn route(
+    state: &AppState,
+    request: &ApiRequest,
+    resolution: Resolution,
+    caller: Option<&Caller>,
+) -> Result<ApiResponse, ApiError> {
     let native_knows_path = !matches!(resolution, Resolution::NotFound);
     if let Some(answer) = proxy::answer(state, request, native_knows_path).await {
         return answer;
@@ -315,7 +450,7 @@ async fn route(state: &AppState, request: &ApiRequest) -> Result<ApiResponse, Ap
     if crm == Crm::Health {
         return Ok(health());
     }
-    let caller = authenticate(state, request).await?;
+    let caller = caller.ok_or(ApiError::Unauthorized)?;
     match crm {
         Crm::Health => Ok(health()),
         Crm::Me => Ok(ApiResponse::ok(json!({
@@ -325,31 +460,18 @@ async fn route(state: &AppState, request: &ApiRequest) -> Result<ApiResponse, Ap
             "organisation": caller.organisation,
             "timezone_offset": caller.timezone_offset,
         }))),
-        Crm::ListUsers => contacts::users(state, &caller).await,
-        Crm::CreateContact => contacts::create(state, &caller, request).await,
-        Crm::FindContacts => contacts::search(state, &caller, request).await,
-        Crm::GetContact => contacts::get(state, &caller, &id).await,
-        Crm::CreateActivity => activities::create(state, &caller, request).await,
-        Crm::ListActivities => activities::list(state, &caller, request).await,
-        Crm::GetActivity => activities::get(state, &caller, id).await,
-        Crm::UpdateActivity => activities::update(state, &caller, id, request).await,
-        Crm::DeleteActivity => activities::delete(state, &caller, id).await,
+        Crm::ListUsers => contacts::users(state, caller).await,
+        Crm::CreateContact => contacts::create(state, caller, request).await,
+        Crm::FindContacts => contacts::search(state, caller, request).await,
+        Crm::GetContact => contacts::get(state, caller, &id).await,
+        Crm::CreateActivity => activities::create(state, caller, request).await,
+        Crm::ListActivities => activities::list(state, caller, request).await,
+        Crm::GetActivity => activities::get(state, caller, id).await,
+        Crm::UpdateActivity => activities::update(state, caller, id, request).await,
+        Crm::DeleteActivity => activities::delete(state, caller, id).await,
     }
 }
 
 fn health() -> ApiResponse {
     ApiResponse::ok(json!({"status": "ok"}))
-}
-
-/// The caller behind the request's API key, or 401.
-async fn authenticate(state: &AppState, request: &ApiRequest) -> Result<Caller, ApiError> {
-    let key = request
-        .header("authorization")
-        .and_then(api_key_from_header)
-        .ok_or(ApiError::Unauthorized)?;
-    state
-        .store
-        .caller_for_key(key)
-        .await?
-        .ok_or(ApiError::Unauthorized)
 }

@@ -46,6 +46,9 @@ pub enum Admin {
     Checks,
     ListActivities,
     ActivityRevisions,
+    CreateTenant,
+    ListTenants,
+    DeleteTenant,
 }
 
 /// Which credentials a route needs, as the OpenAPI document states them.
@@ -98,7 +101,7 @@ const fn admin(method: Method, path: &'static str, operation: Admin) -> Route {
 
 /// Every route, grouped by path. Within a path the order is the order of
 /// the `Allow` header.
-pub static ROUTES: [Route; 22] = [
+pub static ROUTES: [Route; 25] = [
     crm(Method::GET, "/health", Crm::Health),
     crm(Method::GET, "/me", Crm::Me),
     crm(Method::GET, "/users", Crm::ListUsers),
@@ -129,6 +132,9 @@ pub static ROUTES: [Route; 22] = [
         "/__admin/activities/{id}/revisions",
         Admin::ActivityRevisions,
     ),
+    admin(Method::GET, "/__admin/tenants", Admin::ListTenants),
+    admin(Method::POST, "/__admin/tenants", Admin::CreateTenant),
+    admin(Method::DELETE, "/__admin/tenants/{id}", Admin::DeleteTenant),
 ];
 
 /// The path of the OpenAPI document.

@@ -1,26 +1,57 @@
 //! The commands a CI job drives the server's admin API with: `checks`,
 //! `requests`, `fault`, `faults` and `reset`, through the typed
-//! `AdminClient`, printing tables (`tables.rs`) or JSON.
+//! `AdminClient`, printing tables (`tables.rs`), JSON or, for `checks`, a
+//! JUnit report (`junit.rs`). Each works on the whole server, or with
+//! `--org` (or `MOCKCRM_ORG`, which `mockcrm tenant new` prints) on one
+//! organisation alone.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
 
 use super::admin_client::{AdminClient, RequestsQuery};
+use super::junit::checks_report;
 use super::tables::{faults_table, requests_table, violation_line};
 use super::{exit_for, print_json, runtime, write_stdout, CliError};
-use crate::harness::FaultSpec;
+use crate::harness::{FaultKind, FaultSpec};
 use crate::server::DEFAULT_ADMIN_KEY;
 
 /// Where the server is and its admin key.
 #[derive(Debug, Args)]
-pub(super) struct AdminArgs {
+pub(super) struct ServerArgs {
     /// Base URL of the mock CRM.
     #[arg(long, env = "MOCKCRM_SERVER", default_value = "http://127.0.0.1:8787")]
     server: String,
     /// The server's admin key.
     #[arg(long, env = "MOCKCRM_ADMIN_KEY", default_value = DEFAULT_ADMIN_KEY)]
     admin_key: String,
+}
+
+impl ServerArgs {
+    pub(super) fn client(&self) -> Result<AdminClient, CliError> {
+        Ok(AdminClient::new(&self.server, &self.admin_key)?)
+    }
+}
+
+/// The server, and the organisation to work on.
+#[derive(Debug, Args)]
+pub(super) struct AdminArgs {
+    #[command(flatten)]
+    server: ServerArgs,
+    /// Only this organisation's data, journal and faults (its id, org_…,
+    /// from `mockcrm tenant new` or `tenant list`); the whole server when absent.
+    #[arg(long, env = "MOCKCRM_ORG", value_name = "ID")]
+    org: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(super) struct ChecksArgs {
+    #[command(flatten)]
+    admin: AdminArgs,
+    /// Also write the checks as a JUnit XML report to FILE, one test case per check.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -84,9 +115,19 @@ pub(super) struct FaultArgs {
     /// Chance, 0 to 1, that a matching request gets the fault.
     #[arg(long, default_value_t = 1.0)]
     probability: f64,
-    /// Let the write commit, then answer the status anyway (a lost response).
+    /// Let the write commit, then answer the status anyway (a lost response),
+    /// or close the connection anyway (kinds reset and empty).
     #[arg(long)]
     after_commit: bool,
+    /// What the fault does: answer a status, or at the connection level
+    /// reset it, close it empty, truncate the answer, or dribble it over --delay-ms.
+    #[arg(long, value_name = "status|reset|empty|truncated|dribble", default_value = "status", value_parser = parse_kind)]
+    kind: FaultKind,
+}
+
+fn parse_kind(text: &str) -> Result<FaultKind, String> {
+    serde_json::from_value(serde_json::Value::from(text))
+        .map_err(|_| format!("{text:?} is not a kind: status, reset, empty, truncated or dribble"))
 }
 
 #[derive(Debug, Args)]
@@ -99,18 +140,26 @@ pub(super) struct ResetArgs {
 }
 
 fn admin_client(args: &AdminArgs) -> Result<AdminClient, CliError> {
-    Ok(AdminClient::new(&args.server, &args.admin_key)?)
+    Ok(args.server.client()?.scoped(args.org.as_deref()))
 }
 
-pub(super) fn checks(args: AdminArgs) -> Result<ExitCode, CliError> {
-    let violations = runtime()?.block_on(admin_client(&args)?.checks())?;
-    let lines: String = violations
+pub(super) fn checks(args: ChecksArgs) -> Result<ExitCode, CliError> {
+    let report = runtime()?.block_on(admin_client(&args.admin)?.checks())?;
+    if let Some(path) = &args.junit {
+        let xml = checks_report(&report, args.admin.org.as_deref());
+        std::fs::write(path, xml).map_err(|source| CliError::WriteFile {
+            path: path.display().to_string(),
+            source,
+        })?;
+    }
+    let lines: String = report
+        .violations
         .iter()
         .map(|violation| format!("{}\n", violation_line(violation)))
         .collect();
     write_stdout(&lines)?;
-    eprintln!("mockcrm: {} contract violation(s)", violations.len());
-    Ok(exit_for(violations.is_empty()))
+    eprintln!("mockcrm: {} contract violation(s)", report.violations.len());
+    Ok(exit_for(report.violations.is_empty()))
 }
 
 pub(super) fn requests(args: RequestsArgs) -> Result<ExitCode, CliError> {
@@ -142,6 +191,9 @@ pub(super) fn fault(args: FaultArgs) -> Result<ExitCode, CliError> {
         times: args.times,
         probability: args.probability,
         after_commit: args.after_commit,
+        kind: args.kind,
+        // The client scopes by `--org` itself.
+        org: None,
     };
     spec.validate()
         .map_err(|(field, message)| CliError::InvalidArgument {

@@ -1,18 +1,21 @@
 //! A typed client for the server's `/__admin/` API, as the command line's
 //! admin commands and `mockcrm contract` use it: the answers are read into
 //! the same types the server writes them from (`Violation`, `JournalView`,
-//! `Fault`), so a change of shape on one side breaks the build, not a CI
-//! job. Sending and reading is `crate::http`'s; this file knows the admin
-//! routes, and the few CRM reads with a user's API key that `contract`
-//! checks its properties against (an organisation's own records).
+//! `Fault`, `Organisation`), so a change of shape on one side breaks the
+//! build, not a CI job. Sending and reading is `crate::http`'s; this file
+//! knows the admin routes, and the few CRM reads with a user's API key that
+//! `contract` checks its properties against (an organisation's own
+//! records). A client `scoped` to an organisation sends `?org=` with every
+//! admin request.
 
 use reqwest::Method;
 use serde::de::DeserializeOwned;
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::harness::{Fault, FaultSpec, JournalView};
 use crate::http::{Answer, JsonClient, TransportError};
-use crate::store::Violation;
+use crate::store::{Organisation, Violation};
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum AdminError {
@@ -49,9 +52,37 @@ pub(crate) struct RequestsQuery<'a> {
     pub path: Option<&'a str>,
 }
 
+/// What `GET /__admin/checks` answers: the checks the server ran, and
+/// what they found.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub(crate) struct ChecksReport {
+    /// Absent from servers older than the field: then the kinds this
+    /// build knows.
+    #[serde(default = "known_checks")]
+    pub checks: Vec<String>,
+    pub violations: Vec<Violation>,
+}
+
+fn known_checks() -> Vec<String> {
+    Violation::KINDS
+        .iter()
+        .map(|kind| (*kind).to_owned())
+        .collect()
+}
+
+/// A tenant just created, with the key its jobs use.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, Deserialize)]
+pub(crate) struct NewTenant {
+    pub id: String,
+    pub name: String,
+    pub api_key: String,
+}
+
 pub(crate) struct AdminClient {
     http: JsonClient,
     admin_key: String,
+    /// The organisation every request is scoped to (`?org=`).
+    org: Option<String>,
 }
 
 impl AdminClient {
@@ -59,15 +90,79 @@ impl AdminClient {
         Ok(AdminClient {
             http: JsonClient::new(base_url)?,
             admin_key: admin_key.to_owned(),
+            org: None,
         })
     }
 
+    /// The same client, scoped to one organisation when `org` is given.
+    pub(crate) fn scoped(mut self, org: Option<&str>) -> AdminClient {
+        self.org = org.map(str::to_owned);
+        self
+    }
+
+    /// The admin URL for `path`, with `?org=` when scoped.
+    fn url(&self, path: &str) -> Result<reqwest::Url, AdminError> {
+        let mut url = self.http.url(path)?;
+        if let Some(org) = &self.org {
+            url.query_pairs_mut().append_pair("org", org);
+        }
+        Ok(url)
+    }
+
+    fn request(&self, method: Method, path: &str) -> Result<reqwest::RequestBuilder, AdminError> {
+        Ok(self.http.request_url(method, self.url(path)?))
+    }
+
     /// `GET /__admin/checks`.
-    pub(crate) async fn checks(&self) -> Result<Vec<Violation>, AdminError> {
+    pub(crate) async fn checks(&self) -> Result<ChecksReport, AdminError> {
         let answer = self
-            .send(self.http.request(Method::GET, "/__admin/checks"))
+            .send(self.request(Method::GET, "/__admin/checks")?)
             .await?;
-        list(answer, "violations")
+        let snippet = answer.snippet();
+        let body = answer
+            .json
+            .ok_or_else(|| AdminError::BadResponse(format!("not JSON: {snippet}")))?;
+        serde_json::from_value(body).map_err(|error| AdminError::BadResponse(error.to_string()))
+    }
+
+    /// `POST /__admin/tenants`.
+    pub(crate) async fn create_tenant(&self, name: Option<&str>) -> Result<NewTenant, AdminError> {
+        let body = match name {
+            Some(name) => serde_json::json!({ "name": name }),
+            None => serde_json::json!({}),
+        };
+        let answer = self
+            .send(
+                self.http
+                    .request(Method::POST, "/__admin/tenants")
+                    .json(&body),
+            )
+            .await?;
+        let snippet = answer.snippet();
+        answer
+            .json
+            .and_then(|body| serde_json::from_value(body).ok())
+            .ok_or_else(|| AdminError::BadResponse(format!("not a tenant: {snippet}")))
+    }
+
+    /// Every organisation (or the one the client is scoped to).
+    pub(crate) async fn tenants(&self) -> Result<Vec<Organisation>, AdminError> {
+        let answer = self
+            .send(self.request(Method::GET, "/__admin/tenants")?)
+            .await?;
+        list(answer, "items")
+    }
+
+    /// Deletes a tenant with all its data.
+    pub(crate) async fn delete_tenant(&self, id: &str) -> Result<(), AdminError> {
+        let mut url = self.http.url("/__admin/tenants")?;
+        // Pushed as a path segment, so any id is escaped, never a new path.
+        url.path_segments_mut()
+            .map_err(|()| AdminError::BadResponse("the server URL cannot hold a path".into()))?
+            .push(id);
+        self.send(self.http.request_url(Method::DELETE, url))
+            .await
+            .map(drop)
     }
 
     /// The newest journal entries that `query` picks.
@@ -75,7 +170,7 @@ impl AdminClient {
         &self,
         query: &RequestsQuery<'_>,
     ) -> Result<Vec<JournalView>, AdminError> {
-        let mut url = self.http.url("/__admin/requests")?;
+        let mut url = self.url("/__admin/requests")?;
         {
             let mut pairs = url.query_pairs_mut();
             pairs.append_pair("limit", &query.limit.to_string());
@@ -92,7 +187,7 @@ impl AdminClient {
 
     /// Empties the journal.
     pub(crate) async fn clear_requests(&self) -> Result<(), AdminError> {
-        self.send(self.http.request(Method::DELETE, "/__admin/requests"))
+        self.send(self.request(Method::DELETE, "/__admin/requests")?)
             .await
             .map(drop)
     }
@@ -100,11 +195,7 @@ impl AdminClient {
     /// Registers a fault; the fault as the server stored it.
     pub(crate) async fn add_fault(&self, spec: &FaultSpec) -> Result<Fault, AdminError> {
         let answer = self
-            .send(
-                self.http
-                    .request(Method::POST, "/__admin/faults")
-                    .json(spec),
-            )
+            .send(self.request(Method::POST, "/__admin/faults")?.json(spec))
             .await?;
         fault(answer.json.unwrap_or(Value::Null))
     }
@@ -112,7 +203,7 @@ impl AdminClient {
     /// Every fault added and not deleted, each with how often it fired.
     pub(crate) async fn faults(&self) -> Result<Vec<Fault>, AdminError> {
         let answer = self
-            .send(self.http.request(Method::GET, "/__admin/faults"))
+            .send(self.request(Method::GET, "/__admin/faults")?)
             .await?;
         let items: Vec<Value> = list(answer, "items")?;
         items.into_iter().map(fault).collect()
@@ -120,7 +211,7 @@ impl AdminClient {
 
     /// Removes one fault.
     pub(crate) async fn delete_fault(&self, id: &str) -> Result<(), AdminError> {
-        let mut url = self.http.url("/__admin/faults")?;
+        let mut url = self.url("/__admin/faults")?;
         // Pushed as a path segment, so any id is escaped, never a new path.
         url.path_segments_mut()
             .map_err(|()| AdminError::BadResponse("the server URL cannot hold a path".into()))?
@@ -132,19 +223,18 @@ impl AdminClient {
 
     /// Removes every fault.
     pub(crate) async fn clear_faults(&self) -> Result<(), AdminError> {
-        self.send(self.http.request(Method::DELETE, "/__admin/faults"))
+        self.send(self.request(Method::DELETE, "/__admin/faults")?)
             .await
             .map(drop)
     }
 
     /// Back to the seed, or empty.
     pub(crate) async fn reset(&self, empty: bool) -> Result<(), AdminError> {
-        let path = if empty {
-            "/__admin/reset?empty=true"
-        } else {
-            "/__admin/reset"
-        };
-        self.send(self.http.request(Method::POST, path))
+        let mut url = self.url("/__admin/reset")?;
+        if empty {
+            url.query_pairs_mut().append_pair("empty", "true");
+        }
+        self.send(self.http.request_url(Method::POST, url))
             .await
             .map(drop)
     }

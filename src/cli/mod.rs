@@ -9,8 +9,10 @@ mod admin;
 pub(crate) mod admin_client;
 mod connector;
 mod contract;
+mod junit;
 mod serve;
 mod tables;
+mod tenant;
 
 use std::io::{Read, Write};
 use std::path::Path;
@@ -22,11 +24,12 @@ use serde::de::DeserializeOwned;
 use crate::compose::ComposeError;
 use crate::interface::LogContent;
 use crate::server::ServeError;
-use admin::{AdminArgs, FaultArgs, FaultsArgs, RequestsArgs, ResetArgs};
+use admin::{ChecksArgs, FaultArgs, FaultsArgs, RequestsArgs, ResetArgs};
 use admin_client::AdminError;
 use connector::{ComposeArgs, GetArgs, LogArgs, UpdateArgs};
 use contract::ContractArgs;
 use serve::ServeArgs;
+use tenant::TenantArgs;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -54,7 +57,7 @@ enum Command {
     /// Property-test your own connector the way App Connect core drives it; exit 1 if a property fails.
     Contract(ContractArgs),
     /// Print contract violations (e.g. a call session logged twice); exit 1 if any.
-    Checks(AdminArgs),
+    Checks(ChecksArgs),
     /// Print the server's request journal, newest first.
     Requests(RequestsArgs),
     /// Make matching requests fail or slow down on purpose.
@@ -63,6 +66,8 @@ enum Command {
     Faults(FaultsArgs),
     /// Put the server's data back to its seed (or empty), clearing the journal and faults.
     Reset(ResetArgs),
+    /// Create, list or delete tenants: one organisation with its own key per CI job.
+    Tenant(TenantArgs),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -94,6 +99,11 @@ pub(crate) enum CliError {
     ProxyConfig(crate::proxy::ConfigError),
     #[error("cannot write output: {0}")]
     Write(std::io::Error),
+    #[error("cannot write {path}: {source}; check that its directory exists and is writable")]
+    WriteFile {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),
     #[error("cannot listen for Ctrl-C and SIGTERM: {0}")]
@@ -127,6 +137,7 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Fault(args) => admin::fault(args),
         Command::Faults(args) => admin::faults(args),
         Command::Reset(args) => admin::reset(args),
+        Command::Tenant(args) => tenant::tenant(args),
     }
 }
 

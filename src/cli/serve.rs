@@ -13,7 +13,10 @@ use clap::Args;
 use super::{parse_json, read_input, runtime, CliError};
 use crate::harness::{DEFAULT_JOURNAL_BYTES, DEFAULT_JOURNAL_SIZE};
 use crate::proxy::{self, route, ProxyConfig};
-use crate::server::{ServeError, Server, ServerConfig, DEFAULT_ADMIN_KEY, DEFAULT_READ_TIMEOUT};
+use crate::server::{
+    ServeError, Server, ServerConfig, DEFAULT_ADMIN_KEY, DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_READ_TIMEOUT, DEFAULT_STORE_QUEUE,
+};
 use crate::store::{Location, Seed, StoreError};
 
 #[derive(Debug, Args)]
@@ -57,6 +60,12 @@ pub(super) struct ServeArgs {
         value_delimiter = ','
     )]
     proxy_config: Vec<PathBuf>,
+    /// Store operations that may wait their turn; past it a request gets 503 with Retry-After.
+    #[arg(long, env = "MOCKCRM_STORE_QUEUE", default_value_t = DEFAULT_STORE_QUEUE as u64, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    store_queue: u64,
+    /// Connections served at once; past it a new connection gets 503 with Retry-After.
+    #[arg(long, env = "MOCKCRM_MAX_CONNECTIONS", default_value_t = DEFAULT_MAX_CONNECTIONS as u64, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    max_connections: u64,
 }
 
 fn parse_read_timeout(text: &str) -> Result<f64, String> {
@@ -92,7 +101,10 @@ pub(super) fn serve(args: ServeArgs) -> Result<ExitCode, CliError> {
         read_timeout: Duration::from_secs_f64(args.read_timeout),
         strict: args.strict,
         proxy_configs: proxy_configs.clone(),
+        store_queue: usize::try_from(args.store_queue).unwrap_or(usize::MAX),
+        max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
     };
+    raise_open_file_limit(config.max_connections);
     runtime()?.block_on(async {
         let server = Server::start(config).await.map_err(with_db_hint)?;
         let signals = ShutdownSignals::listen()?;
@@ -190,6 +202,51 @@ impl ShutdownSignals {
             }
         }
     }
+}
+
+/// Every connection is a file descriptor, and many systems start a process
+/// with a soft limit of 1024 (macOS: 256) under a far higher hard one: with
+/// it, accepting would fail before `--max-connections` is reached, and a
+/// connection past the cap could not even be answered 503. Raise the soft
+/// limit as far as the cap needs (the hard limit allows), as servers do.
+fn raise_open_file_limit(max_connections: usize) {
+    #[cfg(unix)]
+    {
+        // Connections, those being turned away, and the database's files.
+        let wanted = libc::rlim_t::try_from(max_connections)
+            .unwrap_or(libc::rlim_t::MAX)
+            .saturating_add(512);
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit and setrlimit only read and write the struct
+        // passed, which lives on this stack frame for both calls.
+        unsafe {
+            if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+                return;
+            }
+            let current = limit.rlim_cur;
+            if current >= wanted {
+                return;
+            }
+            let raised = wanted.min(limit.rlim_max);
+            if raised > current {
+                limit.rlim_cur = raised;
+                let _ = libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+            }
+            if raised < wanted {
+                tracing::warn!(
+                    open_files = raised,
+                    max_connections,
+                    "the open-file limit is below what --max-connections needs; \
+                     raise it (ulimit -n) or lower --max-connections"
+                );
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = max_connections;
 }
 
 fn init_tracing() {

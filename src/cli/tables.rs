@@ -11,34 +11,38 @@ pub(super) fn violation_line(violation: &Violation) -> String {
     match violation {
         Violation::DuplicateSession {
             organisation,
+            org,
             session_id,
             activity_ids,
         } => format!(
-            "duplicate_session organisation={organisation} session_id={session_id} activities={}",
+            "duplicate_session organisation={organisation} session_id={session_id} activities={} org={org}",
             activity_ids.join(",")
         ),
         Violation::EmptyBody {
             organisation,
+            org,
             activity_id,
             session_id,
         } => format!(
-            "empty_body organisation={organisation} activity_id={activity_id} session_id={}",
+            "empty_body organisation={organisation} activity_id={activity_id} session_id={} org={org}",
             session_id.as_deref().unwrap_or("-")
         ),
         Violation::DuplicateMessage {
             organisation,
+            org,
             message_id,
             activity_ids,
         } => format!(
-            "duplicate_message organisation={organisation} message_id={message_id} activities={}",
+            "duplicate_message organisation={organisation} message_id={message_id} activities={} org={org}",
             activity_ids.join(",")
         ),
         Violation::UnknownFields {
             organisation,
+            org,
             activity_id,
             fields,
         } => format!(
-            "unknown_fields organisation={organisation} activity_id={activity_id} fields={}",
+            "unknown_fields organisation={organisation} activity_id={activity_id} fields={} org={org}",
             fields.join(",")
         ),
     }
@@ -90,7 +94,7 @@ pub(super) fn faults_table(faults: &[Fault]) -> String {
     fn or_dash<T: ToString>(value: Option<T>) -> String {
         value.map_or_else(|| "-".to_owned(), |value| value.to_string())
     }
-    let rows: Vec<[String; 10]> = faults
+    let rows: Vec<[String; 12]> = faults
         .iter()
         .map(|fault| {
             let spec = &fault.spec;
@@ -98,12 +102,14 @@ pub(super) fn faults_table(faults: &[Fault]) -> String {
                 fault.id.clone(),
                 or_dash(spec.method.as_deref()),
                 spec.path.clone(),
+                spec.kind.to_string(),
                 or_dash(spec.status),
                 or_dash(spec.retry_after),
                 spec.delay_ms.to_string(),
                 or_dash(spec.times),
                 format!("{:?}", spec.probability),
                 if spec.after_commit { "yes" } else { "no" }.to_owned(),
+                or_dash(spec.org.as_deref()),
                 fault.fired.to_string(),
             ]
         })
@@ -112,12 +118,14 @@ pub(super) fn faults_table(faults: &[Fault]) -> String {
         "ID",
         "METHOD",
         "PATH",
+        "KIND",
         "STATUS",
         "RETRY_AFTER",
         "DELAY_MS",
         "TIMES",
         "PROBABILITY",
         "AFTER_COMMIT",
+        "ORG",
         "FIRED",
     ];
     let mut widths = header.map(str::len);
@@ -143,7 +151,7 @@ pub(super) fn faults_table(faults: &[Fault]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::harness::FaultSpec;
+    use crate::harness::{FaultKind, FaultSpec};
     use serde_json::Value;
 
     fn entry(id: u64, method: &str, path: &str, query: &str, status: u16) -> JournalView {
@@ -158,6 +166,7 @@ mod tests {
             request_body: Value::Null,
             response_body: Value::Null,
             fault_id: None,
+            org: None,
         }
     }
 
@@ -165,12 +174,13 @@ mod tests {
     fn violations_read_as_one_line_each() {
         let line = violation_line(&Violation::DuplicateSession {
             organisation: "Acme".into(),
+            org: "org_1".into(),
             session_id: "42".into(),
             activity_ids: vec!["act_a".into(), "act_b".into()],
         });
         assert_eq!(
             line,
-            "duplicate_session organisation=Acme session_id=42 activities=act_a,act_b"
+            "duplicate_session organisation=Acme session_id=42 activities=act_a,act_b org=org_1"
         );
     }
 
@@ -227,6 +237,8 @@ mod tests {
                 spec: FaultSpec {
                     method: None,
                     path: "/activity".into(),
+                    kind: FaultKind::Status,
+                    org: None,
                     status: Some(503),
                     retry_after: Some(2),
                     delay_ms: 0,
@@ -241,6 +253,8 @@ mod tests {
                 spec: FaultSpec {
                     method: Some("GET".into()),
                     path: "/activity/*".into(),
+                    kind: FaultKind::Dribble,
+                    org: Some("org_9".into()),
                     status: None,
                     retry_after: None,
                     delay_ms: 250,
@@ -263,12 +277,14 @@ mod tests {
                 "flt_1",
                 "-",
                 "/activity",
+                "status",
                 "503",
                 "2",
                 "0",
                 "3",
                 "1.0",
                 "yes",
+                "-",
                 "1"
             ]
         );
@@ -278,12 +294,14 @@ mod tests {
                 "flt_22",
                 "GET",
                 "/activity/*",
+                "dribble",
                 "-",
                 "-",
                 "250",
                 "-",
                 "0.5",
                 "no",
+                "org_9",
                 "0"
             ]
         );

@@ -19,6 +19,17 @@ const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 pub enum CrmError {
     #[error("could not reach the CRM at {url}: {reason}{}", refused_hint(.reason))]
     Unreachable { url: String, reason: String },
+    /// The CRM took the request, but its connection broke off (closed,
+    /// reset or cut short) before the whole answer came: the request may
+    /// or may not have been done.
+    #[error(
+        "the connection to the CRM at {url} broke off {stage}: {reason}; please try again later"
+    )]
+    Interrupted {
+        url: String,
+        stage: String,
+        reason: String,
+    },
     #[error("the CRM rejected the credentials (401); please reconnect your CRM account")]
     Unauthorized,
     #[error("the CRM refused the request ({status} {code}): {message}")]
@@ -57,10 +68,12 @@ fn refused_hint(reason: &str) -> &'static str {
 }
 
 impl CrmError {
-    /// Worth another attempt: the CRM was busy, overloaded, or out of reach.
+    /// Worth another attempt: the CRM was busy, overloaded, out of reach,
+    /// or its connection broke off (a retry is safe where the request is:
+    /// reads, updates, and creates under an idempotency key).
     pub fn is_transient(&self) -> bool {
         match self {
-            CrmError::Unreachable { .. } => true,
+            CrmError::Unreachable { .. } | CrmError::Interrupted { .. } => true,
             CrmError::ServerError { status, .. } => matches!(status, 429 | 502 | 503 | 504),
             _ => false,
         }
@@ -255,6 +268,11 @@ impl From<TransportError> for CrmError {
         match error {
             TransportError::InvalidUrl { url, reason } => CrmError::InvalidUrl(url, reason),
             TransportError::Unreachable { url, reason } => CrmError::Unreachable { url, reason },
+            TransportError::Interrupted { url, stage, reason } => CrmError::Interrupted {
+                url,
+                stage: stage.to_owned(),
+                reason,
+            },
         }
     }
 }

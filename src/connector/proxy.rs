@@ -39,6 +39,12 @@ pub enum ProxyCallError {
     Render(#[from] RenderError),
     #[error("could not reach the CRM at {url}: {reason}")]
     Unreachable { url: String, reason: String },
+    #[error("the connection to the CRM at {url} broke off {stage}: {reason}")]
+    Interrupted {
+        url: String,
+        stage: &'static str,
+        reason: String,
+    },
     #[error("{url} is not a URL the request can go to: {reason}")]
     InvalidUrl { url: String, reason: String },
     #[error("the CRM answered {method} {url} with {status}: {body}")]
@@ -66,6 +72,9 @@ impl From<TransportError> for ProxyCallError {
             }
             TransportError::Unreachable { url, reason } => {
                 ProxyCallError::Unreachable { url, reason }
+            }
+            TransportError::Interrupted { url, stage, reason } => {
+                ProxyCallError::Interrupted { url, stage, reason }
             }
         }
     }

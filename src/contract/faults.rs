@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::harness::FaultSpec;
+use crate::harness::{FaultKind, FaultSpec};
 
 /// The faults of one case.
 pub type Schedule = Vec<ScheduledFault>;
@@ -89,6 +89,8 @@ impl ScheduledFault {
             times: Some(self.times.unwrap_or(1)),
             probability: 1.0,
             after_commit: self.after_commit,
+            kind: FaultKind::Status,
+            org: None,
         }
     }
 }

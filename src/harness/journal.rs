@@ -1,6 +1,8 @@
 //! The request journal: the last N requests the CRM API answered, newest
 //! first, for tests to inspect. Credentials are never recorded — entries
-//! carry no headers at all.
+//! carry no headers at all. Each entry belongs to the organisation whose
+//! API key made the request (none for a request without a known key), so
+//! a CI job can read and clear its own organisation's entries alone.
 //!
 //! An entry's id is reserved when its request arrives (`reserve`), before
 //! it is answered, so that what the request writes can name it; the entry
@@ -10,7 +12,7 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
@@ -40,6 +42,8 @@ pub struct JournalEntry {
     pub request_body: Bytes,
     pub response_body: Bytes,
     pub fault_id: Option<String>,
+    /// The public id of the caller's organisation.
+    pub org: Option<Arc<str>>,
 }
 
 /// The entry as the admin API shows it; bodies that are JSON are shown as
@@ -56,6 +60,8 @@ pub struct JournalView {
     pub request_body: Value,
     pub response_body: Value,
     pub fault_id: Option<String>,
+    #[serde(default)]
+    pub org: Option<String>,
 }
 
 impl JournalEntry {
@@ -71,6 +77,7 @@ impl JournalEntry {
             request_body: body_value(&self.request_body),
             response_body: body_value(&self.response_body),
             fault_id: self.fault_id.clone(),
+            org: self.org.as_deref().map(str::to_owned),
         }
     }
 }
@@ -106,6 +113,7 @@ impl JournalEntry {
             + self.request_body.len()
             + self.response_body.len()
             + self.fault_id.as_ref().map_or(0, String::len)
+            + self.org.as_ref().map_or(0, |org| org.len())
     }
 }
 
@@ -114,6 +122,8 @@ pub struct JournalFilter {
     pub limit: usize,
     pub method: Option<String>,
     pub path: Option<String>,
+    /// Only this organisation's entries (its public id).
+    pub org: Option<String>,
 }
 
 struct Entries {
@@ -222,16 +232,35 @@ impl Journal {
                     .is_none_or(|method| entry.method.eq_ignore_ascii_case(method))
             })
             .filter(|entry| filter.path.as_ref().is_none_or(|path| &entry.path == path))
+            .filter(|entry| filter.org.as_deref().is_none_or(|org| belongs(entry, org)))
             .take(filter.limit)
             .cloned()
             .collect()
     }
 
-    pub fn clear(&self) {
+    /// Empties the journal, or (`Some(org)`) removes that organisation's
+    /// entries alone.
+    pub fn clear(&self, org: Option<&str>) {
         let mut inner = lock(&self.inner);
-        inner.entries.clear();
-        inner.bytes = 0;
+        let Some(org) = org else {
+            inner.entries.clear();
+            inner.bytes = 0;
+            return;
+        };
+        let mut freed = 0;
+        inner.entries.retain(|(_, entry)| {
+            let gone = belongs(entry, org);
+            if gone {
+                freed += entry.footprint();
+            }
+            !gone
+        });
+        inner.bytes -= freed;
     }
+}
+
+fn belongs(entry: &JournalEntry, org: &str) -> bool {
+    entry.org.as_deref() == Some(org)
 }
 
 /// A poisoned lock only means another request panicked mid-update; the
@@ -258,6 +287,7 @@ mod tests {
             request_body: Bytes::from_static(b"{\"a\":1}"),
             response_body: Bytes::from_static(b"not json"),
             fault_id: None,
+            org: None,
         }
     }
 
@@ -343,5 +373,39 @@ mod tests {
         assert_eq!(journal.get(1).map(|e| e.path), Some("/slow".to_owned()));
         assert_eq!(journal.get(3), None);
         assert_eq!(Journal::new(0, 1).reserve(), None, "off: nothing to name");
+    }
+
+    #[test]
+    fn entries_are_listed_and_cleared_by_organisation() {
+        let journal = Journal::new(100, DEFAULT_JOURNAL_BYTES);
+        for (path, org) in [
+            ("/a1", Some("org_a")),
+            ("/b1", Some("org_b")),
+            ("/none", None),
+            ("/a2", Some("org_a")),
+        ] {
+            let mut entry = entry(path);
+            entry.org = org.map(Arc::from);
+            record(&journal, entry);
+        }
+        let paths = |org: Option<&str>| -> Vec<String> {
+            journal
+                .list(&JournalFilter {
+                    limit: 10,
+                    org: org.map(str::to_owned),
+                    ..JournalFilter::default()
+                })
+                .into_iter()
+                .map(|entry| entry.path)
+                .collect()
+        };
+        assert_eq!(paths(Some("org_a")), ["/a2", "/a1"]);
+        assert_eq!(paths(Some("org_c")), Vec::<String>::new());
+        assert_eq!(paths(None).len(), 4);
+        journal.clear(Some("org_a"));
+        assert_eq!(paths(None), ["/none", "/b1"]);
+        let inner = lock(&journal.inner);
+        let expected: usize = inner.entries.iter().map(|(_, e)| e.footprint()).sum();
+        assert_eq!(inner.bytes, expected, "the byte count follows what is left");
     }
 }

@@ -8,7 +8,7 @@ mod faults;
 mod journal;
 mod rate_limit;
 
-pub use faults::{Fault, FaultSpec, Faults};
+pub use faults::{Fault, FaultKind, FaultSpec, Faults};
 pub use journal::{kept, Journal, JournalEntry, JournalFilter, JournalView, DEFAULT_JOURNAL_BYTES};
 pub use rate_limit::RateLimiter;
 

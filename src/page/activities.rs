@@ -17,7 +17,9 @@ pub async fn list(
     request: &ApiRequest,
     viewer: &Viewer,
 ) -> Result<warp::reply::Response, ApiError> {
-    let organisation_id = org_param(state, request).await?;
+    let named = org_param(state, request).await?;
+    let shown_org = named.as_ref().map(|org| org.organisation.id.clone());
+    let organisation_id = named.map(|org| org.key);
     let (limit, before_seq) = page_params(request)?;
     let given = |name: &str| {
         request
@@ -37,10 +39,12 @@ pub async fn list(
         .store
         .read(move |store| Ok((store.organisations()?, store.admin_activities(&filter)?)))
         .await?;
+    let mut organisations = organisations;
+    organisations.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
     let older = listing.next_seq.map(|seq| {
         let mut query = form_urlencoded::Serializer::new(String::new());
         for (name, value) in [
-            ("org", shown.organisation_id.map(|id| id.to_string())),
+            ("org", shown_org.clone()),
             ("contact_id", shown.contact_id.clone()),
             ("session_id", shown.session_id.clone()),
             ("q", shown.text.clone()),
@@ -55,7 +59,7 @@ pub async fn list(
     });
     let content = html! {
         h1 { "Activities" }
-        (filters(&organisations, &shown))
+        (filters(&organisations, &shown, shown_org.as_deref()))
         @if listing.items.is_empty() {
             p.empty {
                 @if shown == (AdminActivityFilter { limit: shown.limit, ..AdminActivityFilter::default() }) {
@@ -89,7 +93,11 @@ pub async fn list(
     ))
 }
 
-fn filters(organisations: &[Organisation], shown: &AdminActivityFilter) -> Markup {
+fn filters(
+    organisations: &[Organisation],
+    shown: &AdminActivityFilter,
+    shown_org: Option<&str>,
+) -> Markup {
     html! {
         form.filters method="get" action="/" role="search" {
             label {
@@ -98,7 +106,7 @@ fn filters(organisations: &[Organisation], shown: &AdminActivityFilter) -> Marku
                     option value="" { "All" }
                     @for organisation in organisations {
                         option value=(organisation.id)
-                            selected[shown.organisation_id == Some(organisation.id)] {
+                            selected[shown_org == Some(organisation.id.as_str())] {
                             (organisation.name)
                         }
                     }
@@ -135,7 +143,7 @@ pub async fn one(
     viewer: &Viewer,
     id: String,
 ) -> Result<warp::reply::Response, ApiError> {
-    let org = org_param(state, request).await?;
+    let org = org_param(state, request).await?.map(|org| org.key);
     let lookup = id.clone();
     let found = state
         .store

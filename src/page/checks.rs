@@ -11,7 +11,7 @@ use crate::api::{ApiError, AppState};
 use crate::store::Violation;
 
 pub async fn list(state: &AppState, viewer: &Viewer) -> Result<warp::reply::Response, ApiError> {
-    let violations = state.store.read(|store| store.violations()).await?;
+    let violations = state.store.read(|store| store.violations(None)).await?;
     let content = html! {
         h1 { "Checks" }
         @if violations.is_empty() {
@@ -22,7 +22,7 @@ pub async fn list(state: &AppState, viewer: &Viewer) -> Result<warp::reply::Resp
                 @for violation in &violations {
                     li {
                         @match violation {
-                            Violation::DuplicateSession { organisation, session_id, activity_ids } => {
+                            Violation::DuplicateSession { organisation, session_id, activity_ids, .. } => {
                                 strong { "Duplicate session" }
                                 " — " (organisation) ": call session " code { (session_id) }
                                 " became " (activity_ids.len()) " activities: "
@@ -31,14 +31,14 @@ pub async fn list(state: &AppState, viewer: &Viewer) -> Result<warp::reply::Resp
                                     a href=(activity_href(id)) { (id) }
                                 }
                             }
-                            Violation::EmptyBody { organisation, activity_id, session_id } => {
+                            Violation::EmptyBody { organisation, activity_id, session_id, .. } => {
                                 strong { "Empty body" }
                                 " — " (organisation) ": "
                                 a href=(activity_href(activity_id)) { (activity_id) }
                                 @if let Some(session_id) = session_id { " (session " code { (session_id) } ")" }
                                 " was written with nothing in its body"
                             }
-                            Violation::DuplicateMessage { organisation, message_id, activity_ids } => {
+                            Violation::DuplicateMessage { organisation, message_id, activity_ids, .. } => {
                                 strong { "Duplicate message" }
                                 " — " (organisation) ": message " code { (message_id) }
                                 " became " (activity_ids.len()) " message logs: "
@@ -47,7 +47,7 @@ pub async fn list(state: &AppState, viewer: &Viewer) -> Result<warp::reply::Resp
                                     a href=(activity_href(id)) { (id) }
                                 }
                             }
-                            Violation::UnknownFields { organisation, activity_id, fields } => {
+                            Violation::UnknownFields { organisation, activity_id, fields, .. } => {
                                 strong { "Unknown fields" }
                                 " — " (organisation) ": a write to "
                                 a href=(activity_href(activity_id)) { (activity_id) }

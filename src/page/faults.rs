@@ -9,7 +9,7 @@ use super::access::Viewer;
 use super::layout::{page, Section};
 use super::{field, form_fields, html, see_other};
 use crate::api::{ApiError, ApiRequest, AppState};
-use crate::harness::{Fault, FaultSpec};
+use crate::harness::{Fault, FaultKind, FaultSpec};
 
 pub fn list(state: &AppState, viewer: &Viewer) -> Result<warp::reply::Response, ApiError> {
     Ok(html(StatusCode::OK, view(state, viewer, &[], None)))
@@ -34,7 +34,7 @@ pub fn add(
 }
 
 pub fn remove(state: &AppState, id: &str) -> Result<warp::reply::Response, ApiError> {
-    if state.harness.faults.remove(id) {
+    if state.harness.faults.remove(id, None) {
         Ok(see_other("/__review/faults"))
     } else {
         Err(ApiError::NotFound(format!("no fault with id {id:?}")))
@@ -61,6 +61,13 @@ fn spec(fields: &[(String, String)]) -> Result<FaultSpec, String> {
         times: number(text("times"), "times")?,
         probability: number(text("probability"), "probability")?.unwrap_or(1.0),
         after_commit: text("after_commit").is_some(),
+        kind: match text("kind") {
+            None => FaultKind::Status,
+            Some(kind) => serde_json::from_value(serde_json::Value::from(kind)).map_err(|_| {
+                format!("kind: {kind:?} is not status, reset, empty, truncated or dribble")
+            })?,
+        },
+        org: None,
     };
     spec.validate()
         .map_err(|(field, message)| format!("{field}: {message}"))?;
@@ -71,6 +78,12 @@ fn spec(fields: &[(String, String)]) -> Result<FaultSpec, String> {
 pub fn describe(fault: &Fault) -> String {
     let spec = &fault.spec;
     let mut parts = Vec::new();
+    if spec.kind != FaultKind::Status {
+        parts.push(format!("{} the connection", spec.kind));
+    }
+    if let Some(org) = &spec.org {
+        parts.push(format!("for {org} only"));
+    }
     if let Some(status) = spec.status {
         parts.push(format!("answers {status}"));
     }
@@ -92,7 +105,7 @@ fn view(
     fields: &[(String, String)],
     problem: Option<&str>,
 ) -> Markup {
-    let faults = state.harness.faults.list();
+    let faults = state.harness.faults.list(None);
     let value = |name: &str| field(fields, name).unwrap_or_default().to_owned();
     let content = html! {
         h1 { "Faults" }

@@ -26,7 +26,7 @@ pub fn list(state: &AppState, viewer: &Viewer) -> Result<warp::reply::Response, 
     // The newest entries and the position they reach, read together, so
     // the live feed goes on from exactly where this list ends.
     let (entries, after) = journal.recorded_after(0, SHOWN);
-    let faults = fault_labels(&state.harness.faults.list());
+    let faults = fault_labels(&state.harness.faults.list(None));
     let content = html! {
         h1 { "Requests" }
         p.live-line {
@@ -60,7 +60,7 @@ pub fn feed(state: &AppState, request: &ApiRequest) -> Result<warp::reply::Respo
         })?,
     };
     let (entries, next) = state.harness.journal.recorded_after(after, SHOWN);
-    let faults = fault_labels(&state.harness.faults.list());
+    let faults = fault_labels(&state.harness.faults.list(None));
     let fragment = html! { @for entry in &entries { (render(entry, &faults, false)) } };
     let mut response = html(StatusCode::OK, fragment);
     if let Ok(value) = HeaderValue::from_str(&next.to_string()) {
@@ -79,7 +79,7 @@ pub fn one(state: &AppState, viewer: &Viewer, id: &str) -> Result<warp::reply::R
                 "no request #{id} in the journal (it keeps only the most recent ones)"
             ))
         })?;
-    let faults = fault_labels(&state.harness.faults.list());
+    let faults = fault_labels(&state.harness.faults.list(None));
     let content = html! {
         p.crumbs { a href="/__review/requests" { "Requests" } }
         h1 { "Request #" (entry.id) }

@@ -257,7 +257,8 @@ pub(super) fn insert_activity(
         idempotency_key,
         activity.message_id,
         activity.note
-    ])?;
+    ])
+    .map_err(super::gone_if_orphaned)?;
     record_revision(tx, org, activity, origin)?;
     Ok(())
 }

@@ -12,20 +12,6 @@ use super::{
 };
 
 impl Store {
-    /// Every organisation, by name.
-    pub fn organisations(&self) -> Result<Vec<Organisation>, StoreError> {
-        let mut statement = self
-            .conn
-            .prepare_cached("SELECT id, name FROM organisations ORDER BY name, id")?;
-        let rows = statement.query_map([], |row| {
-            Ok(Organisation {
-                id: row.get(0)?,
-                name: row.get(1)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
     /// Newest first, at most `filter.limit` items.
     pub fn admin_activities(
         &self,
@@ -41,7 +27,7 @@ impl Store {
         // Only the conditions in use are written, so SQLite picks the
         // organisation's index when there is one to pick (see `list_query`).
         let mut sql = format!(
-            "SELECT {}, a.seq, o.id, o.name,
+            "SELECT {}, a.seq, o.public_id, o.name, o.tenant, o.created_at,
                 (SELECT count(*) FROM activity_revisions r WHERE r.activity_id = a.id)
              FROM activities a JOIN organisations o ON o.id = a.organisation_id WHERE 1",
             columns.join(", ")
@@ -85,8 +71,10 @@ impl Store {
             let organisation = Organisation {
                 id: row.get(16)?,
                 name: row.get(17)?,
+                seeded: !row.get::<_, bool>(18)?,
+                created_at: row.get(19)?,
             };
-            let revisions: i64 = row.get(18)?;
+            let revisions: i64 = row.get(20)?;
             items.push(AdminActivity {
                 organisation,
                 activity: raw.into_activity()?,
@@ -107,10 +95,10 @@ impl Store {
         org: Option<i64>,
         id: &str,
     ) -> Result<Option<AdminActivity>, StoreError> {
-        let Some(organisation) = self.organisation_of_activity(org, id)? else {
+        let Some(found) = self.organisation_of_activity(org, id)? else {
             return Ok(None);
         };
-        let Some(activity) = self.activity(organisation.id, id)? else {
+        let Some(activity) = self.activity(found.key, id)? else {
             return Ok(None);
         };
         let revisions: i64 = self
@@ -118,7 +106,7 @@ impl Store {
             .prepare_cached("SELECT count(*) FROM activity_revisions WHERE activity_id = ?1")?
             .query_row(params![id], |row| row.get(0))?;
         Ok(Some(AdminActivity {
-            organisation,
+            organisation: found.organisation,
             activity,
             revisions: u32::try_from(revisions).unwrap_or(u32::MAX),
         }))
@@ -160,13 +148,18 @@ mod tests {
                 }],
             })
             .expect("second organisation");
-        let globex = store
+        let globex_id = store
             .organisations()
             .expect("organisations")
             .into_iter()
             .find(|o| o.name == "Globex")
             .expect("globex")
             .id;
+        let globex = store
+            .organisation(&globex_id)
+            .expect("query")
+            .expect("globex")
+            .key;
         let mut first = new_activity("s1");
         first.body = "100% sure_thing".into();
         let a = store

@@ -11,7 +11,7 @@ use super::{Caller, Store, StoreError, UserRecord};
 
 /// API key to caller, for keys the store has resolved. Filled only by
 /// `Store::caller_for_key` outside any transaction, and emptied by every
-/// change to users or keys (`apply_seed`, `reset`); both happen on the
+/// change to users or keys (`apply_seed`, `reset`, `delete_tenant`); both happen on the
 /// store thread, in order, so an entry is never older than the last change.
 /// Only keys that exist are kept, so it is as big as the `api_keys` table.
 #[derive(Default)]
@@ -50,7 +50,7 @@ impl Store {
     /// Resolves an API key to its user and organisation.
     pub fn caller_for_key(&self, key: &str) -> Result<Option<Caller>, StoreError> {
         let mut statement = self.conn.prepare_cached(
-            "SELECT o.id, o.name, u.id, u.name, u.email, u.timezone_offset
+            "SELECT o.id, o.public_id, o.name, u.id, u.name, u.email, u.timezone_offset
              FROM api_keys k JOIN users u ON u.id = k.user_id
              JOIN organisations o ON o.id = u.organisation_id
              WHERE k.key = ?1",
@@ -59,11 +59,12 @@ impl Store {
             .query_row(params![key], |row| {
                 Ok(Caller {
                     organisation_id: row.get(0)?,
-                    organisation: row.get(1)?,
-                    user_id: row.get(2)?,
-                    user_name: row.get(3)?,
-                    email: row.get(4)?,
-                    timezone_offset: row.get(5)?,
+                    org: row.get::<_, String>(1)?.into(),
+                    organisation: row.get(2)?,
+                    user_id: row.get(3)?,
+                    user_name: row.get(4)?,
+                    email: row.get(5)?,
+                    timezone_offset: row.get(6)?,
                 })
             })
             .optional()?;

@@ -6,7 +6,8 @@
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::{
-    new_id, now_rfc3339, Contact, ContactFilter, ContactPage, NewContact, Store, StoreError,
+    gone_if_orphaned, new_id, now_rfc3339, Contact, ContactFilter, ContactPage, NewContact, Store,
+    StoreError,
 };
 
 const CONTACT_COLUMNS: &str = "id, name, phone_number, email, type, created_at";
@@ -21,21 +22,23 @@ impl Store {
             contact_type: new.contact_type.clone(),
             created_at: now_rfc3339(),
         };
-        self.conn.execute(
-            "INSERT INTO contacts
+        self.conn
+            .execute(
+                "INSERT INTO contacts
                 (id, organisation_id, name, phone_number, phone_digits, email, type, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![
-                contact.id,
-                org,
-                contact.name,
-                contact.phone_number,
-                phone_digits(&contact.phone_number),
-                contact.email,
-                contact.contact_type,
-                contact.created_at
-            ],
-        )?;
+                params![
+                    contact.id,
+                    org,
+                    contact.name,
+                    contact.phone_number,
+                    phone_digits(&contact.phone_number),
+                    contact.email,
+                    contact.contact_type,
+                    contact.created_at
+                ],
+            )
+            .map_err(gone_if_orphaned)?;
         Ok(contact)
     }
 

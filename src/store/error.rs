@@ -49,6 +49,18 @@ pub enum StoreError {
     /// A record that must exist (one an idempotency key points at) is gone.
     #[error("no such {0}")]
     NotFound(&'static str),
+    #[error("migrating to schema version {version} left {count} row(s) pointing at rows that do not exist; restore the database from a backup")]
+    BrokenReferences { version: i64, count: i64 },
+    /// The organisation a request authenticated as was deleted before its
+    /// write ran.
+    #[error("the organisation was deleted")]
+    OrganisationGone,
+    #[error("an organisation named {0:?} already exists; pick another name")]
+    NameTaken(String),
+    /// The queue in front of the store thread is full: the operation was
+    /// not queued, so nothing of it happened.
+    #[error("the store is busy ({capacity} operations already queued)")]
+    Busy { capacity: usize },
     #[error("the store has shut down")]
     Closed,
     #[error("the write could not be committed: {0}")]

@@ -9,6 +9,13 @@
 //! that commit, so "answered" still means "committed" — but N concurrent
 //! writes cost one fsync instead of N.
 //!
+//! The queue in front of the thread is bounded: when it is full, an
+//! operation is refused at once with `StoreError::Busy` instead of waiting
+//! (the API answers 503 with `Retry-After`), so a flood cannot grow memory
+//! without limit. A refused operation never ran; an accepted one always
+//! runs and is answered after its commit, so an acknowledged write is never
+//! dropped.
+//!
 //! Reads (`StoreHandle::read`) do not join a batch: the thread runs each as
 //! soon as it takes it off the queue, outside any transaction, and answers
 //! at once. A read so sees only committed data and never waits for someone
@@ -68,8 +75,16 @@ impl<T: Send> Pending for Answer<T> {
 /// A cheap, cloneable handle to the store thread.
 #[derive(Clone)]
 pub struct StoreHandle {
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::SyncSender<Job>,
+    /// How many jobs may wait in the queue.
+    capacity: usize,
     callers: Arc<CallerCache>,
+}
+
+/// Test-only: keeps the store thread busy until dropped (see
+/// `StoreHandle::hold`).
+pub struct StoreHold {
+    _release: mpsc::Sender<()>,
 }
 
 /// Owns the store thread; dropping every `StoreHandle` and then calling
@@ -88,9 +103,11 @@ impl StoreThread {
 }
 
 impl StoreHandle {
-    /// Moves `store` onto a new thread.
-    pub fn spawn(store: Store) -> Result<(StoreHandle, StoreThread), StoreError> {
-        let (jobs, queue) = mpsc::channel::<Job>();
+    /// Moves `store` onto a new thread, with room for `capacity` queued
+    /// operations (at least one).
+    pub fn spawn(store: Store, capacity: usize) -> Result<(StoreHandle, StoreThread), StoreError> {
+        let capacity = capacity.max(1);
+        let (jobs, queue) = mpsc::sync_channel::<Job>(capacity);
         let callers = store.caller_cache();
         let checkpointer = start_checkpointer(&store);
         let thread = std::thread::Builder::new()
@@ -127,7 +144,14 @@ impl StoreHandle {
                 // `store` drops here: SQLite checkpoints the WAL and closes.
             })
             .map_err(|_| StoreError::Closed)?;
-        Ok((StoreHandle { jobs, callers }, StoreThread { thread }))
+        Ok((
+            StoreHandle {
+                jobs,
+                capacity,
+                callers,
+            },
+            StoreThread { thread },
+        ))
     }
 
     /// Runs `operation` on the store thread and waits until it has run and
@@ -147,10 +171,18 @@ impl StoreHandle {
                 result: operation(store),
             })
         });
-        self.jobs
-            .send(Job::Write(job))
-            .map_err(|_| StoreError::Closed)?;
+        self.enqueue(Job::Write(job))?;
         answered.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Queues `job`, or refuses it at once when the queue is full.
+    fn enqueue(&self, job: Job) -> Result<(), StoreError> {
+        self.jobs.try_send(job).map_err(|error| match error {
+            mpsc::TrySendError::Full(_) => StoreError::Busy {
+                capacity: self.capacity,
+            },
+            mpsc::TrySendError::Disconnected(_) => StoreError::Closed,
+        })
     }
 
     /// Runs a read-only `operation` on the store thread, outside any
@@ -167,10 +199,26 @@ impl StoreHandle {
             // The asker may have gone (client hung up); nothing to undo.
             let _ = to.send(operation(store));
         });
-        self.jobs
-            .send(Job::Read(job))
-            .map_err(|_| StoreError::Closed)?;
+        self.enqueue(Job::Read(job))?;
         answered.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Test-only: occupies the store thread with a job that waits until
+    /// the returned `StoreHold` is dropped, and returns once that job is
+    /// running, so the queue is empty and nothing behind it runs. This is
+    /// how a test fills the queue deterministically (tests/suite/overload.rs);
+    /// nothing else calls it.
+    pub async fn hold(&self) -> Result<StoreHold, StoreError> {
+        let (started, running) = oneshot::channel::<()>();
+        let (release, released) = mpsc::channel::<()>();
+        let job: Read = Box::new(move |_store| {
+            let _ = started.send(());
+            // Returns when the hold is dropped (its sender with it).
+            let _ = released.recv();
+        });
+        self.enqueue(Job::Read(job))?;
+        running.await.map_err(|_| StoreError::Closed)?;
+        Ok(StoreHold { _release: release })
     }
 
     /// The caller behind an API key. Every request but `/health` asks this,

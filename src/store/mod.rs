@@ -2,7 +2,8 @@
 //! file per concept — opening a file (`open.rs`), the schema and its
 //! migrations (`schema.rs`), seeding and reset (`seed.rs`), API keys
 //! (`callers.rs`), contacts, activities, idempotent creates, revisions,
-//! activities across organisations for the admin side, contract checks — plus `StoreHandle`, which runs the store on a thread of its own
+//! activities across organisations for the admin side, contract checks,
+//! tenants (`tenants.rs`) — plus `StoreHandle`, which runs the store on a thread of its own
 //! (`handle.rs`), and the background checkpointer (`checkpoint.rs`).
 //!
 //! `Store` is synchronous: one rusqlite connection, one method per
@@ -24,6 +25,7 @@ mod open;
 mod revisions;
 mod schema;
 mod seed;
+mod tenants;
 mod violations;
 
 use std::path::{Path, PathBuf};
@@ -33,9 +35,10 @@ use rusqlite::Connection;
 
 pub(crate) use callers::CallerCache;
 pub use error::StoreError;
-pub use handle::{StoreHandle, StoreThread};
+pub use handle::{StoreHandle, StoreHold, StoreThread};
 pub use model::*;
-pub use seed::{Seed, SeedContact, SeedOrganisation, SeedUser};
+pub use seed::{Seed, SeedContact, SeedOrganisation, SeedUser, WELL_KNOWN_KEYS};
+pub use tenants::{NewTenant, TenantDeletion};
 
 /// Where the data lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,6 +115,20 @@ impl Store {
 /// every create.
 fn new_id(prefix: &str) -> String {
     format!("{prefix}_{}", uuid::Uuid::now_v7().simple())
+}
+
+/// An insert into an organisation that a tenant deletion removed after
+/// the request authenticated fails its foreign key: say so, rather than
+/// report a database error.
+fn gone_if_orphaned(error: rusqlite::Error) -> StoreError {
+    match &error {
+        rusqlite::Error::SqliteFailure(failure, _)
+            if failure.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY =>
+        {
+            StoreError::OrganisationGone
+        }
+        _ => StoreError::Sqlite(error),
+    }
 }
 
 fn now_rfc3339() -> String {

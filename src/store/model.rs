@@ -9,7 +9,11 @@ use serde_json::{Map, Value};
 /// Who is calling: resolved from an API key, it scopes every other query.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Caller {
+    /// The organisation's row, which every query is scoped by.
     pub organisation_id: i64,
+    /// The organisation's public id (`?org=` of the admin API), which the
+    /// journal and faults are scoped by.
+    pub org: std::sync::Arc<str>,
     pub organisation: String,
     pub user_id: String,
     pub user_name: String,
@@ -166,13 +170,6 @@ pub struct Revision {
     pub state: Activity,
 }
 
-/// An organisation, as the admin API and the review page name it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Organisation {
-    pub id: i64,
-    pub name: String,
-}
-
 /// A listing across organisations, for the admin API and the review page:
 /// every field narrows it; `text` is found in the subject or the body.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -212,6 +209,26 @@ pub enum IdempotentOutcome {
     Mismatch,
 }
 
+/// An organisation as the admin API and the review page name it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Organisation {
+    /// The public id: opaque and never reused.
+    pub id: String,
+    pub name: String,
+    /// Loaded from the seed, rather than created as a tenant
+    /// (`POST /__admin/tenants`).
+    pub seeded: bool,
+    pub created_at: String,
+}
+
+/// An organisation found by its public id, with the row id that scopes
+/// queries.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrgRef {
+    pub key: i64,
+    pub organisation: Organisation,
+}
+
 /// A broken promise of the connector contract, found by `Store::violations`.
 /// Its serde form is the admin API's, which the command line reads back.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -220,18 +237,22 @@ pub enum Violation {
     /// One call session became more than one activity.
     DuplicateSession {
         organisation: String,
+        /// The organisation's public id.
+        org: String,
         session_id: String,
         activity_ids: Vec<String>,
     },
     /// An activity was written with nothing in its body.
     EmptyBody {
         organisation: String,
+        org: String,
         activity_id: String,
         session_id: Option<String>,
     },
     /// One RingCentral message became more than one message log.
     DuplicateMessage {
         organisation: String,
+        org: String,
         message_id: String,
         activity_ids: Vec<String>,
     },
@@ -239,7 +260,28 @@ pub enum Violation {
     /// it changed nothing the API shows (they were kept as extra fields).
     UnknownFields {
         organisation: String,
+        org: String,
         activity_id: String,
         fields: Vec<String>,
     },
+}
+
+impl Violation {
+    /// Every kind of violation `Store::violations` looks for, in the order
+    /// it reports them: the checks the admin API says it ran.
+    pub const KINDS: [&'static str; 4] = [
+        "duplicate_session",
+        "empty_body",
+        "duplicate_message",
+        "unknown_fields",
+    ];
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Violation::DuplicateSession { .. } => "duplicate_session",
+            Violation::EmptyBody { .. } => "empty_body",
+            Violation::DuplicateMessage { .. } => "duplicate_message",
+            Violation::UnknownFields { .. } => "unknown_fields",
+        }
+    }
 }

@@ -11,7 +11,7 @@ use rusqlite::{params, Connection};
 use serde_json::Value;
 
 use super::activities::RawActivity;
-use super::{Activity, Organisation, Origin, Revision, Store, StoreError};
+use super::{Activity, OrgRef, Organisation, Origin, Revision, Store, StoreError};
 
 /// Keeps `activity`, as it now stands, as its next revision.
 pub(super) fn record_revision(
@@ -62,7 +62,7 @@ impl Store {
         org: Option<i64>,
         id: &str,
     ) -> Result<Option<(Organisation, Vec<Revision>)>, StoreError> {
-        let Some(organisation) = self.organisation_of_activity(org, id)? else {
+        let Some(found) = self.organisation_of_activity(org, id)? else {
             return Ok(None);
         };
         // The activity's columns in `RawActivity`'s order, then two more.
@@ -73,7 +73,7 @@ impl Store {
              FROM activity_revisions
              WHERE organisation_id = ?1 AND activity_id = ?2 ORDER BY number",
         )?;
-        let rows = statement.query_map(params![organisation.id, id], |row| {
+        let rows = statement.query_map(params![found.key, id], |row| {
             Ok((
                 RawActivity::from_row(row)?,
                 row.get::<_, i64>(13)?,
@@ -89,7 +89,7 @@ impl Store {
                 state: raw.into_activity()?,
             });
         }
-        Ok(Some((organisation, revisions)))
+        Ok(Some((found.organisation, revisions)))
     }
 
     /// The organisation activity `id` belongs to, if it exists (and is in
@@ -98,19 +98,24 @@ impl Store {
         &self,
         org: Option<i64>,
         id: &str,
-    ) -> Result<Option<Organisation>, StoreError> {
+    ) -> Result<Option<OrgRef>, StoreError> {
         use rusqlite::OptionalExtension;
         let found = self
             .conn
             .prepare_cached(
-                "SELECT o.id, o.name FROM activities a JOIN organisations o
-                    ON o.id = a.organisation_id
+                "SELECT o.id, o.public_id, o.name, o.tenant, o.created_at
+                 FROM activities a JOIN organisations o ON o.id = a.organisation_id
                  WHERE a.id = ?1 AND (?2 IS NULL OR a.organisation_id = ?2)",
             )?
             .query_row(params![id, org], |row| {
-                Ok(Organisation {
-                    id: row.get(0)?,
-                    name: row.get(1)?,
+                Ok(OrgRef {
+                    key: row.get(0)?,
+                    organisation: Organisation {
+                        id: row.get(1)?,
+                        name: row.get(2)?,
+                        seeded: !row.get::<_, bool>(3)?,
+                        created_at: row.get(4)?,
+                    },
                 })
             })
             .optional()?;

@@ -137,6 +137,51 @@ const MIGRATIONS: &[&str] = &[
         created_at       TEXT NOT NULL
     );
     "#,
+    // v6: tenants. An organisation gets an opaque public id (what the admin
+    // API's `?org=` names) that is never reused, and its integer id is
+    // AUTOINCREMENT so that it is never reused either: a request that
+    // authenticated just before its organisation was deleted must not
+    // write into an organisation created after. `seed_contacts` is what a
+    // reset of that organisation alone goes back to (NULL: it predates v6,
+    // and the server's seed decides). Contact ids become unique per
+    // organisation, so a tenant holds the seed's `contact-1` as its own.
+    // Both tables are rebuilt, with foreign keys off (see `migrate`).
+    r#"
+    CREATE TABLE organisations_v6 (
+        id             INTEGER PRIMARY KEY AUTOINCREMENT,
+        public_id      TEXT NOT NULL UNIQUE,
+        name           TEXT NOT NULL UNIQUE,
+        tenant         INTEGER NOT NULL DEFAULT 0,
+        seed_contacts  TEXT,
+        created_at     TEXT NOT NULL
+    );
+    INSERT INTO organisations_v6 (id, public_id, name, created_at)
+        SELECT id, 'org_' || lower(hex(randomblob(16))), name,
+               strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+        FROM organisations;
+    DROP TABLE organisations;
+    ALTER TABLE organisations_v6 RENAME TO organisations;
+    CREATE TABLE contacts_v6 (
+        seq              INTEGER PRIMARY KEY AUTOINCREMENT,
+        id               TEXT NOT NULL,
+        organisation_id  INTEGER NOT NULL REFERENCES organisations(id),
+        name             TEXT NOT NULL,
+        phone_number     TEXT NOT NULL,
+        phone_digits     TEXT NOT NULL,
+        email            TEXT,
+        type             TEXT,
+        created_at       TEXT NOT NULL,
+        UNIQUE (organisation_id, id)
+    );
+    INSERT INTO contacts_v6
+        (seq, id, organisation_id, name, phone_number, phone_digits, email, type, created_at)
+        SELECT seq, id, organisation_id, name, phone_number, phone_digits, email, type, created_at
+        FROM contacts;
+    DROP TABLE contacts;
+    ALTER TABLE contacts_v6 RENAME TO contacts;
+    CREATE INDEX contacts_by_phone ON contacts(organisation_id, phone_digits);
+    CREATE INDEX users_by_organisation ON users(organisation_id);
+    "#,
 ];
 
 /// The migrations that make version `version`, for tests that build an
@@ -158,9 +203,34 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
             supported: CURRENT_VERSION,
         });
     }
+    if found == CURRENT_VERSION {
+        return Ok(());
+    }
+    // A migration that rebuilds a table others reference (v6) must not have
+    // the references checked while the old table is gone and the new one
+    // not yet renamed into place; the check runs once at the end of each
+    // migration instead. The pragma is a no-op inside a transaction, so it
+    // is switched outside them.
+    conn.pragma_update(None, "foreign_keys", "OFF")?;
+    let migrated = run_migrations(conn, found);
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    migrated
+}
+
+fn run_migrations(conn: &mut Connection, found: i64) -> Result<(), StoreError> {
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
+        let dangling: i64 =
+            tx.query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |row| {
+                row.get(0)
+            })?;
+        if dangling > 0 {
+            return Err(StoreError::BrokenReferences {
+                version: index as i64 + 1,
+                count: dangling,
+            });
+        }
         tx.pragma_update(None, "user_version", index as i64 + 1)?;
         tx.commit()?;
     }

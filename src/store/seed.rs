@@ -2,11 +2,11 @@
 //! contacts from a seed, and putting a database back to one. Applying a
 //! seed is idempotent, so a seed can be loaded into a database that holds it.
 
-use rusqlite::{params, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 use super::contacts::phone_digits;
-use super::{now_rfc3339, Store, StoreError};
+use super::{new_id, now_rfc3339, Store, StoreError};
 
 /// What a database starts with: organisations, their users and API keys,
 /// and their contacts. The `--seed` file has this shape.
@@ -52,6 +52,10 @@ pub struct SeedContact {
     #[serde(default, rename = "type")]
     pub contact_type: Option<String>,
 }
+
+/// API keys that mockcrm publishes (the built-in seed, and the seeds in
+/// its README and fixtures): anyone can use them where they are active.
+pub const WELL_KNOWN_KEYS: [&str; 2] = ["mockcrm-dev-key", "globex-key"];
 
 impl Seed {
     pub fn empty() -> Seed {
@@ -99,6 +103,56 @@ fn seed_contact(name: &str, phone_number: &str, email: Option<&str>) -> SeedCont
     }
 }
 
+impl Seed {
+    /// Each organisation's contacts with their ids filled in: a contact
+    /// without one is `contact-N`, numbered across the whole seed in order.
+    pub fn resolved_contacts(&self) -> Vec<Vec<SeedContact>> {
+        let mut number = 0;
+        self.organisations
+            .iter()
+            .map(|organisation| {
+                organisation
+                    .contacts
+                    .iter()
+                    .map(|contact| {
+                        number += 1;
+                        SeedContact {
+                            id: Some(
+                                contact
+                                    .id
+                                    .clone()
+                                    .unwrap_or_else(|| format!("contact-{number}")),
+                            ),
+                            ..contact.clone()
+                        }
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// What a new tenant starts with: the first organisation's contacts
+    /// (ids as the seed gives them, so fixtures that name `contact-1` work
+    /// in every tenant), and its first user's name, email and offset.
+    pub fn tenant_template(&self) -> (SeedUser, Vec<SeedContact>) {
+        let first = self.organisations.first();
+        let user = first.and_then(|organisation| organisation.users.first());
+        let template = SeedUser {
+            id: String::new(),
+            name: user.map_or_else(|| "Test User".to_owned(), |user| user.name.clone()),
+            email: user.and_then(|user| user.email.clone()),
+            api_key: String::new(),
+            timezone_offset: user.and_then(|user| user.timezone_offset.clone()),
+        };
+        let contacts = self
+            .resolved_contacts()
+            .into_iter()
+            .next()
+            .unwrap_or_default();
+        (template, contacts)
+    }
+}
+
 impl Store {
     pub(super) fn organisation_count(&self) -> Result<i64, StoreError> {
         Ok(self
@@ -108,16 +162,25 @@ impl Store {
 
     /// Loads organisations, users, keys and contacts. Applying a seed twice
     /// changes nothing: organisations match by name, users by id, contacts by
-    /// id (or, for unnamed seed contacts, by organisation, name and number).
+    /// id within their organisation (unnamed seed contacts are numbered, see
+    /// `Seed::resolved_contacts`). Each organisation remembers its contacts
+    /// as what a reset of it alone goes back to.
     pub fn apply_seed(&mut self, seed: &Seed) -> Result<(), StoreError> {
         validate_seed(seed)?;
         let now = now_rfc3339();
         let tx = self.conn.savepoint()?;
-        let mut contact_number = 0;
-        for organisation in &seed.organisations {
+        for (organisation, contacts) in seed.organisations.iter().zip(seed.resolved_contacts()) {
             tx.execute(
-                "INSERT INTO organisations (name) VALUES (?1) ON CONFLICT(name) DO NOTHING",
-                params![organisation.name],
+                "INSERT INTO organisations (public_id, name, seed_contacts, created_at)
+                 VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(name) DO UPDATE SET seed_contacts = excluded.seed_contacts
+                     WHERE tenant = 0",
+                params![
+                    new_id("org"),
+                    organisation.name,
+                    serde_json::to_string(&contacts)?,
+                    now
+                ],
             )?;
             let organisation_id: i64 = tx.query_row(
                 "SELECT id FROM organisations WHERE name = ?1",
@@ -125,114 +188,23 @@ impl Store {
                 |row| row.get(0),
             )?;
             for user in &organisation.users {
-                let owner: Option<i64> = tx
-                    .query_row(
-                        "SELECT organisation_id FROM users WHERE id = ?1",
-                        params![user.id],
-                        |row| row.get(0),
-                    )
-                    .optional()?;
-                if owner.is_some_and(|owner| owner != organisation_id) {
-                    return Err(StoreError::InvalidSeed(format!(
-                        "user {:?} already belongs to another organisation in this database",
-                        user.id
-                    )));
-                }
-                tx.execute(
-                    "INSERT INTO users (id, organisation_id, name, email, timezone_offset)
-                     VALUES (?1, ?2, ?3, ?4, ?5)
-                     ON CONFLICT(id) DO UPDATE SET name = excluded.name, email = excluded.email,
-                         timezone_offset = excluded.timezone_offset",
-                    params![
-                        user.id,
-                        organisation_id,
-                        user.name,
-                        user.email,
-                        user.timezone_offset
-                    ],
-                )?;
-                let key_owner: Option<String> = tx
-                    .query_row(
-                        "SELECT user_id FROM api_keys WHERE key = ?1",
-                        params![user.api_key],
-                        |row| row.get(0),
-                    )
-                    .optional()?;
-                match key_owner {
-                    Some(owner) if owner != user.id => {
-                        return Err(StoreError::InvalidSeed(format!(
-                            "api_key of user {:?} is already used by user {owner:?}",
-                            user.id
-                        )))
-                    }
-                    Some(_) => {}
-                    None => {
-                        tx.execute(
-                            "INSERT INTO api_keys (key, user_id) VALUES (?1, ?2)",
-                            params![user.api_key, user.id],
-                        )?;
-                    }
-                }
+                insert_user(&tx, organisation_id, user)?;
             }
-            for contact in &organisation.contacts {
-                contact_number += 1;
-                let id = contact
-                    .id
-                    .clone()
-                    .unwrap_or_else(|| format!("contact-{contact_number}"));
-                let existing: Option<i64> = tx
-                    .query_row(
-                        "SELECT organisation_id FROM contacts WHERE id = ?1",
-                        params![id],
-                        |row| row.get(0),
-                    )
-                    .optional()?;
-                match existing {
-                    Some(owner) if owner != organisation_id => {
-                        return Err(StoreError::InvalidSeed(format!(
-                            "contact id {id:?} already belongs to another organisation"
-                        )))
-                    }
-                    Some(_) => continue,
-                    None => {}
-                }
-                tx.execute(
-                    "INSERT INTO contacts
-                        (id, organisation_id, name, phone_number, phone_digits, email, type, created_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                    params![
-                        id,
-                        organisation_id,
-                        contact.name,
-                        contact.phone_number,
-                        phone_digits(&contact.phone_number),
-                        contact.email,
-                        contact.contact_type,
-                        now
-                    ],
-                )?;
-            }
+            insert_contacts(&tx, organisation_id, &contacts, &now)?;
         }
         tx.commit()?;
         self.callers.clear();
         Ok(())
     }
 
-    /// Deletes every organisation and everything in it, idempotency keys
-    /// included, then loads `seed` (pass an empty seed for an empty store).
-    /// One savepoint around both, so a seed that fails to load leaves the
-    /// data as it was rather than empty.
+    /// Deletes every organisation and everything in it, tenants and
+    /// idempotency keys included, then loads `seed` (pass an empty seed for
+    /// an empty store). One savepoint around both, so a seed that fails to
+    /// load leaves the data as it was rather than empty.
     pub fn reset(&mut self, seed: &Seed) -> Result<(), StoreError> {
         self.conn.execute_batch("SAVEPOINT reset")?;
-        let outcome = self
-            .conn
-            .execute_batch(
-                "DELETE FROM idempotency_keys; DELETE FROM unknown_field_writes;
-                 DELETE FROM activities; DELETE FROM contacts;
-                 DELETE FROM api_keys; DELETE FROM users; DELETE FROM organisations;",
-            )
-            .map_err(StoreError::from)
-            .and_then(|()| self.apply_seed(seed));
+        let outcome =
+            super::tenants::delete_everything(&self.conn).and_then(|()| self.apply_seed(seed));
         match outcome {
             Ok(()) => self.conn.execute_batch("RELEASE reset")?,
             Err(error) => {
@@ -244,6 +216,91 @@ impl Store {
         self.callers.clear();
         Ok(())
     }
+}
+
+/// Adds `user` and their API key to `organisation_id`, or updates the user
+/// if they are already there; refuses a user or key another holds.
+pub(super) fn insert_user(
+    tx: &Connection,
+    organisation_id: i64,
+    user: &SeedUser,
+) -> Result<(), StoreError> {
+    let owner: Option<i64> = tx
+        .query_row(
+            "SELECT organisation_id FROM users WHERE id = ?1",
+            params![user.id],
+            |row| row.get(0),
+        )
+        .optional()?;
+    if owner.is_some_and(|owner| owner != organisation_id) {
+        return Err(StoreError::InvalidSeed(format!(
+            "user {:?} already belongs to another organisation in this database",
+            user.id
+        )));
+    }
+    tx.execute(
+        "INSERT INTO users (id, organisation_id, name, email, timezone_offset)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT(id) DO UPDATE SET name = excluded.name, email = excluded.email,
+             timezone_offset = excluded.timezone_offset",
+        params![
+            user.id,
+            organisation_id,
+            user.name,
+            user.email,
+            user.timezone_offset
+        ],
+    )?;
+    let key_owner: Option<String> = tx
+        .query_row(
+            "SELECT user_id FROM api_keys WHERE key = ?1",
+            params![user.api_key],
+            |row| row.get(0),
+        )
+        .optional()?;
+    match key_owner {
+        Some(owner) if owner != user.id => Err(StoreError::InvalidSeed(format!(
+            "api_key of user {:?} is already used by user {owner:?}",
+            user.id
+        ))),
+        Some(_) => Ok(()),
+        None => {
+            tx.execute(
+                "INSERT INTO api_keys (key, user_id) VALUES (?1, ?2)",
+                params![user.api_key, user.id],
+            )?;
+            Ok(())
+        }
+    }
+}
+
+/// Adds the contacts (ids resolved) that `organisation_id` does not hold yet.
+pub(super) fn insert_contacts(
+    tx: &Connection,
+    organisation_id: i64,
+    contacts: &[SeedContact],
+    now: &str,
+) -> Result<(), StoreError> {
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO contacts
+            (id, organisation_id, name, phone_number, phone_digits, email, type, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT(organisation_id, id) DO NOTHING",
+    )?;
+    for contact in contacts {
+        let id = contact.id.clone().unwrap_or_else(|| new_id("con"));
+        insert.execute(params![
+            id,
+            organisation_id,
+            contact.name,
+            contact.phone_number,
+            phone_digits(&contact.phone_number),
+            contact.email,
+            contact.contact_type,
+            now
+        ])?;
+    }
+    Ok(())
 }
 
 fn validate_seed(seed: &Seed) -> Result<(), StoreError> {

@@ -331,7 +331,10 @@ async fn bad_fault_specs_name_the_field() {
 async fn checks_find_duplicate_sessions_and_empty_bodies() {
     let crm = TestCrm::start().await;
     let (_, clean) = answer(admin(&crm, Method::GET, "/checks")).await;
-    assert_eq!(clean, json!({"violations": []}));
+    let checks = json!(["duplicate_session", "empty_body"]);
+    assert_eq!(clean, json!({"checks": checks, "violations": []}));
+    let (_, organisations) = answer(admin(&crm, Method::GET, "/tenants")).await;
+    let acme = organisations["items"][0]["id"].clone();
 
     let first = crm.create_activity(activity("dup")).await;
     let second = crm.create_activity(activity("dup")).await;
@@ -344,10 +347,11 @@ async fn checks_find_duplicate_sessions_and_empty_bodies() {
     assert_eq!(status, 200);
     assert_eq!(
         report,
-        json!({"violations": [
-            {"kind": "duplicate_session", "organisation": "Acme", "session_id": "dup",
+        json!({"checks": checks, "violations": [
+            {"kind": "duplicate_session", "organisation": "Acme", "org": acme, "session_id": "dup",
              "activity_ids": [first["id"], second["id"]]},
-            {"kind": "empty_body", "organisation": "Acme", "activity_id": blank["id"], "session_id": "blank"},
+            {"kind": "empty_body", "organisation": "Acme", "org": acme, "activity_id": blank["id"],
+             "session_id": "blank"},
         ]})
     );
     crm.shutdown().await;
@@ -434,11 +438,13 @@ async fn scripted_scenario_journal_and_violations_snapshot() {
         ("items[].response_body.id", "[id]"),
         ("items[].response_body.created_at", "[time]"),
         ("items[].response_body.updated_at", "[time]"),
+        ("items[].org", "[org]"),
     ] {
         redact(&mut journal, path, replacement);
     }
     redact(&mut checks, "violations[].activity_ids[]", "[id]");
     redact(&mut checks, "violations[].activity_id", "[id]");
+    redact(&mut checks, "violations[].org", "[org]");
     crate::support::snapshot_settings().bind(|| {
         insta::assert_json_snapshot!("scripted_journal", journal);
         insta::assert_json_snapshot!("scripted_violations", checks);

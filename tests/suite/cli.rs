@@ -6,16 +6,16 @@ use std::process::{Child, Command, Output, Stdio};
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_mockcrm");
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_mockcrm");
 
 /// A `mockcrm serve` child process, stopped with SIGTERM on drop.
-struct Served {
+pub(crate) struct Served {
     child: Child,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl Served {
-    fn start(args: &[&str]) -> Served {
+    pub(crate) fn start(args: &[&str]) -> Served {
         Served::start_with_env(args, &[])
     }
 
@@ -44,7 +44,7 @@ impl Served {
     }
 
     /// SIGTERM, then the exit status.
-    fn terminate(mut self) -> std::process::ExitStatus {
+    pub(crate) fn terminate(mut self) -> std::process::ExitStatus {
         let status = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
@@ -68,6 +68,8 @@ fn mockcrm(args: &[&str]) -> Output {
         .args(args)
         .env_remove("MOCKCRM_SERVER")
         .env_remove("MOCKCRM_API_KEY")
+        .env_remove("MOCKCRM_ORG")
+        .env_remove("MOCKCRM_ADMIN_KEY")
         .env_remove("MOCKCRM_HOST_TZ")
         .env_remove("TZ")
         .output()
@@ -79,10 +81,17 @@ fn mockcrm_with_stdin(args: &[&str], input: &str) -> Output {
 }
 
 /// `mockcrm` with `input` on stdin and only these of the variables it reads
-/// about zones and servers set.
-fn mockcrm_in_env(args: &[&str], input: &str, vars: &[(&str, &str)]) -> Output {
+/// about zones, servers and tenants set.
+pub(crate) fn mockcrm_in_env(args: &[&str], input: &str, vars: &[(&str, &str)]) -> Output {
     let mut command = Command::new(BIN);
-    for name in ["MOCKCRM_SERVER", "MOCKCRM_API_KEY", "MOCKCRM_HOST_TZ", "TZ"] {
+    for name in [
+        "MOCKCRM_SERVER",
+        "MOCKCRM_API_KEY",
+        "MOCKCRM_ORG",
+        "MOCKCRM_ADMIN_KEY",
+        "MOCKCRM_HOST_TZ",
+        "TZ",
+    ] {
         command.env_remove(name);
     }
     command.envs(vars.iter().copied());
@@ -102,7 +111,7 @@ fn mockcrm_in_env(args: &[&str], input: &str, vars: &[(&str, &str)]) -> Output {
     child.wait_with_output().expect("mockcrm exits")
 }
 
-fn fixture_path(relative: &str) -> String {
+pub(crate) fn fixture_path(relative: &str) -> String {
     crate::support::fixtures_dir()
         .join(relative)
         .display()
@@ -110,7 +119,7 @@ fn fixture_path(relative: &str) -> String {
 }
 
 /// One line on stderr, prefixed, and a failing exit code.
-fn assert_one_line_failure(output: &Output, mentions: &str) {
+pub(crate) fn assert_one_line_failure(output: &Output, mentions: &str) {
     assert!(!output.status.success(), "expected failure");
     assert_eq!(
         output.status.code(),
@@ -673,6 +682,11 @@ fn every_command_has_help() {
         vec!["log", "--help"],
         vec!["faults", "--help"],
         vec!["requests", "--help"],
+        vec!["checks", "--help"],
+        vec!["tenant", "--help"],
+        vec!["tenant", "new", "--help"],
+        vec!["tenant", "list", "--help"],
+        vec!["tenant", "delete", "--help"],
     ] {
         let output = mockcrm(&command);
         assert!(output.status.success(), "{command:?}");

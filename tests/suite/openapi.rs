@@ -703,7 +703,10 @@ async fn every_operation_answers_as_documented() {
         .await;
     assert_eq!(status, 200);
     let cursor = listed["next_cursor"].as_str().expect("more").to_owned();
-    let org = listed["items"][0]["organisation"]["id"].to_string();
+    let org = listed["items"][0]["organisation"]["id"]
+        .as_str()
+        .expect("org")
+        .to_owned();
     let listed_id = listed["items"][0]["activity"]["id"]
         .as_str()
         .expect("id")
@@ -719,7 +722,7 @@ async fn every_operation_answers_as_documented() {
             admin(),
             200,
         ),
-        ("/__admin/activities?org=01".into(), admin(), 400),
+        ("/__admin/activities?org=".into(), admin(), 400),
         ("/__admin/activities?limit=201".into(), admin(), 400),
         ("/__admin/activities?org=999".into(), admin(), 404),
         ("/__admin/activities".into(), dev(), 401),
@@ -735,7 +738,7 @@ async fn every_operation_answers_as_documented() {
             200,
         ),
         (
-            format!("/__admin/activities/{listed_id}/revisions?org=x"),
+            format!("/__admin/activities/{listed_id}/revisions?org="),
             admin(),
             400,
         ),
@@ -754,6 +757,139 @@ async fn every_operation_answers_as_documented() {
         assert_eq!(status, expected, "{path}");
     }
 
+    // Tenants, and ?org= on every admin route that takes it.
+    let t = "/__admin/tenants";
+    let (status, tenant) = c
+        .call(
+            M::POST,
+            t,
+            t,
+            admin(),
+            &[],
+            Body::Json(json!({"name": "ci-job-1"})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (status, _) = c.call(M::POST, t, t, admin(), &[], Body::None).await;
+    assert_eq!(status, 201, "no body: every default");
+    for (auth, body, expected) in [
+        (admin(), Body::Json(json!({"name": "ci-job-1"})), 409),
+        (admin(), Body::Json(json!({"name": " "})), 400),
+        (admin(), Body::Json(json!({"colour": "red"})), 400),
+        (admin(), too_large(), 413),
+        (admin(), plain_text(), 415),
+        (dev(), Body::Json(json!({})), 401),
+    ] {
+        let (status, _) = c.call(M::POST, t, t, auth, &[], body).await;
+        assert_eq!(status, expected);
+    }
+    let org = tenant["id"].as_str().expect("id").to_owned();
+    let (status, listed) = c.call(M::GET, t, t, admin(), &[], Body::None).await;
+    assert_eq!(status, 200);
+    let acme = listed["items"][0]["id"].as_str().expect("acme").to_owned();
+    let scoped = |path: &str, org: &str| format!("{path}?org={org}");
+    for (path, auth, expected) in [
+        (scoped(t, &org), admin(), 200),
+        (scoped(t, ""), admin(), 400),
+        (scoped(t, "org_gone"), admin(), 404),
+        (t.to_owned(), dev(), 401),
+    ] {
+        let (status, _) = c.call(M::GET, t, &path, auth, &[], Body::None).await;
+        assert_eq!(status, expected, "{path}");
+    }
+    let scoped_routes: [(Method, &str, Option<Value>); 8] = [
+        (M::GET, "/__admin/requests", None),
+        (M::DELETE, "/__admin/requests", None),
+        (M::GET, "/__admin/faults", None),
+        (
+            M::POST,
+            "/__admin/faults",
+            Some(json!({"path": "/activity", "kind": "reset", "times": 1})),
+        ),
+        (M::DELETE, "/__admin/faults", None),
+        (M::DELETE, "/__admin/faults/{id}", None),
+        (M::GET, "/__admin/checks", None),
+        (M::POST, "/__admin/reset", None),
+    ];
+    for (method, template, body) in scoped_routes {
+        let path = template.replace("{id}", "flt_none");
+        for (query_org, expected) in [("org_gone", 404), ("", 400)] {
+            let body = body.clone().map_or(Body::None, Body::Json);
+            let (status, _) = c
+                .call(
+                    method.clone(),
+                    template,
+                    &scoped(&path, query_org),
+                    admin(),
+                    &[],
+                    body,
+                )
+                .await;
+            let expected = match (template, query_org) {
+                // The empty org names no organisation for the body either.
+                ("/__admin/faults", "") if method == M::POST => 400,
+                _ => expected,
+            };
+            assert_eq!(status, expected, "{method} {path} org={query_org:?}");
+        }
+    }
+    let (status, fault) = c
+        .call(
+            M::POST,
+            "/__admin/faults",
+            &scoped("/__admin/faults", &org),
+            admin(),
+            &[],
+            Body::Json(json!({"path": "/activity", "kind": "truncated", "times": 1})),
+        )
+        .await;
+    assert_eq!((status, &fault["org"]), (201, &json!(org)));
+    let one = format!("/__admin/faults/{}", fault["id"].as_str().expect("id"));
+    let (status, _) = c
+        .call(
+            M::DELETE,
+            "/__admin/faults/{id}",
+            &scoped(&one, &org),
+            admin(),
+            &[],
+            Body::None,
+        )
+        .await;
+    assert_eq!(status, 204);
+    let (status, scoped_checks) = c
+        .call(
+            M::GET,
+            "/__admin/checks",
+            &scoped("/__admin/checks", &org),
+            admin(),
+            &[],
+            Body::None,
+        )
+        .await;
+    assert_eq!((status, &scoped_checks["violations"]), (200, &json!([])));
+    let (status, _) = c
+        .call(
+            M::POST,
+            "/__admin/reset",
+            &scoped("/__admin/reset", &org),
+            admin(),
+            &[],
+            Body::None,
+        )
+        .await;
+    assert_eq!(status, 204);
+    let t = "/__admin/tenants/{id}";
+    for (id, auth, expected) in [
+        (org.as_str(), dev(), 401),
+        (acme.as_str(), admin(), 409),
+        (org.as_str(), admin(), 204),
+        (org.as_str(), admin(), 404),
+    ] {
+        let path = format!("/__admin/tenants/{id}");
+        let (status, _) = c.call(M::DELETE, t, &path, auth, &[], Body::None).await;
+        assert_eq!(status, expected, "{path}");
+    }
+
     let t = "/__admin/reset";
     for (path, auth, expected) in [
         ("/__admin/reset?empty=maybe", admin(), 400),
@@ -765,8 +901,74 @@ async fn every_operation_answers_as_documented() {
         assert_eq!(status, expected, "{path}");
     }
 
-    // 429 only happens with --rate-limit, and 500 never should.
-    c.assert_all_seen(&["429", "500"]);
+    // 429 only happens with --rate-limit, 503 only at a limit (see
+    // overloaded_answers_are_documented), and 500 never should.
+    c.assert_all_seen(&["429", "500", "503"]);
+    c.crm.shutdown().await;
+}
+
+/// 503 overloaded, as every operation documents it: the store's queue is
+/// held full (a queue of one, behind a held store thread), so each request
+/// that needs the store is turned away at once.
+#[tokio::test]
+async fn overloaded_answers_are_documented() {
+    use Method as M;
+    let mut c = Checker::start(ServerConfig {
+        store_queue: 1,
+        ..ServerConfig::ephemeral()
+    })
+    .await;
+    // The dev key is resolved once, so later requests need no store trip
+    // to authenticate and reach their handler's.
+    let (status, _) = c.call(M::GET, "/me", "/me", dev(), &[], Body::None).await;
+    assert_eq!(status, 200);
+    let hold = c.crm.server.hold_store_for_test().await.expect("hold");
+    // Two requests at once: one takes the only place in the queue and
+    // waits there, the other is turned away. Which is which is up to the
+    // scheduler; that one of each happens is not.
+    let (answers, mut answered) = tokio::sync::mpsc::unbounded_channel();
+    for _ in 0..2 {
+        let request = c.crm.dev(M::GET, "/activity/act_waiting");
+        let answers = answers.clone();
+        tokio::spawn(async move {
+            let status = request.send().await.map(|r| r.status().as_u16()).ok();
+            let _ = answers.send(status);
+        });
+    }
+    let first = answered.recv().await.expect("an answer");
+    assert_eq!(first, Some(503), "the second request is turned away");
+    // The queue stays full until the hold goes: every request that needs
+    // the store is turned away now.
+    let (status, body) = c
+        .call(
+            M::GET,
+            "/activity/{id}",
+            "/activity/act_probe",
+            dev(),
+            &[],
+            Body::None,
+        )
+        .await;
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (503, &json!("overloaded"))
+    );
+    for (method, template, path, auth) in [
+        (M::GET, "/activity", "/activity?session_id=s", dev()),
+        (M::GET, "/__admin/checks", "/__admin/checks", admin()),
+        (M::GET, "/__admin/tenants", "/__admin/tenants", admin()),
+    ] {
+        let (status, body) = c.call(method, template, path, auth, &[], Body::None).await;
+        assert_eq!(status, 503, "{path}: {body}");
+        assert_eq!(body["error"]["code"], "overloaded");
+    }
+    drop(hold);
+    let waited = answered.recv().await.expect("an answer");
+    assert_eq!(
+        waited,
+        Some(404),
+        "the queued request was served, not dropped"
+    );
     c.crm.shutdown().await;
 }
 

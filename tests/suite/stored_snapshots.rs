@@ -84,6 +84,11 @@ async fn error_body_for_every_error_code() {
                 .body("name,phone"),
         ),
         ("idempotency_mismatch", keyed(2)),
+        (
+            "conflict",
+            crm.as_key("mockcrm-admin", Method::POST, "/__admin/tenants")
+                .json(&json!({"name": "Acme"})),
+        ),
     ];
     let mut answers = serde_json::Map::new();
     for (name, request) in cases {

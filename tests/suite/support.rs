@@ -2,7 +2,10 @@
 //! own in-memory store, an HTTP client, and insta settings that put every
 //! snapshot in the top-level `snapshots/` folder.
 
+use std::io::{ErrorKind, Read, Write};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use mockcrm::Seed;
 use mockcrm::{Server, ServerConfig};
@@ -155,4 +158,99 @@ pub fn redact(value: &mut Value, path: &str, replacement: &str) {
     }
     let segments: Vec<&str> = path.split('.').collect();
     walk(value, &segments, replacement);
+}
+
+// ---------------------------------------------------------------------------
+// A raw HTTP/1.1 client over TCP, for what an HTTP library hides: a reset,
+// a close without an answer, a body cut short, an answer in pieces.
+
+/// Past this with nothing more, the server is taken to hang. Not a speed
+/// assertion: it is far above anything a working server needs.
+pub const HANG: Duration = Duration::from_secs(20);
+
+/// How a raw client saw the connection end.
+#[derive(Debug, PartialEq)]
+pub enum End {
+    /// The peer closed (FIN).
+    Closed,
+    /// The peer reset the connection (RST).
+    Reset,
+    /// The peer sent a whole answer and kept the connection.
+    Open,
+}
+
+/// What a raw client received for one request.
+#[derive(Debug)]
+pub struct Seen {
+    pub bytes: Vec<u8>,
+    /// How many reads it took.
+    pub reads: usize,
+    pub end: End,
+}
+
+impl Seen {
+    pub fn head_and_body(&self) -> (String, Vec<u8>) {
+        let at = self
+            .bytes
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .unwrap_or_else(|| panic!("no whole head in {:?}", self.text()));
+        let head = String::from_utf8(self.bytes[..at].to_vec()).expect("head is text");
+        (head, self.bytes[at + 4..].to_vec())
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.bytes).into_owned()
+    }
+
+    pub fn content_length(&self) -> usize {
+        let (head, _) = self.head_and_body();
+        head.lines()
+            .find_map(|line| {
+                let (name, value) = line.split_once(':')?;
+                name.eq_ignore_ascii_case("content-length")
+                    .then(|| value.trim().parse().ok())?
+            })
+            .expect("a content-length")
+    }
+}
+
+/// Sends `request` and reads until the server closes, resets, or has sent
+/// a whole answer (head and `Content-Length` bytes of body).
+pub fn exchange(stream: &mut TcpStream, request: &[u8]) -> Seen {
+    stream.write_all(request).expect("request sent");
+    let mut seen = Seen {
+        bytes: Vec::new(),
+        reads: 0,
+        end: End::Open,
+    };
+    let mut chunk = [0u8; 64 * 1024];
+    loop {
+        if let Some(at) = seen.bytes.windows(4).position(|w| w == b"\r\n\r\n") {
+            if seen.bytes.len() >= at + 4 + seen.content_length() {
+                return seen;
+            }
+        }
+        match stream.read(&mut chunk) {
+            Ok(0) => {
+                seen.end = End::Closed;
+                return seen;
+            }
+            Ok(read) => {
+                seen.reads += 1;
+                seen.bytes.extend_from_slice(&chunk[..read]);
+            }
+            Err(error) if error.kind() == ErrorKind::ConnectionReset => {
+                seen.end = End::Reset;
+                return seen;
+            }
+            Err(error) => panic!("no answer within {HANG:?} ({error}): the server hangs"),
+        }
+    }
+}
+
+pub fn connect(crm: &TestCrm) -> TcpStream {
+    let stream = TcpStream::connect(crm.server.addr()).expect("connect");
+    stream.set_read_timeout(Some(HANG)).expect("read timeout");
+    stream
 }
