@@ -79,9 +79,7 @@ async fn route(state: &AppState, request: &ApiRequest) -> Result<ApiResponse, Ap
         }
         Admin::Checks => checks(state, request).await,
         Admin::ListActivities => super::admin_activities::list(state, request).await,
-        Admin::ActivityRevisions => {
-            super::admin_activities::revisions(state, request, id).await
-        }
+        Admin::ActivityRevisions => super::admin_activities::revisions(state, request, id).await,
     }
 }
 

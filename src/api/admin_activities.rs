@@ -8,11 +8,11 @@ use serde_json::json;
 use warp::http::StatusCode;
 
 use super::activities::{encode_cursor, page_params, ActivityJson};
+use super::admin::org_scope;
 use super::error::ApiError;
 use super::request::ApiRequest;
 use super::response::ApiResponse;
 use super::AppState;
-use super::admin::org_scope;
 use crate::store::{AdminActivityFilter, OrgRef, Organisation};
 
 pub async fn list(state: &AppState, request: &ApiRequest) -> Result<ApiResponse, ApiError> {

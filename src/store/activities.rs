@@ -239,26 +239,27 @@ pub(super) fn insert_activity(
             idempotency_key, message_id, note)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
     )?;
-    statement.execute(params![
-        activity.id,
-        org,
-        activity.subject,
-        activity.body,
-        activity.body_format,
-        activity.activity_type,
-        activity.received_at,
-        activity.contact_id,
-        activity.session_id,
-        activity.direction,
-        activity.duration.as_ref().map(Value::to_string),
-        serde_json::to_string(&activity.extra)?,
-        activity.created_at,
-        activity.updated_at,
-        idempotency_key,
-        activity.message_id,
-        activity.note
-    ])
-    .map_err(super::gone_if_orphaned)?;
+    statement
+        .execute(params![
+            activity.id,
+            org,
+            activity.subject,
+            activity.body,
+            activity.body_format,
+            activity.activity_type,
+            activity.received_at,
+            activity.contact_id,
+            activity.session_id,
+            activity.direction,
+            activity.duration.as_ref().map(Value::to_string),
+            serde_json::to_string(&activity.extra)?,
+            activity.created_at,
+            activity.updated_at,
+            idempotency_key,
+            activity.message_id,
+            activity.note
+        ])
+        .map_err(super::gone_if_orphaned)?;
     record_revision(tx, org, activity, origin)?;
     Ok(())
 }

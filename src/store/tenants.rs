@@ -360,7 +360,21 @@ mod tests {
         store
             .create_activity_idempotent(key, "idem", "hash", &keyed, Origin::default())
             .expect("keyed");
-        assert!(rows_of(&store, key).iter().all(|(_, count)| *count > 0));
+        let written = rows_of(&store, key);
+        for table in [
+            "activities",
+            "activity_revisions",
+            "contacts",
+            "idempotency_keys",
+            "users",
+        ] {
+            assert!(
+                written
+                    .iter()
+                    .any(|(name, count)| name == table && *count > 0),
+                "{table}: {written:?}"
+            );
+        }
 
         assert_eq!(
             store

@@ -331,7 +331,12 @@ async fn bad_fault_specs_name_the_field() {
 async fn checks_find_duplicate_sessions_and_empty_bodies() {
     let crm = TestCrm::start().await;
     let (_, clean) = answer(admin(&crm, Method::GET, "/checks")).await;
-    let checks = json!(["duplicate_session", "empty_body"]);
+    let checks = json!([
+        "duplicate_session",
+        "empty_body",
+        "duplicate_message",
+        "unknown_fields"
+    ]);
     assert_eq!(clean, json!({"checks": checks, "violations": []}));
     let (_, organisations) = answer(admin(&crm, Method::GET, "/tenants")).await;
     let acme = organisations["items"][0]["id"].clone();

@@ -150,7 +150,7 @@ async fn a_write_the_api_does_not_understand_is_reported_and_strict_refuses_it()
     .await;
     assert_eq!(status, 200);
     let (_, clean) = answer(admin_checks(&crm)).await;
-    assert_eq!(clean, json!({"violations": []}));
+    assert_eq!(clean["violations"], json!([]));
     // App Connect's own template once sent this: answered 200, it changed
     // nothing the API shows.
     let (status, patched) = answer(
@@ -160,10 +160,11 @@ async fn a_write_the_api_does_not_understand_is_reported_and_strict_refuses_it()
     .await;
     assert_eq!(status, 200);
     assert_eq!(patched["body"], "new");
-    let (_, checks) = answer(admin_checks(&crm)).await;
+    let (_, mut checks) = answer(admin_checks(&crm)).await;
+    crate::support::redact(&mut checks, "violations[].org", "[org]");
     assert_eq!(
-        checks,
-        json!({"violations": [{"kind": "unknown_fields", "organisation": "Acme", "activity_id": id, "fields": ["data"]}]})
+        checks["violations"],
+        json!([{"kind": "unknown_fields", "organisation": "Acme", "org": "[org]", "activity_id": id, "fields": ["data"]}])
     );
     crm.shutdown().await;
 

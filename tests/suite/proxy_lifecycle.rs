@@ -205,6 +205,7 @@ async fn journal(crm: &TestCrm, log_id: &str) -> Value {
     }
     redact(&mut journal, "items[].at", "[time]");
     redact(&mut journal, "items[].duration_ms", "[ms]");
+    redact(&mut journal, "items[].org", "[org]");
     stored_times(&mut journal);
     journal
 }
@@ -246,8 +247,8 @@ fn every_fixture_config_lives_a_whole_lifecycle() {
                 let crm = serving(vec![config.clone()]).await;
                 let log_id = lifecycle(&config, &crm).await;
                 assert_eq!(
-                    checks(&crm).await,
-                    json!({"violations": []}),
+                    checks(&crm).await["violations"],
+                    json!([]),
                     "{}",
                     config.file
                 );
@@ -278,7 +279,7 @@ async fn mockcrm_proxy_json_drives_the_native_api_and_is_served_as_well() {
     crate::support::snapshot_settings().bind(|| {
         insta::assert_json_snapshot!("native_journal", journal);
     });
-    assert_eq!(checks(&native).await, json!({"violations": []}));
+    assert_eq!(checks(&native).await["violations"], json!([]));
     native.shutdown().await;
     // The same config served: it claims the root path, and what it does not
     // describe (GET /health, DELETE /activity/{id}) stays native.

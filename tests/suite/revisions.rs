@@ -75,7 +75,10 @@ async fn each_write_is_a_revision_naming_its_request() {
     ))
     .await;
     assert_eq!(status, 200);
-    assert_eq!(revisions["organisation"], json!({"id": 1, "name": "Acme"}));
+    assert_eq!(revisions["organisation"]["name"], "Acme");
+    assert!(revisions["organisation"]["id"]
+        .as_str()
+        .is_some_and(|id| id.starts_with("org_")));
     let items = revisions["items"].as_array().expect("items");
     let seen: Vec<(u64, u64, &str, Value)> = items
         .iter()
@@ -204,7 +207,10 @@ async fn the_listing_spans_organisations_and_narrows_by_each_filter() {
     assert_eq!(list("?contact_id=contact-1".to_owned()).await, ["s-a"]);
     assert_eq!(list("?session_id=s-b".to_owned()).await, ["s-b"]);
     let (_, all) = answer(crm.as_key(ADMIN, Method::GET, "/__admin/activities")).await;
-    let globex = all["items"][0]["organisation"]["id"].to_string();
+    let globex = all["items"][0]["organisation"]["id"]
+        .as_str()
+        .expect("an organisation id")
+        .to_owned();
     assert_eq!(list(format!("?org={globex}")).await, ["s-b"]);
     assert_eq!(
         list(format!("?org={globex}&q=pricing")).await,
@@ -212,7 +218,7 @@ async fn the_listing_spans_organisations_and_narrows_by_each_filter() {
     );
     let (status, body) = answer(crm.as_key(ADMIN, Method::GET, "/__admin/activities?org=77")).await;
     assert_eq!((status, error_code(&body)), (404, "not_found"));
-    let (status, body) = answer(crm.as_key(ADMIN, Method::GET, "/__admin/activities?org=-1")).await;
+    let (status, body) = answer(crm.as_key(ADMIN, Method::GET, "/__admin/activities?org=")).await;
     assert_eq!((status, error_code(&body)), (400, "invalid_field"));
     crm.shutdown().await;
 }
