@@ -105,7 +105,7 @@ pub(crate) async fn org_scope(
     let Some(id) = request.query_param("org") else {
         return Ok(None);
     };
-    if id.trim().is_empty() {
+    if id.is_empty() {
         return Err(ApiError::field(
             "org",
             "is empty; give an organisation id (org_…) from POST or GET /__admin/tenants",

@@ -1142,3 +1142,52 @@ async fn field_validation_agrees_with_the_document() {
     }
     crm.shutdown().await;
 }
+
+/// Every kind of violation a native client can cause answers as the
+/// document says, the organisation's id included.
+#[tokio::test]
+async fn violations_answer_as_documented() {
+    use Method as M;
+    let mut c = Checker::start(ServerConfig::ephemeral()).await;
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let (status, created) = c
+            .call(
+                M::POST,
+                "/activity",
+                "/activity",
+                dev(),
+                &[],
+                Body::Json(call_activity("twice")),
+            )
+            .await;
+        assert_eq!(status, 201);
+        ids.push(created["id"].as_str().expect("id").to_owned());
+    }
+    let path = format!("/activity/{}", ids[0]);
+    let (status, _) = c
+        .call(
+            M::PATCH,
+            "/activity/{id}",
+            &path,
+            dev(),
+            &[],
+            Body::Json(json!({"colour": "red"})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let t = "/__admin/checks";
+    let (status, checks) = c.call(M::GET, t, t, admin(), &[], Body::None).await;
+    assert_eq!(status, 200);
+    let kinds: BTreeSet<&str> = checks["violations"]
+        .as_array()
+        .expect("violations")
+        .iter()
+        .filter_map(|v| v["kind"].as_str())
+        .collect();
+    assert_eq!(
+        kinds,
+        BTreeSet::from(["duplicate_session", "unknown_fields"])
+    );
+    c.crm.shutdown().await;
+}
