@@ -7,7 +7,7 @@
 
 use std::fmt::{Display, Write};
 
-use chrono::{DateTime, Datelike, FixedOffset, Timelike, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, Offset, Timelike, Utc};
 
 use super::{ComposeError, HostZone};
 use crate::interface::{
@@ -191,8 +191,9 @@ fn offset_from_string(text: &str) -> Option<i32> {
 /// Connect's date formats use (and the common others). Text in `[...]` is
 /// literal; any other character is copied.
 pub fn format_date_time(instant: DateTime<Utc>, offset_seconds: i32, pattern: &str) -> String {
-    let offset = FixedOffset::east_opt(offset_seconds)
-        .unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero is a valid offset"));
+    // Offsets come from `shown_at`, which keeps them within a day; UTC is
+    // the answer for anything else rather than a panic.
+    let offset = FixedOffset::east_opt(offset_seconds).unwrap_or(Utc.fix());
     let local = instant.with_timezone(&offset);
     let mut out = String::with_capacity(pattern.len() + 8);
     let mut rest = pattern;
