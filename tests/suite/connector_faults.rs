@@ -47,7 +47,7 @@ impl Transient {
 }
 
 /// Failures the connector must retry.
-fn failure() -> impl Strategy<Value = Transient> {
+fn failure() -> BoxedStrategy<Transient> {
     let status = (
         prop_oneof![Just(429u16), Just(502), Just(503), Just(504)],
         proptest::option::of(0u64..=2),
@@ -79,11 +79,11 @@ fn failure() -> impl Strategy<Value = Transient> {
             delay_ms: 0,
             after_commit: after_commit && (kind != "truncated" || status.is_some()),
         });
-    prop_oneof![3 => status, 2 => connection]
+    prop_oneof![3 => status, 2 => connection].boxed()
 }
 
 /// Failures, and now and then an answer dribbled out slowly.
-fn transient() -> impl Strategy<Value = Transient> {
+fn transient() -> BoxedStrategy<Transient> {
     let dribble = (1u64..40).prop_map(|delay_ms| Transient {
         kind: "dribble",
         status: None,
@@ -91,7 +91,7 @@ fn transient() -> impl Strategy<Value = Transient> {
         delay_ms,
         after_commit: false,
     });
-    prop_oneof![6 => failure(), 1 => dribble]
+    prop_oneof![6 => failure(), 1 => dribble].boxed()
 }
 
 fn policy(clock: Clock) -> RetryPolicy {

@@ -16,36 +16,43 @@ use serde_json::{json, Value};
 /// session" is about this case alone.
 static CASE: AtomicU64 = AtomicU64::new(0);
 
-fn text() -> impl Strategy<Value = String> {
+// Boxed, here and below: unboxed, the nested strategy types make frames so
+// large that generating one input overflows a test thread's stack in an
+// unoptimised build.
+fn text() -> BoxedStrategy<String> {
     prop_oneof![
         "\\PC{0,40}",
         "[a-zA-Z0-9 ,.'&-]{1,30}",
         Just("- Duration: 5\n**Result**: <b>Summary</b> --- END $1 $&".to_owned()),
         Just("李小龙 Zoë ✅ \u{1F4DE}\nsecond line".to_owned()),
     ]
+    .boxed()
 }
 
-fn start_time() -> impl Strategy<Value = Value> {
+fn start_time() -> BoxedStrategy<Value> {
     // 2000-01-01 .. 2035-01-01, as ISO 8601 or as epoch milliseconds.
-    (946_684_800_000i64..2_051_222_400_000i64, any::<bool>()).prop_map(|(millis, iso)| {
-        if iso {
-            let time = chrono::DateTime::from_timestamp_millis(millis).expect("in range");
-            json!(time.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
-        } else {
-            json!(millis)
-        }
-    })
+    (946_684_800_000i64..2_051_222_400_000i64, any::<bool>())
+        .prop_map(|(millis, iso)| {
+            if iso {
+                let time = chrono::DateTime::from_timestamp_millis(millis).expect("in range");
+                json!(time.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+            } else {
+                json!(millis)
+            }
+        })
+        .boxed()
 }
 
-fn duration() -> impl Strategy<Value = Value> {
+fn duration() -> BoxedStrategy<Value> {
     prop_oneof![
         Just(json!(0)),
         (0u64..10_000_000).prop_map(|s| json!(s)),
         Just(json!("pending")),
     ]
+    .boxed()
 }
 
-fn party() -> impl Strategy<Value = Value> {
+fn party() -> BoxedStrategy<Value> {
     (
         proptest::option::of("\\+1415555[0-9]{4}"),
         proptest::option::of("[0-9]{3}"),
@@ -64,9 +71,10 @@ fn party() -> impl Strategy<Value = Value> {
             }
             Value::Object(party)
         })
+        .boxed()
 }
 
-fn settings() -> impl Strategy<Value = Value> {
+fn settings() -> BoxedStrategy<Value> {
     let keys = [
         "addCallLogNote",
         "addCallSessionId",
@@ -101,9 +109,10 @@ fn settings() -> impl Strategy<Value = Value> {
             settings.insert("logDateFormat".into(), json!({ "value": date_format }));
             Value::Object(settings)
         })
+        .boxed()
 }
 
-fn offset() -> impl Strategy<Value = Value> {
+fn offset() -> BoxedStrategy<Value> {
     prop_oneof![
         Just(json!("+05:30")),
         Just(json!("-05:00")),
@@ -113,35 +122,36 @@ fn offset() -> impl Strategy<Value = Value> {
         Just(json!("")),
         Just(Value::Null),
     ]
+    .boxed()
 }
 
 prop_compose! {
     fn valid_input()(
-        direction in prop_oneof![Just("Inbound"), Just("Outbound")],
+        direction in prop_oneof![Just("Inbound"), Just("Outbound")].boxed(),
         result in prop_oneof![
             Just("Accepted"), Just("Call connected"), Just("Missed"), Just("Voicemail"),
             Just("Rejected"), Just("Busy"), Just("No Answer"), Just("Hang Up"),
-        ],
-        start in start_time(),
-        duration in duration(),
-        from in party(),
-        to in party(),
-        custom_subject in proptest::option::of(text()),
+        ].boxed(),
+        start in start_time().boxed(),
+        duration in duration().boxed(),
+        from in party().boxed(),
+        to in party().boxed(),
+        custom_subject in proptest::option::of(text()).boxed(),
         contact_id in proptest::option::of(prop_oneof![
             Just("contact-1"), Just("contact-2"), Just("contact-3"), Just("contact-4"),
-        ]),
-        contact_name in proptest::option::of(text()),
-        note in proptest::option::of(text()),
-        ai_note in proptest::option::of(text()),
-        transcript in proptest::option::of(text()),
+        ]).boxed(),
+        contact_name in proptest::option::of(text()).boxed(),
+        note in proptest::option::of(text()).boxed(),
+        ai_note in proptest::option::of(text()).boxed(),
+        transcript in proptest::option::of(text()).boxed(),
         recording_link in proptest::option::of(prop_oneof![
             Just("(pending...)".to_owned()),
             "https://media\\.example\\.com/rec/[0-9]{1,6}",
-        ]),
-        legs in proptest::collection::vec((party(), party(), 0u64..5000), 0..4),
-        precomposed in proptest::option::of(prop_oneof![Just(String::new()), text()]),
-        user_settings in settings(),
-        timezone_offset in offset(),
+        ]).boxed(),
+        legs in proptest::collection::vec((party(), party(), 0u64..5000), 0..4).boxed(),
+        precomposed in proptest::option::of(prop_oneof![Just(String::new()), text()]).boxed(),
+        user_settings in settings().boxed(),
+        timezone_offset in offset().boxed(),
     ) -> Value {
         let mut call = json!({
             "id": "generated",
@@ -236,7 +246,7 @@ fn every_valid_input_gets_a_log_id_for_exactly_one_activity() {
     rt.block_on(crm.shutdown());
 }
 
-fn json_value() -> impl Strategy<Value = Value> {
+fn json_value() -> BoxedStrategy<Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::from),
@@ -266,9 +276,10 @@ fn json_value() -> impl Strategy<Value = Value> {
             .prop_map(|map| Value::Object(map.into_iter().collect())),
         ]
     })
+    .boxed()
 }
 
-fn hostile_body() -> impl Strategy<Value = Vec<u8>> {
+fn hostile_body() -> BoxedStrategy<Vec<u8>> {
     prop_oneof![
         proptest::collection::vec(any::<u8>(), 0..200),
         "\\PC{0,100}".prop_map(String::into_bytes),
@@ -280,6 +291,7 @@ fn hostile_body() -> impl Strategy<Value = Vec<u8>> {
             text[..at.min(text.len())].to_vec()
         }),
     ]
+    .boxed()
 }
 
 #[test]

@@ -327,7 +327,7 @@ const SQL: [&str; 6] = [
 
 /// Text a path segment or query value might carry, percent-encoded: SQL
 /// injection, invalid UTF-8, NUL, unicode, nothing.
-fn encoded_text() -> impl Strategy<Value = String> {
+fn encoded_text() -> BoxedStrategy<String> {
     let raw = prop_oneof![
         prop::sample::select(SQL.to_vec()).prop_map(|s| s.as_bytes().to_vec()),
         prop::collection::vec(any::<u8>(), 0..16),
@@ -338,9 +338,10 @@ fn encoded_text() -> impl Strategy<Value = String> {
         Just(b"act_missing".to_vec()),
     ];
     raw.prop_map(|bytes| percent_encode(&bytes, NON_ALPHANUMERIC).to_string())
+        .boxed()
 }
 
-fn path() -> impl Strategy<Value = String> {
+fn path() -> BoxedStrategy<String> {
     prop_oneof![
         2 => prop::sample::select(vec![
             "/health", "/me", "/activity", "/contact", "/activity/", "/contact/",
@@ -355,9 +356,10 @@ fn path() -> impl Strategy<Value = String> {
             .prop_map(|segments| format!("/{}", segments.join("/"))),
         1 => encoded_text().prop_map(|tail| format!("http://127.0.0.1/activity/{tail}")),
     ]
+    .boxed()
 }
 
-fn query() -> impl Strategy<Value = String> {
+fn query() -> BoxedStrategy<String> {
     let key = prop_oneof![
         prop::sample::select(vec![
             "limit",
@@ -404,13 +406,14 @@ fn query() -> impl Strategy<Value = String> {
         1 => prop::sample::select(vec!["?", "??", "?&&", "?==", "?limit", "?limit=1&limit=x", "?;"])
             .prop_map(str::to_owned),
     ]
+    .boxed()
 }
 
 /// Bytes a header value may legally carry: visible ASCII, space, and
 /// obs-text (0x80-0xFF, so not UTF-8).
-fn header_value() -> impl Strategy<Value = Vec<u8>> {
-    prop::collection::vec(prop_oneof![0x21u8..=0x7e, 0x80u8..=0xff, Just(b' ')], 0..40).prop_map(
-        |mut bytes| {
+fn header_value() -> BoxedStrategy<Vec<u8>> {
+    prop::collection::vec(prop_oneof![0x21u8..=0x7e, 0x80u8..=0xff, Just(b' ')], 0..40)
+        .prop_map(|mut bytes| {
             // httparse trims surrounding space; keep what we send what arrives.
             while bytes.first() == Some(&b' ') {
                 bytes.remove(0);
@@ -419,8 +422,8 @@ fn header_value() -> impl Strategy<Value = Vec<u8>> {
                 bytes.pop();
             }
             bytes
-        },
-    )
+        })
+        .boxed()
 }
 
 /// Which credentials a request carries.
@@ -435,7 +438,7 @@ enum Auth {
     Missing,
 }
 
-fn auth() -> impl Strategy<Value = Auth> {
+fn auth() -> BoxedStrategy<Auth> {
     prop_oneof![
         12 => any::<bool>().prop_map(|basic| Auth::Right { basic }),
         1 => prop::sample::select(vec![
@@ -446,9 +449,10 @@ fn auth() -> impl Strategy<Value = Auth> {
         1 => header_value().prop_map(Auth::Raw),
         1 => Just(Auth::Missing),
     ]
+    .boxed()
 }
 
-fn headers() -> impl Strategy<Value = Vec<(String, Vec<u8>)>> {
+fn headers() -> BoxedStrategy<Vec<(String, Vec<u8>)>> {
     let content_type = prop_oneof![
         6 => Just(b"application/json".to_vec()),
         1 => Just(b"application/json; charset=utf-8".to_vec()),
@@ -485,9 +489,10 @@ fn headers() -> impl Strategy<Value = Vec<(String, Vec<u8>)>> {
             headers.extend(others);
             headers
         })
+        .boxed()
 }
 
-fn json_value() -> impl Strategy<Value = Value> {
+fn json_value() -> BoxedStrategy<Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::from),
@@ -506,6 +511,7 @@ fn json_value() -> impl Strategy<Value = Value> {
                 .prop_map(|map| Value::Object(map.into_iter().collect())),
         ]
     })
+    .boxed()
 }
 
 fn valid_activity() -> Value {
@@ -558,7 +564,7 @@ fn nested(depth: usize, open: &str, close: &str) -> Vec<u8> {
     text.into_bytes()
 }
 
-fn body() -> impl Strategy<Value = Vec<u8>> {
+fn body() -> BoxedStrategy<Vec<u8>> {
     let template = prop::sample::select(templates());
     let field = prop::sample::select(FIELDS.to_vec());
     prop_oneof![
@@ -607,9 +613,10 @@ fn body() -> impl Strategy<Value = Vec<u8>> {
             activity.to_string().into_bytes()
         }),
     ]
+    .boxed()
 }
 
-fn method() -> impl Strategy<Value = String> {
+fn method() -> BoxedStrategy<String> {
     prop_oneof![
         6 => prop::sample::select(vec![
             "GET", "POST", "PATCH", "DELETE", "PUT", "HEAD", "OPTIONS", "TRACE",
@@ -617,11 +624,12 @@ fn method() -> impl Strategy<Value = String> {
         .prop_map(str::to_owned),
         1 => "[A-Za-z0-9!#$%&'*+.^_`|~-]{1,12}",
     ]
+    .boxed()
 }
 
 /// A method and target: mostly routes mockcrm serves, so that the hostile
 /// parts reach the handlers, and otherwise anything.
-fn endpoint(activity_id: String) -> impl Strategy<Value = (String, String)> {
+fn endpoint(activity_id: String) -> BoxedStrategy<(String, String)> {
     let id = prop_oneof![2 => Just(activity_id), 1 => encoded_text()];
     let with = |method: &'static str, path: &'static str| {
         query().prop_map(move |query| (method.to_owned(), format!("{path}{query}")))
@@ -646,9 +654,10 @@ fn endpoint(activity_id: String) -> impl Strategy<Value = (String, String)> {
         // `*` (as in `OPTIONS *`) is a target only on its own.
         1 => method().prop_map(|method| (method, "*".to_owned())),
     ]
+    .boxed()
 }
 
-fn request(activity_id: String) -> impl Strategy<Value = Request> {
+fn request(activity_id: String) -> BoxedStrategy<Request> {
     (
         endpoint(activity_id),
         auth(),
@@ -678,6 +687,7 @@ fn request(activity_id: String) -> impl Strategy<Value = Request> {
                 chunks,
             }
         })
+        .boxed()
 }
 
 /// Undoes what a case may have done through the admin API that would
@@ -783,7 +793,7 @@ fn broken(bytes: impl Into<Vec<u8>>, half_close: bool) -> Broken {
 
 const POST_HEAD: &str = "POST /activity HTTP/1.1\r\nHost: m\r\nAuthorization: Bearer mockcrm-dev-key\r\nContent-Type: application/json\r\n";
 
-fn broken_request() -> impl Strategy<Value = Broken> {
+fn broken_request() -> BoxedStrategy<Broken> {
     let activity = valid_activity().to_string();
     let truncated = {
         let activity = activity.clone();
@@ -878,6 +888,7 @@ fn broken_request() -> impl Strategy<Value = Broken> {
             broken(format!("GET /activity/{} HTTP/1.1\r\nHost: m\r\n\r\n", "a".repeat(size)), false)
         }),
     ]
+    .boxed()
 }
 
 fn check_broken(crm: &Crm, request: &Broken) -> Result<(), String> {

@@ -32,21 +32,22 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 /// A name a CRM might give a field or a path part.
-fn ident() -> impl Strategy<Value = String> {
-    "[a-z][a-zA-Z_]{0,8}"
+fn ident() -> BoxedStrategy<String> {
+    "[a-z][a-zA-Z_]{0,8}".boxed()
 }
 
 /// Field names, all different; never `kind` (a literal field of the
 /// generated bodies) nor `note` (a field of the native view the test reads).
-fn names(n: usize) -> impl Strategy<Value = Vec<String>> {
+fn names(n: usize) -> BoxedStrategy<Vec<String>> {
     proptest::collection::hash_set(
         ident().prop_filter("reserved", |n| n != "kind" && n != "note"),
         n,
     )
     .prop_map(|set| set.into_iter().collect())
+    .boxed()
 }
 
-fn auth() -> impl Strategy<Value = Value> {
+fn auth() -> BoxedStrategy<Value> {
     prop_oneof![
         Just(
             json!({"type": "apiKey", "scheme": "Bearer", "credentialTemplate": "{{apiKey}}", "encode": "none"})
@@ -62,6 +63,7 @@ fn auth() -> impl Strategy<Value = Value> {
             json!({"type": "apiKey", "scheme": "Token", "credentialTemplate": "{{apiKey}}:{{user.platformAdditionalInfo.userKey}}"})
         ),
     ]
+    .boxed()
 }
 
 /// Where a whole expression sits in a body: at `key`, or one level down
@@ -74,12 +76,13 @@ enum Place {
     Listed(String),
 }
 
-fn place() -> impl Strategy<Value = Place> {
+fn place() -> BoxedStrategy<Place> {
     prop_oneof![
         3 => Just(Place::Top),
         1 => ident().prop_map(|p| Place::Nested(format!("_{p}"))),
         1 => ident().prop_map(|p| Place::Listed(format!("_{p}s"))),
     ]
+    .boxed()
 }
 
 fn put(body: &mut Map<String, Value>, place: &Place, key: &str, template: Value) {
@@ -133,7 +136,7 @@ struct Shape {
     read_leaves: Vec<String>,
 }
 
-fn shape() -> impl Strategy<Value = Shape> {
+fn shape() -> BoxedStrategy<Shape> {
     (
         (
             ident(),
@@ -180,6 +183,7 @@ fn shape() -> impl Strategy<Value = Shape> {
                 read_leaves,
             },
         )
+        .boxed()
 }
 
 impl Shape {
@@ -264,13 +268,14 @@ impl Shape {
     }
 }
 
-fn text() -> impl Strategy<Value = String> {
+fn text() -> BoxedStrategy<String> {
     prop_oneof![
         "\\PC{0,40}",
         "[a-zA-Z0-9 ,.'&-]{1,30}",
         Just("Call: {{subject}} }} {{ - Duration: 5\n$&".to_owned()),
         Just("李小龙 Zoë ✅ \u{1F4DE}\nsecond line".to_owned()),
     ]
+    .boxed()
 }
 
 #[derive(Debug, Clone)]
@@ -287,7 +292,7 @@ struct Input {
     new_subject: String,
 }
 
-fn input() -> impl Strategy<Value = Input> {
+fn input() -> BoxedStrategy<Input> {
     (
         proptest::option::of(text()),
         prop_oneof![Just("Inbound"), Just("Outbound")],
@@ -332,6 +337,7 @@ fn input() -> impl Strategy<Value = Input> {
                 }
             },
         )
+        .boxed()
 }
 
 fn object(value: Value) -> Map<String, Value> {

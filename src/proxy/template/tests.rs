@@ -288,15 +288,16 @@ fn a_bound_object_answers_for_its_fields() {
 /// splits one way only.
 const LITERAL_CHARS: &str = "/:_ |";
 
-fn literal() -> impl Strategy<Value = String> {
+fn literal() -> BoxedStrategy<String> {
     proptest::collection::vec(
         proptest::sample::select(LITERAL_CHARS.chars().collect::<Vec<_>>()),
         1..4,
     )
     .prop_map(|chars| chars.into_iter().collect())
+    .boxed()
 }
 
-fn text_value() -> impl Strategy<Value = Value> {
+fn text_value() -> BoxedStrategy<Value> {
     prop_oneof![
         "[a-z0-9]{0,8}".prop_map(Value::from),
         (0u32..100_000).prop_map(Value::from),
@@ -304,9 +305,10 @@ fn text_value() -> impl Strategy<Value = Value> {
         any::<bool>().prop_map(Value::from),
         Just(Value::Null),
     ]
+    .boxed()
 }
 
-fn any_value() -> impl Strategy<Value = Value> {
+fn any_value() -> BoxedStrategy<Value> {
     let leaf = prop_oneof![text_value(), "[ -~]{0,12}".prop_map(Value::from),];
     leaf.prop_recursive(3, 16, 4, |inner| {
         prop_oneof![
@@ -315,6 +317,7 @@ fn any_value() -> impl Strategy<Value = Value> {
                 .prop_map(|m| Value::Object(m.into_iter().collect())),
         ]
     })
+    .boxed()
 }
 
 /// A template tree over variables v0..vN; `Some(n)` in a leaf is variable n,
@@ -332,7 +335,7 @@ enum Shape {
     Object(Vec<(String, Shape)>),
 }
 
-fn shape(vars: usize) -> impl Strategy<Value = Shape> {
+fn shape(vars: usize) -> BoxedStrategy<Shape> {
     let leaf = prop_oneof![
         (0..vars).prop_map(Shape::Whole),
         (
@@ -364,6 +367,7 @@ fn shape(vars: usize) -> impl Strategy<Value = Shape> {
                 .prop_map(|m| Shape::Object(m.into_iter().collect())),
         ]
     })
+    .boxed()
 }
 
 /// Whole expressions read w0..w3 (any JSON, or undefined); mixed text reads
