@@ -2,7 +2,6 @@
 
 use std::fmt::Write as _;
 
-use base64::Engine;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
@@ -10,6 +9,7 @@ use sha2::{Digest, Sha256};
 use warp::http::StatusCode;
 
 use super::error::ApiError;
+use super::paging::{encode_cursor, page_params};
 use super::request::{json_kind, ApiRequest, Fields};
 use super::response::ApiResponse;
 use super::AppState;
@@ -32,8 +32,6 @@ const KNOWN_FIELDS: [&str; 10] = [
 ];
 const SERVER_FIELDS: [&str; 3] = ["id", "created_at", "updated_at"];
 const BODY_FORMATS: [&str; 3] = ["text/plain", "text/html", "text/markdown"];
-const DEFAULT_LIMIT: u32 = 50;
-const MAX_LIMIT: u32 = 200;
 const MAX_IDEMPOTENCY_KEY: usize = 255;
 /// Room beyond an activity's body for its other fields once encoded, so the
 /// buffer is allocated once rather than doubled up to size.
@@ -169,31 +167,6 @@ pub async fn list(
         },
         capacity,
     )
-}
-
-/// A listing's `limit` and `cursor` (as the position to continue before).
-pub(crate) fn page_params(request: &ApiRequest) -> Result<(u32, Option<i64>), ApiError> {
-    let limit = match request.query_param("limit") {
-        None => DEFAULT_LIMIT,
-        Some(text) => text
-            .parse::<u32>()
-            .ok()
-            .filter(|limit| (1..=MAX_LIMIT).contains(limit))
-            .ok_or_else(|| {
-                ApiError::field(
-                    "limit",
-                    format!("must be a whole number from 1 to {MAX_LIMIT}, got {text:?}"),
-                )
-            })?,
-    };
-    // An empty cursor is the first page, so a client may send
-    // `cursor=${next_cursor ?? ""}` without a special case.
-    let before_seq = request
-        .query_param("cursor")
-        .filter(|cursor| !cursor.is_empty())
-        .map(|cursor| decode_cursor(&cursor))
-        .transpose()?;
-    Ok((limit, before_seq))
 }
 
 /// `GET /activity`'s answer; fields in the order serde_json's map sorts
@@ -582,34 +555,10 @@ pub(super) fn request_hash(body: &Value) -> Result<String, ApiError> {
     Ok(hex)
 }
 
-pub(crate) fn encode_cursor(seq: i64) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("before:{seq}"))
-}
-
-pub(crate) fn decode_cursor(cursor: &str) -> Result<i64, ApiError> {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .and_then(|text| text.strip_prefix("before:")?.parse::<i64>().ok())
-        .ok_or_else(|| {
-            ApiError::field(
-                "cursor",
-                "is not a cursor this server gave out; pass next_cursor from the previous page unchanged",
-            )
-        })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn cursors_round_trip_and_garbage_is_refused() {
-        assert_eq!(decode_cursor(&encode_cursor(42)), Ok(42));
-        assert!(decode_cursor("not-a-cursor").is_err());
-    }
 
     #[test]
     fn received_at_is_strict_rfc_3339() {

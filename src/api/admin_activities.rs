@@ -7,9 +7,10 @@ use serde::Serialize;
 use serde_json::json;
 use warp::http::StatusCode;
 
-use super::activities::{encode_cursor, page_params, ActivityJson};
+use super::activities::ActivityJson;
 use super::admin::org_scope;
 use super::error::ApiError;
+use super::paging::{encode_cursor, page_params};
 use super::request::ApiRequest;
 use super::response::ApiResponse;
 use super::AppState;

@@ -5,13 +5,11 @@ use serde_json::json;
 use warp::http::StatusCode;
 
 use super::error::ApiError;
+use super::paging::{encode_cursor, page_params};
 use super::request::{ApiRequest, Fields};
 use super::response::ApiResponse;
 use super::AppState;
 use crate::store::{Caller, ContactFilter, NewContact};
-
-const DEFAULT_LIMIT: u32 = 50;
-const MAX_LIMIT: u32 = 200;
 
 const CONTACT_FIELDS: [&str; 4] = ["name", "phone_number", "email", "type"];
 
@@ -80,7 +78,7 @@ pub async fn search(
             .await?;
         return Ok(ApiResponse::ok(json!({
             "items": page.items,
-            "next_cursor": page.next_seq.map(super::activities::encode_cursor),
+            "next_cursor": page.next_seq.map(encode_cursor),
         })));
     };
     if !phone.chars().any(|c| c.is_ascii_digit()) {
@@ -99,30 +97,6 @@ pub async fn search(
     Ok(ApiResponse::ok(
         json!({ "items": contacts, "next_cursor": null }),
     ))
-}
-
-/// `limit` and `cursor`: the page size and where the page starts.
-fn page_params(request: &ApiRequest) -> Result<(u32, Option<i64>), ApiError> {
-    let limit = match request.query_param("limit") {
-        None => DEFAULT_LIMIT,
-        Some(text) => text
-            .parse::<u32>()
-            .ok()
-            .filter(|limit| (1..=MAX_LIMIT).contains(limit))
-            .ok_or_else(|| {
-                ApiError::field(
-                    "limit",
-                    format!("must be a whole number from 1 to {MAX_LIMIT}, got {text:?}"),
-                )
-            })?,
-    };
-    // Cursors read as the activity listing's do: the same kind of position.
-    let before_seq = request
-        .query_param("cursor")
-        .filter(|cursor| !cursor.is_empty())
-        .map(|cursor| super::activities::decode_cursor(&cursor))
-        .transpose()?;
-    Ok((limit, before_seq))
 }
 
 /// `GET /users`: the users of the caller's organisation.
