@@ -1,8 +1,8 @@
 //! The App Connect connector interface, as data.
 //!
 //! These serde types mirror the `createCallLog` input and output, the
-//! `updateCallLog` and `getCallLog` answers, and the compose request of
-//! SPEC §4–§5 exactly (camelCase JSON). This module only reads and writes
+//! `updateCallLog` and `getCallLog` answers, and the compose request
+//! exactly (camelCase JSON). This module only reads and writes
 //! them: what a value means (which settings are on, which score is shown,
 //! how a time reads in a zone) is the composer's and the connector's
 //! business. Whatever App Connect sends is kept as sent: an input's fields
@@ -141,7 +141,7 @@ pub struct Setting {
     pub extra: Map<String, Value>,
 }
 
-/// `user.timezoneOffset`: `"+05:30"`, `"-4"`, `330`, … (SPEC §5 Date/time).
+/// `user.timezoneOffset`: `"+05:30"`, `"-4"`, `330`, ….
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum TimezoneOffset {
@@ -364,7 +364,7 @@ impl<'de> Deserialize<'de> for CallDuration {
     }
 }
 
-/// What the composer takes (SPEC §5): the log's content, the contact, and
+/// What the composer takes: the log's content, the contact, and
 /// for an update the body to update and how. A createCallLog input is also
 /// a compose request: its other fields land in `extra`.
 #[skip_serializing_none]

@@ -1,4 +1,4 @@
-//! Reading the API key out of `Authorization` (SPEC §3): `Bearer <key>`, or
+//! Reading the API key out of `Authorization`: `Bearer <key>`, or
 //! App Connect's API-key convention `Basic base64("<key>:")`.
 
 use base64::Engine;

@@ -1,11 +1,11 @@
-//! The HTTP API of the mock CRM (SPEC §3): routing, auth, request parsing and
+//! The HTTP API of the mock CRM (README.md, "HTTP API"; `GET /openapi.json`): routing, auth, request parsing and
 //! error mapping.
 //!
 //! warp reads the request off the wire (method, path, query, headers, a body
 //! capped at 1 MiB); `dispatch` then looks it up in the route table
 //! (`routes.rs`) and answers with one `match`, so every failure — unknown
 //! path, wrong method, bad key, bad JSON — gets exactly the status and error
-//! body SPEC §3 names, instead of whichever rejection warp's combinators
+//! body README.md names, instead of whichever rejection warp's combinators
 //! would rank highest. `openapi.json` describes the same table for clients.
 //! Requests an App Connect proxy config served with `--proxy-config` takes
 //! are answered by `proxy` instead, behind the same harness. Handlers

@@ -7,7 +7,7 @@ use warp::http::{HeaderMap, Method};
 
 use super::error::ApiError;
 
-/// Bodies over this many bytes are refused with 413 (SPEC §3).
+/// Bodies over this many bytes are refused with 413 `payload_too_large`.
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
 #[derive(Debug, Clone)]

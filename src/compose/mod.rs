@@ -1,4 +1,4 @@
-//! The log-body composer: turns a compose request (SPEC §5) into the body
+//! The log-body composer: turns a compose request (README.md, "Reviewing log bodies") into the body
 //! App Connect's core would write, in text/plain, text/html or text/markdown,
 //! and updates an existing body in one of two styles.
 //!

@@ -1,4 +1,4 @@
-//! The reference connector: App Connect's `createCallLog` (SPEC §4), and
+//! The reference connector: App Connect's `createCallLog`, and
 //! `updateCallLog` and `getCallLog`, written in Rust against the mock CRM's
 //! HTTP API.
 //!
@@ -259,7 +259,7 @@ pub fn idempotency_key(input: &CreateCallLogInput) -> Option<String> {
     Some(format!("createCallLog:{account}:{session}"))
 }
 
-/// The `POST /activity` body for a call (SPEC §4).
+/// The `POST /activity` body for a call (`GET /openapi.json` describes it).
 pub fn activity_for(input: &CreateCallLogInput, options: LogOptions) -> Result<Value, LogError> {
     let call = &input.content.call_log;
     let body = match input.composed_log_details.as_deref() {

@@ -1,4 +1,4 @@
-//! App Connect proxy-connector configs: CRMs described as JSON (SPEC §8).
+//! App Connect proxy-connector configs: CRMs described as JSON (README.md, "Serving your CRM from an App Connect proxy config").
 //!
 //! The pure core that both sides of mockcrm need: reading and validating a
 //! config (`config`), its `{{…}}` templates run forwards and backwards

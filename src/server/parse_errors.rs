@@ -3,7 +3,7 @@
 //! hyper answers a request it cannot read as HTTP/1.1 by itself, before
 //! mockcrm sees anything: a bad request line, header or framing gets 400, a
 //! target or header block over its limits 414 or 431, each with an empty
-//! body and then a closed connection. SPEC §3 promises the JSON error shape
+//! body and then a closed connection. README.md ("HTTP API") promises the JSON error shape
 //! on every non-2xx answer, so `JsonParseErrors`, wrapped around the
 //! socket, recognises those answers as hyper writes them and writes the
 //! same status with the `ApiError` body instead.
