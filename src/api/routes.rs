@@ -17,7 +17,7 @@ pub enum Endpoint {
     OpenApi,
 }
 
-/// SPEC §3's CRM API.
+/// The CRM API (README.md, "HTTP API").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Crm {
     Health,
@@ -184,6 +184,19 @@ pub enum Resolution {
     NotFound,
 }
 
+/// A path's segments, percent-decoded (invalid UTF-8 replaced), as every
+/// route table matches them: `/contact/a%20b` is `["contact", "a b"]`.
+pub(crate) fn decoded_segments(path: &str) -> Vec<String> {
+    path.trim_start_matches('/')
+        .split('/')
+        .map(|segment| {
+            percent_encoding::percent_decode_str(segment)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+        .collect()
+}
+
 pub fn resolve(method: &Method, path: &str) -> Resolution {
     // Admin paths have always tolerated a trailing slash (`/__admin/faults/`),
     // which scripts tend to add; the CRM API answers those with 404.
@@ -191,15 +204,7 @@ pub fn resolve(method: &Method, path: &str) -> Resolution {
         Area::Admin => path.trim_end_matches('/'),
         Area::Crm | Area::Document | Area::Page => path,
     };
-    let segments: Vec<String> = path
-        .trim_start_matches('/')
-        .split('/')
-        .map(|segment| {
-            percent_encoding::percent_decode_str(segment)
-                .decode_utf8_lossy()
-                .into_owned()
-        })
-        .collect();
+    let segments = decoded_segments(path);
     let mut allowed: Vec<&str> = Vec::new();
     for candidate in &ROUTES {
         let Some(params) = match_template(candidate.path, &segments) else {

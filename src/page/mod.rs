@@ -93,16 +93,7 @@ fn resolve(method: &str, path: &str) -> Result<Route, ApiError> {
     let segments: Vec<String> = if path == "/" {
         Vec::new()
     } else {
-        path.strip_prefix(PREFIX)
-            .unwrap_or(path)
-            .trim_start_matches('/')
-            .split('/')
-            .map(|segment| {
-                percent_encoding::percent_decode_str(segment)
-                    .decode_utf8_lossy()
-                    .into_owned()
-            })
-            .collect()
+        crate::api::routes::decoded_segments(path.strip_prefix(PREFIX).unwrap_or(path))
     };
     let parts: Vec<&str> = segments.iter().map(String::as_str).collect();
     let found: Option<(&str, Route)> = match (method, parts.as_slice()) {
