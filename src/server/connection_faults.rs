@@ -357,6 +357,26 @@ impl<T: Socket> AsyncRead for FaultyIo<T> {
     }
 }
 
+impl<T> FaultyIo<T> {
+    /// Called before each write: a passing connection starts holding
+    /// hyper's bytes when a fault was armed for this answer. `false` when
+    /// the write goes straight to the socket.
+    fn capture_if_armed(&mut self) -> bool {
+        if matches!(self.mode, Mode::Pass) {
+            match self.slot.take() {
+                Some(armed) => {
+                    self.mode = Mode::Capture {
+                        armed,
+                        held: Vec::new(),
+                    }
+                }
+                None => return false,
+            }
+        }
+        true
+    }
+}
+
 impl<T: Socket> AsyncWrite for FaultyIo<T> {
     fn poll_write(
         self: Pin<&mut Self>,
@@ -364,16 +384,8 @@ impl<T: Socket> AsyncWrite for FaultyIo<T> {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        if matches!(this.mode, Mode::Pass) {
-            match this.slot.take() {
-                Some(armed) => {
-                    this.mode = Mode::Capture {
-                        armed,
-                        held: Vec::new(),
-                    }
-                }
-                None => return Pin::new(&mut this.inner).poll_write(cx, buf),
-            }
+        if !this.capture_if_armed() {
+            return Pin::new(&mut this.inner).poll_write(cx, buf);
         }
         match &mut this.mode {
             Mode::Capture { .. } => {
@@ -397,16 +409,8 @@ impl<T: Socket> AsyncWrite for FaultyIo<T> {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        if matches!(this.mode, Mode::Pass) {
-            match this.slot.take() {
-                Some(armed) => {
-                    this.mode = Mode::Capture {
-                        armed,
-                        held: Vec::new(),
-                    }
-                }
-                None => return Pin::new(&mut this.inner).poll_write_vectored(cx, bufs),
-            }
+        if !this.capture_if_armed() {
+            return Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
         }
         // Held or queued, every buffer is taken whole.
         let all: Vec<u8> = bufs.iter().flat_map(|buf| buf.iter().copied()).collect();
