@@ -66,6 +66,7 @@ impl Store {
         }
         // The key's copy is frozen now, so the row no longer points at
         // it: later updates skip `freeze_created_activity`'s work.
+        let encoded = EncodedColumns::of(&activity)?;
         tx.prepare_cached(
             "UPDATE activities SET subject = ?1, body = ?2, body_format = ?3, type = ?4,
                 received_at = ?5, contact_id = ?6, session_id = ?7, direction = ?8,
@@ -81,14 +82,14 @@ impl Store {
             activity.contact_id,
             activity.session_id,
             activity.direction,
-            activity.duration.as_ref().map(Value::to_string),
-            serde_json::to_string(&activity.extra)?,
+            encoded.duration,
+            encoded.extra,
             activity.updated_at,
             activity.note,
             org,
             id
         ])?;
-        record_revision(&tx, org, &activity, origin)?;
+        record_revision(&tx, org, &activity, &encoded, origin)?;
         tx.commit()?;
         Ok(Some(activity))
     }
@@ -233,6 +234,7 @@ pub(super) fn insert_activity(
     if let Some(contact_id) = &activity.contact_id {
         ensure_contact(tx, org, contact_id)?;
     }
+    let encoded = EncodedColumns::of(activity)?;
     let mut statement = tx.prepare_cached(
         "INSERT INTO activities (id, organisation_id, subject, body, body_format, type,
             received_at, contact_id, session_id, direction, duration, extra, created_at, updated_at,
@@ -251,8 +253,8 @@ pub(super) fn insert_activity(
             activity.contact_id,
             activity.session_id,
             activity.direction,
-            activity.duration.as_ref().map(Value::to_string),
-            serde_json::to_string(&activity.extra)?,
+            encoded.duration,
+            encoded.extra,
             activity.created_at,
             activity.updated_at,
             idempotency_key,
@@ -260,8 +262,24 @@ pub(super) fn insert_activity(
             activity.note
         ])
         .map_err(super::gone_if_orphaned)?;
-    record_revision(tx, org, activity, origin)?;
+    record_revision(tx, org, activity, &encoded, origin)?;
     Ok(())
+}
+
+/// The activity's columns kept as JSON text, encoded once per write: its
+/// row and its revision store the same text.
+pub(super) struct EncodedColumns {
+    pub(super) duration: Option<String>,
+    pub(super) extra: String,
+}
+
+impl EncodedColumns {
+    fn of(activity: &Activity) -> Result<Self, StoreError> {
+        Ok(EncodedColumns {
+            duration: activity.duration.as_ref().map(Value::to_string),
+            extra: serde_json::to_string(&activity.extra)?,
+        })
+    }
 }
 
 fn apply_patch(activity: &mut Activity, patch: &ActivityPatch) {

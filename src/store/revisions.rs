@@ -8,9 +8,8 @@
 //! organisations, but every caller that names one is held to it.
 
 use rusqlite::{params, Connection};
-use serde_json::Value;
 
-use super::activities::RawActivity;
+use super::activities::{EncodedColumns, RawActivity};
 use super::{Activity, OrgRef, Organisation, Origin, Revision, Store, StoreError};
 
 /// Keeps `activity`, as it now stands, as its next revision.
@@ -18,6 +17,7 @@ pub(super) fn record_revision(
     tx: &Connection,
     org: i64,
     activity: &Activity,
+    encoded: &EncodedColumns,
     origin: Origin,
 ) -> Result<(), StoreError> {
     // SQLite's integers are signed; a journal never hands out 2^63 ids.
@@ -45,8 +45,8 @@ pub(super) fn record_revision(
         activity.contact_id,
         activity.session_id,
         activity.direction,
-        activity.duration.as_ref().map(Value::to_string),
-        serde_json::to_string(&activity.extra)?,
+        encoded.duration,
+        encoded.extra,
         activity.created_at,
         activity.updated_at,
     ])?;
@@ -129,6 +129,7 @@ mod tests {
     use crate::store::schema;
     use crate::store::testing::{acme, memory, new_activity};
     use crate::store::ActivityPatch;
+    use serde_json::Value;
 
     #[test]
     fn every_write_keeps_a_revision_with_its_request() {
