@@ -35,8 +35,8 @@
 //! The load generator shares the machine with the server, so every figure is
 //! "server plus client on the same cores"; the ratios cancel most of that.
 
-use std::error::Error;
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -50,10 +50,9 @@ use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use serde_json::json;
 
+use common::{env_parse, load_average, spawn_serve, BenchResult};
 use mockcrm::interface::{ComposeRequest, LogFormat};
 use mockcrm::{ComposeOptions, UpdateStyle};
-
-type BenchResult<T> = Result<T, Box<dyn Error + Send + Sync>>;
 
 /// `Basic base64("mockcrm-dev-key:")`, as App Connect sends it.
 const AUTH: &str = "Basic bW9ja2NybS1kZXYta2V5Og==";
@@ -124,16 +123,6 @@ impl Endpoint {
             Endpoint::Create | Endpoint::PeerCreate => StatusCode::CREATED,
             _ => StatusCode::OK,
         }
-    }
-}
-
-fn env_parse<T: std::str::FromStr>(name: &str, default: T) -> BenchResult<T> {
-    match std::env::var(name) {
-        Ok(text) => text
-            .trim()
-            .parse()
-            .map_err(|_| format!("{name}={text:?} is not valid").into()),
-        Err(_) => Ok(default),
     }
 }
 
@@ -597,27 +586,8 @@ struct ServerProcess {
 impl ServerProcess {
     fn start(bin: &Path, db: &Path, extra_args: &[String]) -> BenchResult<ServerProcess> {
         let started = Instant::now();
-        let mut child = Command::new(bin)
-            .arg("serve")
-            .arg("--addr")
-            .arg("127.0.0.1:0")
-            .arg("--db")
-            .arg(db)
-            .args(extra_args)
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()?;
-        let stdout = child.stdout.take().ok_or("no stdout from the server")?;
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line)?;
+        let (child, addr) = spawn_serve(bin, db, extra_args, "warn")?;
         let ready_ms = started.elapsed().as_secs_f64() * 1000.0;
-        let url = line
-            .trim()
-            .strip_prefix("mockcrm listening on http://")
-            .ok_or_else(|| format!("unexpected first line from the server: {line:?}"))?;
-        let addr: SocketAddr = url.parse()?;
         Ok(ServerProcess {
             child,
             addr,
@@ -979,17 +949,6 @@ fn composer_on_hostile_bodies() -> BenchResult<String> {
         "one update on 1 MiB of unclosed markers: {}",
         timings.join(", ")
     ))
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|text| {
-            text.split_whitespace()
-                .take(3)
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .unwrap_or_else(|_| "unknown".into())
 }
 
 fn table_header() -> String {

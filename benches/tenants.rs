@@ -23,12 +23,12 @@
 //! for both servers). It prints one table per stage and a PASS/FAIL line
 //! per check, and exits non-zero when a check fails.
 
+mod common;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::error::Error;
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -40,12 +40,11 @@ use hyper::{Method, Request};
 use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
 
+use common::{env_parse, load_average, spawn_serve, BenchResult};
 use mockcrm::interface::{CallDuration, CreateCallLogInput, MessageType};
 use mockcrm::{
     create_call_log, get_call_log, update_call_log, CrmClient, LogOptions, UpdateOptions,
 };
-
-type BenchResult<T> = Result<T, Box<dyn Error + Send + Sync>>;
 
 const ADMIN_KEY: &str = "mockcrm-admin";
 /// `Basic base64("mockcrm-dev-key:")`, as App Connect sends it.
@@ -59,16 +58,6 @@ struct Config {
     dir: PathBuf,
     server_bin: PathBuf,
     server_args: Vec<String>,
-}
-
-fn env_parse<T: std::str::FromStr>(name: &str, default: T) -> BenchResult<T> {
-    match std::env::var(name) {
-        Ok(text) => text
-            .trim()
-            .parse()
-            .map_err(|_| format!("{name}={text:?} is not valid").into()),
-        Err(_) => Ok(default),
-    }
 }
 
 impl Config {
@@ -150,24 +139,8 @@ struct ServerProcess {
 
 impl ServerProcess {
     fn start(config: &Config, db: &Path) -> BenchResult<ServerProcess> {
-        let mut child = Command::new(&config.server_bin)
-            .args(["serve", "--addr", "127.0.0.1:0", "--db"])
-            .arg(db)
-            .args(&config.server_args)
-            .env("RUST_LOG", "error")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()?;
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().ok_or("no stdout")?).read_line(&mut line)?;
-        let url = line
-            .trim()
-            .strip_prefix("mockcrm listening on http://")
-            .ok_or_else(|| format!("unexpected ready line {line:?}"))?;
-        Ok(ServerProcess {
-            addr: url.parse()?,
-            child,
-        })
+        let (child, addr) = spawn_serve(&config.server_bin, db, &config.server_args, "error")?;
+        Ok(ServerProcess { child, addr })
     }
 
     fn url(&self) -> String {
@@ -219,17 +192,6 @@ impl Drop for ServerProcess {
             let _ = self.child.wait();
         }
     }
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|text| {
-            text.split_whitespace()
-                .take(3)
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .unwrap_or_else(|_| "unknown".into())
 }
 
 // ---------------------------------------------------------------------------
