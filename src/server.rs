@@ -281,7 +281,9 @@ struct Limits {
 /// At most `max_connections` are served at once. One more is not left to
 /// wait in the kernel's backlog (a queue nobody bounds or answers): it is
 /// read, answered 503 `overloaded` with `Retry-After`, and closed, so its
-/// client knows to come back.
+/// client knows to come back. `GET /health` is the exception: a liveness
+/// probe must not report a busy server as dead (an orchestrator would
+/// restart it mid-run), so it gets 200 with `"overloaded": true`.
 async fn serve_connections(
     listener: TcpListener,
     state: AppState,
@@ -385,24 +387,30 @@ async fn serve_connections(
 const TURN_AWAY_READ_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The answer to a connection past the cap: its request is read (so that
-/// closing does not reset the answer away) but not served.
+/// closing does not reset the answer away) but not served, except a
+/// liveness probe, which is told the server is up and busy.
 async fn overloaded(
     request: warp::http::Request<hyper::body::Incoming>,
     max_connections: usize,
     read_timeout: Duration,
 ) -> Result<warp::reply::Response, std::convert::Infallible> {
+    let is_health_probe =
+        request.method() == warp::http::Method::GET && request.uri().path() == api::HEALTH_PATH;
     let _ = tokio::time::timeout(
         read_timeout.min(TURN_AWAY_READ_TIMEOUT),
         drain(request.into_body()),
     )
     .await;
-    let response = ApiError::Overloaded {
-        reason: format!("all {max_connections} connections are in use"),
-        retry_after: OVERLOAD_RETRY_AFTER,
-    }
-    .into_response()
-    .with_header("connection", "close");
-    Ok(response.into_warp())
+    let response = if is_health_probe {
+        api::health_while_overloaded()
+    } else {
+        ApiError::Overloaded {
+            reason: format!("all {max_connections} connections are in use"),
+            retry_after: OVERLOAD_RETRY_AFTER,
+        }
+        .into_response()
+    };
+    Ok(response.with_header("connection", "close").into_warp())
 }
 
 /// Reads a body to its end, keeping none of it, up to the API's body limit.

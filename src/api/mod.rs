@@ -474,6 +474,15 @@ async fn route(
     }
 }
 
+/// The liveness route, which needs no key and never waits for the store.
+pub const HEALTH_PATH: &str = "/health";
+
 fn health() -> ApiResponse {
     ApiResponse::ok(json!({"status": "ok"}))
+}
+
+/// `GET /health` on a connection past the cap (`server`): the server is up,
+/// only busy, and a probe must be able to tell the two apart.
+pub fn health_while_overloaded() -> ApiResponse {
+    ApiResponse::ok(json!({"status": "ok", "overloaded": true}))
 }

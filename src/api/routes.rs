@@ -102,7 +102,7 @@ const fn admin(method: Method, path: &'static str, operation: Admin) -> Route {
 /// Every route, grouped by path. Within a path the order is the order of
 /// the `Allow` header.
 pub static ROUTES: [Route; 25] = [
-    crm(Method::GET, "/health", Crm::Health),
+    crm(Method::GET, super::HEALTH_PATH, Crm::Health),
     crm(Method::GET, "/me", Crm::Me),
     crm(Method::GET, "/users", Crm::ListUsers),
     crm(Method::GET, "/contact", Crm::FindContacts),

@@ -96,7 +96,7 @@ async fn a_full_store_queue_turns_requests_away_and_drops_no_acknowledged_write(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn past_the_connection_cap_a_connection_is_answered_503_and_closed() {
+async fn past_the_connection_cap_a_connection_is_answered_503_and_closed_but_health_is_up() {
     let crm = start(ServerConfig {
         max_connections: 2,
         ..ServerConfig::ephemeral()
@@ -110,19 +110,29 @@ async fn past_the_connection_cap_a_connection_is_answered_503_and_closed() {
         create_body.len()
     )
     .into_bytes();
+    // Only `GET /health` is let through past the cap: not another method on
+    // it, nor another route.
+    let turned_away_too = [
+        b"POST /health HTTP/1.1\r\nHost: mockcrm\r\nContent-Length: 0\r\n\r\n".to_vec(),
+        format!("GET /me HTTP/1.1\r\nHost: mockcrm\r\nAuthorization: Bearer {DEV_KEY}\r\n\r\n")
+            .into_bytes(),
+        b"GET /healthz HTTP/1.1\r\nHost: mockcrm\r\n\r\n".to_vec(),
+    ];
     // Two connections take the two places, in the order they connect.
     let mut first = connect(&crm);
     let mut second = connect(&crm);
-    let (first_seen, second_seen, over) = tokio::task::spawn_blocking({
-        let mut third = connect(&crm);
-        let mut fourth = connect(&crm);
+    let (first_seen, second_seen, probe, refused) = tokio::task::spawn_blocking({
+        let mut probe_connection = connect(&crm);
+        let mut create_connection = connect(&crm);
+        let others: Vec<_> = turned_away_too.iter().map(|_| connect(&crm)).collect();
         let health = health.clone();
         move || {
             let first_seen = exchange(&mut first, &health);
-            let over = (
-                exchange(&mut third, &health),
-                exchange(&mut fourth, &create_request),
-            );
+            let probe = exchange(&mut probe_connection, &health);
+            let mut refused = vec![exchange(&mut create_connection, &create_request)];
+            for (mut connection, request) in others.into_iter().zip(&turned_away_too) {
+                refused.push(exchange(&mut connection, request));
+            }
             // Those let in are served throughout; the turned-away create
             // did nothing.
             let list = format!(
@@ -130,7 +140,7 @@ async fn past_the_connection_cap_a_connection_is_answered_503_and_closed() {
                  Authorization: Bearer {DEV_KEY}\r\n\r\n"
             );
             let second_seen = exchange(&mut second, list.as_bytes());
-            (first_seen, second_seen, over)
+            (first_seen, second_seen, probe, refused)
         }
     })
     .await
@@ -140,7 +150,21 @@ async fn past_the_connection_cap_a_connection_is_answered_503_and_closed() {
         assert!(head.starts_with("HTTP/1.1 200 "), "{head}");
         assert_eq!(seen.end, End::Open);
     }
-    for seen in [&over.0, &over.1] {
+    // The liveness probe past the cap: up, busy, and closed like the rest.
+    let (head, body) = probe.head_and_body();
+    assert!(head.starts_with("HTTP/1.1 200 "), "{head}");
+    assert!(
+        head.to_ascii_lowercase().contains("\r\nconnection: close"),
+        "{head}"
+    );
+    let body: Value = serde_json::from_slice(&body).expect("JSON");
+    assert_eq!(body, json!({"status": "ok", "overloaded": true}));
+    // A probe on a connection that was let in is not told it is busy.
+    let (_, body) = first_seen.head_and_body();
+    let body: Value = serde_json::from_slice(&body).expect("JSON");
+    assert_eq!(body, json!({"status": "ok"}));
+    assert_eq!(refused.len(), 4);
+    for seen in &refused {
         let (head, body) = seen.head_and_body();
         assert!(head.starts_with("HTTP/1.1 503 "), "{head}");
         let lower = head.to_ascii_lowercase();
