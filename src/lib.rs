@@ -53,6 +53,7 @@ mod page;
 mod proxy;
 mod server;
 mod store;
+mod tls;
 
 pub use api::basic_header_for_key;
 pub use clock::{Clock, ManualClock};
@@ -70,10 +71,11 @@ pub use proxy::{
     ProxyConfig,
 };
 pub use server::{
-    ServeError, Server, ServerConfig, DEFAULT_ADMIN_KEY, DEFAULT_MAX_CONNECTIONS,
+    ServeError, Server, ServerConfig, TlsSettings, DEFAULT_ADMIN_KEY, DEFAULT_MAX_CONNECTIONS,
     DEFAULT_READ_TIMEOUT, DEFAULT_STORE_QUEUE,
 };
 pub use store::{Location, Seed, SeedContact, SeedOrganisation, SeedUser, StoreError, StoreHold};
+pub use tls::{TlsError, CA_CERT_FILE, CA_KEY_FILE};
 
 /// The `mockcrm` command line, as the binary runs it: parses the process's
 /// arguments, runs the command, and gives the exit code.

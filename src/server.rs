@@ -11,6 +11,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,6 +34,7 @@ use crate::proxy::ProxyConfig;
 use crate::store::{
     Location, Seed, Store, StoreError, StoreHandle, StoreHold, StoreThread, WELL_KNOWN_KEYS,
 };
+use crate::tls::{LocalCa, TlsError};
 use connection_faults::{FaultyIo, Marking, Slot};
 
 #[derive(Debug, Clone)]
@@ -67,6 +69,21 @@ pub struct ServerConfig {
     /// Connections served at once; past it a new connection is answered
     /// 503 with `Retry-After` and closed.
     pub max_connections: usize,
+    /// Also serve HTTPS (`serve --tls`), the same routes, with a
+    /// certificate from the local CA.
+    pub tls: Option<TlsSettings>,
+}
+
+/// HTTPS beside plain HTTP: where to listen, where the local CA is kept,
+/// and the names the certificate must carry besides `localhost` and
+/// `127.0.0.1` (the real API hosts of the CRMs served).
+#[derive(Debug, Clone)]
+pub struct TlsSettings {
+    pub addr: SocketAddr,
+    /// The directory the CA is kept in; `None` for a temporary one that
+    /// lives as long as the server (what `:memory:` wants).
+    pub dir: Option<PathBuf>,
+    pub names: Vec<String>,
 }
 
 /// The read timeout when none is given: generous for any real client.
@@ -107,6 +124,7 @@ impl ServerConfig {
             proxy_configs: Vec::new(),
             store_queue: DEFAULT_STORE_QUEUE,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            tls: None,
         }
     }
 }
@@ -124,11 +142,26 @@ pub enum ServeError {
     },
     #[error("refusing to listen on {addr} with the default admin key, which anyone who can reach it could use to read every request and reset the data; set --admin-key or MOCKCRM_ADMIN_KEY")]
     DefaultAdminKeyOnNetwork { addr: SocketAddr },
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    #[error("cannot make a temporary directory for the local CA: {0}; give one with --tls-dir")]
+    TlsTempDir(std::io::Error),
+    #[error(
+        "cannot listen with TLS on {addr}: {source}; pick another --tls-addr (127.0.0.1:0 takes any free port)"
+    )]
+    TlsBind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
 }
 
 /// A running mock CRM.
 pub struct Server {
     addr: SocketAddr,
+    /// The HTTPS listener and the CA file clients trust, with `--tls`.
+    tls: Option<(SocketAddr, PathBuf)>,
+    /// A temporary CA directory, removed when the server is dropped.
+    _tls_temp: Option<tempfile::TempDir>,
     stop: oneshot::Sender<()>,
     serving: JoinHandle<()>,
     /// For `hold_store`; dropped before the store thread is joined.
@@ -154,11 +187,19 @@ impl Server {
             proxy_configs,
             store_queue,
             max_connections,
+            tls,
         } = config;
-        let shared = !addr.ip().is_loopback();
+        let shared = !addr.ip().is_loopback()
+            || tls.as_ref().is_some_and(|tls| !tls.addr.ip().is_loopback());
         if shared && admin_key == DEFAULT_ADMIN_KEY {
             return Err(ServeError::DefaultAdminKeyOnNetwork { addr });
         }
+        // The CA before the store: a CA problem is the user's to fix, and
+        // should not leave a database half opened behind it.
+        let tls = match tls {
+            Some(settings) => Some(Tls::prepare(settings).await?),
+            None => None,
+        };
         let seed = Arc::new(seed);
         let opening_seed = Arc::clone(&seed);
         // Opening and migrating touch the disk: keep them off the runtime.
@@ -172,6 +213,29 @@ impl Server {
         let addr = listener
             .local_addr()
             .map_err(|source| ServeError::Bind { addr, source })?;
+        let (tls_listener, tls, tls_temp) = match tls {
+            Some(tls) => {
+                let listener = tokio::net::TcpListener::bind(tls.addr)
+                    .await
+                    .map_err(|source| ServeError::TlsBind {
+                        addr: tls.addr,
+                        source,
+                    })?;
+                let bound = listener
+                    .local_addr()
+                    .map_err(|source| ServeError::TlsBind {
+                        addr: tls.addr,
+                        source,
+                    })?;
+                let acceptor = tokio_rustls::TlsAcceptor::from(tls.config);
+                (
+                    Some((listener, acceptor)),
+                    Some((bound, tls.ca_file)),
+                    tls.temp,
+                )
+            }
+            None => (None, None, None),
+        };
         if shared {
             warn_of_well_known_keys(&store, addr).await;
         }
@@ -195,9 +259,15 @@ impl Server {
             max_connections: max_connections.max(1),
             clock,
         };
-        let serving = tokio::spawn(serve_connections(listener, state, limits, stopped));
+        let listeners = Listeners {
+            plain: listener,
+            tls: tls_listener,
+        };
+        let serving = tokio::spawn(serve_connections(listeners, state, limits, stopped));
         Ok(Server {
             addr,
+            tls,
+            _tls_temp: tls_temp,
             stop,
             serving,
             store,
@@ -222,6 +292,17 @@ impl Server {
         format!("http://{}", self.addr)
     }
 
+    /// `https://HOST:PORT` with `--tls`: the same routes over TLS.
+    pub fn tls_url(&self) -> Option<String> {
+        self.tls.as_ref().map(|(addr, _)| format!("https://{addr}"))
+    }
+
+    /// The local CA's certificate, the file a client trusts
+    /// (`NODE_EXTRA_CA_CERTS`), with `--tls`.
+    pub fn ca_file(&self) -> Option<&Path> {
+        self.tls.as_ref().map(|(_, file)| file.as_path())
+    }
+
     /// Serves until `signal` completes, then shuts down gracefully.
     pub async fn run_until(self, signal: impl Future<Output = ()>) {
         signal.await;
@@ -239,6 +320,53 @@ impl Server {
         drop(self.store);
         let store_thread = self.store_thread;
         let _ = tokio::task::spawn_blocking(move || store_thread.join()).await;
+    }
+}
+
+/// The TLS side, ready to bind: the CA loaded or made, the certificate
+/// issued.
+struct Tls {
+    addr: SocketAddr,
+    config: Arc<rustls::ServerConfig>,
+    ca_file: PathBuf,
+    temp: Option<tempfile::TempDir>,
+}
+
+impl Tls {
+    async fn prepare(settings: TlsSettings) -> Result<Tls, ServeError> {
+        let TlsSettings { addr, dir, names } = settings;
+        let (dir, temp) = match dir {
+            Some(dir) => (dir, None),
+            None => {
+                let temp = tempfile::Builder::new()
+                    .prefix("mockcrm-tls-")
+                    .tempdir()
+                    .map_err(ServeError::TlsTempDir)?;
+                (temp.path().to_owned(), Some(temp))
+            }
+        };
+        let mut all_names = vec!["localhost".to_owned(), "127.0.0.1".to_owned()];
+        if !addr.ip().is_unspecified() && !addr.ip().is_loopback() {
+            all_names.push(addr.ip().to_string());
+        }
+        for name in names {
+            if !all_names.contains(&name) {
+                all_names.push(name);
+            }
+        }
+        // Key generation and file I/O: off the runtime.
+        let (config, ca_file) = tokio::task::spawn_blocking(move || {
+            let ca = LocalCa::open_or_create(&dir)?;
+            Ok::<_, TlsError>((ca.server_config(&all_names)?, ca.ca_file()))
+        })
+        .await
+        .map_err(|_| ServeError::Store(StoreError::Closed))??;
+        Ok(Tls {
+            addr,
+            config,
+            ca_file,
+            temp,
+        })
     }
 }
 
@@ -268,6 +396,35 @@ struct Limits {
     clock: Clock,
 }
 
+/// The sockets connections arrive on: plain HTTP always, HTTPS with
+/// `--tls`. Both serve the same routes under the same connection cap.
+struct Listeners {
+    plain: TcpListener,
+    tls: Option<(TcpListener, tokio_rustls::TlsAcceptor)>,
+}
+
+impl Listeners {
+    /// The next connection on either socket, with the TLS acceptor it
+    /// must pass through first when it came in on the HTTPS one.
+    async fn accept(
+        &self,
+    ) -> std::io::Result<(tokio::net::TcpStream, Option<tokio_rustls::TlsAcceptor>)> {
+        let tls = async {
+            match &self.tls {
+                Some((listener, acceptor)) => {
+                    let (stream, _) = listener.accept().await?;
+                    Ok((stream, Some(acceptor.clone())))
+                }
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            accepted = self.plain.accept() => accepted.map(|(stream, _)| (stream, None)),
+            accepted = tls => accepted,
+        }
+    }
+}
+
 /// Accepts connections until `stopped` fires, then lets in-flight requests
 /// finish for up to twice `read_timeout` before closing what is left.
 ///
@@ -277,6 +434,7 @@ struct Limits {
 /// it, and hold up shutdown, forever. Serving each connection with hyper
 /// directly lets us give it a timer. HTTP/1.1 only: h2c was never part of
 /// the contract, and its connection preface has no read timeout of its own.
+/// A TLS handshake is bounded by the same read timeout.
 ///
 /// At most `max_connections` are served at once. One more is not left to
 /// wait in the kernel's backlog (a queue nobody bounds or answers): it is
@@ -285,7 +443,7 @@ struct Limits {
 /// probe must not report a busy server as dead (an orchestrator would
 /// restart it mid-run), so it gets 200 with `"overloaded": true`.
 async fn serve_connections(
-    listener: TcpListener,
+    listeners: Listeners,
     state: AppState,
     limits: Limits,
     stopped: oneshot::Receiver<()>,
@@ -311,14 +469,14 @@ async fn serve_connections(
     let mut stopped = std::pin::pin!(stopped);
     loop {
         let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
+            accepted = listeners.accept() => accepted,
             // A dropped sender means the same as a sent stop.
             _ = &mut stopped => break,
         };
         // Reap finished connections so the set holds only live ones.
         while connections.try_join_next().is_some() {}
-        let stream = match accepted {
-            Ok((stream, _peer)) => stream,
+        let (stream, tls) = match accepted {
+            Ok(accepted) => accepted,
             Err(error) if is_connection_error(&error) => continue,
             Err(error) => {
                 // Out of file descriptors and the like: back off rather
@@ -328,18 +486,32 @@ async fn serve_connections(
                 continue;
             }
         };
+        let watcher = graceful.watcher();
         let Ok(permit) = Arc::clone(&serving).try_acquire_owned() else {
             let Ok(permit) = Arc::clone(&turning_away).try_acquire_owned() else {
                 // Past even that: closing at once is all that is left.
                 continue;
             };
-            let io = TokioIo::new(stream);
-            let answer = hyper::service::service_fn(move |request| {
-                overloaded(request, max_connections, read_timeout)
-            });
-            let connection = graceful.watch(turn_away.serve_connection(io, answer));
+            let turn_away = turn_away.clone();
+            let handshake_timeout = read_timeout.min(TURN_AWAY_READ_TIMEOUT);
             connections.spawn(async move {
-                let _ = connection.await;
+                let answer = hyper::service::service_fn(move |request| {
+                    overloaded(request, max_connections, read_timeout)
+                });
+                match tls {
+                    None => {
+                        let connection = turn_away.serve_connection(TokioIo::new(stream), answer);
+                        let _ = watcher.watch(connection).await;
+                    }
+                    Some(acceptor) => {
+                        if let Some(stream) = handshake(&acceptor, stream, handshake_timeout).await
+                        {
+                            let connection =
+                                turn_away.serve_connection(TokioIo::new(stream), answer);
+                            let _ = watcher.watch(connection).await;
+                        }
+                    }
+                }
                 drop(permit);
             });
             continue;
@@ -349,14 +521,24 @@ async fn serve_connections(
             TowerToHyperService::new(warp::service(routes.clone())),
             slot.clone(),
         );
-        let io = TokioIo::new(parse_errors::JsonParseErrors::new(FaultyIo::new(
-            stream,
-            slot,
-            clock.clone(),
-        )));
-        let connection = graceful.watch(http.serve_connection(io, service));
+        let http = http.clone();
+        let clock = clock.clone();
         connections.spawn(async move {
-            if let Err(error) = connection.await {
+            let served = match tls {
+                None => {
+                    let io = wrap_io(stream, slot, clock);
+                    watcher.watch(http.serve_connection(io, service)).await
+                }
+                Some(acceptor) => {
+                    let Some(stream) = handshake(&acceptor, stream, read_timeout).await else {
+                        drop(permit);
+                        return;
+                    };
+                    let io = wrap_io(stream, slot, clock);
+                    watcher.watch(http.serve_connection(io, service)).await
+                }
+            };
+            if let Err(error) = served {
                 // A client that hangs up, stalls or sends garbage: its
                 // problem, not the server's, so not worth more than debug.
                 tracing::debug!(%error, "connection closed with an error");
@@ -364,7 +546,7 @@ async fn serve_connections(
             drop(permit);
         });
     }
-    drop(listener);
+    drop(listeners);
     // A client that stalls mid-request is cut off by the read timeouts, at
     // most one for its head and one for its body, and then answered; one
     // that never reads its answer is not: bound the wait, then close.
@@ -380,6 +562,39 @@ async fn serve_connections(
     // Dropping the connections drops their `StoreHandle`s, which is what
     // lets the store thread finish.
     connections.shutdown().await;
+}
+
+/// A served connection's socket: connection-level faults carried out
+/// underneath, hyper's own bare error answers given JSON bodies on top.
+fn wrap_io<S: connection_faults::Socket>(
+    stream: S,
+    slot: Slot,
+    clock: Clock,
+) -> TokioIo<parse_errors::JsonParseErrors<FaultyIo<S>>> {
+    TokioIo::new(parse_errors::JsonParseErrors::new(FaultyIo::new(
+        stream, slot, clock,
+    )))
+}
+
+/// The TLS handshake of a connection to the HTTPS listener, within
+/// `timeout`; `None` (and the connection dropped) when it fails, which is
+/// the client's business: it learns why from its own TLS error.
+async fn handshake(
+    acceptor: &tokio_rustls::TlsAcceptor,
+    stream: tokio::net::TcpStream,
+    timeout: Duration,
+) -> Option<tokio_rustls::server::TlsStream<tokio::net::TcpStream>> {
+    match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
+        Ok(Ok(stream)) => Some(stream),
+        Ok(Err(error)) => {
+            tracing::debug!(%error, "TLS handshake failed");
+            None
+        }
+        Err(_) => {
+            tracing::debug!("TLS handshake timed out");
+            None
+        }
+    }
 }
 
 /// How long a connection being turned away may take to send its request:

@@ -14,7 +14,7 @@ use super::{parse_json, read_input, runtime, CliError};
 use crate::harness::{DEFAULT_JOURNAL_BYTES, DEFAULT_JOURNAL_SIZE};
 use crate::proxy::{self, route, ProxyConfig};
 use crate::server::{
-    ServeError, Server, ServerConfig, DEFAULT_ADMIN_KEY, DEFAULT_MAX_CONNECTIONS,
+    ServeError, Server, ServerConfig, TlsSettings, DEFAULT_ADMIN_KEY, DEFAULT_MAX_CONNECTIONS,
     DEFAULT_READ_TIMEOUT, DEFAULT_STORE_QUEUE,
 };
 use crate::store::{Location, Seed, StoreError};
@@ -66,6 +66,18 @@ pub(super) struct ServeArgs {
     /// Connections served at once; past it a new connection gets 503 with Retry-After.
     #[arg(long, env = "MOCKCRM_MAX_CONNECTIONS", default_value_t = DEFAULT_MAX_CONNECTIONS as u64, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     max_connections: u64,
+    /// Also serve the same routes over HTTPS on --tls-addr, with a
+    /// certificate from a local CA that mockcrm makes once and keeps in --tls-dir.
+    #[arg(long, env = "MOCKCRM_TLS")]
+    tls: bool,
+    /// Address of the HTTPS listener; port 0 takes a free port.
+    #[arg(long, env = "MOCKCRM_TLS_ADDR", default_value = "127.0.0.1:8443")]
+    tls_addr: SocketAddr,
+    /// Directory of the local CA (ca.pem, the file clients trust, and its
+    /// owner-only key); default: mockcrm-tls beside the database, a
+    /// temporary one for :memory:.
+    #[arg(long, env = "MOCKCRM_TLS_DIR", value_name = "DIR")]
+    tls_dir: Option<PathBuf>,
 }
 
 fn parse_read_timeout(text: &str) -> Result<f64, String> {
@@ -103,6 +115,11 @@ pub(super) fn serve(args: ServeArgs) -> Result<ExitCode, CliError> {
         proxy_configs: proxy_configs.clone(),
         store_queue: usize::try_from(args.store_queue).unwrap_or(usize::MAX),
         max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
+        tls: args.tls.then(|| TlsSettings {
+            addr: args.tls_addr,
+            dir: tls_dir(args.tls_dir.clone(), &args.db),
+            names: Vec::new(),
+        }),
     };
     raise_open_file_limit(config.max_connections);
     runtime()?.block_on(async {
@@ -111,6 +128,15 @@ pub(super) fn serve(args: ServeArgs) -> Result<ExitCode, CliError> {
         let mut stdout = std::io::stdout();
         writeln!(stdout, "mockcrm listening on {}", server.url()).map_err(CliError::Write)?;
         stdout.flush().map_err(CliError::Write)?;
+        if let (Some(url), Some(ca_file)) = (server.tls_url(), server.ca_file()) {
+            writeln!(stdout, "mockcrm listening on {url}").map_err(CliError::Write)?;
+            stdout.flush().map_err(CliError::Write)?;
+            tracing::info!(
+                "HTTPS on {url}, certificate issued by the local CA {} (trust it with NODE_EXTRA_CA_CERTS={})",
+                ca_file.display(),
+                ca_file.display()
+            );
+        }
         for config in &proxy_configs {
             tracing::info!("proxy config {}", route::summary(config, &server.url()));
         }
@@ -118,6 +144,23 @@ pub(super) fn serve(args: ServeArgs) -> Result<ExitCode, CliError> {
         server.run_until(signals.received()).await;
         tracing::info!("stopped cleanly");
         Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// Where the local CA is kept: `--tls-dir`, else `mockcrm-tls` beside a
+/// database file (so the CA a client trusts outlives restarts), else
+/// (`:memory:`) a temporary directory the server removes when it stops.
+fn tls_dir(flag: Option<PathBuf>, db: &str) -> Option<PathBuf> {
+    flag.or_else(|| match Location::parse(db) {
+        Location::Memory => None,
+        Location::File(path) => Some(
+            path.parent()
+                .filter(|parent| !parent.as_os_str().is_empty())
+                .map_or_else(
+                    || PathBuf::from("mockcrm-tls"),
+                    |parent| parent.join("mockcrm-tls"),
+                ),
+        ),
     })
 }
 

@@ -127,6 +127,13 @@ impl Socket for TcpStream {
     }
 }
 
+impl Socket for tokio_rustls::server::TlsStream<TcpStream> {
+    fn reset_on_close(&self) {
+        // The reset is the TCP connection's, under the TLS session.
+        self.get_ref().0.reset_on_close();
+    }
+}
+
 /// What happens once the bytes being sent are out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Then {

@@ -33,3 +33,4 @@ mod revisions;
 mod shared_server;
 mod stored_snapshots;
 mod tenants;
+mod tls;
