@@ -15,7 +15,9 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
+
+pub use crate::js::StartReading;
 
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
@@ -271,15 +273,6 @@ pub enum StartTime {
     Iso(String),
 }
 
-/// What a start time says: an instant, or a wall-clock time without an
-/// offset (which App Connect's core, through moment, reads in its host's
-/// zone).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StartReading {
-    Instant(DateTime<Utc>),
-    Local(NaiveDateTime),
-}
-
 impl StartTime {
     /// The instant this start time names. ISO strings without an offset are
     /// taken as UTC, as RingCentral means them.
@@ -296,26 +289,11 @@ impl StartTime {
             StartTime::EpochMillis(millis) => DateTime::from_timestamp_millis(*millis)
                 .map(StartReading::Instant)
                 .ok_or_else(|| format!("callLog.startTime {millis} is out of range for epoch milliseconds")),
-            StartTime::Iso(text) => parse_iso_start(text).ok_or_else(|| {
+            StartTime::Iso(text) => crate::js::read_iso_time(text).ok_or_else(|| {
                 format!("callLog.startTime {text:?} is not ISO 8601 (e.g. 2024-01-15T15:30:00.000Z) or epoch milliseconds")
             }),
         }
     }
-}
-
-fn parse_iso_start(text: &str) -> Option<StartReading> {
-    let text = text.trim();
-    if let Ok(time) = DateTime::parse_from_rfc3339(text) {
-        return Some(StartReading::Instant(time.with_timezone(&Utc)));
-    }
-    [
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M",
-    ]
-    .iter()
-    .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
-    .map(StartReading::Local)
 }
 
 /// `callLog.duration`: whole seconds, or a word such as `"pending"` while

@@ -9,10 +9,8 @@
 //! `constructor`, `__proto__` of a plain object) read as `undefined` here,
 //! where JavaScript would find functions: no config means them.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::Value;
-
-use crate::interface::StartTime;
 
 /// `\s` in a JavaScript regular expression, and what `trim()` removes.
 /// Not Rust's `char::is_whitespace`: JavaScript counts U+FEFF and not U+0085.
@@ -209,6 +207,33 @@ pub fn array_index(key: &str) -> Option<usize> {
         .map(|i| i as usize)
 }
 
+/// What a start time says: an instant, or a wall-clock time without an
+/// offset (which App Connect's core, through moment, reads in its host's
+/// zone).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartReading {
+    Instant(DateTime<Utc>),
+    Local(NaiveDateTime),
+}
+
+/// An ISO 8601 time as RingCentral and App Connect write them: with an
+/// offset (an instant), or without one (a wall-clock time, which moment
+/// reads in its host's zone and RingCentral means as UTC).
+pub fn read_iso_time(text: &str) -> Option<StartReading> {
+    let text = text.trim();
+    if let Ok(time) = DateTime::parse_from_rfc3339(text) {
+        return Some(StartReading::Instant(time.with_timezone(&Utc)));
+    }
+    [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+    ]
+    .iter()
+    .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
+    .map(StartReading::Local)
+}
+
 /// `moment(value).utc().add(seconds, 'seconds').toISOString()`: `Some(text)`,
 /// or `None` where moment's invalid date gives `null`. `moment(undefined)`
 /// is the current time, which is why `now` is asked for.
@@ -220,10 +245,11 @@ pub fn moment_iso(
     let start_ms: f64 = match value {
         None => now.timestamp_millis() as f64,
         Some(Value::Number(n)) => number_f64(n).trunc(),
-        Some(Value::String(text)) => StartTime::Iso(text.clone())
-            .to_utc()
-            .ok()?
-            .timestamp_millis() as f64,
+        Some(Value::String(text)) => match read_iso_time(text)? {
+            StartReading::Instant(instant) => instant,
+            StartReading::Local(naive) => naive.and_utc(),
+        }
+        .timestamp_millis() as f64,
         Some(_) => return None,
     };
     // moment turns anything `+value` reads as a number into seconds, and

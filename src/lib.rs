@@ -39,23 +39,22 @@
 //! ARCHITECTURE.md says how the modules fit together; README.md how to use
 //! the command line and the HTTP API.
 
-mod api;
 mod cli;
 mod clock;
 mod compose;
 mod connector;
 mod contract;
+mod faces;
 mod harness;
 mod http;
 pub mod interface;
 mod js;
-mod page;
 mod proxy;
 mod server;
 mod store;
 mod tls;
+mod web;
 
-pub use api::basic_header_for_key;
 pub use clock::{Clock, ManualClock};
 pub use compose::{
     compose, format_duration, parse_note, ComposeError, ComposeOptions, HostZone, UnknownZone,
@@ -76,6 +75,7 @@ pub use server::{
 };
 pub use store::{Location, Seed, SeedContact, SeedOrganisation, SeedUser, StoreError, StoreHold};
 pub use tls::{TlsError, CA_CERT_FILE, CA_KEY_FILE};
+pub use web::basic_header_for_key;
 
 /// The `mockcrm` command line, as the binary runs it: parses the process's
 /// arguments, runs the command, and gives the exit code.

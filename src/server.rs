@@ -26,15 +26,15 @@ use tokio::task::{JoinHandle, JoinSet};
 mod connection_faults;
 mod parse_errors;
 
-use crate::api::{self, ApiError, AppState, ProxyServing, OVERLOAD_RETRY_AFTER};
 use crate::clock::Clock;
+use crate::faces::{self, Front, PageState, ProxyServing};
 use crate::harness::{Harness, DEFAULT_JOURNAL_BYTES, DEFAULT_JOURNAL_SIZE};
-use crate::page::PageState;
 use crate::proxy::ProxyConfig;
 use crate::store::{
     Location, Seed, Store, StoreError, StoreHandle, StoreHold, StoreThread, WELL_KNOWN_KEYS,
 };
 use crate::tls::{LocalCa, TlsError};
+use crate::web::{self, ApiError, AppState, OVERLOAD_RETRY_AFTER};
 use connection_faults::{FaultyIo, Marking, Slot};
 
 #[derive(Debug, Clone)]
@@ -240,19 +240,21 @@ impl Server {
             warn_of_well_known_keys(&store, addr).await;
         }
         let (stop, stopped) = oneshot::channel::<()>();
-        let state = AppState {
-            store: store.clone(),
-            harness: Arc::new(Harness::new(
-                journal_size,
-                journal_bytes,
-                rate_limit,
-                clock.clone(),
-            )),
-            page: Arc::new(PageState::new(addr, &admin_key)),
-            admin_key: Arc::from(admin_key),
-            seed,
-            strict,
-            proxy: Arc::new(ProxyServing::new(proxy_configs)),
+        let front = Front {
+            page: PageState::new(addr, &admin_key),
+            proxy: ProxyServing::new(proxy_configs),
+            app: AppState {
+                store: store.clone(),
+                harness: Arc::new(Harness::new(
+                    journal_size,
+                    journal_bytes,
+                    rate_limit,
+                    clock.clone(),
+                )),
+                admin_key: Arc::from(admin_key),
+                seed,
+                strict,
+            },
         };
         let limits = Limits {
             read_timeout,
@@ -263,7 +265,7 @@ impl Server {
             plain: listener,
             tls: tls_listener,
         };
-        let serving = tokio::spawn(serve_connections(listeners, state, limits, stopped));
+        let serving = tokio::spawn(serve_connections(listeners, front, limits, stopped));
         Ok(Server {
             addr,
             tls,
@@ -444,7 +446,7 @@ impl Listeners {
 /// restart it mid-run), so it gets 200 with `"overloaded": true`.
 async fn serve_connections(
     listeners: Listeners,
-    state: AppState,
+    front: Front,
     limits: Limits,
     stopped: oneshot::Receiver<()>,
 ) {
@@ -453,7 +455,14 @@ async fn serve_connections(
         max_connections,
         clock,
     } = limits;
-    let routes = api::routes(state, read_timeout);
+    let front = Arc::new(front);
+    let routes = web::routes(
+        move |request| {
+            let front = Arc::clone(&front);
+            async move { front.handle(request).await }
+        },
+        read_timeout,
+    );
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(read_timeout);
@@ -610,14 +619,14 @@ async fn overloaded(
     read_timeout: Duration,
 ) -> Result<warp::reply::Response, std::convert::Infallible> {
     let is_health_probe =
-        request.method() == warp::http::Method::GET && request.uri().path() == api::HEALTH_PATH;
+        request.method() == warp::http::Method::GET && request.uri().path() == faces::HEALTH_PATH;
     let _ = tokio::time::timeout(
         read_timeout.min(TURN_AWAY_READ_TIMEOUT),
         drain(request.into_body()),
     )
     .await;
     let response = if is_health_probe {
-        api::health_while_overloaded()
+        faces::health_while_overloaded()
     } else {
         ApiError::Overloaded {
             reason: format!("all {max_connections} connections are in use"),
@@ -637,7 +646,7 @@ async fn drain(mut body: hyper::body::Incoming) {
         if let Some(data) = frame.data_ref() {
             seen = seen.saturating_add(data.len());
         }
-        if seen > api::BODY_LIMIT {
+        if seen > web::BODY_LIMIT {
             break;
         }
     }

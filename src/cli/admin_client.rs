@@ -388,7 +388,7 @@ impl AdminClient {
         request: reqwest::RequestBuilder,
         api_key: &str,
     ) -> Result<Answer, AdminError> {
-        self.answer(request.header("authorization", crate::api::basic_header_for_key(api_key)))
+        self.answer(request.header("authorization", crate::web::basic_header_for_key(api_key)))
             .await
     }
 

@@ -14,10 +14,10 @@ use serde_json::{Map, Value};
 use super::{
     exit_for, input_name, parse_json, print_json, read_input, runtime, write_stdout, CliError,
 };
-use crate::api::{api_key_from_header, basic_header_for_key};
 use crate::compose::{self, ComposeOptions, HostZone, UpdateStyle};
 use crate::connector::{self, CrmClient, LogOptions, ProxyConnector, RetryPolicy, UpdateOptions};
 use crate::interface::{ComposeRequest, CreateCallLogInput, LogFormat, MessageType};
+use crate::web::{api_key_from_header, basic_header_for_key};
 
 /// The key `mockcrm log` uses when neither `--api-key` nor the input's
 /// `authHeader` gives one: the default seed's user.

@@ -526,7 +526,7 @@ impl<'a> Runner<'a> {
         proxy_null: bool,
     ) -> Result<Result<String, ()>, Stop> {
         let key = self.account.api_key.clone();
-        let basic = || crate::api::basic_header_for_key(&key);
+        let basic = || crate::web::basic_header_for_key(&key);
         if !self.exports("getAuthType") {
             return Ok(Ok(basic()));
         }
@@ -693,7 +693,7 @@ impl<'a> Runner<'a> {
             ..
         } = outcome;
         // What the fixture shows even if core never got as far as calling.
-        let basic = crate::api::basic_header_for_key(&self.account.api_key);
+        let basic = crate::web::basic_header_for_key(&self.account.api_key);
         *create_args = Some(core::create_args(
             &self.account,
             case,

@@ -2,7 +2,7 @@
 //! fault is carried out here, on the socket, because hyper would otherwise
 //! always send a whole answer.
 //!
-//! The API marks a reply with `api::ConnectionFault` in its extensions.
+//! The API marks a reply with `web::ConnectionFault` in its extensions.
 //! `Marking`, around the connection's service, takes that mark off, arms
 //! the connection's `Slot` with it and a fresh random token, and adds the
 //! token to the reply's head as an internal header. `FaultyIo`, around the
@@ -25,8 +25,8 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use warp::http::{HeaderValue, Request, Response};
 
-use crate::api::ConnectionFault;
 use crate::clock::Clock;
+use crate::web::ConnectionFault;
 
 /// The internal header that marks where a faulted answer's head is; it
 /// never reaches a client.

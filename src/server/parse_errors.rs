@@ -15,7 +15,7 @@ use std::task::{ready, Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use warp::http::StatusCode;
 
-use crate::api::ApiError;
+use crate::web::ApiError;
 
 pub struct JsonParseErrors<T> {
     inner: T,

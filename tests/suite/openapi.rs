@@ -19,8 +19,9 @@ const HTTP_METHODS: [&str; 8] = [
 /// The document as the repository holds it; the served copy is compared
 /// with it below.
 fn document() -> Value {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/api/openapi.json");
-    let text = std::fs::read_to_string(&path).expect("src/api/openapi.json readable");
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/faces/document/openapi.json");
+    let text = std::fs::read_to_string(&path).expect("src/faces/document/openapi.json readable");
     serde_json::from_str(&text).expect("openapi.json is JSON")
 }
 
