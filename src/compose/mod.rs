@@ -14,11 +14,11 @@
 //!   carried section replaces its own in place, new ones are appended, and
 //!   recomposing the same request changes nothing.
 
+mod core_regex;
 mod core_update;
 #[cfg(test)]
 mod golden;
 mod host_zone;
-mod js;
 mod parse;
 mod sections;
 mod values;
