@@ -31,5 +31,8 @@ mod review_browser;
 mod review_page;
 mod revisions;
 mod shared_server;
+mod shared_sms_cli;
+mod shared_sms_props;
+mod shared_sms_snapshots;
 mod stored_snapshots;
 mod tenants;
