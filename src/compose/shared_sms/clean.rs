@@ -44,8 +44,9 @@ pub(super) fn compose(
         };
         Ok::<_, SharedSmsError>(format_date_time(instant, offset, pattern))
     };
+    // An optional time that is null is one not given.
     let instant = |value: Option<&JsTime>, field: &dyn Fn() -> String| match value {
-        None => Ok(None),
+        None | Some(JsTime::Null) => Ok(None),
         Some(time) => match Moment::of(Some(time), None, host) {
             Ok(moment) if moment.is_valid() => Ok(Some(moment.value_of() as i64)),
             Ok(_) => Err(SharedSmsError::NotADate {
@@ -81,8 +82,8 @@ pub(super) fn compose(
     entries.sort_by_key(|entry| std::cmp::Reverse(entry.0));
     for (index, message) in conversation.messages.iter().enumerate() {
         let (value, name) = match &message.last_modified_time {
-            Some(time) => (Some(time), "lastModifiedTime"),
-            None => (message.creation_time.as_ref(), "creationTime"),
+            Some(time) if *time != JsTime::Null => (Some(time), "lastModifiedTime"),
+            _ => (message.creation_time.as_ref(), "creationTime"),
         };
         let field = || format!("conversation.messages[{index}].{name}");
         times.extend(instant(value, &field)?);
@@ -290,4 +291,90 @@ fn escape_markdown(text: &str) -> String {
         out.push(c);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn compose_clean(request: serde_json::Value) -> Result<SharedSmsLog, SharedSmsError> {
+        let request: SharedSmsRequest = serde_json::from_value(request).expect("a request");
+        compose(&request, &HostZone::UTC)
+    }
+
+    fn line(body: &str, starts: &str) -> String {
+        body.lines()
+            .find(|line| line.starts_with(starts))
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    #[test]
+    fn offsets_read_as_for_call_logs_and_null_times_are_not_given() {
+        let log = compose_clean(json!({
+            "timezoneOffset": "-300",
+            "contactName": "C",
+            "conversation": {
+                "creationTime": null,
+                "messages": [{"lastModifiedTime": null, "creationTime": "2025-10-05T04:11:00Z"}],
+                "entities": []
+            }
+        }))
+        .expect("composes");
+        // "-300" is five hours behind here, where core reads thirty.
+        assert_eq!(
+            line(&log.body, "Started"),
+            "Started: Saturday, October 04, 2025 at 11:11 PM"
+        );
+    }
+
+    #[test]
+    fn the_extension_type_decides_whether_the_owner_is_a_call_queue() {
+        let owner = |owner: serde_json::Value| {
+            let log = compose_clean(json!({
+                "conversation": {"creationTime": 0, "messages": [], "owner": owner}
+            }))
+            .expect("composes");
+            log.body.lines().nth(8).unwrap_or_default().to_owned()
+        };
+        assert_eq!(
+            owner(json!({"name": "Maria Queuedo", "extensionType": "User"})),
+            "Owner: Maria Queuedo"
+        );
+        assert_eq!(
+            owner(json!({"name": "Sales", "extensionType": "Department"})),
+            "Receiving call queue: Sales"
+        );
+        assert_eq!(
+            owner(json!({"name": "Sales queue"})),
+            "Receiving call queue: Sales queue"
+        );
+        assert_eq!(owner(json!({"name": ""})), "Owner: Unknown");
+    }
+
+    #[test]
+    fn line_breaks_are_kept_in_each_format() {
+        assert_eq!(
+            lines("a\r\nb\rc\n").collect::<Vec<_>>(),
+            ["a", "b", "c", ""]
+        );
+        assert_eq!(text_for(LogFormat::Html, "a\n<b>"), "a<br>&lt;b&gt;");
+        assert_eq!(text_for(LogFormat::Markdown, "a*\n\nb\n"), "a\\*\\\n\\\nb");
+        assert_eq!(name_for(LogFormat::Markdown, "A_b\nC"), "A\\_b C");
+    }
+
+    #[test]
+    fn an_entry_without_a_time_is_an_error_naming_it() {
+        let error = compose_clean(json!({
+            "conversation": {"messages": [], "entities": [{"recordType": "AliveMessage", "creationTime": null}]}
+        }))
+        .expect_err("no time");
+        assert_eq!(
+            error,
+            SharedSmsError::Missing {
+                field: "conversation.entities[0].creationTime".into()
+            }
+        );
+    }
 }
