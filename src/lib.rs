@@ -14,6 +14,8 @@
 //!   also serve (`ServerConfig::proxy_configs`);
 //! - [`compose()`] writes a call's log body the way App Connect's core does,
 //!   and [`parse_note`] reads the agent note back out of one;
+//!   [`compose_shared_sms`] writes a shared-SMS conversation's subject and
+//!   body as core does (or with its quirks fixed);
 //! - the [`interface`] types are App Connect's connector interface as serde
 //!   types (camelCase JSON).
 //!
@@ -49,6 +51,7 @@ mod harness;
 mod http;
 pub mod interface;
 mod js;
+mod js_sort;
 mod proxy;
 mod server;
 mod store;
@@ -57,9 +60,15 @@ mod web;
 
 pub use clock::{Clock, ManualClock};
 pub use compose::{
-    compose, format_duration, parse_note, ComposeError, ComposeOptions, HostZone, UnknownZone,
-    UpdateStyle,
+    compose, compose_shared_sms, format_duration, parse_note, ComposeError, ComposeOptions,
+    HostZone, SharedSmsError, SharedSmsLog, SharedSmsOptions, SharedSmsRequest, SharedSmsStyle,
+    UnknownZone, UpdateStyle,
 };
+/// The shared-SMS conversation as App Connect core hands it to its
+/// composer ([`SharedSmsRequest`]'s parts).
+pub mod shared_sms {
+    pub use crate::compose::{Conversation, Entity, JsText, JsTime, Message, Owner, Person};
+}
 pub use connector::{
     create_call_log, get_call_log, update_call_log, CrmClient, CrmError, Exchange, LogError,
     LogOptions, ProxyCallError, ProxyConnector, RetryPolicy, UpdateOptions,

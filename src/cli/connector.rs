@@ -14,7 +14,9 @@ use serde_json::{Map, Value};
 use super::{
     exit_for, input_name, parse_json, print_json, read_input, runtime, write_stdout, CliError,
 };
-use crate::compose::{self, ComposeOptions, HostZone, UpdateStyle};
+use crate::compose::{
+    self, ComposeOptions, HostZone, SharedSmsOptions, SharedSmsRequest, SharedSmsStyle, UpdateStyle,
+};
 use crate::connector::{self, CrmClient, LogOptions, ProxyConnector, RetryPolicy, UpdateOptions};
 use crate::interface::{ComposeRequest, CreateCallLogInput, LogFormat, MessageType};
 use crate::web::{api_key_from_header, basic_header_for_key};
@@ -25,14 +27,24 @@ pub const DEFAULT_API_KEY: &str = "mockcrm-dev-key";
 
 #[derive(Debug, Args)]
 pub(super) struct ComposeArgs {
-    /// Body format; defaults to the request's `format`, else text/plain.
+    /// Body format; defaults to the request's `format` (with --shared-sms,
+    /// its `logFormat`), else text/plain.
     #[arg(long)]
     format: Option<LogFormat>,
     /// How an `existingBody` is updated: `core` writes App Connect's own bytes,
     /// `clean` replaces each section in place. Defaults to the request's
     /// `update_style`, else core.
-    #[arg(long, value_name = "core|clean")]
+    #[arg(long, value_name = "core|clean", conflicts_with = "shared_sms")]
     update_style: Option<UpdateStyle>,
+    /// Compose a shared-SMS conversation instead of a call log: reads
+    /// {"logFormat", "conversation", "contactName", "timezoneOffset"} and
+    /// prints {"subject", "body"} as JSON.
+    #[arg(long)]
+    shared_sms: bool,
+    /// With --shared-sms: `core` writes App Connect core's bytes, quirks
+    /// included; `clean` fixes them (README.md lists them).
+    #[arg(long, value_name = "core|clean", requires = "shared_sms")]
+    style: Option<SharedSmsStyle>,
     #[command(flatten)]
     host_tz: HostTzArgs,
     /// Compose request (or createCallLog input) as JSON; `-` or absent reads stdin.
@@ -237,6 +249,9 @@ pub(super) struct GetArgs {
 }
 
 pub(super) fn compose_command(args: ComposeArgs) -> Result<ExitCode, CliError> {
+    if args.shared_sms {
+        return compose_shared_sms(args);
+    }
     let path = input_name(args.file.as_deref());
     let request: ComposeRequest = parse_json(
         &read_input(args.file.as_deref())?,
@@ -252,6 +267,27 @@ pub(super) fn compose_command(args: ComposeArgs) -> Result<ExitCode, CliError> {
         .with_host_zone(args.host_tz.resolve()?);
     let body = compose::compose(&request, &options)?;
     write_stdout(&body)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `compose --shared-sms`: the conversation's subject and body as JSON.
+/// The current time stands in for a missing time, as in App Connect's core.
+fn compose_shared_sms(args: ComposeArgs) -> Result<ExitCode, CliError> {
+    let path = input_name(args.file.as_deref());
+    let mut request: SharedSmsRequest = parse_json(
+        &read_input(args.file.as_deref())?,
+        Path::new(&path),
+        "shared-SMS compose request",
+    )?;
+    if let Some(format) = args.format {
+        request.log_format = Some(format);
+    }
+    let options = SharedSmsOptions::default()
+        .with_style(args.style.unwrap_or_default())
+        .with_host_zone(args.host_tz.resolve()?)
+        .with_now(chrono::Utc::now());
+    let log = compose::compose_shared_sms(&request, &options)?;
+    print_json(&log)?;
     Ok(ExitCode::SUCCESS)
 }
 

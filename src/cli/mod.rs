@@ -46,7 +46,7 @@ struct Cli {
 enum Command {
     /// Run the mock CRM server.
     Serve(ServeArgs),
-    /// Compose a call-log body the way App Connect's core would, to stdout.
+    /// Compose a call-log body (or with --shared-sms a shared-SMS conversation's subject and body) the way App Connect's core would, to stdout.
     Compose(ComposeArgs),
     /// Run the reference createCallLog against a running server.
     Log(LogArgs),
@@ -85,6 +85,8 @@ pub(crate) enum CliError {
     },
     #[error("cannot compose: {0}")]
     Compose(#[from] ComposeError),
+    #[error("cannot compose the shared SMS: {0}")]
+    SharedSms(#[from] crate::compose::SharedSmsError),
     #[error(transparent)]
     Serve(#[from] ServeError),
     #[error("{error}; {hint}")]

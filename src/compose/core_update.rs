@@ -6,7 +6,7 @@
 //! request carries, looks for it in the body with a regular expression: if
 //! it matches, the first match is replaced (with `String.prototype.replace`,
 //! so `$&`, `$1`, … in a value are replacement patterns); if not, the
-//! section is appended (the note prepended). `js.rs` reproduces each
+//! section is appended (the note prepended). `core_regex/` reproduces each
 //! pattern; this file says which pattern and replacement each section uses
 //! in each format. What follows from that, on purpose here:
 //!
@@ -28,7 +28,7 @@
 //!
 //! Pure, like the rest of `compose`.
 
-use super::js::{self, Found, Text};
+use super::core_regex::{self, Found, Text};
 use super::sections::{self, Carried, Kind, Shape};
 use crate::interface::LogFormat;
 
@@ -54,11 +54,11 @@ fn upsert(body: &str, kind: Kind, value: &str, format: LogFormat) -> String {
     if kind == Kind::RingCentralUserName {
         // Core keeps the name it wrote unless that was a placeholder.
         let old = found.group.clone().map_or("", |group| &body[group]);
-        if js::trim(old) != "(pending...)" {
+        if core_regex::trim(old) != "(pending...)" {
             return body.to_owned();
         }
     }
-    js::replace(body, &found, &replacement(kind, value, format))
+    core_regex::replace(body, &found, &replacement(kind, value, format))
 }
 
 /// Where core's pattern for `kind` matches `text` in `format`.
@@ -66,47 +66,55 @@ fn locate(text: &Text<'_>, kind: Kind, format: LogFormat) -> Option<Found> {
     let label = kind.labels(format)[0];
     match (format, kind.shape()) {
         (LogFormat::Html, Shape::Note) => {
-            js::between(text, "<b>Agent notes</b>", "Call details</b>", true)
+            core_regex::between(text, "<b>Agent notes</b>", "Call details</b>", true)
         }
         (LogFormat::Markdown, Shape::Note) => {
-            js::between(text, "## Agent notes\n", "\n## Call details", false)
+            core_regex::between(text, "## Agent notes\n", "\n## Call details", false)
         }
-        (LogFormat::Plain, Shape::Note) => js::plain_note(text),
+        (LogFormat::Plain, Shape::Note) => core_regex::plain_note(text),
 
         (LogFormat::Html, Shape::Item) => match kind {
             Kind::CallRecording | Kind::VoicemailRecording | Kind::AceLink => {
-                js::html_link_item(text, label)
+                core_regex::html_link_item(text, label)
             }
-            _ => js::html_item(text, label),
+            _ => core_regex::html_item(text, label),
         },
         (LogFormat::Markdown, Shape::Item) => match kind {
-            Kind::AceLink => js::spaced_item(text, &format!("**{label}**:")),
-            Kind::RingCentralUserName => js::line_item(text, &format!("**{label}**: "), true, true),
-            Kind::RingCentralNumber => js::line_item(text, &format!("**{label}**: "), true, false),
-            _ => js::line_item(text, &format!("**{label}**: "), false, false),
+            Kind::AceLink => core_regex::spaced_item(text, &format!("**{label}**:")),
+            Kind::RingCentralUserName => {
+                core_regex::line_item(text, &format!("**{label}**: "), true, true)
+            }
+            Kind::RingCentralNumber => {
+                core_regex::line_item(text, &format!("**{label}**: "), true, false)
+            }
+            _ => core_regex::line_item(text, &format!("**{label}**: "), false, false),
         },
         (LogFormat::Plain, Shape::Item) => match kind {
-            Kind::DateTime => js::dated_line(text, &format!("- {label}:")),
+            Kind::DateTime => core_regex::dated_line(text, &format!("- {label}:")),
             Kind::Duration | Kind::Result | Kind::ContactNumber => {
-                js::dashless_item(text, &format!("- {label}: "))
+                core_regex::dashless_item(text, &format!("- {label}: "))
             }
-            Kind::CallScore | Kind::AceLink => js::spaced_item(text, &format!("- {label}:")),
-            Kind::RingCentralUserName => js::line_item(text, &format!("- {label}: "), false, true),
-            _ => js::line_item(text, &format!("- {label}: "), false, false),
+            Kind::CallScore | Kind::AceLink => {
+                core_regex::spaced_item(text, &format!("- {label}:"))
+            }
+            Kind::RingCentralUserName => {
+                core_regex::line_item(text, &format!("- {label}: "), false, true)
+            }
+            _ => core_regex::line_item(text, &format!("- {label}: "), false, false),
         },
 
         (LogFormat::Html, Shape::Block | Shape::Journey) => {
-            js::html_block(text, &format!("<div><b>{label}</b><br>"))
+            core_regex::html_block(text, &format!("<div><b>{label}</b><br>"))
         }
         (LogFormat::Markdown, Shape::Block | Shape::Journey) => {
-            js::markdown_block(text, &format!("### {label}\n"))
+            core_regex::markdown_block(text, &format!("### {label}\n"))
         }
         (LogFormat::Plain, Shape::Journey) => {
-            js::between(text, &format!("- {label}:"), "--- JOURNEY END", false)
+            core_regex::between(text, &format!("- {label}:"), "--- JOURNEY END", false)
         }
         (LogFormat::Plain, Shape::Block) => match kind {
-            Kind::AceBulletedSummary => js::spaced_item(text, &format!("- {label}:")),
-            _ => js::between(text, &format!("- {label}:"), "--- END", false),
+            Kind::AceBulletedSummary => core_regex::spaced_item(text, &format!("- {label}:")),
+            _ => core_regex::between(text, &format!("- {label}:"), "--- END", false),
         },
     }
 }
@@ -165,7 +173,7 @@ fn add(body: &str, kind: Kind, value: &str, format: LogFormat) -> String {
         // A recording link goes into the body's first list, if it has one,
         // through another `replace`: its `$` patterns are expanded too.
         (LogFormat::Html, Kind::CallRecording | Kind::VoicemailRecording) => {
-            js::replace_first(body, "</ul>", &format!("{section}</ul>"))
+            core_regex::replace_first(body, "</ul>", &format!("{section}</ul>"))
                 .unwrap_or_else(|| format!("{body}{section}"))
         }
         // A plain-text recording link starts on its own line.

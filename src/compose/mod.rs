@@ -14,13 +14,14 @@
 //!   carried section replaces its own in place, new ones are appended, and
 //!   recomposing the same request changes nothing.
 
+mod core_regex;
 mod core_update;
 #[cfg(test)]
 mod golden;
 mod host_zone;
-mod js;
 mod parse;
 mod sections;
+mod shared_sms;
 mod values;
 
 pub use crate::interface::UpdateStyle;
@@ -29,6 +30,10 @@ pub use host_zone::{HostZone, UnknownZone};
 use parse::{Hints, Segment};
 pub use sections::setting_enabled;
 use sections::{Kind, Rendered, MARKDOWN_DETAILS};
+pub use shared_sms::{
+    compose_shared_sms, Conversation, Entity, JsText, JsTime, Message, Owner, Person,
+    SharedSmsError, SharedSmsLog, SharedSmsOptions, SharedSmsRequest, SharedSmsStyle,
+};
 pub use values::duration as format_duration;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -7,7 +7,7 @@
 
 use std::fmt::{Display, Write};
 
-use chrono::{DateTime, Datelike, FixedOffset, Offset, Timelike, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDateTime, Timelike, Utc};
 
 use super::{ComposeError, HostZone};
 use crate::interface::{
@@ -148,7 +148,7 @@ fn hours_or_minutes(n: f64) -> f64 {
 }
 
 /// moment's `offsetFromString`: the last `Z` or `±HH[:]MM` in the text.
-fn offset_from_string(text: &str) -> Option<i32> {
+pub fn offset_from_string(text: &str) -> Option<i32> {
     let bytes = text.as_bytes();
     let mut found = None;
     let mut i = 0;
@@ -191,10 +191,29 @@ fn offset_from_string(text: &str) -> Option<i32> {
 /// Connect's date formats use (and the common others). Text in `[...]` is
 /// literal; any other character is copied.
 pub fn format_date_time(instant: DateTime<Utc>, offset_seconds: i32, pattern: &str) -> String {
-    // Offsets come from `shown_at`, which keeps them within a day; UTC is
-    // the answer for anything else rather than a panic.
-    let offset = FixedOffset::east_opt(offset_seconds).unwrap_or(Utc.fix());
-    let local = instant.with_timezone(&offset);
+    // Only at the calendar's last day can the sum overflow; UTC then.
+    let local = instant
+        .naive_utc()
+        .checked_add_signed(Duration::seconds(i64::from(offset_seconds)))
+        .unwrap_or(instant.naive_utc());
+    format_wall_clock(&local, offset_seconds, instant.timestamp_millis(), pattern)
+}
+
+/// `format(pattern)` of a moment whose clock reads `local`, `offset_seconds`
+/// east of UTC, at `epoch_millis`. moment takes any offset (a shift of 30
+/// hours is still a clock reading), so this takes the reading itself rather
+/// than a zone.
+pub fn format_wall_clock(
+    local: &NaiveDateTime,
+    offset_seconds: i32,
+    epoch_millis: i64,
+    pattern: &str,
+) -> String {
+    let clock = Clock {
+        local,
+        offset_seconds,
+        epoch_millis,
+    };
     let mut out = String::with_capacity(pattern.len() + 8);
     let mut rest = pattern;
     while !rest.is_empty() {
@@ -205,11 +224,25 @@ pub fn format_date_time(instant: DateTime<Utc>, offset_seconds: i32, pattern: &s
                 continue;
             }
         }
-        let (text, len) = date_token(&local, rest);
+        let (text, len) = date_token(&clock, rest);
         out.push_str(&text);
         rest = &rest[len..];
     }
     out
+}
+
+/// What a moment's `format` reads: its clock, offset and instant.
+struct Clock<'a> {
+    local: &'a NaiveDateTime,
+    offset_seconds: i32,
+    epoch_millis: i64,
+}
+
+/// moment's `zeroFill(number, width)`: the sign, then the digits padded to
+/// `width` after it: `-0005` for -5, where Rust's `{:04}` writes `-005`.
+fn zero_fill(number: i64, width: usize) -> String {
+    let sign = if number < 0 { "-" } else { "" };
+    format!("{sign}{:0width$}", number.unsigned_abs())
 }
 
 const MONTHS: [&str; 12] = [
@@ -245,27 +278,29 @@ const DATE_TOKENS: [&str; 33] = [
 
 /// The longest token at the start of `rest` and its expansion; any other
 /// character stands for itself.
-fn date_token(time: &DateTime<FixedOffset>, rest: &str) -> (String, usize) {
+fn date_token(clock: &Clock<'_>, rest: &str) -> (String, usize) {
     let Some(token) = DATE_TOKENS.iter().find(|token| rest.starts_with(**token)) else {
         let first = rest.chars().next().map_or(1, char::len_utf8);
         return (rest[..first].to_owned(), first);
     };
+    let time = clock.local;
     let hour12 = match time.hour() % 12 {
         0 => 12,
         h => h,
     };
     let month = time.month0() as usize;
     let weekday = time.weekday().num_days_from_sunday() as usize;
-    let millis = time.timestamp_subsec_millis();
+    let millis = time.nanosecond() / 1_000_000 % 1000;
     let offset = |separator: &str| {
-        let minutes = time.offset().local_minus_utc() / 60;
+        let minutes = clock.offset_seconds / 60;
         let sign = if minutes < 0 { '-' } else { '+' };
         let (h, m) = (minutes.abs() / 60, minutes.abs() % 60);
         format!("{sign}{h:02}{separator}{m:02}")
     };
     let text = match *token {
-        "YYYY" => format!("{:04}", time.year()),
-        "YY" => format!("{:02}", time.year().rem_euclid(100)),
+        "YYYY" => zero_fill(i64::from(time.year()), 4),
+        // JavaScript's `%` keeps the dividend's sign.
+        "YY" => zero_fill(i64::from(time.year() % 100), 2),
         "MMMM" => MONTHS[month].to_owned(),
         "MMM" => MONTHS[month][..3].to_owned(),
         "MM" => format!("{:02}", time.month()),
@@ -295,8 +330,8 @@ fn date_token(time: &DateTime<FixedOffset>, rest: &str) -> (String, usize) {
         "a" => if time.hour() < 12 { "am" } else { "pm" }.to_owned(),
         "ZZ" => offset(""),
         "Z" => offset(":"),
-        "X" => time.timestamp().to_string(),
-        _ => time.timestamp_millis().to_string(),
+        "X" => clock.epoch_millis.div_euclid(1000).to_string(),
+        _ => clock.epoch_millis.to_string(),
     };
     (text, token.len())
 }
@@ -482,6 +517,18 @@ mod tests {
             format_date_time(at("2024-05-06T00:13:28Z"), 0, "hh A"),
             "12 AM"
         );
+    }
+
+    #[test]
+    fn any_offset_is_a_clock_reading_and_years_pad_after_their_sign() {
+        // moment().utcOffset(-1800) is 30 hours behind; moment pads -5 as -0005.
+        assert_eq!(
+            format_date_time(at("2024-05-06T12:13:28Z"), -30 * 3600, "YYYY-MM-DD HH:mm Z"),
+            "2024-05-05 06:13 -30:00"
+        );
+        let early = NaiveDateTime::parse_from_str("-0005-03-01 10:00", "%Y-%m-%d %H:%M")
+            .expect("a valid proleptic date");
+        assert_eq!(format_wall_clock(&early, 0, 0, "YYYY YY"), "-0005 -05");
     }
 
     #[test]
