@@ -6,7 +6,7 @@
 
 use rusqlite::params;
 
-use super::activities::{RawActivity, ACTIVITY_COLUMNS, LOG_COLUMNS};
+use super::activity_rows::{RawActivity, ACTIVITY_COLUMNS, LOG_COLUMNS};
 use super::{
     AdminActivity, AdminActivityFilter, AdminActivityPage, Organisation, Store, StoreError,
 };

@@ -9,7 +9,7 @@
 
 use rusqlite::{params, Connection};
 
-use super::activities::{EncodedColumns, RawActivity};
+use super::activity_rows::{EncodedColumns, RawActivity};
 use super::{Activity, OrgRef, Organisation, Origin, Revision, Store, StoreError};
 
 /// Keeps `activity`, as it now stands, as its next revision.
