@@ -2,17 +2,19 @@
 //! idempotency key too, whose records are `idempotency.rs`'s), reading,
 //! patching, deleting and listing them newest first; how an activity maps
 //! to its row is `activity_rows.rs`. Every write goes through
-//! `insert_activity` or `update_activity`, which keep its revision
-//! (`revisions.rs`) in the same savepoint, so no writer can skip one.
+//! `insert_activity` or `update_activity`. The row is the activity's
+//! latest revision (its `revision` number and the `request_id` that wrote
+//! it ride along); `update_activity` first keeps the state it replaces
+//! (`revisions.rs`) in the same savepoint, so no writer can lose one.
 
 use rusqlite::{params, Connection};
 
 use super::activity_rows::{
-    select_activity, EncodedColumns, RawActivity, ACTIVITY_COLUMNS, LOG_COLUMNS,
+    select_activity, stored_request_id, EncodedColumns, RawActivity, ACTIVITY_COLUMNS, LOG_COLUMNS,
 };
 use super::contacts::ensure_contact;
 use super::idempotency::{earlier_outcome, freeze_created_activity, record_key};
-use super::revisions::record_revision;
+use super::revisions::keep_replaced_state;
 use super::{
     new_id, now_rfc3339, Activity, ActivityFilter, ActivityPage, ActivityPatch, IdempotentOutcome,
     NewActivity, Origin, Store, StoreError,
@@ -87,14 +89,16 @@ impl Store {
                 activity.updated_at
             ])?;
         }
+        keep_replaced_state(&tx, org, id)?;
         // The key's copy is frozen now, so the row no longer points at
         // it: later updates skip `freeze_created_activity`'s work.
         let encoded = EncodedColumns::of(&activity)?;
         tx.prepare_cached(
             "UPDATE activities SET subject = ?1, body = ?2, body_format = ?3, type = ?4,
                 received_at = ?5, contact_id = ?6, session_id = ?7, direction = ?8,
-                duration = ?9, extra = ?10, updated_at = ?11, note = ?12, idempotency_key = NULL
-             WHERE organisation_id = ?13 AND id = ?14",
+                duration = ?9, extra = ?10, updated_at = ?11, note = ?12, idempotency_key = NULL,
+                revision = revision + 1, request_id = ?13
+             WHERE organisation_id = ?14 AND id = ?15",
         )?
         .execute(params![
             activity.subject,
@@ -109,10 +113,10 @@ impl Store {
             encoded.extra,
             activity.updated_at,
             activity.note,
+            stored_request_id(origin),
             org,
             id
         ])?;
-        record_revision(&tx, org, &activity, &encoded, origin)?;
         tx.commit()?;
         Ok(Some(activity))
     }
@@ -221,7 +225,9 @@ impl Activity {
     }
 }
 
-pub(super) fn insert_activity(
+/// Inserts `activity` as its own revision 1, made by `origin`: a create
+/// keeps no revision row (there is no earlier state to keep).
+fn insert_activity(
     tx: &Connection,
     org: i64,
     activity: &Activity,
@@ -235,8 +241,9 @@ pub(super) fn insert_activity(
     let mut statement = tx.prepare_cached(
         "INSERT INTO activities (id, organisation_id, subject, body, body_format, type,
             received_at, contact_id, session_id, direction, duration, extra, created_at, updated_at,
-            idempotency_key, message_id, note)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+            idempotency_key, message_id, note, revision, request_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+                 1, ?18)",
     )?;
     statement
         .execute(params![
@@ -256,10 +263,10 @@ pub(super) fn insert_activity(
             activity.updated_at,
             idempotency_key,
             activity.message_id,
-            activity.note
+            activity.note,
+            stored_request_id(origin)
         ])
         .map_err(super::gone_if_orphaned)?;
-    record_revision(tx, org, activity, &encoded, origin)?;
     Ok(())
 }
 

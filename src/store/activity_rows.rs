@@ -7,7 +7,7 @@
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde_json::{Map, Value};
 
-use super::{Activity, StoreError};
+use super::{Activity, Origin, StoreError};
 
 /// The columns `RawActivity::from_row` reads, in its order; its
 /// revisions have the same.
@@ -18,6 +18,14 @@ pub(super) const ACTIVITY_COLUMNS: &str =
 /// A log's columns that revisions do not keep, read after
 /// `ACTIVITY_COLUMNS` by `RawActivity::with_log_fields`.
 pub(super) const LOG_COLUMNS: &str = "message_id, note";
+
+/// The journal id of the request behind a write, as a row keeps it:
+/// SQLite's integers are signed, and a journal never hands out 2^63 ids.
+pub(super) fn stored_request_id(origin: Origin) -> Option<i64> {
+    origin
+        .request_id
+        .map(|id| i64::try_from(id).unwrap_or(i64::MAX))
+}
 
 pub(super) fn select_activity(
     conn: &Connection,

@@ -273,9 +273,19 @@ mod tests {
                 },
             )
             .expect("contact");
-        store
+        let plain = store
             .create_activity(key, &new_activity("s"), Origin::default())
             .expect("plain");
+        // Its first state becomes a revision row.
+        store
+            .update_activity(
+                key,
+                &plain.id,
+                &crate::store::ActivityPatch::default(),
+                Origin::default(),
+            )
+            .expect("update")
+            .expect("exists");
         let keyed = crate::store::Activity::new(new_activity("k"));
         store
             .create_activity_idempotent(key, "idem", "hash", &keyed, Origin::default())
