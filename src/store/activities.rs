@@ -1,19 +1,23 @@
-//! Activities: the call logs connectors write. Creating (without an
-//! idempotency key; see `idempotency.rs` for keyed creates), reading,
-//! patching, deleting and listing them newest first, and the mapping
-//! between an activity and its row. Every write goes through
-//! `insert_activity` or `update_activity`, which keep its revision
-//! (`revisions.rs`) in the same savepoint, so no writer can skip one.
+//! Activities: the call logs connectors write. Creating them (under an
+//! idempotency key too, whose records are `idempotency.rs`'s), reading,
+//! patching, deleting and listing them newest first; how an activity maps
+//! to its row is `activity_rows.rs`. Every write goes through
+//! `insert_activity` or `update_activity`. The row is the activity's
+//! latest revision (its `revision` number and the `request_id` that wrote
+//! it ride along); `update_activity` first keeps the state it replaces
+//! (`revisions.rs`) in the same savepoint, so no writer can lose one.
 
-use rusqlite::{params, Connection, OptionalExtension, Row};
-use serde_json::{Map, Value};
+use rusqlite::{params, Connection};
 
+use super::activity_rows::{
+    select_activity, stored_request_id, EncodedColumns, RawActivity, ACTIVITY_COLUMNS, LOG_COLUMNS,
+};
 use super::contacts::ensure_contact;
-use super::idempotency::freeze_created_activity;
-use super::revisions::record_revision;
+use super::idempotency::{earlier_outcome, freeze_created_activity, record_key};
+use super::revisions::keep_replaced_state;
 use super::{
-    new_id, now_rfc3339, Activity, ActivityFilter, ActivityPage, ActivityPatch, NewActivity,
-    Origin, Store, StoreError,
+    new_id, now_rfc3339, Activity, ActivityFilter, ActivityPage, ActivityPatch, IdempotentOutcome,
+    NewActivity, Origin, Store, StoreError,
 };
 
 impl Store {
@@ -28,6 +32,27 @@ impl Store {
         insert_activity(&tx, org, &activity, None, origin)?;
         tx.commit()?;
         Ok(activity)
+    }
+
+    /// Creates `activity` (from `Activity::new`) under `key`, unless the key
+    /// was used before: then the activity as it was first created comes
+    /// back if `request_hash` is the same, and `Mismatch` if it is not.
+    pub fn create_activity_idempotent(
+        &mut self,
+        org: i64,
+        key: &str,
+        request_hash: &str,
+        activity: &Activity,
+        origin: Origin,
+    ) -> Result<IdempotentOutcome, StoreError> {
+        let tx = self.conn.savepoint()?;
+        if let Some(outcome) = earlier_outcome(&tx, org, key, request_hash)? {
+            return Ok(outcome);
+        }
+        insert_activity(&tx, org, activity, Some(key), origin)?;
+        record_key(&tx, org, key, request_hash, activity)?;
+        tx.commit()?;
+        Ok(IdempotentOutcome::Created)
     }
 
     pub fn activity(&self, org: i64, id: &str) -> Result<Option<Activity>, StoreError> {
@@ -64,14 +89,16 @@ impl Store {
                 activity.updated_at
             ])?;
         }
+        keep_replaced_state(&tx, org, id)?;
         // The key's copy is frozen now, so the row no longer points at
         // it: later updates skip `freeze_created_activity`'s work.
         let encoded = EncodedColumns::of(&activity)?;
         tx.prepare_cached(
             "UPDATE activities SET subject = ?1, body = ?2, body_format = ?3, type = ?4,
                 received_at = ?5, contact_id = ?6, session_id = ?7, direction = ?8,
-                duration = ?9, extra = ?10, updated_at = ?11, note = ?12, idempotency_key = NULL
-             WHERE organisation_id = ?13 AND id = ?14",
+                duration = ?9, extra = ?10, updated_at = ?11, note = ?12, idempotency_key = NULL,
+                revision = revision + 1, request_id = ?13
+             WHERE organisation_id = ?14 AND id = ?15",
         )?
         .execute(params![
             activity.subject,
@@ -86,10 +113,10 @@ impl Store {
             encoded.extra,
             activity.updated_at,
             activity.note,
+            stored_request_id(origin),
             org,
             id
         ])?;
-        record_revision(&tx, org, &activity, &encoded, origin)?;
         tx.commit()?;
         Ok(Some(activity))
     }
@@ -173,16 +200,6 @@ fn list_query<'a>(
     (sql, values)
 }
 
-/// The columns `RawActivity::from_row` reads, in its order; its
-/// revisions have the same.
-pub(super) const ACTIVITY_COLUMNS: &str =
-    "id, subject, body, body_format, type, received_at, contact_id, \
-     session_id, direction, duration, extra, created_at, updated_at";
-
-/// A log's columns that revisions do not keep, read after
-/// `ACTIVITY_COLUMNS` by `RawActivity::with_log_fields`.
-pub(super) const LOG_COLUMNS: &str = "message_id, note";
-
 impl Activity {
     /// A new activity with its id and timestamps assigned (`received_at`
     /// defaults to now), ready for `Store::create_activity_idempotent`.
@@ -208,23 +225,9 @@ impl Activity {
     }
 }
 
-pub(super) fn select_activity(
-    conn: &Connection,
-    org: i64,
-    id: &str,
-) -> Result<Option<Activity>, StoreError> {
-    let mut statement = conn.prepare_cached(&format!(
-        "SELECT {ACTIVITY_COLUMNS}, {LOG_COLUMNS} FROM activities WHERE organisation_id = ?1 AND id = ?2"
-    ))?;
-    let row = statement
-        .query_row(params![org, id], |row| {
-            RawActivity::from_row(row)?.with_log_fields(row, 13)
-        })
-        .optional()?;
-    row.map(RawActivity::into_activity).transpose()
-}
-
-pub(super) fn insert_activity(
+/// Inserts `activity` as its own revision 1, made by `origin`: a create
+/// keeps no revision row (there is no earlier state to keep).
+fn insert_activity(
     tx: &Connection,
     org: i64,
     activity: &Activity,
@@ -238,8 +241,9 @@ pub(super) fn insert_activity(
     let mut statement = tx.prepare_cached(
         "INSERT INTO activities (id, organisation_id, subject, body, body_format, type,
             received_at, contact_id, session_id, direction, duration, extra, created_at, updated_at,
-            idempotency_key, message_id, note)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+            idempotency_key, message_id, note, revision, request_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+                 1, ?18)",
     )?;
     statement
         .execute(params![
@@ -259,27 +263,11 @@ pub(super) fn insert_activity(
             activity.updated_at,
             idempotency_key,
             activity.message_id,
-            activity.note
+            activity.note,
+            stored_request_id(origin)
         ])
         .map_err(super::gone_if_orphaned)?;
-    record_revision(tx, org, activity, &encoded, origin)?;
     Ok(())
-}
-
-/// The activity's columns kept as JSON text, encoded once per write: its
-/// row and its revision store the same text.
-pub(super) struct EncodedColumns {
-    pub(super) duration: Option<String>,
-    pub(super) extra: String,
-}
-
-impl EncodedColumns {
-    fn of(activity: &Activity) -> Result<Self, StoreError> {
-        Ok(EncodedColumns {
-            duration: activity.duration.as_ref().map(Value::to_string),
-            extra: serde_json::to_string(&activity.extra)?,
-        })
-    }
 }
 
 fn apply_patch(activity: &mut Activity, patch: &ActivityPatch) {
@@ -307,79 +295,6 @@ fn apply_patch(activity: &mut Activity, patch: &ActivityPatch) {
     }
 }
 
-/// An activity row as SQLite holds it, before its JSON columns are parsed.
-pub(super) struct RawActivity {
-    id: String,
-    subject: String,
-    body: String,
-    body_format: String,
-    activity_type: String,
-    received_at: String,
-    contact_id: Option<String>,
-    session_id: Option<String>,
-    direction: Option<String>,
-    duration: Option<String>,
-    extra: String,
-    created_at: String,
-    updated_at: String,
-    message_id: Option<String>,
-    note: Option<String>,
-}
-
-impl RawActivity {
-    pub(super) fn from_row(row: &Row) -> rusqlite::Result<RawActivity> {
-        Ok(RawActivity {
-            id: row.get(0)?,
-            subject: row.get(1)?,
-            body: row.get(2)?,
-            body_format: row.get(3)?,
-            activity_type: row.get(4)?,
-            received_at: row.get(5)?,
-            contact_id: row.get(6)?,
-            session_id: row.get(7)?,
-            direction: row.get(8)?,
-            duration: row.get(9)?,
-            extra: row.get(10)?,
-            created_at: row.get(11)?,
-            updated_at: row.get(12)?,
-            message_id: None,
-            note: None,
-        })
-    }
-
-    /// `LOG_COLUMNS`, read from `row` at `at` and after.
-    pub(super) fn with_log_fields(mut self, row: &Row, at: usize) -> rusqlite::Result<RawActivity> {
-        self.message_id = row.get(at)?;
-        self.note = row.get(at + 1)?;
-        Ok(self)
-    }
-
-    pub(super) fn into_activity(self) -> Result<Activity, StoreError> {
-        let duration = self
-            .duration
-            .map(|text| serde_json::from_str(&text))
-            .transpose()?;
-        let extra: Map<String, Value> = serde_json::from_str(&self.extra)?;
-        Ok(Activity {
-            id: self.id,
-            subject: self.subject,
-            body: self.body,
-            body_format: self.body_format,
-            activity_type: self.activity_type,
-            received_at: self.received_at,
-            contact_id: self.contact_id,
-            session_id: self.session_id,
-            direction: self.direction,
-            duration,
-            extra,
-            message_id: self.message_id,
-            note: self.note,
-            created_at: self.created_at,
-            updated_at: self.updated_at,
-        })
-    }
-}
-
 /// Now, or a microsecond after `previous` if the clock has not moved past it.
 fn later_than(previous: &str) -> String {
     let now = chrono::Utc::now();
@@ -394,6 +309,7 @@ fn later_than(previous: &str) -> String {
 mod tests {
     use super::*;
     use crate::store::testing::{acme, memory, new_activity};
+    use serde_json::Value;
 
     #[test]
     fn each_listing_shape_uses_its_index() {

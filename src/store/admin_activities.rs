@@ -6,7 +6,7 @@
 
 use rusqlite::params;
 
-use super::activities::{RawActivity, ACTIVITY_COLUMNS, LOG_COLUMNS};
+use super::activity_rows::{RawActivity, ACTIVITY_COLUMNS, LOG_COLUMNS};
 use super::{
     AdminActivity, AdminActivityFilter, AdminActivityPage, Organisation, Store, StoreError,
 };
@@ -28,7 +28,7 @@ impl Store {
         // organisation's index when there is one to pick (see `list_query`).
         let mut sql = format!(
             "SELECT {}, a.seq, o.public_id, o.name, o.tenant, o.created_at,
-                (SELECT count(*) FROM activity_revisions r WHERE r.activity_id = a.id)
+                a.revision
              FROM activities a JOIN organisations o ON o.id = a.organisation_id WHERE 1",
             columns.join(", ")
         );
@@ -101,10 +101,13 @@ impl Store {
         let Some(activity) = self.activity(found.key, id)? else {
             return Ok(None);
         };
+        // Numbered from 1 with none skipped, the latest being the row.
         let revisions: i64 = self
             .conn
-            .prepare_cached("SELECT count(*) FROM activity_revisions WHERE activity_id = ?1")?
-            .query_row(params![id], |row| row.get(0))?;
+            .prepare_cached(
+                "SELECT revision FROM activities WHERE organisation_id = ?1 AND id = ?2",
+            )?
+            .query_row(params![found.key, id], |row| row.get(0))?;
         Ok(Some(AdminActivity {
             organisation: found.organisation,
             activity,

@@ -1,8 +1,10 @@
-//! Idempotent creates: an activity created under an `Idempotency-Key` is
+//! Idempotency keys: an activity created under an `Idempotency-Key` is
 //! created once, and a repeat with the same request gets the activity as it
 //! was created — even after it was changed or deleted — while a repeat with
-//! another request is refused. The key, the request's hash and the activity
-//! are written in one transaction, so they survive a restart together.
+//! another request is refused. This module keeps the key records; the
+//! create that writes the key, its request's hash and the activity in one
+//! savepoint is `Store::create_activity_idempotent` (`activities.rs`), so
+//! they survive a restart together. It never writes an activity.
 //!
 //! A key stores no copy of the activity while the activity is unchanged:
 //! the key row names it, and a repeat reads it. The first PATCH or DELETE
@@ -12,60 +14,65 @@
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::{Map, Value};
 
-use super::activities::{insert_activity, select_activity};
-use super::{Activity, IdempotentOutcome, Origin, Store, StoreError};
+use super::activity_rows::select_activity;
+use super::{Activity, IdempotentOutcome, StoreError};
 
-impl Store {
-    /// Creates `activity` (from `Activity::new`) under `key`, unless the key
-    /// was used before: then the activity as it was first created comes
-    /// back if `request_hash` is the same, and `Mismatch` if it is not.
-    pub fn create_activity_idempotent(
-        &mut self,
-        org: i64,
-        key: &str,
-        request_hash: &str,
-        activity: &Activity,
-        origin: Origin,
-    ) -> Result<IdempotentOutcome, StoreError> {
-        let tx = self.conn.savepoint()?;
-        let previous: Option<(String, String, Option<String>)> = tx
-            .prepare_cached(
-                "SELECT request_hash, created_activity, activity_id FROM idempotency_keys
-                 WHERE organisation_id = ?1 AND key = ?2",
-            )?
-            .query_row(params![org, key], |row| {
-                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
-            })
-            .optional()?;
-        if let Some((hash, frozen, activity_id)) = previous {
-            if hash != request_hash {
-                return Ok(IdempotentOutcome::Mismatch);
-            }
-            let created = match activity_id {
-                // Unchanged since it was created (PATCH and DELETE freeze it
-                // first), so the activity now is the activity as created.
-                Some(activity_id) if frozen.is_empty() => select_activity(&tx, org, &activity_id)?
-                    .ok_or(StoreError::NotFound("activity behind an idempotency key"))?,
-                _ => decode(serde_json::from_str(&frozen)?)?,
-            };
-            return Ok(IdempotentOutcome::Replayed(Box::new(created)));
-        }
-        insert_activity(&tx, org, activity, Some(key), origin)?;
-        tx.prepare_cached(
-            "INSERT INTO idempotency_keys
-                (organisation_id, key, request_hash, created_activity, activity_id, created_at)
-             VALUES (?1, ?2, ?3, '', ?4, ?5)",
+/// What `key` already answers, inside the create's savepoint: `None` when
+/// the key is new, else the activity as it was first created (for the same
+/// `request_hash`) or `Mismatch` (for another).
+pub(super) fn earlier_outcome(
+    tx: &Connection,
+    org: i64,
+    key: &str,
+    request_hash: &str,
+) -> Result<Option<IdempotentOutcome>, StoreError> {
+    let previous: Option<(String, String, Option<String>)> = tx
+        .prepare_cached(
+            "SELECT request_hash, created_activity, activity_id FROM idempotency_keys
+             WHERE organisation_id = ?1 AND key = ?2",
         )?
-        .execute(params![
-            org,
-            key,
-            request_hash,
-            activity.id,
-            activity.created_at
-        ])?;
-        tx.commit()?;
-        Ok(IdempotentOutcome::Created)
+        .query_row(params![org, key], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+        })
+        .optional()?;
+    let Some((hash, frozen, activity_id)) = previous else {
+        return Ok(None);
+    };
+    if hash != request_hash {
+        return Ok(Some(IdempotentOutcome::Mismatch));
     }
+    let created = match activity_id {
+        // Unchanged since it was created (PATCH and DELETE freeze it
+        // first), so the activity now is the activity as created.
+        Some(activity_id) if frozen.is_empty() => select_activity(tx, org, &activity_id)?
+            .ok_or(StoreError::NotFound("activity behind an idempotency key"))?,
+        _ => decode(serde_json::from_str(&frozen)?)?,
+    };
+    Ok(Some(IdempotentOutcome::Replayed(Box::new(created))))
+}
+
+/// Records `key` as having created `activity`, in the savepoint that
+/// inserted it.
+pub(super) fn record_key(
+    tx: &Connection,
+    org: i64,
+    key: &str,
+    request_hash: &str,
+    activity: &Activity,
+) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "INSERT INTO idempotency_keys
+            (organisation_id, key, request_hash, created_activity, activity_id, created_at)
+         VALUES (?1, ?2, ?3, '', ?4, ?5)",
+    )?
+    .execute(params![
+        org,
+        key,
+        request_hash,
+        activity.id,
+        activity.created_at
+    ])?;
+    Ok(())
 }
 
 /// Before an activity created under an idempotency key changes for the
@@ -218,7 +225,7 @@ fn corrupt(what: &str) -> StoreError {
 mod tests {
     use super::*;
     use crate::store::testing::{acme, memory, new_activity};
-    use crate::store::{ActivityFilter, ActivityPatch};
+    use crate::store::{ActivityFilter, ActivityPatch, Origin, Store};
 
     #[test]
     fn a_repeat_replays_the_created_activity_and_another_request_is_refused() {

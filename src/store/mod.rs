@@ -1,10 +1,13 @@
 //! The store: every SQL statement in mockcrm lives under this module, one
 //! file per concept — opening a file (`open.rs`), the schema and its
 //! migrations (`schema.rs`), seeding and reset (`seed.rs`), API keys
-//! (`callers.rs`), contacts, activities, idempotent creates, revisions,
-//! activities across organisations for the admin side, contract checks,
-//! tenants (`tenants.rs`) — plus `StoreHandle`, which runs the store on a thread of its own
-//! (`handle.rs`), and the background checkpointer (`checkpoint.rs`).
+//! (`callers.rs`), contacts, activities (and their rows, `activity_rows.rs`),
+//! idempotency keys, revisions, activities across organisations for the
+//! admin side, contract checks, tenants (`tenants.rs`) and an
+//! organisation's rows in every table (`organisation_rows.rs`) — plus
+//! `StoreHandle`, which runs the store on a thread of its own (`handle.rs`),
+//! and the background checkpointer (`checkpoint.rs`). No two of these
+//! modules use each other: shared pieces sit in a module of their own.
 //!
 //! `Store` is synchronous: one rusqlite connection, one method per
 //! operation, each in its own savepoint. Every query is scoped by an
@@ -13,6 +16,7 @@
 //! routes, flags or JSON answers.
 
 mod activities;
+mod activity_rows;
 mod admin_activities;
 mod callers;
 mod checkpoint;
@@ -22,6 +26,7 @@ mod handle;
 mod idempotency;
 mod model;
 mod open;
+mod organisation_rows;
 mod revisions;
 mod schema;
 mod seed;

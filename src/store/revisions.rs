@@ -1,55 +1,34 @@
-//! Revisions: every write of an activity keeps the activity as it stood
-//! after it, numbered from 1, with the journal id of the request that made
-//! it. They are written by the activity write paths themselves
-//! (`insert_activity`, `update_activity`), inside the write's own
-//! savepoint, so a committed write always has its revision and a rolled
-//! back one never does. They go when their activity goes (`ON DELETE
+//! Revisions: every write of an activity can be read back as the activity
+//! stood after it, numbered from 1, with the journal id of the request that
+//! made it. The activity's own row is its latest revision (its `revision`
+//! and `request_id` columns); `activity_revisions` holds only the states a
+//! later write replaced, each copied there by `keep_replaced_state` inside
+//! the replacing write's savepoint, so a committed write always left the
+//! state before it behind and a rolled back one never did. A create keeps
+//! nothing here. Revisions go when their activity goes (`ON DELETE
 //! CASCADE`). Reading them here is an admin read: it may cross
 //! organisations, but every caller that names one is held to it.
 
 use rusqlite::{params, Connection};
 
-use super::activities::{EncodedColumns, RawActivity};
-use super::{Activity, OrgRef, Organisation, Origin, Revision, Store, StoreError};
+use super::activity_rows::RawActivity;
+use super::{OrgRef, Organisation, Revision, Store, StoreError};
 
-/// Keeps `activity`, as it now stands, as its next revision.
-pub(super) fn record_revision(
-    tx: &Connection,
-    org: i64,
-    activity: &Activity,
-    encoded: &EncodedColumns,
-    origin: Origin,
-) -> Result<(), StoreError> {
-    // SQLite's integers are signed; a journal never hands out 2^63 ids.
-    let request_id = origin
-        .request_id
-        .map(|id| i64::try_from(id).unwrap_or(i64::MAX));
+/// Copies activity `id` as it stands, with its number and request, into
+/// `activity_revisions`, before a write replaces it. The copy is made by
+/// SQLite from the row itself, so it is exactly what was stored.
+pub(super) fn keep_replaced_state(tx: &Connection, org: i64, id: &str) -> Result<(), StoreError> {
     tx.prepare_cached(
         "INSERT INTO activity_revisions
             (activity_id, number, organisation_id, request_id, subject, body, body_format, type,
              received_at, contact_id, session_id, direction, duration, extra, created_at,
              updated_at)
-         VALUES (?1, (SELECT coalesce(max(number), 0) + 1 FROM activity_revisions
-                      WHERE activity_id = ?1),
-                 ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+         SELECT id, revision, organisation_id, request_id, subject, body, body_format, type,
+             received_at, contact_id, session_id, direction, duration, extra, created_at,
+             updated_at
+         FROM activities WHERE organisation_id = ?1 AND id = ?2",
     )?
-    .execute(params![
-        activity.id,
-        org,
-        request_id,
-        activity.subject,
-        activity.body,
-        activity.body_format,
-        activity.activity_type,
-        activity.received_at,
-        activity.contact_id,
-        activity.session_id,
-        activity.direction,
-        encoded.duration,
-        encoded.extra,
-        activity.created_at,
-        activity.updated_at,
-    ])?;
+    .execute(params![org, id])?;
     Ok(())
 }
 
@@ -65,13 +44,22 @@ impl Store {
         let Some(found) = self.organisation_of_activity(org, id)? else {
             return Ok(None);
         };
-        // The activity's columns in `RawActivity`'s order, then two more.
+        // The activity's columns in `RawActivity`'s order, then two more:
+        // the replaced states, then the row itself as the latest. Its
+        // message id and note are left out, as revisions never kept them.
         let mut statement = self.conn.prepare_cached(
             "SELECT activity_id, subject, body, body_format, type, received_at, contact_id,
                 session_id, direction, duration, extra, created_at, updated_at,
                 number, request_id
              FROM activity_revisions
-             WHERE organisation_id = ?1 AND activity_id = ?2 ORDER BY number",
+             WHERE organisation_id = ?1 AND activity_id = ?2
+             UNION ALL
+             SELECT id, subject, body, body_format, type, received_at, contact_id,
+                session_id, direction, duration, extra, created_at, updated_at,
+                revision, request_id
+             FROM activities
+             WHERE organisation_id = ?1 AND id = ?2
+             ORDER BY 14",
         )?;
         let rows = statement.query_map(params![found.key, id], |row| {
             Ok((
@@ -128,7 +116,7 @@ mod tests {
     use super::*;
     use crate::store::schema;
     use crate::store::testing::{acme, memory, new_activity};
-    use crate::store::ActivityPatch;
+    use crate::store::{Activity, ActivityPatch, Origin};
     use serde_json::Value;
 
     #[test]
@@ -147,6 +135,16 @@ mod tests {
             .update_activity(org, &created.id, &patch, Origin::default())
             .expect("update")
             .expect("exists");
+        let extra = ActivityPatch {
+            extra: [("deal".to_owned(), Value::from("d-1"))]
+                .into_iter()
+                .collect(),
+            ..ActivityPatch::default()
+        };
+        let last = store
+            .update_activity(org, &created.id, &extra, Origin::request(Some(9)))
+            .expect("update")
+            .expect("exists");
         let (organisation, revisions) = store
             .revisions(None, &created.id)
             .expect("read")
@@ -156,7 +154,22 @@ mod tests {
             .iter()
             .map(|r| (r.number, r.request_id, r.state.clone()))
             .collect();
-        assert_eq!(seen, [(1, Some(7), created.clone()), (2, None, updated)]);
+        assert_eq!(
+            seen,
+            [
+                (1, Some(7), created.clone()),
+                (2, None, updated),
+                (3, Some(9), last)
+            ]
+        );
+        assert_eq!(
+            store
+                .admin_activity(None, &created.id)
+                .expect("read")
+                .expect("found")
+                .revisions,
+            3
+        );
 
         assert_eq!(
             store.revisions(Some(org + 1), &created.id).expect("read"),
@@ -191,52 +204,165 @@ mod tests {
         assert_eq!(revisions[0].request_id, Some(3));
     }
 
-    /// A database from before revisions existed: each activity gets its
-    /// state at migration as revision 1.
-    #[test]
-    fn the_migration_gives_old_activities_their_state_as_revision_one() {
+    /// A store on a database built by the migrations up to `version`,
+    /// holding `data`, then migrated to the current version.
+    fn migrated(version: usize, data: &str) -> Store {
         let mut conn = Connection::open_in_memory().expect("open");
-        conn.execute_batch(&schema::migrations_up_to(3).join(";"))
-            .expect("v3");
-        conn.pragma_update(None, "user_version", 3)
+        conn.execute_batch(&schema::migrations_up_to(version).join(";"))
+            .expect("old schema");
+        conn.pragma_update(None, "user_version", version as i64)
             .expect("version");
-        conn.execute_batch(
+        conn.execute_batch(data).expect("old data");
+        schema::migrate(&mut conn).expect("migrates");
+        Store {
+            conn,
+            callers: std::sync::Arc::default(),
+            path: None,
+            _lock: None,
+        }
+    }
+
+    /// (number, request id, body) of each revision, oldest first.
+    fn outline(store: &Store, id: &str) -> Vec<(u32, Option<u64>, String)> {
+        let (_, revisions) = store.revisions(None, id).expect("read").expect("found");
+        revisions
+            .into_iter()
+            .map(|r| (r.number, r.request_id, r.state.body))
+            .collect()
+    }
+
+    fn stored_revision_rows(store: &Store) -> i64 {
+        store
+            .conn
+            .query_row("SELECT count(*) FROM activity_revisions", [], |row| {
+                row.get(0)
+            })
+            .expect("count")
+    }
+
+    /// A database from before revisions existed: each activity's state at
+    /// migration is its revision 1, written by no known request.
+    #[test]
+    fn the_migrations_give_old_activities_their_state_as_revision_one() {
+        let store = migrated(
+            3,
             "INSERT INTO organisations (id, name) VALUES (1, 'Acme');
              INSERT INTO activities (id, organisation_id, subject, body, body_format, type,
                  received_at, session_id, duration, extra, created_at, updated_at)
              VALUES ('act_old', 1, 'Call', '- Duration: 5 seconds', 'text/plain',
                  'PhoneCommunication', '2024-01-15T15:30:00Z', '42', '5', '{\"deal\":\"d\"}',
                  '2024-01-15T15:31:00Z', '2024-01-15T15:32:00Z');",
-        )
-        .expect("old data");
-        schema::migrate(&mut conn).expect("migrates");
-        let row: (String, i64, Option<i64>, String, String, String) = conn
-            .query_row(
-                "SELECT activity_id, number, request_id, body, extra, updated_at
-                 FROM activity_revisions",
-                [],
-                |row| {
-                    Ok((
-                        row.get(0)?,
-                        row.get(1)?,
-                        row.get(2)?,
-                        row.get(3)?,
-                        row.get(4)?,
-                        row.get(5)?,
-                    ))
-                },
+        );
+        let (_, revisions) = store
+            .revisions(None, "act_old")
+            .expect("read")
+            .expect("found");
+        assert_eq!(revisions.len(), 1);
+        let revision = &revisions[0];
+        assert_eq!((revision.number, revision.request_id), (1, None));
+        assert_eq!(revision.state.body, "- Duration: 5 seconds");
+        assert_eq!(revision.state.duration, Some(Value::from(5)));
+        assert_eq!(revision.state.extra.get("deal"), Some(&Value::from("d")));
+        assert_eq!(revision.state.updated_at, "2024-01-15T15:32:00Z");
+        assert_eq!(stored_revision_rows(&store), 0, "the row is revision 1");
+    }
+
+    /// v6 kept every write's state, the latest twice (its row and its
+    /// revision). v7 drops that copy and keeps every other revision, so
+    /// what is read back is exactly what v6 read.
+    #[test]
+    fn v7_drops_only_the_revision_its_row_stands_for() {
+        let revision = |id: &str, number: u32, request: &str, body: &str, at: &str| {
+            format!(
+                "INSERT INTO activity_revisions (activity_id, number, organisation_id, request_id,
+                     subject, body, body_format, type, received_at, session_id, duration, extra,
+                     created_at, updated_at)
+                 VALUES ('{id}', {number}, 1, {request}, 'Call', '{body}', 'text/plain',
+                     'PhoneCommunication', '2024-01-15T15:30:00Z', 's-{id}', '5', '{{}}',
+                     '2024-01-15T15:31:00Z', '{at}');"
             )
-            .expect("one revision");
+        };
+        let row = |id: &str, body: &str, at: &str| {
+            format!(
+                "INSERT INTO activities (id, organisation_id, subject, body, body_format, type,
+                     received_at, session_id, duration, extra, created_at, updated_at,
+                     message_id, note)
+                 VALUES ('{id}', 1, 'Call', '{body}', 'text/plain', 'PhoneCommunication',
+                     '2024-01-15T15:30:00Z', 's-{id}', '5', '{{}}', '2024-01-15T15:31:00Z',
+                     '{at}', 'm-{id}', 'a note');"
+            )
+        };
+        let data = [
+            "INSERT INTO organisations (id, public_id, name, created_at)
+             VALUES (1, 'org_1', 'Acme', '2024-01-01T00:00:00Z');"
+                .to_owned(),
+            // Written three times through the API: the row is revision 3.
+            row("act_a", "three", "2024-01-15T15:33:00Z"),
+            revision("act_a", 1, "5", "one", "2024-01-15T15:31:00Z"),
+            revision("act_a", 2, "6", "two", "2024-01-15T15:32:00Z"),
+            revision("act_a", 3, "7", "three", "2024-01-15T15:33:00Z"),
+            // A row that no revision matches: all are kept, the row is 2.
+            row("act_b", "changed by hand", "2024-01-15T15:40:00Z"),
+            revision("act_b", 1, "8", "old", "2024-01-15T15:31:00Z"),
+            // Created once, by request 9.
+            row("act_c", "only", "2024-01-15T15:31:00Z"),
+            revision("act_c", 1, "9", "only", "2024-01-15T15:31:00Z"),
+        ]
+        .concat();
+        let mut store = migrated(6, &data);
+        let text = |body: &str| body.to_owned();
         assert_eq!(
-            row,
-            (
-                "act_old".into(),
-                1,
-                None,
-                "- Duration: 5 seconds".into(),
-                "{\"deal\":\"d\"}".into(),
-                "2024-01-15T15:32:00Z".into()
-            )
+            outline(&store, "act_a"),
+            [
+                (1, Some(5), text("one")),
+                (2, Some(6), text("two")),
+                (3, Some(7), text("three"))
+            ]
+        );
+        assert_eq!(
+            outline(&store, "act_b"),
+            [
+                (1, Some(8), text("old")),
+                (2, None, text("changed by hand"))
+            ]
+        );
+        assert_eq!(outline(&store, "act_c"), [(1, Some(9), text("only"))]);
+        assert_eq!(stored_revision_rows(&store), 3, "a1, a2 and b1 stay");
+        let (_, a) = store
+            .revisions(None, "act_a")
+            .expect("read")
+            .expect("found");
+        assert_eq!(
+            (a[2].state.message_id.as_deref(), a[2].state.note.as_deref()),
+            (None, None),
+            "revisions never showed a message id or a note"
+        );
+        assert_eq!(a[2].state.updated_at, "2024-01-15T15:33:00Z");
+        for (id, count) in [("act_a", 3), ("act_b", 2), ("act_c", 1)] {
+            let listed = store
+                .admin_activity(None, id)
+                .expect("read")
+                .expect("found");
+            assert_eq!(listed.revisions, count, "{id}");
+        }
+
+        // The next write goes on from the row's number.
+        let patch = ActivityPatch {
+            body: Some("four".into()),
+            ..ActivityPatch::default()
+        };
+        store
+            .update_activity(1, "act_a", &patch, Origin::request(Some(10)))
+            .expect("update")
+            .expect("exists");
+        assert_eq!(
+            outline(&store, "act_a"),
+            [
+                (1, Some(5), text("one")),
+                (2, Some(6), text("two")),
+                (3, Some(7), text("three")),
+                (4, Some(10), text("four"))
+            ]
         );
     }
 }

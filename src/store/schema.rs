@@ -182,6 +182,39 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX contacts_by_phone ON contacts(organisation_id, phone_digits);
     CREATE INDEX users_by_organisation ON users(organisation_id);
     "#,
+    // v7: an activity's row is its own latest revision: `revision` is its
+    // number and `request_id` the journal id of the write that made it.
+    // `activity_revisions` keeps only states a later write replaced, so a
+    // create writes no revision row (it wrote the whole activity twice).
+    // Each activity's newest kept revision that equals its row (every
+    // column a revision has) is dropped, the row taking its number and
+    // request id; every older one stays as it is. An activity whose newest
+    // revision differs from its row (no write made one so) keeps them all,
+    // the row becoming the next number, written by no known request.
+    r#"
+    ALTER TABLE activities ADD COLUMN revision INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE activities ADD COLUMN request_id INTEGER;
+    CREATE TEMP TABLE v7_newest AS
+        SELECT a.id AS activity_id, r.number, r.request_id,
+            (r.organisation_id IS a.organisation_id AND r.subject IS a.subject
+             AND r.body IS a.body AND r.body_format IS a.body_format AND r.type IS a.type
+             AND r.received_at IS a.received_at AND r.contact_id IS a.contact_id
+             AND r.session_id IS a.session_id AND r.direction IS a.direction
+             AND r.duration IS a.duration AND r.extra IS a.extra
+             AND r.created_at IS a.created_at AND r.updated_at IS a.updated_at) AS same
+        FROM activities a JOIN activity_revisions r ON r.activity_id = a.id
+        WHERE r.number = (SELECT max(number) FROM activity_revisions
+                          WHERE activity_id = a.id);
+    UPDATE activities
+        SET revision = CASE WHEN n.same THEN n.number ELSE n.number + 1 END,
+            request_id = CASE WHEN n.same THEN n.request_id END
+        FROM v7_newest n
+        WHERE n.activity_id = activities.id
+          AND NOT (n.same AND n.number = 1 AND n.request_id IS NULL);
+    DELETE FROM activity_revisions
+        WHERE (activity_id, number) IN (SELECT activity_id, number FROM v7_newest WHERE same);
+    DROP TABLE v7_newest;
+    "#,
 ];
 
 /// The migrations that make version `version`, for tests that build an

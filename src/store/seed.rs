@@ -6,6 +6,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 use super::contacts::phone_digits;
+use super::organisation_rows::delete_everything;
 use super::{new_id, now_rfc3339, Store, StoreError};
 
 /// What a database starts with: organisations, their users and API keys,
@@ -203,8 +204,7 @@ impl Store {
     /// load leaves the data as it was rather than empty.
     pub fn reset(&mut self, seed: &Seed) -> Result<(), StoreError> {
         self.conn.execute_batch("SAVEPOINT reset")?;
-        let outcome =
-            super::tenants::delete_everything(&self.conn).and_then(|()| self.apply_seed(seed));
+        let outcome = delete_everything(&self.conn).and_then(|()| self.apply_seed(seed));
         match outcome {
             Ok(()) => self.conn.execute_batch("RELEASE reset")?,
             Err(error) => {

@@ -3,13 +3,11 @@
 //! contacts), looking one up by its public id, listing them, deleting one
 //! with everything it holds, and resetting one alone to its own seed.
 //!
-//! An organisation's data is found by sweeping every table that has an
-//! `organisation_id` column, so a table a later migration adds is emptied
-//! too without being named here; `api_keys`, which reaches its
-//! organisation through `users`, is the one table named on purpose.
+//! An organisation's data is found and deleted by `organisation_rows.rs`.
 
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use rusqlite::{params, OptionalExtension, Row};
 
+use super::organisation_rows::{delete_data, Keep};
 use super::seed::{insert_contacts, insert_user};
 use super::{
     new_id, now_rfc3339, OrgRef, Organisation, Seed, SeedContact, SeedUser, Store, StoreError,
@@ -186,88 +184,10 @@ fn org_from_row(row: &Row) -> rusqlite::Result<(i64, Organisation)> {
     ))
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Keep {
-    Nothing,
-    UsersAndKeys,
-}
-
-/// The tables besides `organisations` itself that hold rows of an
-/// organisation, each after every table that references it (so that a
-/// child's rows go before its parent's, whatever a later migration adds).
-fn organisation_tables(conn: &Connection) -> Result<Vec<String>, StoreError> {
-    let mut statement = conn.prepare_cached(
-        "SELECT m.name FROM sqlite_master m
-         WHERE m.type = 'table' AND m.name <> 'organisations'
-           AND EXISTS (SELECT 1 FROM pragma_table_info(m.name) c
-                       WHERE c.name = 'organisation_id')
-         ORDER BY m.name",
-    )?;
-    let mut remaining: Vec<String> = statement
-        .query_map([], |row| row.get(0))?
-        .collect::<Result<_, _>>()?;
-    let mut references =
-        conn.prepare_cached("SELECT DISTINCT \"table\" FROM pragma_foreign_key_list(?1)")?;
-    let mut parents: Vec<(String, Vec<String>)> = Vec::new();
-    for table in &remaining {
-        let referenced: Vec<String> = references
-            .query_map(params![table], |row| row.get(0))?
-            .collect::<Result<_, _>>()?;
-        parents.push((table.clone(), referenced));
-    }
-    let mut ordered = Vec::new();
-    while !remaining.is_empty() {
-        // A table no remaining table references; with a cycle, any one.
-        let next = remaining
-            .iter()
-            .position(|table| {
-                !parents.iter().any(|(child, referenced)| {
-                    child != table && remaining.contains(child) && referenced.contains(table)
-                })
-            })
-            .unwrap_or(0);
-        ordered.push(remaining.remove(next));
-    }
-    Ok(ordered)
-}
-
-/// Deletes an organisation's rows from every table that holds them.
-fn delete_data(tx: &Connection, key: i64, keep: Keep) -> Result<(), StoreError> {
-    if keep == Keep::Nothing {
-        tx.execute(
-            "DELETE FROM api_keys WHERE user_id IN
-                 (SELECT id FROM users WHERE organisation_id = ?1)",
-            params![key],
-        )?;
-    }
-    for table in organisation_tables(tx)? {
-        if keep == Keep::UsersAndKeys && table == "users" {
-            continue;
-        }
-        // The name comes from sqlite_master; quoted, it is only ever a name.
-        let quoted = table.replace('"', "\"\"");
-        tx.execute(
-            &format!("DELETE FROM \"{quoted}\" WHERE organisation_id = ?1"),
-            params![key],
-        )?;
-    }
-    Ok(())
-}
-
-/// Every organisation's rows, for a reset of the whole store.
-pub(super) fn delete_everything(conn: &Connection) -> Result<(), StoreError> {
-    conn.execute_batch("DELETE FROM api_keys")?;
-    for table in organisation_tables(conn)? {
-        let quoted = table.replace('"', "\"\"");
-        conn.execute_batch(&format!("DELETE FROM \"{quoted}\""))?;
-    }
-    conn.execute_batch("DELETE FROM organisations")?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::organisation_rows::organisation_tables;
     use crate::store::testing::{memory, new_activity};
     use crate::store::{NewContact, Origin};
 
@@ -353,9 +273,19 @@ mod tests {
                 },
             )
             .expect("contact");
-        store
+        let plain = store
             .create_activity(key, &new_activity("s"), Origin::default())
             .expect("plain");
+        // Its first state becomes a revision row.
+        store
+            .update_activity(
+                key,
+                &plain.id,
+                &crate::store::ActivityPatch::default(),
+                Origin::default(),
+            )
+            .expect("update")
+            .expect("exists");
         let keyed = crate::store::Activity::new(new_activity("k"));
         store
             .create_activity_idempotent(key, "idem", "hash", &keyed, Origin::default())
