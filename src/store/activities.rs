@@ -11,8 +11,9 @@ use rusqlite::{params, Connection};
 
 use super::activity_rows::{
     select_activity, stored_request_id, EncodedColumns, RawActivity, ACTIVITY_COLUMNS, LOG_COLUMNS,
+    LOG_COLUMN_COUNT,
 };
-use super::contacts::ensure_contact;
+use super::contacts::resolve_contact;
 use super::idempotency::{earlier_outcome, freeze_created_activity, record_key};
 use super::revisions::keep_replaced_state;
 use super::{
@@ -27,9 +28,9 @@ impl Store {
         new: &NewActivity,
         origin: Origin,
     ) -> Result<Activity, StoreError> {
-        let activity = Activity::new(new.clone());
+        let mut activity = Activity::new(new.clone());
         let tx = self.conn.savepoint()?;
-        insert_activity(&tx, org, &activity, None, origin)?;
+        insert_activity(&tx, org, &mut activity, None, &origin)?;
         tx.commit()?;
         Ok(activity)
     }
@@ -37,19 +38,20 @@ impl Store {
     /// Creates `activity` (from `Activity::new`) under `key`, unless the key
     /// was used before: then the activity as it was first created comes
     /// back if `request_hash` is the same, and `Mismatch` if it is not.
+    /// When it is created, `activity` gets its number and canonical contact.
     pub fn create_activity_idempotent(
         &mut self,
         org: i64,
         key: &str,
         request_hash: &str,
-        activity: &Activity,
+        activity: &mut Activity,
         origin: Origin,
     ) -> Result<IdempotentOutcome, StoreError> {
         let tx = self.conn.savepoint()?;
         if let Some(outcome) = earlier_outcome(&tx, org, key, request_hash)? {
             return Ok(outcome);
         }
-        insert_activity(&tx, org, activity, Some(key), origin)?;
+        insert_activity(&tx, org, activity, Some(key), &origin)?;
         record_key(&tx, org, key, request_hash, activity)?;
         tx.commit()?;
         Ok(IdempotentOutcome::Created)
@@ -70,11 +72,14 @@ impl Store {
         let Some(mut activity) = select_activity(&tx, org, id)? else {
             return Ok(None);
         };
+        // `id` may have been the activity's number.
+        let id = activity.id.clone();
+        let id = id.as_str();
         freeze_created_activity(&tx, org, &activity)?;
-        if let Some(Some(contact_id)) = &patch.contact_id {
-            ensure_contact(&tx, org, contact_id)?;
-        }
         apply_patch(&mut activity, patch);
+        if let (Some(Some(_)), Some(contact_id)) = (&patch.contact_id, &activity.contact_id) {
+            activity.contact_id = Some(resolve_contact(&tx, org, contact_id)?);
+        }
         // `updated_at` must move even when two updates land in one microsecond.
         activity.updated_at = later_than(&activity.updated_at);
         if !patch.only_unknown_fields.is_empty() {
@@ -97,7 +102,7 @@ impl Store {
             "UPDATE activities SET subject = ?1, body = ?2, body_format = ?3, type = ?4,
                 received_at = ?5, contact_id = ?6, session_id = ?7, direction = ?8,
                 duration = ?9, extra = ?10, updated_at = ?11, note = ?12, idempotency_key = NULL,
-                revision = revision + 1, request_id = ?13
+                revision = revision + 1, request_id = ?13, via = ?16
              WHERE organisation_id = ?14 AND id = ?15",
         )?
         .execute(params![
@@ -113,11 +118,13 @@ impl Store {
             encoded.extra,
             activity.updated_at,
             activity.note,
-            stored_request_id(origin),
+            stored_request_id(&origin),
             org,
-            id
+            id,
+            origin.via.as_deref()
         ])?;
         tx.commit()?;
+        activity.via = origin.via.as_deref().map(str::to_owned);
         Ok(Some(activity))
     }
 
@@ -127,6 +134,7 @@ impl Store {
         let Some(activity) = select_activity(&tx, org, id)? else {
             return Ok(false);
         };
+        let id = activity.id.as_str();
         freeze_created_activity(&tx, org, &activity)?;
         tx.prepare_cached("DELETE FROM activities WHERE organisation_id = ?1 AND id = ?2")?
             .execute(params![org, id])?;
@@ -151,7 +159,7 @@ impl Store {
         let rows = statement.query_map(values.as_slice(), |row| {
             Ok((
                 RawActivity::from_row(row)?.with_log_fields(row, 13)?,
-                row.get::<_, i64>(15)?,
+                row.get::<_, i64>(13 + LOG_COLUMN_COUNT)?,
             ))
         })?;
         let mut items = Vec::new();
@@ -219,6 +227,8 @@ impl Activity {
             extra: new.extra,
             message_id: new.message_id,
             note: new.note,
+            number: 0,
+            via: None,
             created_at: now.clone(),
             updated_at: now,
         }
@@ -230,20 +240,21 @@ impl Activity {
 fn insert_activity(
     tx: &Connection,
     org: i64,
-    activity: &Activity,
+    activity: &mut Activity,
     idempotency_key: Option<&str>,
-    origin: Origin,
+    origin: &Origin,
 ) -> Result<(), StoreError> {
     if let Some(contact_id) = &activity.contact_id {
-        ensure_contact(tx, org, contact_id)?;
+        activity.contact_id = Some(resolve_contact(tx, org, contact_id)?);
     }
+    activity.via = origin.via.as_deref().map(str::to_owned);
     let encoded = EncodedColumns::of(activity)?;
     let mut statement = tx.prepare_cached(
         "INSERT INTO activities (id, organisation_id, subject, body, body_format, type,
             received_at, contact_id, session_id, direction, duration, extra, created_at, updated_at,
-            idempotency_key, message_id, note, revision, request_id)
+            idempotency_key, message_id, note, revision, request_id, via)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-                 1, ?18)",
+                 1, ?18, ?19)",
     )?;
     statement
         .execute(params![
@@ -264,9 +275,11 @@ fn insert_activity(
             idempotency_key,
             activity.message_id,
             activity.note,
-            stored_request_id(origin)
+            stored_request_id(origin),
+            origin.via.as_deref()
         ])
         .map_err(super::gone_if_orphaned)?;
+    activity.number = tx.last_insert_rowid();
     Ok(())
 }
 

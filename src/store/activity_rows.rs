@@ -15,31 +15,44 @@ pub(super) const ACTIVITY_COLUMNS: &str =
     "id, subject, body, body_format, type, received_at, contact_id, \
      session_id, direction, duration, extra, created_at, updated_at";
 
-/// A log's columns that revisions do not keep, read after
-/// `ACTIVITY_COLUMNS` by `RawActivity::with_log_fields`.
-pub(super) const LOG_COLUMNS: &str = "message_id, note";
+/// The row's own columns beyond a revision's state, read after
+/// `ACTIVITY_COLUMNS` by `RawActivity::with_log_fields`: a log's message id
+/// and note (revisions never showed them), the activity's number, and the
+/// face of its latest write.
+pub(super) const LOG_COLUMNS: &str = "message_id, note, seq, via";
+
+/// How many columns `LOG_COLUMNS` names: what a query reads after them
+/// starts this much further on.
+pub(super) const LOG_COLUMN_COUNT: usize = 4;
 
 /// The journal id of the request behind a write, as a row keeps it:
 /// SQLite's integers are signed, and a journal never hands out 2^63 ids.
-pub(super) fn stored_request_id(origin: Origin) -> Option<i64> {
+pub(super) fn stored_request_id(origin: &Origin) -> Option<i64> {
     origin
         .request_id
         .map(|id| i64::try_from(id).unwrap_or(i64::MAX))
 }
 
+/// The activity of `org` that `id` names: by its id, or else, when it is a
+/// whole number, by its number (what the CRM faces show as its id).
 pub(super) fn select_activity(
     conn: &Connection,
     org: i64,
     id: &str,
 ) -> Result<Option<Activity>, StoreError> {
-    let mut statement = conn.prepare_cached(&format!(
+    let mut by_id = conn.prepare_cached(&format!(
         "SELECT {ACTIVITY_COLUMNS}, {LOG_COLUMNS} FROM activities WHERE organisation_id = ?1 AND id = ?2"
     ))?;
-    let row = statement
-        .query_row(params![org, id], |row| {
-            RawActivity::from_row(row)?.with_log_fields(row, 13)
-        })
-        .optional()?;
+    let read = |row: &Row| RawActivity::from_row(row)?.with_log_fields(row, 13);
+    let mut row = by_id.query_row(params![org, id], read).optional()?;
+    if row.is_none() {
+        if let Ok(number) = id.parse::<i64>() {
+            let mut by_number = conn.prepare_cached(&format!(
+                "SELECT {ACTIVITY_COLUMNS}, {LOG_COLUMNS} FROM activities WHERE organisation_id = ?1 AND seq = ?2"
+            ))?;
+            row = by_number.query_row(params![org, number], read).optional()?;
+        }
+    }
     row.map(RawActivity::into_activity).transpose()
 }
 
@@ -76,6 +89,8 @@ pub(super) struct RawActivity {
     updated_at: String,
     message_id: Option<String>,
     note: Option<String>,
+    number: i64,
+    via: Option<String>,
 }
 
 impl RawActivity {
@@ -96,6 +111,8 @@ impl RawActivity {
             updated_at: row.get(12)?,
             message_id: None,
             note: None,
+            number: 0,
+            via: None,
         })
     }
 
@@ -103,7 +120,16 @@ impl RawActivity {
     pub(super) fn with_log_fields(mut self, row: &Row, at: usize) -> rusqlite::Result<RawActivity> {
         self.message_id = row.get(at)?;
         self.note = row.get(at + 1)?;
+        self.number = row.get(at + 2)?;
+        self.via = row.get(at + 3)?;
         Ok(self)
+    }
+
+    /// A kept revision's number of its activity and the face that wrote it.
+    pub(super) fn with_revision_fields(mut self, number: i64, via: Option<String>) -> RawActivity {
+        self.number = number;
+        self.via = via;
+        self
     }
 
     pub(super) fn into_activity(self) -> Result<Activity, StoreError> {
@@ -126,6 +152,8 @@ impl RawActivity {
             extra,
             message_id: self.message_id,
             note: self.note,
+            number: self.number,
+            via: self.via,
             created_at: self.created_at,
             updated_at: self.updated_at,
         })

@@ -6,7 +6,7 @@
 
 use rusqlite::params;
 
-use super::activity_rows::{RawActivity, ACTIVITY_COLUMNS, LOG_COLUMNS};
+use super::activity_rows::{RawActivity, ACTIVITY_COLUMNS, LOG_COLUMNS, LOG_COLUMN_COUNT};
 use super::{
     AdminActivity, AdminActivityFilter, AdminActivityPage, Organisation, Store, StoreError,
 };
@@ -67,14 +67,15 @@ impl Store {
                 break;
             }
             let raw = RawActivity::from_row(row)?.with_log_fields(row, 13)?;
-            let seq: i64 = row.get(15)?;
+            let at = 13 + LOG_COLUMN_COUNT;
+            let seq: i64 = row.get(at)?;
             let organisation = Organisation {
-                id: row.get(16)?,
-                name: row.get(17)?,
-                seeded: !row.get::<_, bool>(18)?,
-                created_at: row.get(19)?,
+                id: row.get(at + 1)?,
+                name: row.get(at + 2)?,
+                seeded: !row.get::<_, bool>(at + 3)?,
+                created_at: row.get(at + 4)?,
             };
-            let revisions: i64 = row.get(20)?;
+            let revisions: i64 = row.get(at + 5)?;
             items.push(AdminActivity {
                 organisation,
                 activity: raw.into_activity()?,

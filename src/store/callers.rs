@@ -50,7 +50,7 @@ impl Store {
     /// Resolves an API key to its user and organisation.
     pub fn caller_for_key(&self, key: &str) -> Result<Option<Caller>, StoreError> {
         let mut statement = self.conn.prepare_cached(
-            "SELECT o.id, o.public_id, o.name, u.id, u.name, u.email, u.timezone_offset
+            "SELECT o.id, o.public_id, o.name, u.id, u.name, u.email, u.timezone_offset, u.seq
              FROM api_keys k JOIN users u ON u.id = k.user_id
              JOIN organisations o ON o.id = u.organisation_id
              WHERE k.key = ?1",
@@ -62,6 +62,7 @@ impl Store {
                     org: row.get::<_, String>(1)?.into(),
                     organisation: row.get(2)?,
                     user_id: row.get(3)?,
+                    user_number: row.get(7)?,
                     user_name: row.get(4)?,
                     email: row.get(5)?,
                     timezone_offset: row.get(6)?,
@@ -78,12 +79,13 @@ impl Store {
     /// The users of an organisation, in the order they were added.
     pub fn users(&self, org: i64) -> Result<Vec<UserRecord>, StoreError> {
         let mut statement = self.conn.prepare_cached(
-            "SELECT id, name, email, timezone_offset FROM users
-             WHERE organisation_id = ?1 ORDER BY rowid",
+            "SELECT id, name, email, timezone_offset, seq FROM users
+             WHERE organisation_id = ?1 ORDER BY seq",
         )?;
         let rows = statement.query_map(params![org], |row| {
             Ok(UserRecord {
                 id: row.get(0)?,
+                number: row.get(4)?,
                 name: row.get(1)?,
                 email: row.get(2)?,
                 timezone_offset: row.get(3)?,

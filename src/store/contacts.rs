@@ -10,12 +10,13 @@ use super::{
     StoreError,
 };
 
-const CONTACT_COLUMNS: &str = "id, name, phone_number, email, type, created_at";
+const CONTACT_COLUMNS: &str = "id, name, phone_number, email, type, created_at, seq";
 
 impl Store {
     pub fn create_contact(&mut self, org: i64, new: &NewContact) -> Result<Contact, StoreError> {
-        let contact = Contact {
+        let mut contact = Contact {
             id: new_id("con"),
+            number: 0,
             name: new.name.clone(),
             phone_number: new.phone_number.clone(),
             email: new.email.clone(),
@@ -39,15 +40,33 @@ impl Store {
                 ],
             )
             .map_err(gone_if_orphaned)?;
+        contact.number = self.conn.last_insert_rowid();
         Ok(contact)
     }
 
+    /// The contact of `org` that `id` names: by its id, or else, when it is
+    /// a whole number, by its number.
     pub fn contact(&self, org: i64, id: &str) -> Result<Option<Contact>, StoreError> {
         let mut statement = self.conn.prepare_cached(&format!(
             "SELECT {CONTACT_COLUMNS} FROM contacts WHERE organisation_id = ?1 AND id = ?2"
         ))?;
-        Ok(statement
+        let by_id = statement
             .query_row(params![org, id], contact_from_row)
+            .optional()?;
+        match (by_id, id.parse::<i64>()) {
+            (Some(contact), _) => Ok(Some(contact)),
+            (None, Ok(number)) => self.contact_by_number(org, number),
+            (None, Err(_)) => Ok(None),
+        }
+    }
+
+    /// The contact of `org` with this number.
+    pub fn contact_by_number(&self, org: i64, number: i64) -> Result<Option<Contact>, StoreError> {
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT {CONTACT_COLUMNS} FROM contacts WHERE organisation_id = ?1 AND seq = ?2"
+        ))?;
+        Ok(statement
+            .query_row(params![org, number], contact_from_row)
             .optional()?)
     }
 
@@ -72,12 +91,14 @@ impl Store {
     ) -> Result<ContactPage, StoreError> {
         let wanted = filter.name.as_deref().map(str::to_lowercase);
         let mut statement = self.conn.prepare_cached(&format!(
-            "SELECT {CONTACT_COLUMNS}, seq FROM contacts
+            "SELECT {CONTACT_COLUMNS} FROM contacts
              WHERE organisation_id = ?1 AND seq < ?2 ORDER BY seq DESC"
         ))?;
         let before = filter.before_seq.unwrap_or(i64::MAX);
         let rows = statement.query_map(params![org, before], |row| {
-            Ok((contact_from_row(row)?, row.get::<_, i64>(6)?))
+            let contact = contact_from_row(row)?;
+            let seq = contact.number;
+            Ok((contact, seq))
         })?;
         let mut items = Vec::new();
         let mut last_seq = None;
@@ -104,22 +125,29 @@ impl Store {
     }
 }
 
-/// `UnknownContact` unless `contact_id` is a contact of `org`.
-pub(super) fn ensure_contact(
+/// The id of the contact of `org` that `contact_id` names: by its id, or
+/// else, when it is written as a whole number, by its number (what the CRM
+/// faces show); `UnknownContact` when it names none.
+pub(super) fn resolve_contact(
     conn: &Connection,
     org: i64,
     contact_id: &str,
-) -> Result<(), StoreError> {
-    let exists: Option<i64> = conn
-        .prepare_cached("SELECT 1 FROM contacts WHERE organisation_id = ?1 AND id = ?2")?
+) -> Result<String, StoreError> {
+    let by_id: Option<String> = conn
+        .prepare_cached("SELECT id FROM contacts WHERE organisation_id = ?1 AND id = ?2")?
         .query_row(params![org, contact_id], |row| row.get(0))
         .optional()?;
-    match exists {
-        Some(_) => Ok(()),
-        None => Err(StoreError::UnknownContact {
-            contact_id: contact_id.to_owned(),
-        }),
-    }
+    let found = match (by_id, contact_id.parse::<i64>()) {
+        (Some(id), _) => Some(id),
+        (None, Ok(number)) => conn
+            .prepare_cached("SELECT id FROM contacts WHERE organisation_id = ?1 AND seq = ?2")?
+            .query_row(params![org, number], |row| row.get(0))
+            .optional()?,
+        (None, Err(_)) => None,
+    };
+    found.ok_or_else(|| StoreError::UnknownContact {
+        contact_id: contact_id.to_owned(),
+    })
 }
 
 /// The digits a phone number is matched on: formatting is dropped and a
@@ -141,6 +169,7 @@ fn contact_from_row(row: &Row) -> rusqlite::Result<Contact> {
         email: row.get(3)?,
         contact_type: row.get(4)?,
         created_at: row.get(5)?,
+        number: row.get(6)?,
     })
 }
 

@@ -46,7 +46,21 @@ pub(super) fn earlier_outcome(
         // first), so the activity now is the activity as created.
         Some(activity_id) if frozen.is_empty() => select_activity(tx, org, &activity_id)?
             .ok_or(StoreError::NotFound("activity behind an idempotency key"))?,
-        _ => decode(serde_json::from_str(&frozen)?)?,
+        _ => {
+            let mut created = decode(serde_json::from_str(&frozen)?)?;
+            // Copies frozen before activities had numbers: the number never
+            // changes, so the row's is the one it was created with.
+            if created.number == 0 {
+                created.number = tx
+                    .prepare_cached(
+                        "SELECT seq FROM activities WHERE organisation_id = ?1 AND id = ?2",
+                    )?
+                    .query_row(params![org, created.id], |row| row.get(0))
+                    .optional()?
+                    .unwrap_or(0);
+            }
+            created
+        }
     };
     Ok(Some(IdempotentOutcome::Replayed(Box::new(created))))
 }
@@ -102,7 +116,7 @@ pub(super) fn freeze_created_activity(
 
 /// The fields an activity has a column for, by the name the frozen copy
 /// keeps them under.
-const KNOWN: [&str; 14] = [
+const KNOWN: [&str; 16] = [
     "id",
     "subject",
     "body",
@@ -117,6 +131,8 @@ const KNOWN: [&str; 14] = [
     "updated_at",
     "message_id",
     "note",
+    "number",
+    "via",
 ];
 
 /// A frozen copy: `{"activity": {<known fields>}, "extra": {<extras>}}`,
@@ -143,6 +159,8 @@ fn encode(activity: &Activity) -> Value {
         text(&activity.updated_at),
         maybe(&activity.message_id),
         maybe(&activity.note),
+        Value::from(activity.number),
+        maybe(&activity.via),
     ];
     let fields: Map<String, Value> = KNOWN
         .iter()
@@ -195,6 +213,11 @@ fn decode(frozen: Value) -> Result<Activity, StoreError> {
     let updated_at = take_text("updated_at")?.unwrap_or_default();
     let message_id = take_text("message_id")?;
     let note = take_text("note")?;
+    let via = take_text("via")?;
+    let number = match known.remove("number") {
+        None | Some(Value::Null) => 0,
+        Some(value) => value.as_i64().ok_or_else(|| corrupt("number"))?,
+    };
     let duration = known.remove("duration").filter(|value| !value.is_null());
     Ok(Activity {
         id,
@@ -210,6 +233,8 @@ fn decode(frozen: Value) -> Result<Activity, StoreError> {
         extra,
         message_id,
         note,
+        number,
+        via,
         created_at,
         updated_at,
     })
@@ -231,18 +256,18 @@ mod tests {
     fn a_repeat_replays_the_created_activity_and_another_request_is_refused() {
         let mut store = memory();
         let org = acme(&store);
-        let created = Activity::new(new_activity("s1"));
+        let mut created = Activity::new(new_activity("s1"));
         let first = store
-            .create_activity_idempotent(org, "k", "h1", &created, Origin::default())
+            .create_activity_idempotent(org, "k", "h1", &mut created, Origin::default())
             .expect("create");
         assert_eq!(first, IdempotentOutcome::Created);
-        let retry = Activity::new(new_activity("s1"));
+        let mut retry = Activity::new(new_activity("s1"));
         let again = store
-            .create_activity_idempotent(org, "k", "h1", &retry, Origin::default())
+            .create_activity_idempotent(org, "k", "h1", &mut retry, Origin::default())
             .expect("replay");
         assert_eq!(again, IdempotentOutcome::Replayed(Box::new(created)));
         let other = store
-            .create_activity_idempotent(org, "k", "h2", &retry, Origin::default())
+            .create_activity_idempotent(org, "k", "h2", &mut retry, Origin::default())
             .expect("mismatch");
         assert_eq!(other, IdempotentOutcome::Mismatch);
         let page = store
@@ -263,16 +288,16 @@ mod tests {
         let mut store = memory();
         let org = acme(&store);
         let replay = |store: &mut Store, key: &str| {
-            let retry = Activity::new(new_activity("s"));
+            let mut retry = Activity::new(new_activity("s"));
             store
-                .create_activity_idempotent(org, key, "h", &retry, Origin::default())
+                .create_activity_idempotent(org, key, "h", &mut retry, Origin::default())
                 .expect("replay")
         };
         let mut patched = Activity::new(new_activity("s"));
         patched.extra.insert("deal".into(), Value::from("d-1"));
         patched.duration = Some(Value::from("pending"));
         store
-            .create_activity_idempotent(org, "patched", "h", &patched, Origin::default())
+            .create_activity_idempotent(org, "patched", "h", &mut patched, Origin::default())
             .expect("create");
         for body in ["changed once", "changed twice"] {
             let patch = ActivityPatch {
@@ -290,9 +315,9 @@ mod tests {
         assert!(store.delete_activity(org, &patched.id).expect("delete"));
         assert_eq!(replay(&mut store, "patched"), expected);
 
-        let deleted = Activity::new(new_activity("s"));
+        let mut deleted = Activity::new(new_activity("s"));
         store
-            .create_activity_idempotent(org, "deleted", "h", &deleted, Origin::default())
+            .create_activity_idempotent(org, "deleted", "h", &mut deleted, Origin::default())
             .expect("create");
         assert!(store.delete_activity(org, &deleted.id).expect("delete"));
         assert!(!store.delete_activity(org, &deleted.id).expect("delete"));
@@ -321,9 +346,9 @@ mod tests {
                 params![org, answer],
             )
             .expect("pre-v3 row");
-        let retry = Activity::new(new_activity("s"));
+        let mut retry = Activity::new(new_activity("s"));
         let IdempotentOutcome::Replayed(replayed) = store
-            .create_activity_idempotent(org, "old", "h", &retry, Origin::default())
+            .create_activity_idempotent(org, "old", "h", &mut retry, Origin::default())
             .expect("replay")
         else {
             panic!("not replayed");

@@ -21,6 +21,7 @@ mod admin_activities;
 mod callers;
 mod checkpoint;
 mod contacts;
+mod credentials;
 mod error;
 mod handle;
 mod idempotency;
@@ -39,6 +40,7 @@ use std::sync::Arc;
 use rusqlite::Connection;
 
 pub(crate) use callers::CallerCache;
+pub use credentials::CrmSecret;
 pub use error::StoreError;
 pub use handle::{StoreHandle, StoreHold, StoreThread};
 pub use model::*;

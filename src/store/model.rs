@@ -16,6 +16,9 @@ pub struct Caller {
     pub org: std::sync::Arc<str>,
     pub organisation: String,
     pub user_id: String,
+    /// The user's number: stable, never reused, the id a CRM face whose
+    /// ids are integers shows.
+    pub user_number: i64,
     pub user_name: String,
     pub email: Option<String>,
     pub timezone_offset: Option<String>,
@@ -24,6 +27,9 @@ pub struct Caller {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Contact {
     pub id: String,
+    /// Stable and never reused, the same in every face: what CRM faces
+    /// whose ids are integers show as the id.
+    pub number: i64,
     pub name: String,
     pub phone_number: String,
     pub email: Option<String>,
@@ -45,6 +51,9 @@ pub struct NewContact {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Activity {
     pub id: String,
+    /// Stable and never reused, the same in every face; 0 until the
+    /// activity is stored.
+    pub number: i64,
     pub subject: String,
     pub body: String,
     pub body_format: String,
@@ -60,6 +69,9 @@ pub struct Activity {
     /// The agent's note as a request carried it, when one did (a proxy
     /// config that sends `{{note}}`); the body holds it too, composed.
     pub note: Option<String>,
+    /// The face of the write that made this state (`native`, `redtail`,
+    /// `proxy:<config>`…); `None` for writes from before faces were kept.
+    pub via: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -116,6 +128,7 @@ pub struct ActivityFilter {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct UserRecord {
     pub id: String,
+    pub number: i64,
     pub name: String,
     pub email: Option<String>,
     pub timezone_offset: Option<String>,
@@ -149,14 +162,29 @@ pub struct ActivityPage {
 /// What caused a write, as the revision it makes records it: the journal
 /// id of the request (`None` when the journal is off or nothing was
 /// journaled, as for a write made outside the HTTP API).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Origin {
     pub request_id: Option<u64>,
+    /// The face the request came through, kept with the state it wrote.
+    pub via: Option<std::sync::Arc<str>>,
 }
 
 impl Origin {
+    /// A write made by a request through no face in particular.
+    #[cfg(test)]
     pub fn request(request_id: Option<u64>) -> Origin {
-        Origin { request_id }
+        Origin {
+            request_id,
+            via: None,
+        }
+    }
+
+    /// A write made by a request through `face`.
+    pub fn through(face: &str, request_id: Option<u64>) -> Origin {
+        Origin {
+            request_id,
+            via: Some(face.into()),
+        }
     }
 }
 

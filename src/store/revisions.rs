@@ -22,10 +22,10 @@ pub(super) fn keep_replaced_state(tx: &Connection, org: i64, id: &str) -> Result
         "INSERT INTO activity_revisions
             (activity_id, number, organisation_id, request_id, subject, body, body_format, type,
              received_at, contact_id, session_id, direction, duration, extra, created_at,
-             updated_at)
+             updated_at, via)
          SELECT id, revision, organisation_id, request_id, subject, body, body_format, type,
              received_at, contact_id, session_id, direction, duration, extra, created_at,
-             updated_at
+             updated_at, via
          FROM activities WHERE organisation_id = ?1 AND id = ?2",
     )?
     .execute(params![org, id])?;
@@ -44,26 +44,28 @@ impl Store {
         let Some(found) = self.organisation_of_activity(org, id)? else {
             return Ok(None);
         };
-        // The activity's columns in `RawActivity`'s order, then two more:
-        // the replaced states, then the row itself as the latest. Its
-        // message id and note are left out, as revisions never kept them.
+        // The activity's columns in `RawActivity`'s order, then four more
+        // (revision number, request, face, the activity's number): the
+        // replaced states, then the row itself as the latest. Its message id
+        // and note are left out, as revisions never kept them.
         let mut statement = self.conn.prepare_cached(
-            "SELECT activity_id, subject, body, body_format, type, received_at, contact_id,
-                session_id, direction, duration, extra, created_at, updated_at,
-                number, request_id
-             FROM activity_revisions
-             WHERE organisation_id = ?1 AND activity_id = ?2
+            "SELECT r.activity_id, r.subject, r.body, r.body_format, r.type, r.received_at,
+                r.contact_id, r.session_id, r.direction, r.duration, r.extra, r.created_at,
+                r.updated_at, r.number, r.request_id, r.via, a.seq
+             FROM activity_revisions r JOIN activities a ON a.id = r.activity_id
+             WHERE r.organisation_id = ?1 AND r.activity_id = ?2
              UNION ALL
              SELECT id, subject, body, body_format, type, received_at, contact_id,
                 session_id, direction, duration, extra, created_at, updated_at,
-                revision, request_id
+                revision, request_id, via, seq
              FROM activities
              WHERE organisation_id = ?1 AND id = ?2
              ORDER BY 14",
         )?;
         let rows = statement.query_map(params![found.key, id], |row| {
             Ok((
-                RawActivity::from_row(row)?,
+                RawActivity::from_row(row)?
+                    .with_revision_fields(row.get::<_, i64>(16)?, row.get(15)?),
                 row.get::<_, i64>(13)?,
                 row.get::<_, Option<i64>>(14)?,
             ))
@@ -190,10 +192,10 @@ mod tests {
     fn a_keyed_create_keeps_one_revision_and_a_replay_none() {
         let mut store = memory();
         let org = acme(&store);
-        let activity = Activity::new(new_activity("s"));
+        let mut activity = Activity::new(new_activity("s"));
         for _ in 0..2 {
             store
-                .create_activity_idempotent(org, "k", "h", &activity, Origin::request(Some(3)))
+                .create_activity_idempotent(org, "k", "h", &mut activity, Origin::request(Some(3)))
                 .expect("create");
         }
         let (_, revisions) = store

@@ -215,6 +215,42 @@ const MIGRATIONS: &[&str] = &[
         WHERE (activity_id, number) IN (SELECT activity_id, number FROM v7_newest WHERE same);
     DROP TABLE v7_newest;
     "#,
+    // v8: one world with several faces. Every user gets a number, never
+    // reused (AUTOINCREMENT, like contacts' and activities' `seq` and
+    // organisations' `id`, which are theirs), for the CRM faces whose ids
+    // are integers; an activity and each of its kept revisions name the
+    // face that wrote them (`via`); and the sign-in secrets CRM faces hand
+    // out (a Redtail password and user key, OAuth codes and tokens) are
+    // kept per user, scoped by organisation like everything else.
+    r#"
+    ALTER TABLE activities ADD COLUMN via TEXT;
+    ALTER TABLE activity_revisions ADD COLUMN via TEXT;
+    CREATE TABLE users_v8 (
+        seq              INTEGER PRIMARY KEY AUTOINCREMENT,
+        id               TEXT NOT NULL UNIQUE,
+        organisation_id  INTEGER NOT NULL REFERENCES organisations(id),
+        name             TEXT NOT NULL,
+        email            TEXT,
+        timezone_offset  TEXT
+    );
+    INSERT INTO users_v8 (id, organisation_id, name, email, timezone_offset)
+        SELECT id, organisation_id, name, email, timezone_offset FROM users ORDER BY rowid;
+    DROP TABLE users;
+    ALTER TABLE users_v8 RENAME TO users;
+    CREATE INDEX users_by_organisation ON users(organisation_id);
+    CREATE TABLE crm_credentials (
+        seq              INTEGER PRIMARY KEY AUTOINCREMENT,
+        organisation_id  INTEGER NOT NULL REFERENCES organisations(id),
+        user_id          TEXT NOT NULL,
+        crm              TEXT NOT NULL,
+        kind             TEXT NOT NULL,
+        secret           TEXT NOT NULL,
+        expires_at       TEXT,
+        created_at       TEXT NOT NULL,
+        UNIQUE (crm, kind, secret)
+    );
+    CREATE INDEX crm_credentials_by_user ON crm_credentials(organisation_id, user_id, crm, kind);
+    "#,
 ];
 
 /// The migrations that make version `version`, for tests that build an

@@ -286,9 +286,9 @@ mod tests {
             )
             .expect("update")
             .expect("exists");
-        let keyed = crate::store::Activity::new(new_activity("k"));
+        let mut keyed = crate::store::Activity::new(new_activity("k"));
         store
-            .create_activity_idempotent(key, "idem", "hash", &keyed, Origin::default())
+            .create_activity_idempotent(key, "idem", "hash", &mut keyed, Origin::default())
             .expect("keyed");
         let written = rows_of(&store, key);
         for table in [

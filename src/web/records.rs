@@ -21,7 +21,7 @@ impl Serialize for ActivityJson<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let activity = self.0;
         // Sorted by key (`known_fields_win_over_extras` checks the bytes).
-        let known: [(&str, Field<'_>); 13] = [
+        let known: [(&str, Field<'_>); 15] = [
             ("body", Field::Text(&activity.body)),
             ("body_format", Field::Text(&activity.body_format)),
             ("contact_id", Field::Maybe(activity.contact_id.as_deref())),
@@ -30,16 +30,22 @@ impl Serialize for ActivityJson<'_> {
             ("duration", Field::Json(activity.duration.as_ref())),
             ("id", Field::Text(&activity.id)),
             ("note", Field::Maybe(activity.note.as_deref())),
+            ("number", Field::Number(activity.number)),
             ("received_at", Field::Text(&activity.received_at)),
             ("session_id", Field::Maybe(activity.session_id.as_deref())),
             ("subject", Field::Text(&activity.subject)),
             ("type", Field::Text(&activity.activity_type)),
             ("updated_at", Field::Text(&activity.updated_at)),
+            ("via", Field::Maybe(activity.via.as_deref())),
         ];
         let mut map = serializer.serialize_map(None)?;
         let mut known = known
             .iter()
-            .filter(|(name, field)| !(*name == "note" && matches!(field, Field::Maybe(None))))
+            // A note or face only where there is one: most activities have
+            // no note, and those written before faces were kept no face.
+            .filter(|(name, field)| {
+                !(matches!(*name, "note" | "via") && matches!(field, Field::Maybe(None)))
+            })
             .peekable();
         let mut extras = activity.extra.iter().peekable();
         loop {
@@ -76,6 +82,7 @@ impl Serialize for ActivityJson<'_> {
 
 /// A known field's value, borrowed.
 enum Field<'a> {
+    Number(i64),
     Text(&'a str),
     Maybe(Option<&'a str>),
     Json(Option<&'a Value>),
@@ -84,6 +91,7 @@ enum Field<'a> {
 impl Serialize for Field<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
+            Field::Number(number) => serializer.serialize_i64(*number),
             Field::Text(text) | Field::Maybe(Some(text)) => serializer.serialize_str(text),
             Field::Json(Some(value)) => value.serialize(serializer),
             Field::Maybe(None) | Field::Json(None) => serializer.serialize_unit(),
@@ -118,6 +126,8 @@ mod tests {
             extra,
             message_id: None,
             note: None,
+            number: 0,
+            via: None,
             created_at: "c".into(),
             updated_at: "u".into(),
         };
@@ -134,6 +144,7 @@ mod tests {
             ("session_id", json!("9")),
             ("direction", Value::Null),
             ("duration", json!(5)),
+            ("number", json!(0)),
             ("created_at", json!("c")),
             ("updated_at", json!("u")),
         ] {

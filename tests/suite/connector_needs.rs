@@ -129,7 +129,7 @@ async fn contacts_are_found_by_name_and_listed_page_by_page() {
         (status, users),
         (
             200,
-            json!({"items": [{"id": "crm-user-1", "name": "Test User", "email": "test@acme.example", "timezone_offset": "-05:00"}]})
+            json!({"items": [{"id": "crm-user-1", "number": 1, "name": "Test User", "email": "test@acme.example", "timezone_offset": "-05:00"}]})
         )
     );
     crm.shutdown().await;

@@ -14,6 +14,9 @@ use crate::web::{
 };
 use crate::web::{json_kind, ApiRequest, Fields};
 
+/// How activities written through the native API name their face.
+const FACE: &str = "native";
+
 /// Fields with a column of their own; everything else is kept as an extra.
 const KNOWN_FIELDS: [&str; 10] = [
     "subject",
@@ -45,7 +48,7 @@ pub async fn create(
     }
     let new = new_activity(&object)?;
     let org = caller.organisation_id;
-    let origin = Origin::request(request.journal_id);
+    let origin = Origin::through(FACE, request.journal_id);
     let Some(key) = idempotency_key else {
         let activity = state
             .store
@@ -56,19 +59,25 @@ pub async fn create(
     // serde_json's map is ordered by key, so this is canonical: the same
     // JSON with other spacing or key order is the same request.
     let request_hash = request_hash(&Value::Object(object))?;
-    // The id and timestamps are fixed here, so the answer is encoded on this
-    // worker rather than on the single store thread.
-    let activity = Activity::new(new);
-    let created = encode(StatusCode::CREATED, &activity)?;
+    // The answer is encoded back on this worker, not on the single store
+    // thread, once the store has given the activity its number.
+    let mut activity = Activity::new(new);
     let outcome_key = key.clone();
-    let outcome = state
+    let (activity, outcome) = state
         .store
         .run(move |store| {
-            store.create_activity_idempotent(org, &outcome_key, &request_hash, &activity, origin)
+            let outcome = store.create_activity_idempotent(
+                org,
+                &outcome_key,
+                &request_hash,
+                &mut activity,
+                origin,
+            )?;
+            Ok((activity, outcome))
         })
         .await?;
     match outcome {
-        IdempotentOutcome::Created => Ok(created),
+        IdempotentOutcome::Created => encode(StatusCode::CREATED, &activity),
         // The first answer again: the activity as it was created.
         IdempotentOutcome::Replayed(first) => {
             Ok(encode(StatusCode::CREATED, &first)?.with_header("idempotent-replayed", "true"))
@@ -102,7 +111,7 @@ pub async fn update(
     }
     let patch = activity_patch(&object)?;
     let org = caller.organisation_id;
-    let origin = Origin::request(request.journal_id);
+    let origin = Origin::through(FACE, request.journal_id);
     let lookup = id.clone();
     match state
         .store

@@ -35,6 +35,7 @@ pub async fn answer(
         Crm::Health => Ok(health()),
         Crm::Me => Ok(ApiResponse::ok(json!({
             "id": caller.user_id,
+            "number": caller.user_number,
             "name": caller.user_name,
             "email": caller.email,
             "organisation": caller.organisation,

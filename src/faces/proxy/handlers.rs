@@ -346,6 +346,15 @@ struct Served<'a> {
 }
 
 impl Served<'_> {
+    /// How the activities this config writes name the face they came
+    /// through: `proxy:` and the config's file name.
+    fn face(&self) -> String {
+        let file = std::path::Path::new(&self.config.file)
+            .file_name()
+            .map_or_else(|| self.config.file.clone(), |name| name.to_string_lossy().into_owned());
+        format!("proxy:{file}")
+    }
+
     fn format(&self) -> LogFormat {
         self.config.log_format().unwrap_or(LogFormat::Plain)
     }
@@ -419,7 +428,7 @@ impl Served<'_> {
             note: meaning.note.clone(),
         };
         let org = self.caller.organisation_id;
-        let origin = Origin::request(self.request.journal_id);
+        let origin = Origin::through(&self.face(), self.request.journal_id);
         let key = idempotency_key(self.request)?;
         let Some(key) = key else {
             let activity = self
@@ -442,12 +451,12 @@ impl Served<'_> {
             .state
             .store
             .run(move |store| {
-                let activity = Activity::new(linked(store, org, new)?);
+                let mut activity = Activity::new(linked(store, org, new)?);
                 let outcome = store.create_activity_idempotent(
                     org,
                     &outcome_key,
                     &hash,
-                    &activity,
+                    &mut activity,
                     origin,
                 )?;
                 Ok((activity, outcome))
@@ -530,7 +539,7 @@ impl Served<'_> {
             ..ActivityPatch::default()
         };
         let lookup = id.clone();
-        let origin = Origin::request(self.request.journal_id);
+        let origin = Origin::through(&self.face(), self.request.journal_id);
         let activity = self
             .state
             .store
