@@ -13,20 +13,26 @@
 //! - `faults.rs`: fault schedules;
 //! - `core.rs`: mockcrm as App Connect core (arguments, composing);
 //! - `properties.rs`: the properties and the comparisons behind them;
-//! - `runner.rs`: playing, checking, tallying and shrinking;
+//! - `runner.rs`: the run: cases generated, tallied, failures shrunk;
+//! - `play.rs`: playing one case, core's calls in order, and what it left;
+//! - `answers.rs`: how core reads an answer, and the checks on one answer;
+//! - `shrink.rs`: shrinking a failing case with proptest;
 //! - `report.rs`: the table, each failure, the fixture file, JUnit XML.
 //!
 //! It reaches the CRM only over HTTP (the admin API and a user's API key),
 //! never through the store, so it tests a server started elsewhere exactly
 //! as one started for it.
 
+mod answers;
 mod bridge;
 mod cases;
 mod core;
 mod faults;
+mod play;
 mod properties;
 mod report;
 mod runner;
+mod shrink;
 mod subject;
 
 pub use bridge::{split_command, Launch, Launcher, LogSink, Stream};
