@@ -1,44 +1,37 @@
-//! Playing one case: core's calls in core's order (`createCallLog` →
-//! `getCallLog` → `updateCallLog` → `getCallLog`), each under the faults
-//! the case's schedule gives it, with the checks between them, then the
-//! count of the CRM's activities and the journal of what the connector
-//! sent. It owns a case's sequence and what it leaves behind (`Outcome`);
-//! what core passes is `core.rs`'s and how one answer is judged
-//! `answers.rs`'s. It must not tally, shrink or choose cases.
+//! Playing one call-log case: core's calls in core's order
+//! (`createCallLog` → `getCallLog` → `updateCallLog` → `getCallLog`), each
+//! under the faults the case's schedule gives it, with the checks between
+//! them, then the count of the CRM's activities and the journal of what the
+//! connector sent, all in the case's own tenant (`tenant.rs`), so a job can
+//! play it while others play theirs. It owns a case's sequence and what it
+//! leaves behind (`Outcome`); calling the connector is `calls.rs`'s, what
+//! core passes `core.rs`'s and how one answer is judged `answers.rs`'s. It
+//! must not tally, shrink, choose cases or know about other jobs.
 
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
+use serde_json::Value;
+use tokio::runtime::Runtime;
 
 use super::answers::{
     check_body, check_get, compose_user, core_error, plural, read_created, short_json, stored_body,
-    threw_reason, with_place, Created,
+    with_place, Created,
 };
 use super::bridge::Settled;
-use super::bridge::Unanswered;
+use super::calls::{CallNote, Core, Stop};
 use super::cases::Case;
-use super::core::{self, CallLogRow, CoreFormat, ExistingDetails};
+use super::core::{self, Account, CallLogRow, CoreFormat, ExistingDetails};
 use super::faults::Step;
 use super::properties::{self, Property, Verdicts};
-use super::runner::{RunError, Runner};
-use crate::cli::admin_client::{AdminError, RequestsQuery, OWN_READ};
-use crate::compose::ComposeError;
+use super::runner::{Plan, RunError};
+use super::subject::Subject;
+use super::tenant::CaseTenant;
+use crate::cli::admin_client::AdminClient;
 use crate::harness::JournalView;
-use crate::interface::LogFormat;
 
 /// How long after a delayed request was sent the CRM may still commit it:
 /// the count of a session's activities waits that long.
 const DELAY_MARGIN: Duration = Duration::from_millis(300);
-
-/// Connector functions core calls before the logging ones.
-const HELPERS: [&str; 3] = ["getAuthType", "getBasicAuth", "getLogFormatType"];
-
-/// One connector call of a case and how it settled, for the report.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CallNote {
-    pub function: String,
-    pub outcome: String,
-}
 
 /// Everything one played case left behind.
 #[derive(Debug, Clone)]
@@ -46,7 +39,9 @@ pub struct Outcome {
     /// The case as played (with its session id).
     pub case: Case,
     pub verdicts: Verdicts,
-    /// `createCallLog`'s argument as the connector got it (the fixture).
+    /// `createCallLog`'s argument as the connector got it (the fixture),
+    /// written for the `--api-key` user rather than the case's tenant,
+    /// which is gone by the time anyone reads it.
     pub create_args: Option<Value>,
     pub format: Option<CoreFormat>,
     pub calls: Vec<CallNote>,
@@ -57,22 +52,14 @@ pub struct Outcome {
     pub not_logged: bool,
 }
 
-/// A case cut short: the bridge hung or died, or the CRM failed us.
-pub(super) enum Stop {
-    Connector,
-    Fatal(RunError),
-}
-
-impl From<AdminError> for Stop {
-    fn from(error: AdminError) -> Self {
-        Stop::Fatal(error.into())
-    }
-}
-
-impl From<ComposeError> for Stop {
-    fn from(error: ComposeError) -> Self {
-        Stop::Fatal(error.into())
-    }
+/// What every case of a run shares, whichever job plays it.
+pub(super) struct Stage<'a> {
+    pub rt: &'a Runtime,
+    pub crm: &'a AdminClient,
+    pub plan: &'a Plan,
+    /// The `--api-key` user: whom a saved fixture is written for. Cases
+    /// run as their tenant's user, with `home`'s server and proxy config.
+    pub home: &'a Account,
 }
 
 /// The faults registered for one call: whether any, and the longest delay.
@@ -82,149 +69,117 @@ struct Armed {
     delay: Option<Duration>,
 }
 
-impl Runner<'_> {
-    fn fresh_session(&mut self) -> String {
-        self.sessions += 1;
-        format!("{}{:05}", self.session_prefix, self.sessions)
+/// Plays one case on a job's connector, in a tenant of its own, and
+/// gathers its verdicts. `Err` only when the run cannot go on (the CRM
+/// failed us); a connector that hung or died is a verdict.
+pub(super) fn play(stage: &Stage<'_>, subject: &mut Subject, case: &Case) -> Result<Outcome, Stop> {
+    let tenant = CaseTenant::open(stage.rt, stage.crm, &stage.home.server_url)?;
+    let contact = &case.contact;
+    let contact_id =
+        tenant.contact_id(&contact.name, &contact.phone_number, &contact.contact_type)?;
+    let account = Account {
+        api_key: tenant.api_key.clone(),
+        crm_user_id: tenant.user_id.clone(),
+        ..stage.home.clone()
+    };
+    // Reports from an earlier case's background work are that case's.
+    subject.take_uncaught();
+    let mut played = CallCase {
+        core: Core {
+            rt: stage.rt,
+            plan: stage.plan,
+            account,
+            subject,
+        },
+        tenant,
+        contact_id,
+    };
+    let mut outcome = Outcome {
+        case: case.clone(),
+        verdicts: Verdicts::default(),
+        create_args: None,
+        format: None,
+        calls: Vec::new(),
+        requests: Vec::new(),
+        not_logged: false,
+    };
+    let started = Instant::now();
+    let mut delays = None;
+    let sequence = played.sequence(case, &mut outcome, &mut delays);
+    match sequence {
+        Ok(()) | Err(Stop::Connector) => {}
+        Err(Stop::Fatal(error)) => return Err(Stop::Fatal(error)),
     }
-
-    fn exports(&self, function: &str) -> bool {
-        self.subject.exports(function)
+    for uncaught in played.core.subject.take_uncaught() {
+        outcome.verdicts.broke(
+            Property::NothingThrows,
+            format!(
+                "an {} escaped the connector's background work: {}",
+                uncaught.kind,
+                with_place(&uncaught.error)
+            ),
+        );
     }
-
-    /// Calls one connector function. A throw is a breach of "nothing
-    /// throws"; a call that never settles or a bridge that dies ends the
-    /// case (and the bridge).
-    fn call(
-        &mut self,
-        function: &str,
-        args: Vec<Value>,
-        verdicts: &mut Verdicts,
-        calls: &mut Vec<CallNote>,
-    ) -> Result<Settled, Stop> {
-        let timeout = self.plan.call_timeout;
-        let answer = self
-            .subject
-            .call(self.rt, function, args, timeout)
-            .map_err(|error| Stop::Fatal(RunError::Start(error)))?;
-        match answer {
-            // The helpers core calls around every operation say nothing
-            // worth a line of the report unless they fail.
-            Ok(settled @ Settled::Returned { .. }) if HELPERS.contains(&function) => Ok(settled),
-            Ok(settled) => {
-                let outcome = match &settled {
-                    Settled::Returned { value: None, .. } => "returned undefined".to_owned(),
-                    Settled::Returned {
-                        value: Some(value), ..
-                    } => {
-                        format!("returned {}", short_json(value))
-                    }
-                    Settled::Threw(thrown) => {
-                        verdicts.broke(Property::NothingThrows, threw_reason(function, thrown));
-                        format!("{} {}", thrown.kind, thrown.headline())
-                    }
-                };
-                calls.push(CallNote {
-                    function: function.to_owned(),
-                    outcome,
-                });
-                Ok(settled)
-            }
-            Err(Unanswered::TimedOut) => {
-                verdicts.broke(
-                    Property::SettlesInTime,
-                    format!(
-                        "{function} did not settle within {} (--call-timeout)",
-                        super::faults::seconds_text(timeout)
-                    ),
-                );
-                calls.push(CallNote {
-                    function: function.to_owned(),
-                    outcome: "never settled".into(),
-                });
-                Err(Stop::Connector)
-            }
-            Err(Unanswered::Died(how)) => {
-                verdicts.broke(Property::NothingThrows, format!("during {function}, {how}"));
-                calls.push(CallNote {
-                    function: function.to_owned(),
-                    outcome: how,
-                });
-                Err(Stop::Connector)
-            }
-        }
+    if sequence.is_ok() {
+        outcome.verdicts.held(Property::NothingThrows);
+        outcome.verdicts.held(Property::SettlesInTime);
     }
-
-    /// Core's `getLogFormatType(platform, proxyConfig)`, or `--format`.
-    /// `Ok(Err(()))`: it threw, and core answers an error for the operation.
-    pub(super) fn log_format(
-        &mut self,
-        verdicts: &mut Verdicts,
-        calls: &mut Vec<CallNote>,
-        updating: bool,
-    ) -> Result<Result<CoreFormat, ()>, Stop> {
-        if let Some(format) = self.plan.format {
-            return Ok(Ok(CoreFormat::Composed(format)));
-        }
-        if !self.exports("getLogFormatType") {
-            return Ok(Ok(
-                core::format_from(None).unwrap_or(CoreFormat::Composed(LogFormat::Plain))
-            ));
-        }
-        let args = self.account.log_format_arguments(updating);
-        let answer = self.call("getLogFormatType", args, verdicts, calls)?;
-        Ok(core::format_from(Some(&answer)).map_err(drop))
+    // A request the faults delayed may still commit: count after it.
+    if let Some(delay) = delays {
+        let until = started + delay + DELAY_MARGIN;
+        std::thread::sleep(until.saturating_duration_since(Instant::now()));
     }
+    played.count_activities(&mut outcome)?;
+    outcome.requests = played.tenant.requests()?;
+    outcome.create_args = outcome
+        .create_args
+        .take()
+        .map(|args| for_home(args, &played.core.account, stage.home, case));
+    played.tenant.close()?;
+    Ok(outcome)
+}
 
-    /// The `authHeader` core builds before every call: the connector's own
-    /// `getAuthType` and `getBasicAuth` when it has them. `Ok(Err(()))`:
-    /// one threw, and core answers an error instead of calling on.
-    fn auth_header(
-        &mut self,
-        verdicts: &mut Verdicts,
-        calls: &mut Vec<CallNote>,
-        proxy_null: bool,
-    ) -> Result<Result<String, ()>, Stop> {
-        let key = self.account.api_key.clone();
-        let basic = || crate::api::basic_header_for_key(&key);
-        if !self.exports("getAuthType") {
-            return Ok(Ok(basic()));
+/// `createCallLog`'s argument as a fixture: the same, but for the
+/// `--api-key` user, so that `mockcrm log FILE` runs it as them (the
+/// tenant's key dies with the tenant). The `authHeader` is rewritten only
+/// in the two shapes core builds from a key; one the connector's own
+/// `getBasicAuth` shaped otherwise is kept as it was.
+fn for_home(mut args: Value, played_as: &Account, home: &Account, case: &Case) -> Value {
+    let Some(object) = args.as_object_mut() else {
+        return args;
+    };
+    object.insert("user".into(), core::user(home, case));
+    let played_key = &played_as.api_key;
+    let rekeyed = match object.get("authHeader").and_then(Value::as_str) {
+        Some(header) if header == crate::api::basic_header_for_key(played_key) => {
+            Some(crate::api::basic_header_for_key(&home.api_key))
         }
-        let argument = self.account.auth_type_argument(proxy_null);
-        let kind = match self.call("getAuthType", vec![argument], verdicts, calls)? {
-            Settled::Returned { value, .. } => value,
-            Settled::Threw(_) => return Ok(Err(())),
-        };
-        match kind.as_ref().and_then(Value::as_str) {
-            Some("apiKey") if self.exports("getBasicAuth") => {
-                match self.call(
-                    "getBasicAuth",
-                    vec![json!({"apiKey": key})],
-                    verdicts,
-                    calls,
-                )? {
-                    Settled::Threw(_) => Ok(Err(())),
-                    // Not awaited: a Promise interpolates as such.
-                    Settled::Returned { is_async: true, .. } => {
-                        Ok(Ok("Basic [object Promise]".into()))
-                    }
-                    Settled::Returned { value, .. } => Ok(Ok(format!(
-                        "Basic {}",
-                        crate::js::to_string_or_undefined(value.as_ref())
-                    ))),
-                }
-            }
-            Some("apiKey") => Ok(Ok(basic())),
-            Some("oauth") => Ok(Ok(format!("Bearer {key}"))),
-            _ => Ok(Ok(String::new())),
+        Some(header) if header == format!("Bearer {played_key}") => {
+            Some(format!("Bearer {}", home.api_key))
         }
+        _ => None,
+    };
+    if let Some(header) = rekeyed {
+        object.insert("authHeader".into(), Value::from(header));
     }
+    args
+}
 
-    /// Registers the case's faults for `step`.
+/// One case under way: core on the job's connector, and the tenant the
+/// case runs in.
+struct CallCase<'s> {
+    core: Core<'s>,
+    tenant: CaseTenant<'s>,
+    /// The case's contact, in the tenant.
+    contact_id: String,
+}
+
+impl CallCase<'_> {
+    /// Registers the case's faults for `step`, limited to its tenant.
     fn arm(&mut self, case: &Case, step: Step) -> Result<Armed, Stop> {
         let mut armed = Armed::default();
         for fault in case.faults.iter().filter(|fault| fault.on == step) {
-            self.rt.block_on(self.crm.add_fault(&fault.spec()))?;
+            self.tenant.add_fault(&fault.spec())?;
             armed.any = true;
             if fault.delay_ms > 0 {
                 let delay = Duration::from_millis(fault.delay_ms);
@@ -236,95 +191,13 @@ impl Runner<'_> {
 
     fn disarm(&mut self, armed: Armed) -> Result<(), Stop> {
         if armed.any {
-            self.rt.block_on(self.crm.clear_faults())?;
+            self.tenant.clear_faults()?;
         }
         Ok(())
     }
 
     fn stored_activity(&self, id: &str) -> Result<Option<Value>, Stop> {
-        Ok(self
-            .rt
-            .block_on(self.crm.activity(&self.account.api_key, id))?)
-    }
-
-    /// Plays one case from a clean slate and gathers its verdicts.
-    pub(super) fn play(&mut self, generated: &Case) -> Result<Outcome, Stop> {
-        let case = if generated.session_id().is_some() && self.plan.replay.is_some() {
-            let session = generated.session_id().unwrap_or_default().to_owned();
-            let taken = !self
-                .rt
-                .block_on(
-                    self.crm
-                        .activities(&self.account.api_key, Some(&session), None),
-                )?
-                .is_empty();
-            if taken {
-                // A replay against a CRM that already holds the session.
-                let fresh = format!("{session}{}", self.fresh_session());
-                generated.clone().with_session(&fresh)
-            } else {
-                generated.clone()
-            }
-        } else {
-            let session = self.fresh_session();
-            generated.clone().with_session(&session)
-        };
-        self.rt.block_on(self.crm.clear_faults())?;
-        self.rt.block_on(self.crm.clear_requests())?;
-        // Reports from an earlier case's background work are that case's.
-        self.subject.take_uncaught();
-        // Every activity newer than this one is the case's doing.
-        let before = self
-            .rt
-            .block_on(self.crm.newest_activity(&self.account.api_key))?;
-        let mut outcome = Outcome {
-            case: case.clone(),
-            verdicts: Verdicts::default(),
-            create_args: None,
-            format: None,
-            calls: Vec::new(),
-            requests: Vec::new(),
-            not_logged: false,
-        };
-        let started = Instant::now();
-        let mut delays = None;
-        let played = self.sequence(&case, &mut outcome, &mut delays);
-        match played {
-            Ok(()) | Err(Stop::Connector) => {}
-            Err(Stop::Fatal(error)) => return Err(Stop::Fatal(error)),
-        }
-        for uncaught in self.subject.take_uncaught() {
-            outcome.verdicts.broke(
-                Property::NothingThrows,
-                format!(
-                    "an {} escaped the connector's background work: {}",
-                    uncaught.kind,
-                    with_place(&uncaught.error)
-                ),
-            );
-        }
-        if played.is_ok() {
-            outcome.verdicts.held(Property::NothingThrows);
-            outcome.verdicts.held(Property::SettlesInTime);
-        }
-        // A request the faults delayed may still commit: count after it.
-        if let Some(delay) = delays {
-            let until = started + delay + DELAY_MARGIN;
-            std::thread::sleep(until.saturating_duration_since(Instant::now()));
-        }
-        self.count_activities(&mut outcome, before.as_deref())?;
-        let entries = self.rt.block_on(self.crm.requests(&RequestsQuery {
-            limit: 1000,
-            method: None,
-            path: None,
-        }))?;
-        let marker = format!("{}={}", OWN_READ.0, OWN_READ.1);
-        outcome.requests = entries
-            .into_iter()
-            .rev()
-            .filter(|entry| !entry.query.contains(&marker))
-            .collect();
-        Ok(outcome)
+        Ok(self.tenant.activity(id)?)
     }
 
     /// The calls of one case, in core's order, with the checks between them.
@@ -334,16 +207,6 @@ impl Runner<'_> {
         outcome: &mut Outcome,
         delays: &mut Option<Duration>,
     ) -> Result<(), Stop> {
-        let contact_id = self
-            .contacts
-            .get(&case.contact.phone_number)
-            .cloned()
-            .ok_or_else(|| {
-                Stop::Fatal(RunError::Crm(format!(
-                    "no contact for {}",
-                    case.contact.phone_number
-                )))
-            })?;
         let Outcome {
             verdicts,
             calls,
@@ -353,11 +216,11 @@ impl Runner<'_> {
             ..
         } = outcome;
         // What the fixture shows even if core never got as far as calling.
-        let basic = crate::api::basic_header_for_key(&self.account.api_key);
+        let basic = crate::api::basic_header_for_key(&self.core.account.api_key);
         *create_args = Some(core::create_args(
-            &self.account,
+            &self.core.account,
             case,
-            &contact_id,
+            &self.contact_id,
             &basic,
             "",
         ));
@@ -368,11 +231,11 @@ impl Runner<'_> {
         let mut created_body = None;
         let mut format = None;
         for attempt in 0..2 {
-            let Ok(auth) = self.auth_header(verdicts, calls, false)? else {
+            let Ok(auth) = self.core.auth_header(verdicts, calls, false)? else {
                 created = Created::NotLogged(core_error("createCallLog"));
                 continue;
             };
-            let this_format = match self.log_format(verdicts, calls, false)? {
+            let this_format = match self.core.log_format(verdicts, calls, false)? {
                 Ok(this_format) => this_format,
                 Err(()) => {
                     created = Created::NotLogged(core_error("createCallLog"));
@@ -381,15 +244,16 @@ impl Runner<'_> {
             };
             let composed = match this_format.log_format() {
                 Some(log_format) => core::compose_create(
-                    &self.account,
+                    &self.core.account,
                     case,
-                    &contact_id,
+                    &self.contact_id,
                     log_format,
-                    &self.plan.compose,
+                    &self.core.plan.compose,
                 )?,
                 None => String::new(),
             };
-            let args = core::create_args(&self.account, case, &contact_id, &auth, &composed);
+            let args =
+                core::create_args(&self.core.account, case, &self.contact_id, &auth, &composed);
             if attempt == 0 {
                 *create_args = Some(args.clone());
             }
@@ -399,7 +263,7 @@ impl Runner<'_> {
                 Armed::default()
             };
             *delays = (*delays).max(armed.delay);
-            let answer = self.call("createCallLog", vec![args], verdicts, calls);
+            let answer = self.core.call("createCallLog", vec![args], verdicts, calls);
             self.disarm(armed)?;
             created = read_created(answer?, verdicts);
             format = Some(this_format);
@@ -449,15 +313,15 @@ impl Runner<'_> {
 
         // 2. The getCallLog core runs before an update (skipped for a
         //    custom format), then the update composed on its fullBody.
-        let row = CallLogRow::new(case, log_id.clone(), &contact_id);
+        let row = CallLogRow::new(case, log_id.clone(), &self.contact_id);
         let (existing_body, details) = if format.log_format().is_some() {
-            let Ok(auth) = self.auth_header(verdicts, calls, true)? else {
+            let Ok(auth) = self.core.auth_header(verdicts, calls, true)? else {
                 return Ok(());
             };
             let armed = self.arm(case, Step::Get)?;
             *delays = (*delays).max(armed.delay);
-            let args = core::get_args(&self.account, case, &row, &auth);
-            let answer = self.call("getCallLog", vec![args], verdicts, calls);
+            let args = core::get_args(&self.core.account, case, &row, &auth);
+            let answer = self.core.call("getCallLog", vec![args], verdicts, calls);
             self.disarm(armed)?;
             let answer = answer?;
             let expected = format.log_format().and_then(|log_format| {
@@ -474,20 +338,20 @@ impl Runner<'_> {
             (String::new(), ExistingDetails::Null)
         };
 
-        let Ok(auth) = self.auth_header(verdicts, calls, true)? else {
+        let Ok(auth) = self.core.auth_header(verdicts, calls, true)? else {
             return Ok(());
         };
-        let update_format = match self.log_format(verdicts, calls, true)? {
+        let update_format = match self.core.log_format(verdicts, calls, true)? {
             Ok(update_format) => update_format,
             Err(()) => return Ok(()),
         };
         let update_body = match update_format.log_format() {
             Some(log_format) => core::compose_update(
-                &self.account,
+                &self.core.account,
                 case,
                 &existing_body,
                 log_format,
-                &self.plan.compose,
+                &self.core.plan.compose,
             )?,
             None => String::new(),
         };
@@ -496,10 +360,17 @@ impl Runner<'_> {
         } else {
             ExistingDetails::Null
         };
-        let args = core::update_args(&self.account, case, &row, &auth, &update_body, &details);
+        let args = core::update_args(
+            &self.core.account,
+            case,
+            &row,
+            &auth,
+            &update_body,
+            &details,
+        );
         let armed = self.arm(case, Step::Update)?;
         *delays = (*delays).max(armed.delay);
-        let answer = self.call("updateCallLog", vec![args], verdicts, calls);
+        let answer = self.core.call("updateCallLog", vec![args], verdicts, calls);
         self.disarm(armed)?;
         if let Settled::Returned { value, .. } = answer? {
             if !value.as_ref().is_some_and(Value::is_object) {
@@ -521,11 +392,11 @@ impl Runner<'_> {
         }
 
         // 3. The log view: getCallLog, whose answer the user edits.
-        let Ok(auth) = self.auth_header(verdicts, calls, true)? else {
+        let Ok(auth) = self.core.auth_header(verdicts, calls, true)? else {
             return Ok(());
         };
-        let args = core::get_args(&self.account, case, &row, &auth);
-        let answer = self.call("getCallLog", vec![args], verdicts, calls)?;
+        let args = core::get_args(&self.core.account, case, &row, &auth);
+        let answer = self.core.call("getCallLog", vec![args], verdicts, calls)?;
         let note = case.update.note.as_deref().or(case.create.note.as_deref());
         let expected = update_format.log_format().and_then(|log_format| {
             properties::expected_note(&update_body, log_format, &user, note)
@@ -547,13 +418,9 @@ impl Runner<'_> {
 
     /// "One activity per call session", and "never lost" for a call the
     /// connector did not log, from the CRM's own list: a case logs one
-    /// call, so every activity written while it ran (newer than `before`)
-    /// is that call's, whether or not the connector stored its session id.
-    fn count_activities(
-        &mut self,
-        outcome: &mut Outcome,
-        before: Option<&str>,
-    ) -> Result<(), Stop> {
+    /// call in a tenant of its own, so every activity the tenant holds is
+    /// that call's, whether or not the connector stored its session id.
+    fn count_activities(&mut self, outcome: &mut Outcome) -> Result<(), Stop> {
         let session = outcome.case.session_id().unwrap_or("-").to_owned();
         if outcome
             .calls
@@ -562,12 +429,9 @@ impl Runner<'_> {
         {
             return Ok(());
         }
-        let activities =
-            self.rt
-                .block_on(self.crm.activities(&self.account.api_key, None, before))?;
+        let activities = self.tenant.activities()?;
         let ids: Vec<&str> = activities
             .iter()
-            .rev()
             .filter_map(|activity| activity.get("id").and_then(Value::as_str))
             .collect();
         let verdicts = &mut outcome.verdicts;

@@ -1,32 +1,45 @@
-//! The contract run: checks the keys and finds the contacts cases are
-//! logged against, generates the cases, has each one played (`play.rs`),
-//! tallies the verdicts, and has the first case that breaks each property
-//! shrunk (`shrink.rs`).
+//! The contract run: generates the cases from the seed, has the jobs play
+//! them (`jobs.rs`, each case by `play.rs` in a tenant of its own), tallies
+//! the verdicts in the cases' order, and has the first case that breaks
+//! each property shrunk (`shrink.rs`), the failures shrunk side by side.
 //!
-//! It owns the order of cases and the bookkeeping; how one case is played
-//! and judged is `play.rs`'s, what core passes `core.rs`'s, what counts as
-//! a breach `properties.rs`'s, how it is shown `report.rs`'s. It must not
-//! judge a case itself.
+//! It owns the plan, the order of cases and the bookkeeping, so that a
+//! seed gives the same cases, the same first failure and the same shrunk
+//! case whatever `--jobs` is: nothing here depends on which job finished
+//! first. How one case is played and judged is `play.rs`'s, what core
+//! passes `core.rs`'s, what counts as a breach `properties.rs`'s, how it is
+//! shown `report.rs`'s; it must not judge a case itself.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use proptest::strategy::{Strategy, ValueTree};
+use proptest::strategy::{BoxedStrategy, Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::Value;
 use tokio::runtime::Runtime;
 
 use super::bridge::{Ready, StartError};
-use super::cases::{self, Case, CONTACTS};
+use super::calls::{self, Core, Stop};
+use super::cases::{self, Case};
 use super::core::{Account, CoreFormat};
 use super::faults::Schedule;
-use super::play::{stop_error, Outcome, Stop};
+use super::jobs;
+use super::play::{self, stop_error, Outcome, Stage};
 use super::properties::{Property, Verdict, Verdicts};
-use super::shrink::{SHRINK_STEPS, SHRINK_TIME};
+use super::shrink::{self, ShrinkError, Tried};
 use super::subject::Subject;
 use crate::cli::admin_client::{AdminClient, AdminError};
 use crate::compose::{ComposeError, ComposeOptions};
 use crate::interface::LogFormat;
+
+/// `--jobs` when not given. A case mostly waits (a delayed answer, a
+/// `Retry-After`, the connector's own timeout), so jobs overlap waits
+/// rather than share cores; each job is a Node.js process (about 45 MiB),
+/// and past this the run is bound by its slowest cases, not its number of
+/// jobs (benches/README.md has the figures).
+pub const DEFAULT_JOBS: usize = 8;
+/// The most `--jobs` takes: each job is a Node.js process.
+pub const MAX_JOBS: usize = 64;
 
 /// What to run.
 pub struct Plan {
@@ -38,7 +51,12 @@ pub struct Plan {
     /// The update style and host zone (the format is set per case).
     pub compose: ComposeOptions,
     pub call_timeout: Duration,
+    /// The user a saved fixture is written for (`--api-key`); each case
+    /// runs as the user of a tenant of its own.
     pub api_key: String,
+    /// How many cases are played at once, each job with a connector of
+    /// its own.
+    pub jobs: usize,
     /// One case from a fixture instead of generated ones.
     pub replay: Option<Case>,
 }
@@ -99,20 +117,26 @@ impl Report {
     }
 }
 
+/// The first case (in the cases' order) that broke a property.
+struct FirstBreach {
+    property: Property,
+    index: usize,
+    reason: String,
+}
+
 pub struct Runner<'a> {
-    pub(super) rt: &'a Runtime,
-    pub(super) crm: AdminClient,
-    pub(super) account: Account,
-    pub(super) plan: Plan,
-    pub(super) subject: Subject,
-    pub(super) contacts: BTreeMap<String, String>,
-    pub(super) sessions: u32,
-    pub(super) session_prefix: String,
+    rt: &'a Runtime,
+    crm: AdminClient,
+    /// The `--api-key` user, with the server and the proxy config.
+    home: Account,
+    plan: Plan,
+    /// The connector, loaded: the first job's.
+    subject: Subject,
 }
 
 impl<'a> Runner<'a> {
-    /// Checks the CRM and the keys, finds or creates the contacts cases
-    /// are logged against; `subject` is the connector, loaded.
+    /// Checks the `--api-key` user a saved fixture is written for;
+    /// `subject` is the connector, loaded.
     pub fn prepare(
         rt: &'a Runtime,
         crm: AdminClient,
@@ -126,181 +150,205 @@ impl<'a> Runner<'a> {
             )),
             other => RunError::Crm(other.to_string()),
         })?;
-        rt.block_on(crm.clear_faults()).map_err(|error| match error {
-            AdminError::Refused { status: 401, .. } => RunError::Crm(format!(
-                "the CRM at {server_url} refused the admin key; pass --admin-key (or MOCKCRM_ADMIN_KEY) as it was served with"
-            )),
-            other => RunError::Crm(other.to_string()),
-        })?;
         let crm_user_id = me
             .get("id")
             .and_then(Value::as_str)
             .unwrap_or("crm-user")
             .to_owned();
-        let account = Account {
+        let home = Account {
             server_url: server_url.trim_end_matches('/').to_owned(),
             api_key: plan.api_key.clone(),
             crm_user_id,
             hashed_account_id: "d1a5c0e2f4b6a8c0e2f4b6a8c0e2f4b6".into(),
             proxy_config: subject.proxy_config().cloned(),
         };
-        let mut runner = Runner {
+        Ok(Runner {
             rt,
             crm,
-            account,
+            home,
             plan,
             subject,
-            contacts: BTreeMap::new(),
-            sessions: 0,
-            session_prefix: format!("{:06}", fastrand::u32(100_000..1_000_000)),
-        };
-        let mut pool: Vec<(String, String, String)> = CONTACTS
-            .iter()
-            .map(|(name, phone)| {
-                (
-                    (*name).to_owned(),
-                    (*phone).to_owned(),
-                    "Contact".to_owned(),
-                )
-            })
-            .collect();
-        if let Some(case) = &runner.plan.replay {
-            let contact = &case.contact;
-            pool.push((
-                contact.name.clone(),
-                contact.phone_number.clone(),
-                contact.contact_type.clone(),
-            ));
-        }
-        for (name, phone, kind) in pool {
-            let id = rt.block_on(runner.crm.contact_id(
-                &runner.account.api_key,
-                &name,
-                &phone,
-                &kind,
-            ))?;
-            runner.contacts.insert(phone, id);
-        }
-        Ok(runner)
-    }
-
-    /// What the connector is, as it loaded.
-    pub fn ready(&self) -> &Ready {
-        self.subject.ready()
-    }
-
-    /// The format cases are generated for: `--format`, else what
-    /// `getLogFormatType` answers now.
-    fn startup_format(&mut self) -> Result<CoreFormat, RunError> {
-        if let Some(format) = self.plan.format {
-            return Ok(CoreFormat::Composed(format));
-        }
-        let mut verdicts = Verdicts::default();
-        let mut calls = Vec::new();
-        match self.log_format(&mut verdicts, &mut calls, false) {
-            Ok(Ok(format)) => Ok(format),
-            // A throw is reported per case; generate for any format.
-            Ok(Err(())) | Err(Stop::Connector) => {
-                Ok(CoreFormat::Custom("getLogFormatType failed".into()))
-            }
-            Err(Stop::Fatal(error)) => Err(error),
-        }
+        })
     }
 
     /// Runs the plan: every case, tallied, and each broken property's
     /// first case shrunk.
-    pub fn run(mut self) -> Result<Report, RunError> {
-        let format = self.startup_format()?;
-        let ready = self.ready().clone();
+    pub fn run(self) -> Result<Report, RunError> {
+        let Runner {
+            rt,
+            crm,
+            home,
+            plan,
+            subject,
+        } = self;
+        let ready = subject.ready().clone();
+        let stage = Stage {
+            rt,
+            crm: &crm,
+            plan: &plan,
+            home: &home,
+        };
+        let mut workers = vec![subject];
+        let format = calls::startup_format(&mut Core {
+            rt,
+            plan: &plan,
+            account: home.clone(),
+            subject: &mut workers[0],
+        })?;
         let mut tallies: BTreeMap<Property, Tally> = Property::ALL
             .into_iter()
             .map(|property| (property, Tally::default()))
             .collect();
-        let mut failures: Vec<Failure> = Vec::new();
-        let format_forced = self.plan.format.is_some();
-        let seed = self.plan.seed;
+        let mut report = Report {
+            ready,
+            format: format.clone(),
+            format_forced: plan.format.is_some(),
+            seed: plan.seed,
+            cases: plan.cases,
+            replayed: plan.replay.is_some(),
+            tallies: BTreeMap::new(),
+            failures: Vec::new(),
+        };
 
-        if let Some(case) = self.plan.replay.clone() {
-            let outcome = self.play(&case).map_err(stop_error)?;
+        if let Some(replayed) = &plan.replay {
+            let case = match replayed.session_id() {
+                Some(_) => replayed.clone(),
+                None => replayed.clone().with_session(&session(plan.seed, 0)),
+            };
+            let outcome = play::play(&stage, &mut workers[0], &case).map_err(stop_error)?;
             tally(&mut tallies, &outcome.verdicts);
             for (property, reason) in outcome.verdicts.broken() {
-                failures.push(Failure {
+                report.failures.push(Failure {
                     property,
                     reason: reason.to_owned(),
                     outcome: outcome.clone(),
                     shrink_steps: 0,
                 });
             }
-            return Ok(Report {
-                ready,
-                format,
-                format_forced,
-                seed,
-                cases: 1,
-                replayed: true,
-                tallies,
-                failures,
-            });
+            report.cases = 1;
+            report.tallies = tallies;
+            return Ok(report);
         }
 
-        let strategy = cases::cases(format.log_format(), self.plan.schedules.clone());
-        let config = Config {
-            cases: self.plan.cases,
-            max_shrink_iters: SHRINK_STEPS,
-            max_shrink_time: u32::try_from(SHRINK_TIME.as_millis()).unwrap_or(u32::MAX),
-            failure_persistence: None,
-            ..Config::default()
-        };
-        let mut generator = TestRunner::new_with_rng(
-            config,
-            TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes(seed)),
-        );
-        for _ in 0..self.plan.cases {
-            let before = generator.clone();
-            let tree = strategy
-                .new_tree(&mut generator)
-                .map_err(|reason| RunError::Crm(format!("cannot generate a case: {reason}")))?;
-            let outcome = self.play(&tree.current()).map_err(stop_error)?;
+        let log_format = format.log_format();
+        let strategy = cases::cases(log_format, plan.schedules.clone());
+        let mut generator = case_generator(plan.seed);
+        let mut generated = Vec::new();
+        for index in 0..plan.cases as usize {
+            let tree = new_tree(&strategy, &mut generator)?;
+            generated.push(tree.current().with_session(&session(plan.seed, index)));
+        }
+        let wanted = plan.jobs.clamp(1, generated.len().max(1));
+        while workers.len() < wanted {
+            let next = workers[0].for_job();
+            workers.push(next);
+        }
+        let several = workers.len() > 1;
+        let outcomes = jobs::run(&mut workers, &generated, |subject, index, case| {
+            subject.tag_logs(several.then_some(case_number(index)));
+            play::play(&stage, subject, case).map_err(stop_error)
+        })?;
+
+        let mut breaches: Vec<FirstBreach> = Vec::new();
+        for (index, outcome) in outcomes.iter().enumerate() {
             tally(&mut tallies, &outcome.verdicts);
-            let newly_broken: Vec<(Property, String)> = outcome
-                .verdicts
-                .broken()
-                .filter(|(property, _)| failures.iter().all(|f| f.property != *property))
-                .map(|(property, reason)| (property, reason.to_owned()))
-                .collect();
-            for (property, reason) in newly_broken {
-                if property == Property::SettlesInTime {
-                    // Every step of shrinking a hang would wait out the
-                    // call timeout and restart Node: the case stands as found.
-                    failures.push(Failure {
+            for (property, reason) in outcome.verdicts.broken() {
+                if breaches.iter().all(|breach| breach.property != property) {
+                    breaches.push(FirstBreach {
                         property,
-                        reason,
-                        outcome: outcome.clone(),
-                        shrink_steps: 0,
+                        index,
+                        reason: reason.to_owned(),
                     });
-                    continue;
                 }
-                // The same tree again, from the generator as it stood.
-                let mut again = before.clone();
-                let tree = strategy
-                    .new_tree(&mut again)
-                    .map_err(|reason| RunError::Crm(format!("cannot generate a case: {reason}")))?;
-                let failure = self.shrink(&mut again, tree, property, reason, outcome.clone())?;
-                failures.push(failure);
             }
         }
+        let shrunk = jobs::run(&mut workers, &breaches, |subject, _, breach| {
+            let first: &Outcome = &outcomes[breach.index];
+            if breach.property == Property::SettlesInTime {
+                // Every step of shrinking a hang would wait out the
+                // call timeout and restart Node: the case stands as found.
+                return Ok::<Failure, RunError>(Failure {
+                    property: breach.property,
+                    reason: breach.reason.clone(),
+                    outcome: first.clone(),
+                    shrink_steps: 0,
+                });
+            }
+            subject.tag_logs(several.then_some(case_number(breach.index)));
+            // The case's tree again: the generator replayed to it.
+            let strategy = cases::cases(log_format, plan.schedules.clone());
+            let mut generator = case_generator(plan.seed);
+            let mut tree = new_tree(&strategy, &mut generator)?;
+            for _ in 0..breach.index {
+                tree = new_tree(&strategy, &mut generator)?;
+            }
+            let session = session(plan.seed, breach.index);
+            let shrunk = shrink::shrink(
+                tree,
+                (breach.reason.clone(), first.clone()),
+                |candidate: &Case| {
+                    let candidate = candidate.clone().with_session(&session);
+                    match play::play(&stage, subject, &candidate) {
+                        Ok(outcome) => match outcome.verdicts.get(breach.property) {
+                            Verdict::Broken(reason) => Tried::Broke(reason.clone(), outcome),
+                            _ => Tried::Held,
+                        },
+                        Err(Stop::Connector) => Tried::Unjudged,
+                        Err(Stop::Fatal(error)) => Tried::Fatal(error),
+                    }
+                },
+            )
+            .map_err(|error| match error {
+                ShrinkError::Fatal(error) => error,
+                ShrinkError::Aborted(why) => RunError::Crm(format!("shrinking stopped: {why}")),
+            })?;
+            Ok(Failure {
+                property: breach.property,
+                reason: shrunk.reason,
+                outcome: shrunk.outcome,
+                shrink_steps: shrunk.steps,
+            })
+        });
+        let mut failures: Vec<Failure> = shrunk?;
         failures.sort_by_key(|failure| failure.property);
-        Ok(Report {
-            ready,
-            format,
-            format_forced,
-            seed,
-            cases: self.plan.cases,
-            replayed: false,
-            tallies,
-            failures,
-        })
+        report.tallies = tallies;
+        report.failures = failures;
+        Ok(report)
     }
+}
+
+/// The generator of a run's cases: the same seed, the same cases.
+fn case_generator(seed: u64) -> TestRunner {
+    let config = Config {
+        failure_persistence: None,
+        ..Config::default()
+    };
+    TestRunner::new_with_rng(
+        config,
+        TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes(seed)),
+    )
+}
+
+fn new_tree(
+    strategy: &BoxedStrategy<Case>,
+    generator: &mut TestRunner,
+) -> Result<Box<dyn ValueTree<Value = Case>>, RunError> {
+    strategy
+        .new_tree(generator)
+        .map_err(|reason| RunError::Crm(format!("cannot generate a case: {reason}")))
+}
+
+/// The call session of case `index` (from 0): numeric, as RingCentral's
+/// are, and the same for a seed in every run, so that a case and its
+/// shrunk form read the same whatever `--jobs` is. Each case runs in a
+/// tenant of its own, so sessions never meet across runs.
+fn session(seed: u64, index: usize) -> String {
+    format!("{}{:05}", 100_000 + seed % 900_000, index + 1)
+}
+
+/// The number a person reads for case `index` (from 0).
+fn case_number(index: usize) -> u32 {
+    u32::try_from(index + 1).unwrap_or(u32::MAX)
 }
 
 fn tally(tallies: &mut BTreeMap<Property, Tally>, verdicts: &Verdicts) {
