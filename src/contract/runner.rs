@@ -264,51 +264,8 @@ impl<'a> Runner<'a> {
             }
         }
         let shrunk = jobs::run(&mut workers, &breaches, |subject, _, breach| {
-            let first: &Outcome = &outcomes[breach.index];
-            if breach.property == Property::SettlesInTime {
-                // Every step of shrinking a hang would wait out the
-                // call timeout and restart Node: the case stands as found.
-                return Ok::<Failure, RunError>(Failure {
-                    property: breach.property,
-                    reason: breach.reason.clone(),
-                    outcome: first.clone(),
-                    shrink_steps: 0,
-                });
-            }
             subject.tag_logs(several.then_some(case_number(breach.index)));
-            // The case's tree again: the generator replayed to it.
-            let strategy = cases::cases(log_format, plan.schedules.clone());
-            let mut generator = case_generator(plan.seed);
-            let mut tree = new_tree(&strategy, &mut generator)?;
-            for _ in 0..breach.index {
-                tree = new_tree(&strategy, &mut generator)?;
-            }
-            let session = session(plan.seed, breach.index);
-            let shrunk = shrink::shrink(
-                tree,
-                (breach.reason.clone(), first.clone()),
-                |candidate: &Case| {
-                    let candidate = candidate.clone().with_session(&session);
-                    match play::play(&stage, subject, &candidate) {
-                        Ok(outcome) => match outcome.verdicts.get(breach.property) {
-                            Verdict::Broken(reason) => Tried::Broke(reason.clone(), outcome),
-                            _ => Tried::Held,
-                        },
-                        Err(Stop::Connector) => Tried::Unjudged,
-                        Err(Stop::Fatal(error)) => Tried::Fatal(error),
-                    }
-                },
-            )
-            .map_err(|error| match error {
-                ShrinkError::Fatal(error) => error,
-                ShrinkError::Aborted(why) => RunError::Crm(format!("shrinking stopped: {why}")),
-            })?;
-            Ok(Failure {
-                property: breach.property,
-                reason: shrunk.reason,
-                outcome: shrunk.outcome,
-                shrink_steps: shrunk.steps,
-            })
+            shrink_breach(&stage, subject, log_format, breach, &outcomes[breach.index])
         });
         let mut failures: Vec<Failure> = shrunk?;
         failures.sort_by_key(|failure| failure.property);
@@ -316,6 +273,62 @@ impl<'a> Runner<'a> {
         report.failures = failures;
         Ok(report)
     }
+}
+
+/// The smallest case that still breaks `breach.property`, from the case
+/// that first broke it (`first`), played on `subject`.
+fn shrink_breach(
+    stage: &Stage<'_>,
+    subject: &mut Subject,
+    log_format: Option<LogFormat>,
+    breach: &FirstBreach,
+    first: &Outcome,
+) -> Result<Failure, RunError> {
+    if breach.property == Property::SettlesInTime {
+        // Every step of shrinking a hang would wait out the call timeout
+        // and restart Node: the case stands as found.
+        return Ok(Failure {
+            property: breach.property,
+            reason: breach.reason.clone(),
+            outcome: first.clone(),
+            shrink_steps: 0,
+        });
+    }
+    let plan = stage.plan;
+    // The case's tree again: the generator replayed up to it (a tree
+    // cannot cross threads, so it is made where it is shrunk).
+    let strategy = cases::cases(log_format, plan.schedules.clone());
+    let mut generator = case_generator(plan.seed);
+    let mut tree = new_tree(&strategy, &mut generator)?;
+    for _ in 0..breach.index {
+        tree = new_tree(&strategy, &mut generator)?;
+    }
+    let session = session(plan.seed, breach.index);
+    let shrunk = shrink::shrink(
+        tree,
+        (breach.reason.clone(), first.clone()),
+        |candidate: &Case| {
+            let candidate = candidate.clone().with_session(&session);
+            match play::play(stage, subject, &candidate) {
+                Ok(outcome) => match outcome.verdicts.get(breach.property) {
+                    Verdict::Broken(reason) => Tried::Broke(reason.clone(), outcome),
+                    _ => Tried::Held,
+                },
+                Err(Stop::Connector) => Tried::Unjudged,
+                Err(Stop::Fatal(error)) => Tried::Fatal(error),
+            }
+        },
+    )
+    .map_err(|error| match error {
+        ShrinkError::Fatal(error) => error,
+        ShrinkError::Aborted(why) => RunError::Crm(format!("shrinking stopped: {why}")),
+    })?;
+    Ok(Failure {
+        property: breach.property,
+        reason: shrunk.reason,
+        outcome: shrunk.outcome,
+        shrink_steps: shrunk.steps,
+    })
 }
 
 /// The generator of a run's cases: the same seed, the same cases.
