@@ -78,6 +78,7 @@ pub(crate) struct NewTenant {
     pub api_key: String,
 }
 
+#[derive(Clone)]
 pub(crate) struct AdminClient {
     http: JsonClient,
     admin_key: String,
@@ -239,35 +240,27 @@ impl AdminClient {
             .map(drop)
     }
 
-    /// `GET /me` as the owner of `api_key`.
+    /// `GET /me` as the owner of `api_key`, marked as the runner's read.
     pub(crate) async fn me(&self, api_key: &str) -> Result<Value, AdminError> {
+        let mut url = self.http.url("/me")?;
+        url.query_pairs_mut().append_pair(OWN_READ.0, OWN_READ.1);
         let answer = self
-            .send_as(self.http.request(Method::GET, "/me"), api_key)
+            .send_as(self.http.request_url(Method::GET, url), api_key)
             .await?;
         answer
             .json
             .ok_or_else(|| AdminError::BadResponse(format!("GET /me answered {}", answer.text)))
     }
 
-    /// Activities of `api_key`'s organisation, newest first
-    /// (`GET /activity`, every page, marked as the runner's read): those of
-    /// one call session, or all of them, and in either case only those
-    /// newer than the activity `after`.
-    pub(crate) async fn activities(
-        &self,
-        api_key: &str,
-        session: Option<&str>,
-        after: Option<&str>,
-    ) -> Result<Vec<Value>, AdminError> {
+    /// Every activity of `api_key`'s organisation, newest first
+    /// (`GET /activity`, every page, marked as the runner's read).
+    pub(crate) async fn activities(&self, api_key: &str) -> Result<Vec<Value>, AdminError> {
         let mut all = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
             let mut url = self.http.url("/activity")?;
             {
                 let mut pairs = url.query_pairs_mut();
-                if let Some(session) = session {
-                    pairs.append_pair("session_id", session);
-                }
                 pairs.append_pair("limit", "200");
                 if let Some(cursor) = &cursor {
                     pairs.append_pair("cursor", cursor);
@@ -283,38 +276,12 @@ impl AdminClient {
                 .and_then(|body| body.get("next_cursor"))
                 .and_then(Value::as_str)
                 .map(str::to_owned);
-            for activity in list::<Value>(answer, "items")? {
-                let id = activity.get("id").and_then(Value::as_str);
-                if after.is_some() && id == after {
-                    return Ok(all);
-                }
-                all.push(activity);
-            }
+            all.extend(list::<Value>(answer, "items")?);
             match next {
                 Some(next) => cursor = Some(next),
                 None => return Ok(all),
             }
         }
-    }
-
-    /// The id of the newest activity of `api_key`'s organisation.
-    pub(crate) async fn newest_activity(
-        &self,
-        api_key: &str,
-    ) -> Result<Option<String>, AdminError> {
-        let mut url = self.http.url("/activity")?;
-        url.query_pairs_mut()
-            .append_pair("limit", "1")
-            .append_pair(OWN_READ.0, OWN_READ.1);
-        let answer = self
-            .send_as(self.http.request_url(Method::GET, url), api_key)
-            .await?;
-        let items: Vec<Value> = list(answer, "items")?;
-        Ok(items
-            .first()
-            .and_then(|activity| activity.get("id"))
-            .and_then(Value::as_str)
-            .map(str::to_owned))
     }
 
     /// One activity of `api_key`'s organisation, `None` when there is no
@@ -340,7 +307,8 @@ impl AdminClient {
     }
 
     /// The id of the contact with this phone number in `api_key`'s
-    /// organisation, created with `name` when there is none.
+    /// organisation, created with `name` when there is none; both
+    /// requests marked as the runner's.
     pub(crate) async fn contact_id(
         &self,
         api_key: &str,
@@ -349,7 +317,9 @@ impl AdminClient {
         contact_type: &str,
     ) -> Result<String, AdminError> {
         let mut url = self.http.url("/contact")?;
-        url.query_pairs_mut().append_pair("phone", phone);
+        url.query_pairs_mut()
+            .append_pair("phone", phone)
+            .append_pair(OWN_READ.0, OWN_READ.1);
         let found = self
             .send_as(self.http.request_url(Method::GET, url), api_key)
             .await?;
@@ -358,10 +328,12 @@ impl AdminClient {
         if let Some(id) = items.first().and_then(id_of) {
             return Ok(id);
         }
+        let mut url = self.http.url("/contact")?;
+        url.query_pairs_mut().append_pair(OWN_READ.0, OWN_READ.1);
         let created = self
             .send_as(
                 self.http
-                    .request(Method::POST, "/contact")
+                    .request_url(Method::POST, url)
                     .json(&serde_json::json!({
                         "name": name,
                         "phone_number": phone,

@@ -41,14 +41,16 @@ pub(super) struct ContractArgs {
     #[arg(long, value_name = "FILE")]
     proxy_config: Option<PathBuf>,
     /// A running mockcrm to test against (default http://127.0.0.1:8787).
-    /// Its journal and faults are cleared as the run goes.
+    /// Each case runs in a tenant of its own, deleted after it; nothing else
+    /// on the server is touched.
     #[arg(long, env = "MOCKCRM_SERVER", value_name = "URL")]
     server: Option<String>,
     /// Start a throwaway in-memory mockcrm for the run instead (with the
     /// default seed and keys: --server, --api-key and --admin-key are unused).
     #[arg(long)]
     serve: bool,
-    /// API key of the CRM user the connector logs as.
+    /// API key of the CRM user a saved failing case is written for (`mockcrm
+    /// log FILE` logs as them); each case itself runs as its tenant's user.
     #[arg(long, env = "MOCKCRM_API_KEY", default_value = "mockcrm-dev-key")]
     api_key: String,
     /// The server's admin key (for its journal and faults).
@@ -64,6 +66,10 @@ pub(super) struct ContractArgs {
     /// Seed of the generated cases (printed with every run); random when absent.
     #[arg(long)]
     seed: Option<u64>,
+    /// How many cases run at once, each with a Node.js process of its own.
+    /// Cases mostly wait on the CRM's faults, so more jobs than cores pays.
+    #[arg(long, env = "MOCKCRM_JOBS", default_value_t = contract::DEFAULT_JOBS, value_parser = jobs)]
+    jobs: usize,
     /// Faults each case runs under: none, default (no fault, a 503 after
     /// commit, a 429 with Retry-After, a 502, a delay past
     /// --connector-timeout, one drawn per case), or a JSON file of schedules.
@@ -106,6 +112,18 @@ fn seconds(text: &str) -> Result<f64, String> {
         .ok()
         .filter(|seconds| seconds.is_finite() && *seconds >= 0.001 && *seconds <= 3600.0)
         .ok_or_else(|| format!("{text:?} is not a number of seconds from 0.001 to 3600"))
+}
+
+fn jobs(text: &str) -> Result<usize, String> {
+    text.parse::<usize>()
+        .ok()
+        .filter(|jobs| (1..=contract::MAX_JOBS).contains(jobs))
+        .ok_or_else(|| {
+            format!(
+                "{text:?} is not a number of jobs from 1 to {} (each job is a Node.js process)",
+                contract::MAX_JOBS
+            )
+        })
 }
 
 fn invalid(field: &str, message: String) -> CliError {
@@ -323,6 +341,7 @@ pub(super) fn contract(args: ContractArgs) -> Result<ExitCode, CliError> {
         compose,
         call_timeout,
         api_key,
+        jobs: args.jobs,
         replay,
     };
     let outcome = Runner::prepare(&rt, crm, &server_url, plan, subject).and_then(Runner::run);
@@ -450,14 +469,19 @@ fn replay_command(args: &ContractArgs, tested: &Tested, fixture: &str) -> String
     command
 }
 
-/// The connector's own output, on stderr, each line marked as its.
+/// The connector's own output, on stderr, each line marked as its, and
+/// with the case a job was playing when several play at once
+/// (`connector[12]|`).
 fn connector_logs() -> contract::LogSink {
-    Arc::new(|stream: Stream, line: &str| {
+    Arc::new(|stream: Stream, case: Option<u32>, line: &str| {
         let mark = match stream {
-            Stream::Stdout => "connector|",
-            Stream::Stderr => "connector!",
+            Stream::Stdout => '|',
+            Stream::Stderr => '!',
         };
         let mut stderr = std::io::stderr().lock();
-        let _ = writeln!(stderr, "{mark} {line}");
+        let _ = match case {
+            Some(case) => writeln!(stderr, "connector[{case}]{mark} {line}"),
+            None => writeln!(stderr, "connector{mark} {line}"),
+        };
     })
 }

@@ -14,6 +14,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -58,8 +59,9 @@ pub enum Stream {
 }
 
 /// Where the connector's output goes: every line, as it arrives, from
-/// whichever thread drained it.
-pub type LogSink = Arc<dyn Fn(Stream, &str) + Send + Sync>;
+/// whichever thread drained it, with the tag its bridge's launcher had
+/// then (the case a job was playing, when several play at once).
+pub type LogSink = Arc<dyn Fn(Stream, Option<u32>, &str) + Send + Sync>;
 
 /// How to start the bridge.
 #[derive(Clone)]
@@ -176,12 +178,16 @@ pub struct Bridge {
 }
 
 /// Starts bridges: owns the temporary directory the script and sockets live
-/// in, so a restarted bridge reuses it.
+/// in, so a restarted bridge reuses it, and so do the other jobs' launchers
+/// (`for_job`), each bridge with a socket of its own.
 pub struct Launcher {
     launch: Launch,
     dir: Arc<tempfile::TempDir>,
     script: PathBuf,
-    started: u32,
+    /// Bridges started by this launcher and its jobs' (names the sockets).
+    started: Arc<AtomicU32>,
+    /// What this launcher's bridges tag their output with; 0 for nothing.
+    tag: Arc<AtomicU32>,
 }
 
 impl Launcher {
@@ -204,17 +210,32 @@ impl Launcher {
             launch,
             dir: Arc::new(dir),
             script,
-            started: 0,
+            started: Arc::new(AtomicU32::new(0)),
+            tag: Arc::new(AtomicU32::new(0)),
         })
     }
 
+    /// A launcher for another job: the same script and directory, its
+    /// own tag.
+    pub fn for_job(&self) -> Launcher {
+        Launcher {
+            launch: self.launch.clone(),
+            dir: Arc::clone(&self.dir),
+            script: self.script.clone(),
+            started: Arc::clone(&self.started),
+            tag: Arc::new(AtomicU32::new(0)),
+        }
+    }
+
+    /// Tags what this launcher's bridges print from now on (`None`: no tag).
+    pub fn tag_logs(&self, tag: Option<u32>) {
+        self.tag.store(tag.unwrap_or(0), Ordering::Relaxed);
+    }
+
     /// A fresh bridge with the connector loaded, or why not.
-    pub fn start(&mut self) -> Result<Bridge, StartError> {
-        self.started += 1;
-        let socket = self
-            .dir
-            .path()
-            .join(format!("bridge-{}.sock", self.started));
+    pub fn start(&self) -> Result<Bridge, StartError> {
+        let number = self.started.fetch_add(1, Ordering::Relaxed) + 1;
+        let socket = self.dir.path().join(format!("bridge-{number}.sock"));
         let listener = UnixListener::bind(&socket).map_err(|error| {
             StartError::Setup(format!("a Unix socket at {}: {error}", socket.display()))
         })?;
@@ -247,6 +268,7 @@ impl Launcher {
                 stdout,
                 Stream::Stdout,
                 Arc::clone(&launch.logs),
+                Arc::clone(&self.tag),
                 Arc::clone(&tail),
             );
         }
@@ -255,6 +277,7 @@ impl Launcher {
                 stderr,
                 Stream::Stderr,
                 Arc::clone(&launch.logs),
+                Arc::clone(&self.tag),
                 Arc::clone(&tail),
             );
         }
@@ -366,6 +389,7 @@ fn drain(
     pipe: impl std::io::Read + Send + 'static,
     stream: Stream,
     logs: LogSink,
+    tag: Arc<AtomicU32>,
     tail: Arc<Mutex<VecDeque<String>>>,
 ) {
     std::thread::spawn(move || {
@@ -378,7 +402,8 @@ fn drain(
                 Ok(_) => {
                     let text = String::from_utf8_lossy(&line);
                     let text = text.trim_end_matches(['\n', '\r']);
-                    logs(stream, text);
+                    let tagged = Some(tag.load(Ordering::Relaxed)).filter(|tag| *tag != 0);
+                    logs(stream, tagged, text);
                     let mut kept = tail.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
                     if kept.len() == TAIL_LINES {
                         kept.pop_front();

@@ -13,24 +13,38 @@
 //! - `faults.rs`: fault schedules;
 //! - `core.rs`: mockcrm as App Connect core (arguments, composing);
 //! - `properties.rs`: the properties and the comparisons behind them;
-//! - `runner.rs`: playing, checking, tallying and shrinking;
+//! - `runner.rs`: the run: cases generated, tallied, failures shrunk;
+//! - `jobs.rs`: cases (and shrinks) played several at a time, each job
+//!   with a connector of its own, results in the cases' order;
+//! - `play.rs`: playing one case, core's calls in order, and what it left;
+//! - `tenant.rs`: the throwaway organisation each case runs in, which
+//!   scopes its faults, its journal and its activities;
+//! - `calls.rs`: calling the connector as core does (auth header, format);
+//! - `answers.rs`: how core reads an answer, and the checks on one answer;
+//! - `shrink.rs`: shrinking a failing case with proptest;
 //! - `report.rs`: the table, each failure, the fixture file, JUnit XML.
 //!
 //! It reaches the CRM only over HTTP (the admin API and a user's API key),
 //! never through the store, so it tests a server started elsewhere exactly
 //! as one started for it.
 
+mod answers;
 mod bridge;
+mod calls;
 mod cases;
 mod core;
 mod faults;
+mod jobs;
+mod play;
 mod properties;
 mod report;
 mod runner;
+mod shrink;
 mod subject;
+mod tenant;
 
 pub use bridge::{split_command, Launch, Launcher, LogSink, Stream};
 pub use faults::{default_schedules, longest_delay, none as no_faults, parse_file as parse_faults};
 pub use report::{case_from_fixture, failure_text, fixture, junit, table, Setup};
-pub use runner::{Plan, Report, Runner};
+pub use runner::{Plan, Report, Runner, DEFAULT_JOBS, MAX_JOBS};
 pub use subject::Subject;

@@ -44,7 +44,7 @@ pub enum Subject {
 impl Subject {
     /// Starts the bridge and loads the module (a start-up error is the
     /// user's to fix).
-    pub fn node(mut launcher: Launcher) -> Result<Subject, StartError> {
+    pub fn node(launcher: Launcher) -> Result<Subject, StartError> {
         let bridge = launcher.start()?;
         let ready = bridge.ready.clone();
         Ok(Subject::Node {
@@ -125,6 +125,38 @@ impl Subject {
             Subject::Proxy {
                 connector, config, ..
             } => Ok(proxy_call(rt, connector, config, function, args, timeout)),
+        }
+    }
+
+    /// The same connector for another job: a JavaScript module gets a
+    /// bridge of its own, started at its first call, so that a hang, a
+    /// crash or an unhandled error is its job's case's alone.
+    pub fn for_job(&self) -> Subject {
+        match self {
+            Subject::Node {
+                launcher, ready, ..
+            } => Subject::Node {
+                launcher: launcher.for_job(),
+                bridge: None,
+                ready: ready.clone(),
+            },
+            Subject::Proxy {
+                connector,
+                config,
+                ready,
+            } => Subject::Proxy {
+                connector: connector.clone(),
+                config: config.clone(),
+                ready: ready.clone(),
+            },
+        }
+    }
+
+    /// Tags the connector's output from now on with the case being played
+    /// (`None`: no tag, as when one job plays every case).
+    pub fn tag_logs(&self, case: Option<u32>) {
+        if let Subject::Node { launcher, .. } = self {
+            launcher.tag_logs(case);
         }
     }
 

@@ -2,7 +2,8 @@
 //! `fixtures/connectors/`, as a developer and a CI job run it: the good
 //! connector keeps every property under faults, each broken one fails
 //! exactly its own property with a shrunk fixture that fails it again when
-//! replayed, and start-up problems end in one line and exit 2.
+//! replayed, start-up problems end in one line and exit 2, and `--jobs`
+//! changes how long a run takes, never what it finds.
 //!
 //! These need Node.js; CI installs it (`.ci/run`), and a machine without it
 //! fails here with a message saying so, never skips.
@@ -22,9 +23,11 @@ const SEED: &str = "3";
 const CASES: &str = "8";
 
 /// The example connectors' own timeout, shortened so that a create the
-/// faults delay past it costs a second, not six.
-const ATTEMPT_TIMEOUT_MS: &str = "300";
-const CONNECTOR_TIMEOUT: &str = "0.3";
+/// faults delay past it costs two seconds, not six; not shorter, so that
+/// an answer slowed by a busy machine is not taken for the delay (cases
+/// run side by side, so the waits overlap).
+const ATTEMPT_TIMEOUT_MS: &str = "1000";
+const CONNECTOR_TIMEOUT: &str = "1";
 
 fn repository() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -54,6 +57,7 @@ fn contract_in_env(args: &[&str], vars: &[(&str, &str)]) -> Output {
         "MOCKCRM_HOST_TZ",
         "TZ",
         "MOCKCRM_SLOW_FN",
+        "MOCKCRM_JOBS",
     ] {
         command.env_remove(name);
     }
@@ -113,10 +117,21 @@ fn failed(output: &Output) -> Vec<String> {
 /// Runs a broken connector, expects exactly `property` to fail with a saved
 /// fixture, then replays that fixture and expects the same.
 fn fails_exactly(connector: &str, faults: &str, property: &str) {
+    fails_exactly_with(connector, faults, property, &[]);
+}
+
+/// `fails_exactly` with more flags (`--jobs N`) for the run that finds it;
+/// the run's output and the fixture it saved.
+fn fails_exactly_with(
+    connector: &str,
+    faults: &str,
+    property: &str,
+    more: &[&str],
+) -> (Output, Value) {
     let dir = tempfile::tempdir().expect("tempdir");
     let fixture = dir.path().join("failing.json");
     let fixture_arg = fixture.display().to_string();
-    let output = contract(&[
+    let mut args = vec![
         "--serve",
         "--faults",
         faults,
@@ -128,8 +143,10 @@ fn fails_exactly(connector: &str, faults: &str, property: &str) {
         CONNECTOR_TIMEOUT,
         "--save-failing",
         &fixture_arg,
-        connector,
-    ]);
+    ];
+    args.extend_from_slice(more);
+    args.push(connector);
+    let output = contract(&args);
     assert_eq!(output.status.code(), Some(1), "{}", explain(&output));
     assert_eq!(failed(&output), [property], "{}", explain(&output));
     let text = stdout(&output);
@@ -168,6 +185,7 @@ fn fails_exactly(connector: &str, faults: &str, property: &str) {
     assert_eq!(replayed.status.code(), Some(1), "{}", explain(&replayed));
     assert_eq!(failed(&replayed), [property], "{}", explain(&replayed));
     assert!(stdout(&replayed).contains("1 case replayed from its fixture"));
+    (output, saved)
 }
 
 #[test]
@@ -215,6 +233,140 @@ fn the_naive_connector_writes_two_activities_for_one_call_under_faults() {
         "default",
         "one activity per call session",
     );
+}
+
+/// The line naming the smallest failing case and how many shrinking steps
+/// found it.
+fn smallest_case_line(output: &Output) -> String {
+    stdout(output)
+        .lines()
+        .find(|line| line.trim_start().starts_with("smallest failing case ("))
+        .unwrap_or_else(|| panic!("a smallest failing case in\n{}", explain(output)))
+        .to_owned()
+}
+
+/// What a saved fixture says about the case itself, leaving out what names
+/// one run's records (activity ids in the reasons and calls, the server's
+/// port in the user row) and the replay command (it names the file).
+fn case_of(fixture: &Value) -> Value {
+    let contract = &fixture["mockcrmContract"];
+    let mut user = fixture["user"].clone();
+    user["hostname"] = Value::Null;
+    user["platformAdditionalInfo"] = Value::Null;
+    serde_json::json!({
+        "callLog": fixture["callLog"],
+        "composedLogDetails": fixture["composedLogDetails"],
+        "contactInfo": fixture["contactInfo"],
+        "authHeader": fixture["authHeader"],
+        "user": user,
+        "note": fixture["note"],
+        "property": contract["property"],
+        "faults": contract["faults"],
+        "update": contract["update"],
+        "format": contract["format"],
+    })
+}
+
+#[test]
+fn jobs_change_nothing_a_seed_finds_nor_the_shrunk_case() {
+    // naive.js under the default faults: the 503 after commit is found,
+    // and shrunk, one case at a time and four at a time.
+    let property = "one activity per call session";
+    let (alone, alone_fixture) = fails_exactly_with(
+        "fixtures/connectors/naive.js",
+        "default",
+        property,
+        &["--jobs", "1"],
+    );
+    let (four, four_fixture) = fails_exactly_with(
+        "fixtures/connectors/naive.js",
+        "default",
+        property,
+        &["--jobs", "4"],
+    );
+    assert_eq!(
+        table(&alone),
+        table(&four),
+        "the same verdicts per property"
+    );
+    let line = smallest_case_line(&four);
+    assert_eq!(smallest_case_line(&alone), line, "the same shrunk case");
+    assert!(
+        line.contains("shrinking steps)") && line.contains("createCallLog: 503, after commit"),
+        "shrunk, down to the fault that breaks it: {line}"
+    );
+    assert_eq!(case_of(&alone_fixture), case_of(&four_fixture));
+    // Written for the --api-key user (here the default one), whose key
+    // outlives the tenant the case ran in.
+    assert_eq!(four_fixture["user"]["accessToken"], "mockcrm-dev-key");
+    assert_eq!(four_fixture["authHeader"], "Basic bW9ja2NybS1kZXYta2V5Og==");
+}
+
+#[test]
+fn jobs_come_from_the_flag_or_the_environment_and_are_bounded() {
+    for (args, vars) in [
+        (vec!["--jobs", "0"], vec![]),
+        (vec!["--jobs", "65"], vec![]),
+        (vec!["--jobs", "two"], vec![]),
+        (vec![], vec![("MOCKCRM_JOBS", "0")]),
+    ] {
+        let mut all = vec!["--serve"];
+        all.extend(args);
+        all.push("fixtures/connectors/good.js");
+        let output = contract_in_env(&all, &vars);
+        assert_eq!(output.status.code(), Some(2), "{}", explain(&output));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("--jobs") && stderr.contains("from 1 to 64"),
+            "{stderr}"
+        );
+    }
+    // The environment sets it as the flag does: one job prints the
+    // connector's output unmarked, several mark it with the case.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let connector = dir.path().join("chatty.js");
+    let good = repository().join("fixtures/connectors/good.js");
+    std::fs::write(
+        &connector,
+        format!(
+            "const good = require({good:?});\nmodule.exports = {{ ...good, async createCallLog(input) {{ console.log('logging', input.callLog.sessionId); return good.createCallLog(input); }} }};\n",
+            good = good.display().to_string()
+        ),
+    )
+    .expect("connector written");
+    let connector = connector.display().to_string();
+    let run = |jobs: &str| {
+        let output = contract_in_env(
+            &[
+                "--serve", "--faults", "none", "--cases", "3", "--seed", SEED, &connector,
+            ],
+            &[("MOCKCRM_JOBS", jobs)],
+        );
+        assert_eq!(output.status.code(), Some(0), "{}", explain(&output));
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    let alone = run("1");
+    assert_eq!(
+        alone.matches("connector| logging ").count(),
+        3,
+        "one job: unmarked lines\n{alone}"
+    );
+    let three = run("3");
+    let marked: Vec<&str> = three
+        .lines()
+        .filter(|line| line.contains("| logging "))
+        .collect();
+    assert_eq!(marked.len(), 3, "{three}");
+    for line in marked {
+        let case = line
+            .strip_prefix("connector[")
+            .and_then(|rest| rest.split_once("]| logging "))
+            .map(|(case, _)| case);
+        assert!(
+            matches!(case, Some("1" | "2" | "3")),
+            "marked with the case a job plays: {line}"
+        );
+    }
 }
 
 #[test]
@@ -302,7 +454,7 @@ fn a_call_that_never_settles_fails_its_case_after_the_call_timeout() {
         "--cases",
         "2",
         "--call-timeout",
-        "0.5",
+        "2",
         "--save-failing",
         &fixture_arg,
         "fixtures/connectors/slow.js",
@@ -322,7 +474,7 @@ fn a_call_that_never_settles_fails_its_case_after_the_call_timeout() {
     );
     let text = stdout(&output);
     assert!(
-        text.contains("createCallLog did not settle within 0.5 s (--call-timeout)"),
+        text.contains("createCallLog did not settle within 2 s (--call-timeout)"),
         "{text}"
     );
 
@@ -335,7 +487,7 @@ fn a_call_that_never_settles_fails_its_case_after_the_call_timeout() {
             "--cases",
             "1",
             "--call-timeout",
-            "0.5",
+            "2",
             "--save-failing",
             &fixture_arg,
             "fixtures/connectors/slow.js",
@@ -413,40 +565,98 @@ fn a_connector_that_cannot_be_loaded_is_one_line_and_exit_2() {
 }
 
 #[test]
-fn a_running_server_is_tested_through_its_admin_api_and_keeps_the_activities() {
+fn a_running_server_is_tested_in_tenants_of_its_own_and_left_as_it_was() {
+    const ADMIN: &str = "mockcrm-admin";
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let crm = rt.block_on(crate::support::TestCrm::start());
     let url = crm.server.url();
-    let output = contract(&[
-        "--server",
-        &url,
-        "--faults",
-        "none",
-        "--cases",
-        "3",
-        "--seed",
-        SEED,
-        "fixtures/connectors/good.js",
-    ]);
-    assert_eq!(output.status.code(), Some(0), "{}", explain(&output));
-    assert!(stdout(&output).contains(&format!("CRM {url}")));
-    // Each case wrote one activity into the server's store, under its own session.
-    let listed: Value = rt.block_on(async {
-        crm.dev(reqwest::Method::GET, "/activity?limit=200")
-            .send()
-            .await
-            .expect("listed")
-            .json()
-            .await
-            .expect("json")
+    let send = |request: reqwest::RequestBuilder| -> (u16, Value) {
+        rt.block_on(crate::support::answer(request))
+    };
+    // Someone else's state on the shared server: a fault and a journal
+    // entry of the seeded organisation.
+    let (_, tenants) = send(crm.as_key(ADMIN, reqwest::Method::GET, "/__admin/tenants"));
+    let seeded = tenants["items"][0]["id"]
+        .as_str()
+        .expect("the seeded org")
+        .to_owned();
+    let (status, _) = send(
+        crm.as_key(ADMIN, reqwest::Method::POST, "/__admin/faults")
+            .json(
+                &serde_json::json!({"path": "/not-the-connectors", "status": 503, "org": seeded}),
+            ),
+    );
+    assert_eq!(status, 201);
+    let (status, _) = send(crm.dev(reqwest::Method::GET, "/me"));
+    assert_eq!(status, 200);
+
+    // Two runs at once against the one server, under faults.
+    let runs: Vec<Output> = std::thread::scope(|scope| {
+        let runs: Vec<_> = ["1", "3"]
+            .into_iter()
+            .map(|jobs| {
+                let url = url.clone();
+                scope.spawn(move || {
+                    contract(&[
+                        "--server",
+                        &url,
+                        "--faults",
+                        "default",
+                        "--connector-timeout",
+                        CONNECTOR_TIMEOUT,
+                        "--cases",
+                        "4",
+                        "--seed",
+                        SEED,
+                        "--jobs",
+                        jobs,
+                        "fixtures/connectors/good.js",
+                    ])
+                })
+            })
+            .collect();
+        runs.into_iter()
+            .map(|run| run.join().expect("the run's thread"))
+            .collect()
     });
-    let items = listed["items"].as_array().expect("items");
-    assert_eq!(items.len(), 3, "{listed}");
-    let sessions: std::collections::BTreeSet<&str> = items
+    for output in &runs {
+        assert_eq!(output.status.code(), Some(0), "{}", explain(output));
+        assert!(stdout(output).contains(&format!("CRM {url}")));
+        for (property, (passed, failed, _)) in table(output) {
+            assert_eq!((passed, failed), (4, 0), "{property}: {}", explain(output));
+        }
+    }
+
+    // Every case ran in a tenant of its own, gone now with its activities;
+    // the seeded organisation's data, fault and journal are as they were.
+    let (_, tenants) = send(crm.as_key(ADMIN, reqwest::Method::GET, "/__admin/tenants"));
+    assert_eq!(
+        tenants["items"].as_array().map(Vec::len),
+        Some(1),
+        "{tenants}"
+    );
+    let (_, listed) = send(crm.dev(reqwest::Method::GET, "/activity?limit=200"));
+    assert_eq!(listed["items"], serde_json::json!([]), "{listed}");
+    let (_, faults) = send(crm.as_key(ADMIN, reqwest::Method::GET, "/__admin/faults"));
+    let paths: Vec<&str> = faults["items"]
+        .as_array()
+        .expect("faults")
         .iter()
-        .filter_map(|item| item["session_id"].as_str())
+        .filter_map(|fault| fault["path"].as_str())
         .collect();
-    assert_eq!(sessions.len(), 3, "{listed}");
+    assert_eq!(paths, ["/not-the-connectors"], "{faults}");
+    let (_, journal) = send(crm.as_key(
+        ADMIN,
+        reqwest::Method::GET,
+        &format!("/__admin/requests?org={seeded}"),
+    ));
+    let seen: Vec<&str> = journal["items"]
+        .as_array()
+        .expect("journal")
+        .iter()
+        .filter_map(|entry| entry["path"].as_str())
+        .collect();
+    assert!(seen.contains(&"/me"), "{journal}");
 
     let wrong_key = contract(&[
         "--server",
@@ -456,6 +666,17 @@ fn a_running_server_is_tested_through_its_admin_api_and_keeps_the_activities() {
         "fixtures/connectors/good.js",
     ]);
     assert_start_up_error(&wrong_key, &format!("the CRM at {url} refused the API key"));
+    let wrong_admin_key = contract(&[
+        "--server",
+        &url,
+        "--admin-key",
+        "not-the-admin-key",
+        "fixtures/connectors/good.js",
+    ]);
+    assert_start_up_error(
+        &wrong_admin_key,
+        &format!("the CRM at {url} refused the admin key"),
+    );
     rt.block_on(crm.shutdown());
 }
 
