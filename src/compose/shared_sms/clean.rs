@@ -25,8 +25,8 @@ use super::input::{name_of, or, Entity, JsText, JsTime, SharedSmsRequest};
 use super::layout::{self, OwnerLine, Summary};
 use super::moment::Moment;
 use super::{SharedSmsError, SharedSmsLog};
+use crate::compose::host_zone::HostZone;
 use crate::compose::values::{format_date_time, shown_at, ShownAt};
-use crate::compose::HostZone;
 use crate::interface::LogFormat;
 
 pub(super) fn compose(

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{compose_shared_sms, SharedSmsLog, SharedSmsOptions, SharedSmsRequest, SharedSmsStyle};
-use crate::compose::HostZone;
+use crate::compose::host_zone::HostZone;
 use crate::interface::LogFormat;
 
 const EXAMPLES: &str = include_str!(concat!(

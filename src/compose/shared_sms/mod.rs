@@ -34,7 +34,8 @@ pub use input::{Conversation, Entity, JsText, JsTime, Message, Owner, Person, Sh
 use moment::MomentError;
 use moment_parse::Unread;
 
-use super::{ComposeError, HostZone};
+use super::error::ComposeError;
+use super::host_zone::HostZone;
 
 /// What the composer returns: core's `sharedSMSLogContent`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
