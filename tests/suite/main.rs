@@ -14,6 +14,7 @@ mod api;
 mod body_snapshots;
 mod cli;
 mod compose_props;
+mod compose_requests;
 mod connection_faults;
 mod connector_faults;
 mod connector_needs;
