@@ -15,8 +15,9 @@
 
 use serde::Deserialize;
 
-use super::{compose, ComposeOptions, HostZone, UpdateStyle};
-use crate::interface::{ComposeRequest, LogFormat};
+use super::host_zone::HostZone;
+use super::{compose, ComposeOptions};
+use crate::interface::{ComposeRequest, LogFormat, UpdateStyle};
 
 const CREATED: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),

@@ -16,6 +16,7 @@
 
 mod core_regex;
 mod core_update;
+mod error;
 #[cfg(test)]
 mod golden;
 mod host_zone;
@@ -26,6 +27,7 @@ mod values;
 
 pub use crate::interface::UpdateStyle;
 use crate::interface::{ComposeRequest, LogFormat, User};
+pub use error::ComposeError;
 pub use host_zone::{HostZone, UnknownZone};
 use parse::{Hints, Segment};
 pub use sections::setting_enabled;
@@ -35,14 +37,6 @@ pub use shared_sms::{
     SharedSmsError, SharedSmsLog, SharedSmsOptions, SharedSmsRequest, SharedSmsStyle,
 };
 pub use values::duration as format_duration;
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ComposeError {
-    #[error("{0}")]
-    StartTime(String),
-    #[error("user.timezoneOffset {0:?} is not an offset: give \"+05:30\", hours such as -4, or minutes such as 330")]
-    TimezoneOffset(String),
-}
 
 /// How to compose: the format, how to update an existing body, and the zone
 /// App Connect's host would format dates in when the user has no offset.

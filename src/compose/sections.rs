@@ -1,8 +1,9 @@
 //! The sections of a body: which exist, in what order, how each is written
 //! in each format, and which of them a compose request carries.
 
+use super::error::ComposeError;
+use super::host_zone::HostZone;
 use super::values::{self, ShownAt};
-use super::{ComposeError, HostZone};
 use crate::interface::{ComposeRequest, Direction, LogFormat, User};
 
 /// Every section App Connect writes, in body order.

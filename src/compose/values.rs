@@ -9,7 +9,8 @@ use std::fmt::{Display, Write};
 
 use chrono::{DateTime, Datelike, Duration, NaiveDateTime, Timelike, Utc};
 
-use super::{ComposeError, HostZone};
+use super::error::ComposeError;
+use super::host_zone::HostZone;
 use crate::interface::{
     CallDuration, Direction, Leg, Party, StartReading, StartTime, TimezoneOffset,
 };

@@ -55,6 +55,7 @@ pub enum Admin {
     CreateTenant,
     ListTenants,
     DeleteTenant,
+    Crms,
 }
 
 /// Which credentials a route needs, as the OpenAPI document states them.
@@ -105,7 +106,7 @@ pub const OPENAPI_PATH: &str = "/openapi.json";
 
 /// Every route, grouped by path. Within a path the order is the order of
 /// the `Allow` header.
-pub static ROUTES: [Route<Endpoint>; 25] = [
+pub static ROUTES: [Route<Endpoint>; 26] = [
     crm(Method::GET, HEALTH_PATH, Crm::Health),
     crm(Method::GET, "/me", Crm::Me),
     crm(Method::GET, "/users", Crm::ListUsers),
@@ -139,6 +140,7 @@ pub static ROUTES: [Route<Endpoint>; 25] = [
     admin(Method::GET, "/__admin/tenants", Admin::ListTenants),
     admin(Method::POST, "/__admin/tenants", Admin::CreateTenant),
     admin(Method::DELETE, "/__admin/tenants/{id}", Admin::DeleteTenant),
+    admin(Method::GET, "/__admin/crms", Admin::Crms),
 ];
 
 /// Whether `path` is the admin API's: tooling that must never show up in

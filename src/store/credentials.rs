@@ -148,6 +148,26 @@ impl Store {
             .optional()?)
     }
 
+    /// The oldest organisation, seeded ones first: whose users a tool
+    /// signs in as when it names none.
+    pub fn first_organisation(&self) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT id FROM organisations ORDER BY tenant, id LIMIT 1")?
+            .query_row([], |row| row.get(0))
+            .optional()?)
+    }
+
+    /// One API key of the user (the oldest), which a CRM face that signs in
+    /// with API keys hands out.
+    pub fn api_key_of(&self, user_id: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT key FROM api_keys WHERE user_id = ?1 ORDER BY rowid LIMIT 1")?
+            .query_row(params![user_id], |row| row.get(0))
+            .optional()?)
+    }
+
     /// The first user of the organisation: the one a CRM's sign-in is for
     /// when a face hands out one set of credentials per organisation.
     pub fn first_user(&self, org: i64) -> Result<Option<Caller>, StoreError> {

@@ -6,6 +6,7 @@
 
 mod auth;
 mod body;
+pub mod crm;
 mod error;
 pub mod harness;
 mod idempotency;

@@ -1,8 +1,14 @@
 //! One matcher per shape of App Connect core's update patterns; each doc
 //! comment states the JavaScript regular expression it stands for.
 
-use super::text::{Memo, NextStop, Text};
-use super::{is_line_terminator, is_space, Found};
+use super::text::{Found, Memo, NextStop, Text};
+use crate::js::is_space;
+
+/// JavaScript's LineTerminator: what `.` does not match and where `^`/`$`
+/// stand under the `m` flag.
+fn is_line_terminator(c: char) -> bool {
+    matches!(c, '\n' | '\r' | '\u{2028}' | '\u{2029}')
+}
 
 /// `/(?:<li>)?<b>LABEL<\/b>:\s*([^<\n]+)(?:<\/li>|(?=<|$))/i`: an HTML list
 /// item, its value up to the next tag.

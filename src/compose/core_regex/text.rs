@@ -1,10 +1,20 @@
 //! The body a pattern is matched against: its ASCII-lowercased copy for
 //! the `i` flag, and memoised "next occurrence at or after" searches, so
-//! that every matcher walks the body in linear time.
+//! that every matcher walks the body in linear time; and a match in it
+//! (`Found`), which the matchers give and the substitution takes.
 
 use std::ops::Range;
 
-use super::is_space;
+use crate::js::is_space;
+
+/// A match of one of core's patterns: the whole match, and its capture
+/// group when the pattern has one (each pattern here has at most one, and
+/// it always takes part in a match).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    pub whole: Range<usize>,
+    pub group: Option<Range<usize>>,
+}
 
 /// A body with an ASCII-lowercased copy for the `i` flag, and memoised
 /// searches: the matchers ask for "the next X at or after p" with p growing,

@@ -24,9 +24,9 @@ use super::core::escape;
 use super::input::{name_of, or, Entity, JsText, JsTime, SharedSmsRequest};
 use super::layout::{self, OwnerLine, Summary};
 use super::moment::Moment;
-use super::{SharedSmsError, SharedSmsLog};
+use super::outcome::{shown_value, SharedSmsError, SharedSmsLog};
+use crate::compose::host_zone::HostZone;
 use crate::compose::values::{format_date_time, shown_at, ShownAt};
-use crate::compose::HostZone;
 use crate::interface::LogFormat;
 
 pub(super) fn compose(
@@ -51,7 +51,7 @@ pub(super) fn compose(
             Ok(moment) if moment.is_valid() => Ok(Some(moment.value_of() as i64)),
             Ok(_) => Err(SharedSmsError::NotADate {
                 field: field(),
-                value: super::shown_value(time),
+                value: shown_value(time),
             }),
             Err(error) => Err(SharedSmsError::time(field(), value, error)),
         },

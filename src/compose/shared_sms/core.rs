@@ -7,8 +7,8 @@
 use super::input::{name_of, or, Conversation, Entity, JsText, JsTime, SharedSmsRequest};
 use super::layout::{self, OwnerLine, Summary};
 use super::moment::{offset_given, DiffUnit, Moment};
-use super::{SharedSmsError, SharedSmsLog};
-use crate::compose::HostZone;
+use super::outcome::{SharedSmsError, SharedSmsLog};
+use crate::compose::host_zone::HostZone;
 use crate::interface::LogFormat;
 use crate::js;
 

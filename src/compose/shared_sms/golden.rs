@@ -10,8 +10,10 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{compose_shared_sms, SharedSmsLog, SharedSmsOptions, SharedSmsRequest, SharedSmsStyle};
-use crate::compose::HostZone;
+use super::input::SharedSmsRequest;
+use super::outcome::SharedSmsLog;
+use super::{compose_shared_sms, SharedSmsOptions, SharedSmsStyle};
+use crate::compose::host_zone::HostZone;
 use crate::interface::LogFormat;
 
 const EXAMPLES: &str = include_str!(concat!(

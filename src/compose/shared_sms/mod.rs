@@ -8,9 +8,10 @@
 //!   what a connector's CRM really holds;
 //! - `clean` (`clean.rs`) gives the same layout with each quirk fixed.
 //!
-//! `input.rs` is the request as serde types, `layout.rs` the body's shape in
-//! each format, `moment.rs` and `moment_parse.rs` the moment.js 2.30.1
-//! core's dates go through.
+//! `input.rs` is the request as serde types, `outcome.rs` what composing
+//! gives (the log, or why not), `layout.rs` the body's shape in each
+//! format, `moment.rs` and `moment_parse.rs` the moment.js 2.30.1 core's
+//! dates go through.
 //!
 //! Pure: no I/O and no environment; the host's zone and, for core's
 //! `moment(undefined)`, the current time are options the caller passes.
@@ -23,6 +24,7 @@ mod input;
 mod layout;
 mod moment;
 mod moment_parse;
+mod outcome;
 
 use std::fmt;
 use std::str::FromStr;
@@ -31,17 +33,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use input::{Conversation, Entity, JsText, JsTime, Message, Owner, Person, SharedSmsRequest};
-use moment::MomentError;
-use moment_parse::Unread;
+pub use outcome::{SharedSmsError, SharedSmsLog};
 
-use super::{ComposeError, HostZone};
-
-/// What the composer returns: core's `sharedSMSLogContent`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SharedSmsLog {
-    pub subject: String,
-    pub body: String,
-}
+use super::host_zone::HostZone;
 
 /// Which bytes to write.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -113,52 +107,6 @@ impl SharedSmsOptions {
             now: Some(now),
             ..self
         }
-    }
-}
-
-/// Why a conversation cannot be composed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SharedSmsError {
-    #[error("{field} is missing, and no current time was given to show in its place as App Connect's core does")]
-    NeedsNow { field: String },
-    #[error("{field} is missing: the clean style places every entry by its time")]
-    Missing { field: String },
-    #[error("{field} {value} is not a time mockcrm reads: give epoch milliseconds or ISO 8601 such as 2025-06-03T14:05:09.000Z (App Connect's core would leave it to JavaScript's own Date parser)")]
-    NotIso { field: String, value: String },
-    #[error("{field} {value} is an ISO week date, which mockcrm does not read: give a calendar date such as 2025-06-03T14:05:09.000Z")]
-    WeekDate { field: String, value: String },
-    #[error("{field} {value} is not a date")]
-    NotADate { field: String, value: String },
-    #[error("{field} is out of the range of dates mockcrm shows (years -262143 to 262142), at this timezoneOffset")]
-    TimeOutOfRange { field: String },
-    #[error("a time is out of the range of dates mockcrm shows (years -262143 to 262142)")]
-    OutOfRange,
-    #[error("the conversation has no time at all: give conversation.creationTime or times on its entities")]
-    NoTime,
-    #[error("{0}")]
-    Offset(ComposeError),
-}
-
-impl SharedSmsError {
-    fn time(field: String, value: Option<&JsTime>, error: MomentError) -> SharedSmsError {
-        let value = value.map_or_else(|| "(missing)".into(), shown_value);
-        match error {
-            MomentError::NeedsNow => SharedSmsError::NeedsNow { field },
-            MomentError::Unread(Unread::NotIso) => SharedSmsError::NotIso { field, value },
-            MomentError::Unread(Unread::WeekDate) => SharedSmsError::WeekDate { field, value },
-            MomentError::Unread(Unread::OutOfRange) | MomentError::OffsetOutOfRange => {
-                SharedSmsError::TimeOutOfRange { field }
-            }
-        }
-    }
-}
-
-/// A time as a message quotes it.
-fn shown_value(time: &JsTime) -> String {
-    match time {
-        JsTime::Null => "null".into(),
-        JsTime::Millis(millis) => crate::js::number_to_string(*millis),
-        JsTime::Text(text) => format!("{text:?}"),
     }
 }
 

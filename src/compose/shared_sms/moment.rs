@@ -12,8 +12,8 @@ use chrono::{DateTime, NaiveDateTime};
 
 use super::input::JsTime;
 use super::moment_parse::{self, local_clock, time_clip, Parsed, Unread};
+use crate::compose::host_zone::HostZone;
 use crate::compose::values::{format_wall_clock, offset_from_string};
-use crate::compose::HostZone;
 use crate::interface::TimezoneOffset;
 
 /// A moment: its `Date` (`_d`, NaN when invalid), whether it is valid,

@@ -12,8 +12,8 @@
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 
+use crate::compose::host_zone::HostZone;
 use crate::compose::values::offset_from_string;
-use crate::compose::HostZone;
 use crate::js::is_space;
 
 /// What moment makes of a string it reads.

@@ -10,7 +10,10 @@
 //! what it returns.
 
 mod activities;
+mod crms;
 mod tenants;
+
+use std::sync::Arc;
 
 use serde_json::json;
 use warp::http::StatusCode;
@@ -18,18 +21,31 @@ use warp::http::StatusCode;
 use super::routes::{self, Admin, Endpoint, Resolution};
 use crate::harness::{FaultSpec, JournalFilter};
 use crate::store::{OrgRef, Seed, Violation};
+use crate::web::crm::{CrmFace, Place};
 use crate::web::{org_scope, ApiError, ApiRequest, ApiResponse, AppState};
 
 const DEFAULT_JOURNAL_LIMIT: usize = 100;
 
-pub async fn dispatch(state: &AppState, request: &ApiRequest) -> ApiResponse {
-    match route(state, request).await {
+/// What the admin face reads of the other faces: the CRM faces served,
+/// through their common contract only, and where the server is reached.
+pub async fn dispatch(
+    state: &AppState,
+    faces: &[Arc<dyn CrmFace>],
+    place: &Place,
+    request: &ApiRequest,
+) -> ApiResponse {
+    match route(state, faces, place, request).await {
         Ok(response) => response,
         Err(error) => error.into_response(),
     }
 }
 
-async fn route(state: &AppState, request: &ApiRequest) -> Result<ApiResponse, ApiError> {
+async fn route(
+    state: &AppState,
+    faces: &[Arc<dyn CrmFace>],
+    place: &Place,
+    request: &ApiRequest,
+) -> Result<ApiResponse, ApiError> {
     let resolution = routes::resolve(&request.method, &request.path);
     if matches!(resolution, Resolution::NotFound) {
         return Err(routes::no_route(request));
@@ -46,6 +62,7 @@ async fn route(state: &AppState, request: &ApiRequest) -> Result<ApiResponse, Ap
     // Every admin template has at most one parameter, an id.
     let id = params.into_iter().next().unwrap_or_default();
     match admin {
+        Admin::Crms => crms::list(state, faces, place, request).await,
         Admin::CreateTenant => tenants::create(state, request).await,
         Admin::ListTenants => tenants::list(state, request).await,
         Admin::DeleteTenant => tenants::delete(state, &id).await,

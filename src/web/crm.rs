@@ -1,0 +1,148 @@
+//! What a CRM face is to the rest of the server: the contract every face
+//! that emulates a CRM's real API (Redtail, Insightly, …) fulfils, so that
+//! the front can route to it, identify its callers and run it inside the
+//! harness, the admin API can say how to reach it (`GET /__admin/crms`),
+//! and the OpenAPI document can describe it, all without knowing which CRM
+//! it is. The faces implement it; only the registry (`faces::crms`) names
+//! them.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::request::ApiRequest;
+use super::response::ApiResponse;
+use super::state::AppState;
+use crate::store::Caller;
+
+/// A face's answer, boxed so that faces can sit behind one trait object.
+pub type Answering<'a> = Pin<Box<dyn Future<Output = ApiResponse> + Send + 'a>>;
+
+/// What a request's credentials are, as a CRM face reads them; the store
+/// turns them into the caller (`Front::identify`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// A user's API key, as the native API takes it.
+    ApiKey(String),
+    /// A secret the face handed out earlier (a Redtail user key, an access
+    /// token), of `kind`, for CRM `crm`.
+    Secret {
+        crm: &'static str,
+        kind: &'static str,
+        secret: String,
+    },
+    /// A sign-in with a user's id and a secret of `kind` (a Redtail
+    /// password), before any token exists.
+    Login {
+        crm: &'static str,
+        kind: &'static str,
+        username: String,
+        secret: String,
+    },
+}
+
+impl Credential {
+    /// What the rate limit counts the request by.
+    pub fn rate_key(&self) -> &str {
+        match self {
+            Credential::ApiKey(key) => key,
+            Credential::Secret { secret, .. } => secret,
+            Credential::Login { username, .. } => username,
+        }
+    }
+}
+
+/// Where this server can be reached: what connection info is built from.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Place {
+    /// `http://HOST:PORT`.
+    pub http: String,
+    /// `https://HOST:PORT` with `--tls`.
+    pub tls: Option<String>,
+    /// `http://HOST:PORT` of the forward proxy, with `--proxy-addr`.
+    pub proxy: Option<String>,
+    /// The local CA's certificate, with `--tls`.
+    pub ca_file: Option<String>,
+}
+
+/// One user of an organisation, as a CRM face hands out its sign-in:
+/// who they are, their API key, and the per-user secrets the face asked for
+/// (`CrmFace::secrets`), made and kept by the store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CrmUser {
+    pub caller: Caller,
+    pub api_key: String,
+    pub secrets: Map<String, Value>,
+}
+
+impl CrmUser {
+    /// The secret of `kind`, as it was made for this user ("" if none was).
+    pub fn secret(&self, kind: &str) -> &str {
+        self.secrets
+            .get(kind)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    }
+}
+
+/// How App Connect (or a test) reaches one CRM face: `GET /__admin/crms`
+/// answers a list of these, and `mockcrm crms` prints them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CrmConnection {
+    pub name: &'static str,
+    pub base_url: String,
+    /// The environment variables the CRM's App Connect connector reads.
+    pub env: Map<String, Value>,
+    /// The fields of App Connect's user record the connector reads.
+    pub user: Value,
+    /// What the user types into App Connect's sign-in for this CRM.
+    pub credentials: Map<String, Value>,
+    /// The CRM's real API hosts, which this face also answers (through the
+    /// forward proxy, or a client that routes them here).
+    pub hosts: Vec<&'static str>,
+    /// The CA file to trust for HTTPS; `None` for plain HTTP.
+    pub ca_file: Option<String>,
+}
+
+/// A CRM's real API, served over the one store.
+pub trait CrmFace: Send + Sync {
+    /// Its name, as `serve --crm` takes it and `via` records it.
+    fn name(&self) -> &'static str;
+
+    /// The path prefix it is served under on this server (`/redtail`).
+    fn mount(&self) -> &'static str;
+
+    /// The CRM's real API host names, answered by this face whatever the
+    /// path (through the forward proxy, or a client routing them here).
+    fn hosts(&self) -> &'static [&'static str];
+
+    /// The kinds of per-user secret its sign-in needs made ahead
+    /// (`password` for Redtail), handed out by `GET /__admin/crms`.
+    fn secrets(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// How to reach it, for `user`, on a server at `place`.
+    fn connection(&self, place: &Place, user: &CrmUser) -> CrmConnection;
+
+    /// The credentials `request` carries, read as the CRM reads them.
+    fn credential(&self, request: &ApiRequest) -> Option<Credential>;
+
+    /// Answers `request`, whose path below the mount (or whole path, for a
+    /// real host) is `path`, from `caller` (`None` when the credentials
+    /// named nobody). Errors are answered in the CRM's own shape.
+    fn answer<'a>(
+        &'a self,
+        state: &'a AppState,
+        request: &'a ApiRequest,
+        path: &'a str,
+        caller: Option<&'a Caller>,
+    ) -> Answering<'a>;
+
+    /// Its part of the OpenAPI 3.1 document: `{"paths": {…}}` under its
+    /// mount, and `"components"` its paths refer to (names prefixed with
+    /// the face's, so that faces never collide).
+    fn openapi(&self) -> Value;
+}
