@@ -34,6 +34,7 @@ use crate::store::{
     Location, Seed, Store, StoreError, StoreHandle, StoreHold, StoreThread, WELL_KNOWN_KEYS,
 };
 use crate::tls::{LocalCa, TlsError};
+use crate::web::crm::Place;
 use crate::web::{self, ApiError, AppState, OVERLOAD_RETRY_AFTER};
 use connection_faults::{FaultyIo, Marking, Slot};
 
@@ -72,6 +73,9 @@ pub struct ServerConfig {
     /// Also serve HTTPS (`serve --tls`), the same routes, with a
     /// certificate from the local CA.
     pub tls: Option<TlsSettings>,
+    /// The CRMs whose real API is also served (`serve --crm`), by name
+    /// (`mockcrm::CRM_NAMES`).
+    pub crms: Vec<String>,
 }
 
 /// HTTPS beside plain HTTP: where to listen, where the local CA is kept,
@@ -125,6 +129,7 @@ impl ServerConfig {
             store_queue: DEFAULT_STORE_QUEUE,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             tls: None,
+            crms: Vec::new(),
         }
     }
 }
@@ -142,6 +147,8 @@ pub enum ServeError {
     },
     #[error("refusing to listen on {addr} with the default admin key, which anyone who can reach it could use to read every request and reset the data; set --admin-key or MOCKCRM_ADMIN_KEY")]
     DefaultAdminKeyOnNetwork { addr: SocketAddr },
+    #[error("there is no CRM face {name:?}; mockcrm serves {known} (or all)")]
+    UnknownCrm { name: String, known: String },
     #[error(transparent)]
     Tls(#[from] TlsError),
     #[error("cannot make a temporary directory for the local CA: {0}; give one with --tls-dir")]
@@ -158,6 +165,8 @@ pub enum ServeError {
 /// A running mock CRM.
 pub struct Server {
     addr: SocketAddr,
+    /// Each CRM face served and its base URL.
+    crm_base_urls: Vec<(&'static str, String)>,
     /// The HTTPS listener and the CA file clients trust, with `--tls`.
     tls: Option<(SocketAddr, PathBuf)>,
     /// A temporary CA directory, removed when the server is dropped.
@@ -188,7 +197,17 @@ impl Server {
             store_queue,
             max_connections,
             tls,
+            crms,
         } = config;
+        let crms = crms
+            .iter()
+            .map(|name| {
+                faces::crm_face(name).ok_or_else(|| ServeError::UnknownCrm {
+                    name: name.clone(),
+                    known: faces::CRM_NAMES.join(", "),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let shared = !addr.ip().is_loopback()
             || tls.as_ref().is_some_and(|tls| !tls.addr.ip().is_loopback());
         if shared && admin_key == DEFAULT_ADMIN_KEY {
@@ -197,7 +216,16 @@ impl Server {
         // The CA before the store: a CA problem is the user's to fix, and
         // should not leave a database half opened behind it.
         let tls = match tls {
-            Some(settings) => Some(Tls::prepare(settings).await?),
+            Some(mut settings) => {
+                // The certificate names the real API hosts of the CRMs
+                // served, so a client routed here for them trusts it.
+                for face in &crms {
+                    settings
+                        .names
+                        .extend(face.hosts().iter().map(|host| (*host).to_owned()));
+                }
+                Some(Tls::prepare(settings).await?)
+            }
             None => None,
         };
         let seed = Arc::new(seed);
@@ -240,10 +268,16 @@ impl Server {
             warn_of_well_known_keys(&store, addr).await;
         }
         let (stop, stopped) = oneshot::channel::<()>();
-        let front = Front {
-            page: PageState::new(addr, &admin_key),
-            proxy: ProxyServing::new(proxy_configs),
-            app: AppState {
+        let place = Place {
+            http: format!("http://{addr}"),
+            tls: tls.as_ref().map(|(bound, _)| format!("https://{bound}")),
+            proxy: None,
+            ca_file: tls
+                .as_ref()
+                .map(|(_, ca_file)| ca_file.display().to_string()),
+        };
+        let front = Front::new(
+            AppState {
                 store: store.clone(),
                 harness: Arc::new(Harness::new(
                     journal_size,
@@ -251,11 +285,15 @@ impl Server {
                     rate_limit,
                     clock.clone(),
                 )),
-                admin_key: Arc::from(admin_key),
+                admin_key: Arc::from(admin_key.as_str()),
                 seed,
                 strict,
             },
-        };
+            PageState::new(addr, &admin_key),
+            ProxyServing::new(proxy_configs),
+            crms,
+            place,
+        );
         let limits = Limits {
             read_timeout,
             max_connections: max_connections.max(1),
@@ -265,9 +303,11 @@ impl Server {
             plain: listener,
             tls: tls_listener,
         };
+        let crm_base_urls = front.crm_base_urls();
         let serving = tokio::spawn(serve_connections(listeners, front, limits, stopped));
         Ok(Server {
             addr,
+            crm_base_urls,
             tls,
             _tls_temp: tls_temp,
             stop,
@@ -292,6 +332,12 @@ impl Server {
     /// `http://HOST:PORT`, the base URL clients use.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// Each CRM face served (`--crm`), with the base URL its App Connect
+    /// connector is configured with on this server.
+    pub fn crm_base_urls(&self) -> &[(&'static str, String)] {
+        &self.crm_base_urls
     }
 
     /// `https://HOST:PORT` with `--tls`: the same routes over TLS.

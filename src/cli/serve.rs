@@ -70,6 +70,16 @@ pub(super) struct ServeArgs {
     /// certificate from a local CA that mockcrm makes once and keeps in --tls-dir.
     #[arg(long, env = "MOCKCRM_TLS")]
     tls: bool,
+    /// Also be these CRMs: serve the part of each one's real API that App
+    /// Connect's connector for it calls, on the same store (comma-separated;
+    /// `all` for every one built). `mockcrm crms` says how to reach each.
+    #[arg(
+        long = "crm",
+        env = "MOCKCRM_CRM",
+        value_name = "NAME",
+        value_delimiter = ','
+    )]
+    crm: Vec<String>,
     /// Address of the HTTPS listener; port 0 takes a free port.
     #[arg(long, env = "MOCKCRM_TLS_ADDR", default_value = "127.0.0.1:8443")]
     tls_addr: SocketAddr,
@@ -115,6 +125,7 @@ pub(super) fn serve(args: ServeArgs) -> Result<ExitCode, CliError> {
         proxy_configs: proxy_configs.clone(),
         store_queue: usize::try_from(args.store_queue).unwrap_or(usize::MAX),
         max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
+        crms: crm_names(&args.crm)?,
         tls: args.tls.then(|| TlsSettings {
             addr: args.tls_addr,
             dir: tls_dir(args.tls_dir.clone(), &args.db),
@@ -137,6 +148,11 @@ pub(super) fn serve(args: ServeArgs) -> Result<ExitCode, CliError> {
                 ca_file.display()
             );
         }
+        for (name, base_url) in server.crm_base_urls() {
+            tracing::info!(
+                "CRM {name}: its API at {base_url}; `mockcrm crms` prints how to point App Connect's {name} connector at it"
+            );
+        }
         for config in &proxy_configs {
             tracing::info!("proxy config {}", route::summary(config, &server.url()));
         }
@@ -145,6 +161,37 @@ pub(super) fn serve(args: ServeArgs) -> Result<ExitCode, CliError> {
         tracing::info!("stopped cleanly");
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// The CRM faces `--crm` names, `all` standing for every one built; an
+/// unknown name stops `serve` naming the known ones.
+fn crm_names(given: &[String]) -> Result<Vec<String>, CliError> {
+    let mut names: Vec<String> = Vec::new();
+    for name in given.iter().map(|name| name.trim().to_ascii_lowercase()) {
+        let adding: Vec<String> = match name.as_str() {
+            "" => continue,
+            "all" => crate::faces::CRM_NAMES
+                .iter()
+                .map(|n| (*n).to_owned())
+                .collect(),
+            known if crate::faces::CRM_NAMES.contains(&known) => vec![name.clone()],
+            _ => {
+                return Err(CliError::InvalidArgument {
+                    field: "--crm".into(),
+                    message: format!(
+                        "{name:?} is not a CRM mockcrm serves; it serves {} (or all)",
+                        crate::faces::CRM_NAMES.join(", ")
+                    ),
+                })
+            }
+        };
+        for name in adding {
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+    }
+    Ok(names)
 }
 
 /// Where the local CA is kept: `--tls-dir`, else `mockcrm-tls` beside a

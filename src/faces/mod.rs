@@ -14,9 +14,11 @@
 mod admin;
 mod crms;
 mod document;
+mod insightly;
 mod native;
 mod page;
 mod proxy;
+mod redtail;
 mod routes;
 
 use std::sync::Arc;
@@ -42,6 +44,37 @@ pub struct Front {
     pub crms: Vec<Arc<dyn CrmFace>>,
     /// Where this server is reached, for the connection info.
     pub place: Place,
+    /// `GET /openapi.json` as this server answers it.
+    document: bytes::Bytes,
+}
+
+impl Front {
+    /// Each CRM face served, with the base URL its connector is configured
+    /// with here.
+    pub fn crm_base_urls(&self) -> Vec<(&'static str, String)> {
+        self.crms
+            .iter()
+            .map(|face| (face.name(), face.base_url(&self.place)))
+            .collect()
+    }
+
+    pub fn new(
+        app: AppState,
+        page: PageState,
+        proxy: ProxyServing,
+        crms: Vec<Arc<dyn CrmFace>>,
+        place: Place,
+    ) -> Front {
+        let document = document::assemble(&crms);
+        Front {
+            app,
+            page,
+            proxy,
+            crms,
+            place,
+            document,
+        }
+    }
 }
 
 /// Which face a request is for. Tooling first, so that no CRM path can
@@ -67,7 +100,11 @@ impl Front {
         if let Some(host) = request_host(request) {
             // A CRM's real host (through the forward proxy, or a client
             // routing it here) is that CRM's whatever the path.
-            if let Some(face) = self.crms.iter().find(|face| face.hosts().contains(&host)) {
+            if let Some(face) = self
+                .crms
+                .iter()
+                .find(|face| face.hosts().contains(&host.as_str()))
+            {
                 return Face::Crm(face, path.to_owned());
             }
         }
@@ -95,7 +132,7 @@ impl Front {
                     .into_warp()
             }
             Face::Document => {
-                return document::answer(&request, &self.crms);
+                return document::answer(&request, &self.document);
             }
             Face::Page => return page::handle(state, &self.page, &request).await,
             Face::Crm(face, path) => {
@@ -226,11 +263,11 @@ impl Front {
 }
 
 /// The host a request names (its `Host` header, without a port), lower case.
-fn request_host(request: &ApiRequest) -> Option<&str> {
+fn request_host(request: &ApiRequest) -> Option<String> {
     let host = request.header("host")?;
     let host = match host.rsplit_once(':') {
         Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
         _ => host,
     };
-    (!host.is_empty()).then_some(host)
+    (!host.is_empty()).then(|| host.to_ascii_lowercase())
 }

@@ -96,22 +96,6 @@ impl Store {
         Ok(())
     }
 
-    /// Makes a secret unusable (a revoked token, a spent authorization
-    /// code); `false` when there was no such secret.
-    pub fn revoke_crm_secret(
-        &mut self,
-        which: &CrmSecret<'_>,
-        secret: &str,
-    ) -> Result<bool, StoreError> {
-        let changed = self
-            .conn
-            .prepare_cached(
-                "DELETE FROM crm_credentials WHERE crm = ?1 AND kind = ?2 AND secret = ?3",
-            )?
-            .execute(params![which.crm, which.kind, secret])?;
-        Ok(changed > 0)
-    }
-
     /// Whose this secret is, if it exists; with when it expires, so that a
     /// face can answer an expired one as its CRM does.
     pub fn caller_for_secret(
@@ -133,19 +117,6 @@ impl Store {
             })
             .optional()?;
         Ok(found)
-    }
-
-    /// The user whose id is `user_id`, as a caller.
-    pub fn caller_for_user(&self, user_id: &str) -> Result<Option<Caller>, StoreError> {
-        Ok(self
-            .conn
-            .prepare_cached(&format!(
-                "SELECT {CALLER_COLUMNS}
-                 FROM users u JOIN organisations o ON o.id = u.organisation_id
-                 WHERE u.id = ?1"
-            ))?
-            .query_row(params![user_id], caller_from_row)
-            .optional()?)
     }
 
     /// The oldest organisation, seeded ones first: whose users a tool
@@ -216,9 +187,12 @@ mod tests {
             crm: "redtail",
             kind: "user_key",
         };
-        assert_eq!(store.caller_for_secret(&other_kind, "s3cret").expect("read"), None);
-        assert!(store.revoke_crm_secret(&PASSWORD, "s3cret").expect("revoked"));
-        assert_eq!(store.caller_for_secret(&PASSWORD, "s3cret").expect("read"), None);
+        assert_eq!(
+            store
+                .caller_for_secret(&other_kind, "s3cret")
+                .expect("read"),
+            None
+        );
     }
 
     #[test]
@@ -230,7 +204,13 @@ mod tests {
             kind: "access_token",
         };
         store
-            .issue_crm_secret(org, "crm-user-1", &token, "old", Some("2000-01-01T00:00:00Z"))
+            .issue_crm_secret(
+                org,
+                "crm-user-1",
+                &token,
+                "old",
+                Some("2000-01-01T00:00:00Z"),
+            )
             .expect("issued");
         let (_, expires) = store
             .caller_for_secret(&token, "old")

@@ -124,6 +124,10 @@ pub trait CrmFace: Send + Sync {
         &[]
     }
 
+    /// The base URL its connector is configured with, on a server at
+    /// `place`.
+    fn base_url(&self, place: &Place) -> String;
+
     /// How to reach it, for `user`, on a server at `place`.
     fn connection(&self, place: &Place, user: &CrmUser) -> CrmConnection;
 

@@ -43,12 +43,10 @@ pub async fn list(
             let api_key = store.api_key_of(&caller.user_id)?.unwrap_or_default();
             let mut secrets: Vec<(&'static str, &'static str, String)> = Vec::new();
             for (crm, kind) in &wanted {
-                let secret = store.crm_secret(
-                    org,
-                    &caller.user_id,
-                    &CrmSecret { crm, kind },
-                    || new_secret(kind),
-                )?;
+                let secret =
+                    store.crm_secret(org, &caller.user_id, &CrmSecret { crm, kind }, || {
+                        new_secret(kind)
+                    })?;
                 secrets.push((crm, kind, secret));
             }
             Ok(Some((caller, api_key, secrets)))
@@ -84,6 +82,10 @@ pub async fn list(
 
 /// A secret no one can guess: 122 bits from the system's randomness.
 fn new_secret(kind: &str) -> String {
-    let prefix: String = kind.chars().filter(char::is_ascii_alphanumeric).take(8).collect();
+    let prefix: String = kind
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(8)
+        .collect();
     format!("{prefix}_{}", uuid::Uuid::new_v4().simple())
 }

@@ -1,11 +1,17 @@
-//! The OpenAPI 3.1 document (`openapi.json` beside this file) and its route,
-//! `GET /openapi.json`. It is served as it is, with no auth, and is not
-//! journaled: it describes the server rather than being part of the CRM.
+//! The OpenAPI 3.1 document and its route, `GET /openapi.json`: the native
+//! and admin API (`openapi.json` beside this file), with the part each
+//! served CRM face describes merged in at start. It is served with no auth,
+//! and is not journaled: it describes the server rather than being part of
+//! the CRM.
+
+use std::sync::Arc;
 
 use bytes::Bytes;
+use serde_json::{Map, Value};
 use warp::http::StatusCode;
 
 use super::routes::{self, Endpoint};
+use crate::web::crm::CrmFace;
 use crate::web::ApiRequest;
 use crate::web::ApiResponse;
 
@@ -14,7 +20,58 @@ use crate::web::ApiResponse;
 /// live server.
 pub const DOCUMENT: &str = include_str!("openapi.json");
 
-pub fn answer(request: &ApiRequest) -> warp::reply::Response {
+/// The document for a server serving `faces`: `DOCUMENT` as it is when it
+/// serves none, else with each face's paths and components merged in.
+pub fn assemble(faces: &[Arc<dyn CrmFace>]) -> Bytes {
+    if faces.is_empty() {
+        return Bytes::from_static(DOCUMENT.as_bytes());
+    }
+    let Ok(Value::Object(mut document)) = serde_json::from_str::<Value>(DOCUMENT) else {
+        // The unit tests below parse it; a build where it does not parse
+        // never ships.
+        return Bytes::from_static(DOCUMENT.as_bytes());
+    };
+    for face in faces {
+        let Value::Object(part) = face.openapi() else {
+            continue;
+        };
+        for (section, value) in part {
+            let Value::Object(entries) = value else {
+                continue;
+            };
+            merge(&mut document, &section, entries);
+        }
+    }
+    Bytes::from(Value::Object(document).to_string())
+}
+
+/// Adds `entries` to `document[section]` (`paths`) or, for `components`,
+/// to each of its kinds (`schemas`, `securitySchemes`, …).
+fn merge(document: &mut Map<String, Value>, section: &str, entries: Map<String, Value>) {
+    let target = document
+        .entry(section.to_owned())
+        .or_insert_with(|| Value::Object(Map::new()));
+    let Value::Object(target) = target else {
+        return;
+    };
+    if section == "components" {
+        for (kind, named) in entries {
+            let Value::Object(named) = named else {
+                continue;
+            };
+            if let Value::Object(kind) = target
+                .entry(kind)
+                .or_insert_with(|| Value::Object(Map::new()))
+            {
+                kind.extend(named);
+            }
+        }
+    } else {
+        target.extend(entries);
+    }
+}
+
+pub fn answer(request: &ApiRequest, document: &Bytes) -> warp::reply::Response {
     let found = routes::resolved(
         request,
         routes::resolve(&request.method, &request.path),
@@ -24,7 +81,7 @@ pub fn answer(request: &ApiRequest) -> warp::reply::Response {
         Ok(_) => ApiResponse {
             status: StatusCode::OK,
             headers: Vec::new(),
-            body: Some(Bytes::from_static(DOCUMENT.as_bytes())),
+            body: Some(document.clone()),
         },
         Err(error) => error.into_response(),
     };

@@ -351,7 +351,10 @@ impl Served<'_> {
     fn face(&self) -> String {
         let file = std::path::Path::new(&self.config.file)
             .file_name()
-            .map_or_else(|| self.config.file.clone(), |name| name.to_string_lossy().into_owned());
+            .map_or_else(
+                || self.config.file.clone(),
+                |name| name.to_string_lossy().into_owned(),
+            );
         format!("proxy:{file}")
     }
 
