@@ -31,6 +31,7 @@ async fn me_answers_for_bearer_and_basic_keys() {
     let crm = TestCrm::start().await;
     let expected = json!({
         "id": "crm-user-1",
+            "number": 1,
         "name": "Test User",
         "email": "test@acme.example",
         "organisation": "Acme",

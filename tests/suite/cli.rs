@@ -102,12 +102,19 @@ pub(crate) fn mockcrm_in_env(args: &[&str], input: &str, vars: &[(&str, &str)]) 
         .stderr(Stdio::piped())
         .spawn()
         .expect("mockcrm runs");
-    child
+    let written = child
         .stdin
         .take()
         .expect("stdin piped")
-        .write_all(input.as_bytes())
-        .expect("stdin written");
+        .write_all(input.as_bytes());
+    // A command that refuses its arguments exits without reading stdin.
+    if let Err(error) = written {
+        assert_eq!(
+            error.kind(),
+            std::io::ErrorKind::BrokenPipe,
+            "stdin: {error}"
+        );
+    }
     child.wait_with_output().expect("mockcrm exits")
 }
 

@@ -798,6 +798,22 @@ async fn every_operation_answers_as_documented() {
         let (status, _) = c.call(M::GET, t, &path, auth, &[], Body::None).await;
         assert_eq!(status, expected, "{path}");
     }
+    // How to reach the CRM faces (none is served here: an empty list), for
+    // the seed's organisation or a tenant.
+    let t = "/__admin/crms";
+    for (path, auth, expected) in [
+        (t.to_owned(), admin(), 200),
+        (scoped(t, &org), admin(), 200),
+        (scoped(t, ""), admin(), 400),
+        (scoped(t, "org_gone"), admin(), 404),
+        (t.to_owned(), dev(), 401),
+    ] {
+        let (status, body) = c.call(M::GET, t, &path, auth, &[], Body::None).await;
+        assert_eq!(status, expected, "{path}: {body}");
+        if status == 200 {
+            assert_eq!(body, json!({"crms": [], "tls": null, "proxy": null}));
+        }
+    }
     let scoped_routes: [(Method, &str, Option<Value>); 8] = [
         (M::GET, "/__admin/requests", None),
         (M::DELETE, "/__admin/requests", None),

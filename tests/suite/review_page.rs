@@ -181,6 +181,9 @@ async fn revisions_are_listed_with_their_requests_and_compared_line_by_line() {
         "<tr class=\"del\">",
         "<tr class=\"ins\">",
         "https://media.example/rec/1",
+        // Which face wrote it, at the top and for each revision.
+        "written through <span class=\"face\">native</span>",
+        "<th>Through</th>",
     ] {
         assert!(page.contains(expected), "{expected} not on the page");
     }

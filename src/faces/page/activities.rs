@@ -76,7 +76,7 @@ pub async fn list(
                 thead {
                     tr {
                         th { "Updated" } th { "Subject" } th { "Organisation" } th { "Contact" }
-                        th { "Session" } th { "Format" } th { "Duration" } th { "Revisions" }
+                        th { "Session" } th { "Format" } th { "Duration" } th { "Via" } th { "Revisions" }
                     }
                 }
                 tbody {
@@ -133,6 +133,7 @@ fn row(item: &AdminActivity) -> Markup {
             td.mono { (activity.session_id.as_deref().unwrap_or("")) }
             td { (format_name(&activity.body_format)) }
             td { (duration(activity)) }
+            td { (face(activity)) }
             td.num { (item.revisions) }
         }
     }
@@ -188,6 +189,9 @@ pub async fn one(
             " · created " (short_time(&activity.created_at))
             " · updated " (short_time(&activity.updated_at))
             " · " (revisions.len()) @if revisions.len() == 1 { " revision" } @else { " revisions" }
+            @if let Some(created) = revisions.first() {
+                " · written through " span.face { (face(&created.state)) }
+            }
         }
         section #rendered {
             h2 { "As the CRM shows it" }
@@ -240,15 +244,22 @@ fn fields(activity: &Activity) -> Markup {
     }
 }
 
+/// The face a write came through (`redtail`, `native`, `proxy:<config>`),
+/// or a dash for writes made before mockcrm kept it.
+fn face(activity: &Activity) -> &str {
+    activity.via.as_deref().unwrap_or("—")
+}
+
 fn revision_table(revisions: &[Revision]) -> Markup {
     html! {
         table.revisions {
-            thead { tr { th { "#" } th { "Written" } th { "Request" } th { "What changed" } th {} } }
+            thead { tr { th { "#" } th { "Written" } th { "Through" } th { "Request" } th { "What changed" } th {} } }
             tbody {
                 @for (index, revision) in revisions.iter().enumerate() {
                     tr {
                         td.num { (revision.number) }
                         td.time { (short_time(&revision.state.updated_at)) }
+                        td { (face(&revision.state)) }
                         td {
                             @if let Some(request) = revision.request_id {
                                 a href=(request_href(request)) { "#" (request) }
