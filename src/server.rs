@@ -12,18 +12,15 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
-use tokio::net::TcpListener;
-use tokio::sync::{oneshot, Semaphore};
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
 
 mod connection_faults;
+mod connections;
+mod forward;
 mod parse_errors;
 
 use crate::clock::Clock;
@@ -35,8 +32,8 @@ use crate::store::{
 };
 use crate::tls::{LocalCa, TlsError};
 use crate::web::crm::Place;
-use crate::web::{self, ApiError, AppState, OVERLOAD_RETRY_AFTER};
-use connection_faults::{FaultyIo, Marking, Slot};
+use crate::web::AppState;
+use connections::{serve_connections, Limits, Listeners};
 
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -76,6 +73,9 @@ pub struct ServerConfig {
     /// The CRMs whose real API is also served (`serve --crm`), by name
     /// (`mockcrm::CRM_NAMES`).
     pub crms: Vec<String>,
+    /// Also be a forward proxy here (`serve --proxy-addr`) for the served
+    /// CRMs' real hosts; needs `tls`, whose certificate it answers with.
+    pub proxy_addr: Option<SocketAddr>,
 }
 
 /// HTTPS beside plain HTTP: where to listen, where the local CA is kept,
@@ -107,10 +107,6 @@ pub const DEFAULT_STORE_QUEUE: usize = 512;
 /// team open, and few enough that their buffers stay in tens of MiB.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 
-/// Connections being turned away (read, answered 503, closed) at once;
-/// past it a new connection is closed without an answer.
-const MAX_TURNING_AWAY: usize = 256;
-
 impl ServerConfig {
     /// An in-memory server on a free loopback port: what tests want.
     pub fn ephemeral() -> ServerConfig {
@@ -130,6 +126,7 @@ impl ServerConfig {
             max_connections: DEFAULT_MAX_CONNECTIONS,
             tls: None,
             crms: Vec::new(),
+            proxy_addr: None,
         }
     }
 }
@@ -149,6 +146,15 @@ pub enum ServeError {
     DefaultAdminKeyOnNetwork { addr: SocketAddr },
     #[error("there is no CRM face {name:?}; mockcrm serves {known} (or all)")]
     UnknownCrm { name: String, known: String },
+    #[error("--proxy-addr needs --tls: a tunnel to a CRM's host is answered with the local CA's certificate")]
+    ProxyNeedsTls,
+    #[error(
+        "cannot listen as a forward proxy on {addr}: {source}; pick another --proxy-addr (127.0.0.1:0 takes any free port)"
+    )]
+    ProxyBind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Tls(#[from] TlsError),
     #[error("cannot make a temporary directory for the local CA: {0}; give one with --tls-dir")]
@@ -165,6 +171,8 @@ pub enum ServeError {
 /// A running mock CRM.
 pub struct Server {
     addr: SocketAddr,
+    /// The forward proxy's address, with `--proxy-addr`.
+    proxy: Option<SocketAddr>,
     /// Each CRM face served and its base URL.
     crm_base_urls: Vec<(&'static str, String)>,
     /// The HTTPS listener and the CA file clients trust, with `--tls`.
@@ -198,7 +206,11 @@ impl Server {
             max_connections,
             tls,
             crms,
+            proxy_addr,
         } = config;
+        if proxy_addr.is_some() && tls.is_none() {
+            return Err(ServeError::ProxyNeedsTls);
+        }
         let crms = crms
             .iter()
             .map(|name| {
@@ -209,7 +221,8 @@ impl Server {
             })
             .collect::<Result<Vec<_>, _>>()?;
         let shared = !addr.ip().is_loopback()
-            || tls.as_ref().is_some_and(|tls| !tls.addr.ip().is_loopback());
+            || tls.as_ref().is_some_and(|tls| !tls.addr.ip().is_loopback())
+            || proxy_addr.is_some_and(|proxy| !proxy.ip().is_loopback());
         if shared && admin_key == DEFAULT_ADMIN_KEY {
             return Err(ServeError::DefaultAdminKeyOnNetwork { addr });
         }
@@ -264,6 +277,24 @@ impl Server {
             }
             None => (None, None, None),
         };
+        let (forward_listener, proxy_bound) = match proxy_addr {
+            Some(proxy) => {
+                let listener = tokio::net::TcpListener::bind(proxy)
+                    .await
+                    .map_err(|source| ServeError::ProxyBind {
+                        addr: proxy,
+                        source,
+                    })?;
+                let bound = listener
+                    .local_addr()
+                    .map_err(|source| ServeError::ProxyBind {
+                        addr: proxy,
+                        source,
+                    })?;
+                (Some(listener), Some(bound))
+            }
+            None => (None, None),
+        };
         if shared {
             warn_of_well_known_keys(&store, addr).await;
         }
@@ -271,7 +302,7 @@ impl Server {
         let place = Place {
             http: format!("http://{addr}"),
             tls: tls.as_ref().map(|(bound, _)| format!("https://{bound}")),
-            proxy: None,
+            proxy: proxy_bound.map(|bound| format!("http://{bound}")),
             ca_file: tls
                 .as_ref()
                 .map(|(_, ca_file)| ca_file.display().to_string()),
@@ -302,11 +333,13 @@ impl Server {
         let listeners = Listeners {
             plain: listener,
             tls: tls_listener,
+            forward: forward_listener,
         };
         let crm_base_urls = front.crm_base_urls();
         let serving = tokio::spawn(serve_connections(listeners, front, limits, stopped));
         Ok(Server {
             addr,
+            proxy: proxy_bound,
             crm_base_urls,
             tls,
             _tls_temp: tls_temp,
@@ -338,6 +371,12 @@ impl Server {
     /// connector is configured with on this server.
     pub fn crm_base_urls(&self) -> &[(&'static str, String)] {
         &self.crm_base_urls
+    }
+
+    /// `http://HOST:PORT` of the forward proxy, with `--proxy-addr`: what a
+    /// process sets as `HTTPS_PROXY` to reach the served CRMs' real hosts.
+    pub fn proxy_url(&self) -> Option<String> {
+        self.proxy.map(|addr| format!("http://{addr}"))
     }
 
     /// `https://HOST:PORT` with `--tls`: the same routes over TLS.
@@ -434,276 +473,4 @@ async fn warn_of_well_known_keys(store: &StoreHandle, addr: SocketAddr) {
             active.join(", ")
         );
     }
-}
-
-/// What `serve_connections` holds each connection to.
-struct Limits {
-    read_timeout: Duration,
-    max_connections: usize,
-    /// What connection faults' delays are timed by.
-    clock: Clock,
-}
-
-/// The sockets connections arrive on: plain HTTP always, HTTPS with
-/// `--tls`. Both serve the same routes under the same connection cap.
-struct Listeners {
-    plain: TcpListener,
-    tls: Option<(TcpListener, tokio_rustls::TlsAcceptor)>,
-}
-
-impl Listeners {
-    /// The next connection on either socket, with the TLS acceptor it
-    /// must pass through first when it came in on the HTTPS one.
-    async fn accept(
-        &self,
-    ) -> std::io::Result<(tokio::net::TcpStream, Option<tokio_rustls::TlsAcceptor>)> {
-        let tls = async {
-            match &self.tls {
-                Some((listener, acceptor)) => {
-                    let (stream, _) = listener.accept().await?;
-                    Ok((stream, Some(acceptor.clone())))
-                }
-                None => std::future::pending().await,
-            }
-        };
-        tokio::select! {
-            accepted = self.plain.accept() => accepted.map(|(stream, _)| (stream, None)),
-            accepted = tls => accepted,
-        }
-    }
-}
-
-/// Accepts connections until `stopped` fires, then lets in-flight requests
-/// finish for up to twice `read_timeout` before closing what is left.
-///
-/// warp::serve has no way to set hyper's header-read timeout (and without a
-/// timer hyper silently drops its own 30 s default), so a client that sends
-/// half a request line, or opens a connection and says nothing, would hold
-/// it, and hold up shutdown, forever. Serving each connection with hyper
-/// directly lets us give it a timer. HTTP/1.1 only: h2c was never part of
-/// the contract, and its connection preface has no read timeout of its own.
-/// A TLS handshake is bounded by the same read timeout.
-///
-/// At most `max_connections` are served at once. One more is not left to
-/// wait in the kernel's backlog (a queue nobody bounds or answers): it is
-/// read, answered 503 `overloaded` with `Retry-After`, and closed, so its
-/// client knows to come back. `GET /health` is the exception: a liveness
-/// probe must not report a busy server as dead (an orchestrator would
-/// restart it mid-run), so it gets 200 with `"overloaded": true`.
-async fn serve_connections(
-    listeners: Listeners,
-    front: Front,
-    limits: Limits,
-    stopped: oneshot::Receiver<()>,
-) {
-    let Limits {
-        read_timeout,
-        max_connections,
-        clock,
-    } = limits;
-    let front = Arc::new(front);
-    let routes = web::routes(
-        move |request| {
-            let front = Arc::clone(&front);
-            async move { front.handle(request).await }
-        },
-        read_timeout,
-    );
-    let mut http = hyper::server::conn::http1::Builder::new();
-    http.timer(TokioTimer::new())
-        .header_read_timeout(read_timeout);
-    let mut turn_away = hyper::server::conn::http1::Builder::new();
-    turn_away
-        .timer(TokioTimer::new())
-        .header_read_timeout(read_timeout.min(TURN_AWAY_READ_TIMEOUT))
-        .keep_alive(false);
-    let serving = Arc::new(Semaphore::new(max_connections));
-    let turning_away = Arc::new(Semaphore::new(MAX_TURNING_AWAY));
-    let graceful = GracefulShutdown::new();
-    let mut connections = JoinSet::new();
-    let mut stopped = std::pin::pin!(stopped);
-    loop {
-        let accepted = tokio::select! {
-            accepted = listeners.accept() => accepted,
-            // A dropped sender means the same as a sent stop.
-            _ = &mut stopped => break,
-        };
-        // Reap finished connections so the set holds only live ones.
-        while connections.try_join_next().is_some() {}
-        let (stream, tls) = match accepted {
-            Ok(accepted) => accepted,
-            Err(error) if is_connection_error(&error) => continue,
-            Err(error) => {
-                // Out of file descriptors and the like: back off rather
-                // than spin, and try again.
-                tracing::warn!(%error, "cannot accept a connection");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                continue;
-            }
-        };
-        let watcher = graceful.watcher();
-        let Ok(permit) = Arc::clone(&serving).try_acquire_owned() else {
-            let Ok(permit) = Arc::clone(&turning_away).try_acquire_owned() else {
-                // Past even that: closing at once is all that is left.
-                continue;
-            };
-            let turn_away = turn_away.clone();
-            let handshake_timeout = read_timeout.min(TURN_AWAY_READ_TIMEOUT);
-            connections.spawn(async move {
-                let answer = hyper::service::service_fn(move |request| {
-                    overloaded(request, max_connections, read_timeout)
-                });
-                match tls {
-                    None => {
-                        let connection = turn_away.serve_connection(TokioIo::new(stream), answer);
-                        let _ = watcher.watch(connection).await;
-                    }
-                    Some(acceptor) => {
-                        if let Some(stream) = handshake(&acceptor, stream, handshake_timeout).await
-                        {
-                            let connection =
-                                turn_away.serve_connection(TokioIo::new(stream), answer);
-                            let _ = watcher.watch(connection).await;
-                        }
-                    }
-                }
-                drop(permit);
-            });
-            continue;
-        };
-        let slot = Slot::default();
-        let service = Marking::new(
-            TowerToHyperService::new(warp::service(routes.clone())),
-            slot.clone(),
-        );
-        let http = http.clone();
-        let clock = clock.clone();
-        connections.spawn(async move {
-            let served = match tls {
-                None => {
-                    let io = wrap_io(stream, slot, clock);
-                    watcher.watch(http.serve_connection(io, service)).await
-                }
-                Some(acceptor) => {
-                    let Some(stream) = handshake(&acceptor, stream, read_timeout).await else {
-                        drop(permit);
-                        return;
-                    };
-                    let io = wrap_io(stream, slot, clock);
-                    watcher.watch(http.serve_connection(io, service)).await
-                }
-            };
-            if let Err(error) = served {
-                // A client that hangs up, stalls or sends garbage: its
-                // problem, not the server's, so not worth more than debug.
-                tracing::debug!(%error, "connection closed with an error");
-            }
-            drop(permit);
-        });
-    }
-    drop(listeners);
-    // A client that stalls mid-request is cut off by the read timeouts, at
-    // most one for its head and one for its body, and then answered; one
-    // that never reads its answer is not: bound the wait, then close.
-    if tokio::time::timeout(read_timeout.saturating_mul(2), graceful.shutdown())
-        .await
-        .is_err()
-    {
-        tracing::warn!(
-            remaining = connections.len(),
-            "connections still busy at shutdown; closing them"
-        );
-    }
-    // Dropping the connections drops their `StoreHandle`s, which is what
-    // lets the store thread finish.
-    connections.shutdown().await;
-}
-
-/// A served connection's socket: connection-level faults carried out
-/// underneath, hyper's own bare error answers given JSON bodies on top.
-fn wrap_io<S: connection_faults::Socket>(
-    stream: S,
-    slot: Slot,
-    clock: Clock,
-) -> TokioIo<parse_errors::JsonParseErrors<FaultyIo<S>>> {
-    TokioIo::new(parse_errors::JsonParseErrors::new(FaultyIo::new(
-        stream, slot, clock,
-    )))
-}
-
-/// The TLS handshake of a connection to the HTTPS listener, within
-/// `timeout`; `None` (and the connection dropped) when it fails, which is
-/// the client's business: it learns why from its own TLS error.
-async fn handshake(
-    acceptor: &tokio_rustls::TlsAcceptor,
-    stream: tokio::net::TcpStream,
-    timeout: Duration,
-) -> Option<tokio_rustls::server::TlsStream<tokio::net::TcpStream>> {
-    match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
-        Ok(Ok(stream)) => Some(stream),
-        Ok(Err(error)) => {
-            tracing::debug!(%error, "TLS handshake failed");
-            None
-        }
-        Err(_) => {
-            tracing::debug!("TLS handshake timed out");
-            None
-        }
-    }
-}
-
-/// How long a connection being turned away may take to send its request:
-/// short, since it is only read to be answered.
-const TURN_AWAY_READ_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// The answer to a connection past the cap: its request is read (so that
-/// closing does not reset the answer away) but not served, except a
-/// liveness probe, which is told the server is up and busy.
-async fn overloaded(
-    request: warp::http::Request<hyper::body::Incoming>,
-    max_connections: usize,
-    read_timeout: Duration,
-) -> Result<warp::reply::Response, std::convert::Infallible> {
-    let is_health_probe =
-        request.method() == warp::http::Method::GET && request.uri().path() == faces::HEALTH_PATH;
-    let _ = tokio::time::timeout(
-        read_timeout.min(TURN_AWAY_READ_TIMEOUT),
-        drain(request.into_body()),
-    )
-    .await;
-    let response = if is_health_probe {
-        faces::health_while_overloaded()
-    } else {
-        ApiError::Overloaded {
-            reason: format!("all {max_connections} connections are in use"),
-            retry_after: OVERLOAD_RETRY_AFTER,
-        }
-        .into_response()
-    };
-    Ok(response.with_header("connection", "close").into_warp())
-}
-
-/// Reads a body to its end, keeping none of it, up to the API's body limit.
-async fn drain(mut body: hyper::body::Incoming) {
-    use hyper::body::Body;
-    let mut seen = 0usize;
-    while let Some(Ok(frame)) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await
-    {
-        if let Some(data) = frame.data_ref() {
-            seen = seen.saturating_add(data.len());
-        }
-        if seen > web::BODY_LIMIT {
-            break;
-        }
-    }
-}
-
-/// Errors `accept` reports for a connection that died before we took it.
-fn is_connection_error(error: &std::io::Error) -> bool {
-    matches!(
-        error.kind(),
-        std::io::ErrorKind::ConnectionRefused
-            | std::io::ErrorKind::ConnectionAborted
-            | std::io::ErrorKind::ConnectionReset
-    )
 }

@@ -80,6 +80,12 @@ pub(super) struct ServeArgs {
         value_delimiter = ','
     )]
     crm: Vec<String>,
+    /// Also be an HTTP forward proxy here for the served CRMs' real hosts
+    /// (HTTPS_PROXY=http://ADDR): CONNECT to one of them is answered by its
+    /// face with TLS from the local CA; any other host gets 502. Nothing is
+    /// sent to the network. Turns --tls on.
+    #[arg(long, env = "MOCKCRM_PROXY_ADDR", value_name = "ADDR")]
+    proxy_addr: Option<SocketAddr>,
     /// Address of the HTTPS listener; port 0 takes a free port.
     #[arg(long, env = "MOCKCRM_TLS_ADDR", default_value = "127.0.0.1:8443")]
     tls_addr: SocketAddr,
@@ -126,7 +132,8 @@ pub(super) fn serve(args: ServeArgs) -> Result<ExitCode, CliError> {
         store_queue: usize::try_from(args.store_queue).unwrap_or(usize::MAX),
         max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
         crms: crm_names(&args.crm)?,
-        tls: args.tls.then(|| TlsSettings {
+        proxy_addr: args.proxy_addr,
+        tls: (args.tls || args.proxy_addr.is_some()).then(|| TlsSettings {
             addr: args.tls_addr,
             dir: tls_dir(args.tls_dir.clone(), &args.db),
             names: Vec::new(),
@@ -146,6 +153,11 @@ pub(super) fn serve(args: ServeArgs) -> Result<ExitCode, CliError> {
                 "HTTPS on {url}, certificate issued by the local CA {} (trust it with NODE_EXTRA_CA_CERTS={})",
                 ca_file.display(),
                 ca_file.display()
+            );
+        }
+        if let Some(proxy) = server.proxy_url() {
+            tracing::info!(
+                "forward proxy on {proxy}: run App Connect with HTTPS_PROXY={proxy} (and NODE_EXTRA_CA_CERTS) so its calls to the served CRMs' real hosts come here; every other host is refused"
             );
         }
         for (name, base_url) in server.crm_base_urls() {

@@ -49,6 +49,15 @@ pub struct Front {
 }
 
 impl Front {
+    /// The real API hosts of every CRM face served: what the forward proxy
+    /// answers for.
+    pub fn crm_hosts(&self) -> Vec<String> {
+        self.crms
+            .iter()
+            .flat_map(|face| face.hosts().iter().map(|host| (*host).to_owned()))
+            .collect()
+    }
+
     /// Each CRM face served, with the base URL its connector is configured
     /// with here.
     pub fn crm_base_urls(&self) -> Vec<(&'static str, String)> {

@@ -134,6 +134,13 @@ impl Socket for tokio_rustls::server::TlsStream<TcpStream> {
     }
 }
 
+impl Socket for tokio_rustls::server::TlsStream<hyper_util::rt::TokioIo<hyper::upgrade::Upgraded>> {
+    fn reset_on_close(&self) {
+        // A tunnel through the forward proxy has no socket of its own to
+        // reset: the fault closes it, which the client sees the same way.
+    }
+}
+
 /// What happens once the bytes being sent are out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Then {
