@@ -1,7 +1,5 @@
 //! `/activity` routes: the call activities connectors write.
 
-use std::fmt::Write as _;
-
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
@@ -547,10 +545,13 @@ pub(super) fn request_hash(body: &Value) -> Result<String, ApiError> {
     let mut hasher = Sha256::new();
     serde_json::to_writer(&mut hasher, body)
         .map_err(|error| ApiError::Internal(format!("cannot hash the request: {error}")))?;
+    // By table rather than `write!`: formatting 32 bytes one by one was a
+    // visible share of a create's CPU.
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut hex = String::with_capacity(64);
     for byte in hasher.finalize() {
-        // Writing to a String cannot fail.
-        let _ = write!(hex, "{byte:02x}");
+        hex.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        hex.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
     }
     Ok(hex)
 }
@@ -559,6 +560,16 @@ pub(super) fn request_hash(body: &Value) -> Result<String, ApiError> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// Keys stored by earlier versions hold this hash: it must not change.
+    #[test]
+    fn the_request_hash_is_the_hex_sha_256_of_the_canonical_json() {
+        // `printf '{"a":1,"b":"x"}' | sha256sum`: keys sorted, no spaces.
+        assert_eq!(
+            request_hash(&json!({"b": "x", "a": 1})).expect("hash"),
+            "ecf9e98ec0641e23113ff3ce8bdc78d0ddd249886517fd4a7f68cc83d4e65667"
+        );
+    }
 
     #[test]
     fn received_at_is_strict_rfc_3339() {
