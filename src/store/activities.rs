@@ -16,6 +16,7 @@ use super::activity_rows::{
 use super::contacts::resolve_contact;
 use super::idempotency::{earlier_outcome, freeze_created_activity, record_key};
 use super::revisions::keep_replaced_state;
+use super::savepoint::Savepoint;
 use super::{
     new_id, now_rfc3339, Activity, ActivityFilter, ActivityPage, ActivityPatch, IdempotentOutcome,
     NewActivity, Origin, Store, StoreError,
@@ -29,7 +30,7 @@ impl Store {
         origin: Origin,
     ) -> Result<Activity, StoreError> {
         let mut activity = Activity::new(new.clone());
-        let tx = self.conn.savepoint()?;
+        let tx = Savepoint::begin(&self.conn)?;
         insert_activity(&tx, org, &mut activity, None, &origin)?;
         tx.commit()?;
         Ok(activity)
@@ -47,7 +48,7 @@ impl Store {
         activity: &mut Activity,
         origin: Origin,
     ) -> Result<IdempotentOutcome, StoreError> {
-        let tx = self.conn.savepoint()?;
+        let tx = Savepoint::begin(&self.conn)?;
         if let Some(outcome) = earlier_outcome(&tx, org, key, request_hash)? {
             return Ok(outcome);
         }
@@ -68,7 +69,7 @@ impl Store {
         patch: &ActivityPatch,
         origin: Origin,
     ) -> Result<Option<Activity>, StoreError> {
-        let tx = self.conn.savepoint()?;
+        let tx = Savepoint::begin(&self.conn)?;
         let Some(mut activity) = select_activity(&tx, org, id)? else {
             return Ok(None);
         };
@@ -130,7 +131,7 @@ impl Store {
 
     /// Deletes an activity; `false` when there was none.
     pub fn delete_activity(&mut self, org: i64, id: &str) -> Result<bool, StoreError> {
-        let tx = self.conn.savepoint()?;
+        let tx = Savepoint::begin(&self.conn)?;
         let Some(activity) = select_activity(&tx, org, id)? else {
             return Ok(false);
         };

@@ -29,6 +29,7 @@ mod model;
 mod open;
 mod organisation_rows;
 mod revisions;
+mod savepoint;
 mod schema;
 mod seed;
 mod tenants;
@@ -100,11 +101,13 @@ impl Store {
 
     /// Opens the transaction a group commit shares (see `StoreHandle`).
     pub(crate) fn begin_batch(&mut self) -> Result<(), StoreError> {
-        Ok(self.conn.execute_batch("BEGIN IMMEDIATE")?)
+        self.conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
+        Ok(())
     }
 
     pub(crate) fn commit_batch(&mut self) -> Result<(), StoreError> {
-        Ok(self.conn.execute_batch("COMMIT")?)
+        self.conn.prepare_cached("COMMIT")?.execute([])?;
+        Ok(())
     }
 
     pub(crate) fn rollback_batch(&mut self) {

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::contacts::phone_digits;
 use super::organisation_rows::delete_everything;
+use super::savepoint::Savepoint;
 use super::{new_id, now_rfc3339, Store, StoreError};
 
 /// What a database starts with: organisations, their users and API keys,
@@ -169,7 +170,7 @@ impl Store {
     pub fn apply_seed(&mut self, seed: &Seed) -> Result<(), StoreError> {
         validate_seed(seed)?;
         let now = now_rfc3339();
-        let tx = self.conn.savepoint()?;
+        let tx = Savepoint::begin(&self.conn)?;
         for (organisation, contacts) in seed.organisations.iter().zip(seed.resolved_contacts()) {
             tx.execute(
                 "INSERT INTO organisations (public_id, name, seed_contacts, created_at)

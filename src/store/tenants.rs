@@ -8,6 +8,7 @@
 use rusqlite::{params, OptionalExtension, Row};
 
 use super::organisation_rows::{delete_data, Keep};
+use super::savepoint::Savepoint;
 use super::seed::{insert_contacts, insert_user};
 use super::{
     new_id, now_rfc3339, OrgRef, Organisation, Seed, SeedContact, SeedUser, Store, StoreError,
@@ -57,7 +58,7 @@ impl Store {
         let name = new.name.clone().unwrap_or_else(|| public_id.clone());
         let api_key = new_api_key();
         let now = now_rfc3339();
-        let tx = self.conn.savepoint()?;
+        let tx = Savepoint::begin(&self.conn)?;
         let taken: Option<i64> = tx
             .query_row(
                 "SELECT 1 FROM organisations WHERE name = ?1",
@@ -125,7 +126,7 @@ impl Store {
                 name: found.organisation.name,
             });
         }
-        let tx = self.conn.savepoint()?;
+        let tx = Savepoint::begin(&self.conn)?;
         delete_data(&tx, found.key, Keep::Nothing)?;
         tx.execute(
             "DELETE FROM organisations WHERE id = ?1",
@@ -148,7 +149,7 @@ impl Store {
         fallback: &Seed,
         empty: bool,
     ) -> Result<(), StoreError> {
-        let tx = self.conn.savepoint()?;
+        let tx = Savepoint::begin(&self.conn)?;
         let (name, recorded): (String, Option<String>) = tx.query_row(
             "SELECT name, seed_contacts FROM organisations WHERE id = ?1",
             params![key],

@@ -443,6 +443,16 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// Keys stored by earlier versions hold this hash: it must not change.
+    #[test]
+    fn the_request_hash_is_the_hex_sha_256_of_the_canonical_json() {
+        // `printf '{"a":1,"b":"x"}' | sha256sum`: keys sorted, no spaces.
+        assert_eq!(
+            request_hash(&json!({"b": "x", "a": 1})).expect("hash"),
+            "ecf9e98ec0641e23113ff3ce8bdc78d0ddd249886517fd4a7f68cc83d4e65667"
+        );
+    }
+
     #[test]
     fn received_at_is_strict_rfc_3339() {
         for good in [
