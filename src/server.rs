@@ -73,6 +73,8 @@ pub struct ServerConfig {
     /// The CRMs whose real API is also served (`serve --crm`), by name
     /// (`mockcrm::CRM_NAMES`).
     pub crms: Vec<String>,
+    /// How long an access token the OAuth CRM faces hand out lives.
+    pub token_ttl: Duration,
     /// Also be a forward proxy here (`serve --proxy-addr`) for the served
     /// CRMs' real hosts; needs `tls`, whose certificate it answers with.
     pub proxy_addr: Option<SocketAddr>,
@@ -127,6 +129,7 @@ impl ServerConfig {
             tls: None,
             crms: Vec::new(),
             proxy_addr: None,
+            token_ttl: crate::web::oauth::DEFAULT_TOKEN_TTL,
         }
     }
 }
@@ -207,6 +210,7 @@ impl Server {
             tls,
             crms,
             proxy_addr,
+            token_ttl,
         } = config;
         if proxy_addr.is_some() && tls.is_none() {
             return Err(ServeError::ProxyNeedsTls);
@@ -319,6 +323,7 @@ impl Server {
                 admin_key: Arc::from(admin_key.as_str()),
                 seed,
                 strict,
+                token_ttl,
             },
             PageState::new(addr, &admin_key),
             ProxyServing::new(proxy_configs),

@@ -86,6 +86,10 @@ pub(super) struct ServeArgs {
     /// sent to the network. Turns --tls on.
     #[arg(long, env = "MOCKCRM_PROXY_ADDR", value_name = "ADDR")]
     proxy_addr: Option<SocketAddr>,
+    /// Seconds an access token from a CRM face's OAuth token endpoint lives;
+    /// short ones make a connector's refresh path run inside a test.
+    #[arg(long, env = "MOCKCRM_TOKEN_TTL", default_value_t = crate::web::oauth::DEFAULT_TOKEN_TTL.as_secs(), value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
+    token_ttl: u64,
     /// Address of the HTTPS listener; port 0 takes a free port.
     #[arg(long, env = "MOCKCRM_TLS_ADDR", default_value = "127.0.0.1:8443")]
     tls_addr: SocketAddr,
@@ -133,6 +137,7 @@ pub(super) fn serve(args: ServeArgs) -> Result<ExitCode, CliError> {
         max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
         crms: crm_names(&args.crm)?,
         proxy_addr: args.proxy_addr,
+        token_ttl: Duration::from_secs(args.token_ttl),
         tls: (args.tls || args.proxy_addr.is_some()).then(|| TlsSettings {
             addr: args.tls_addr,
             dir: tls_dir(args.tls_dir.clone(), &args.db),

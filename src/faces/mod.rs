@@ -32,6 +32,7 @@ pub use routes::HEALTH_PATH;
 use crate::store::{Caller, CrmSecret};
 use crate::web::crm::{Credential, CrmFace, Place};
 use crate::web::harness::{self, Answered, Arrival};
+use crate::web::oauth;
 use crate::web::{api_key_from_header, ApiError, ApiRequest, ApiResponse, AppState};
 use routes::{Crm, Endpoint, Resolution};
 
@@ -216,8 +217,8 @@ impl Front {
     /// else so that the rate limit, the faults and the journal know its
     /// organisation. `None` without credentials or with unknown ones (the
     /// face answers 401 where they are needed), so `/health` never waits
-    /// for the store. An expired secret still names its caller: the face
-    /// decides how its CRM answers one.
+    /// for the store. An expired secret (an OAuth access token past its
+    /// time) names nobody, so the face answers its CRM's 401.
     async fn identify(&self, credential: Option<&Credential>) -> Result<Option<Caller>, ApiError> {
         let store = &self.app.store;
         let Some(credential) = credential else {
@@ -225,9 +226,11 @@ impl Front {
         };
         Ok(match credential.clone() {
             Credential::ApiKey(key) => store.caller_for_key(key).await?,
+            // An expired token names nobody: its face answers the CRM's 401.
             Credential::Secret { crm, kind, secret } => store
                 .read(move |store| store.caller_for_secret(&CrmSecret { crm, kind }, &secret))
                 .await?
+                .filter(|(_, expires)| !expires.as_deref().is_some_and(oauth::has_passed))
                 .map(|(caller, _)| caller),
             Credential::Login {
                 crm,

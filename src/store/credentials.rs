@@ -96,6 +96,22 @@ impl Store {
         Ok(())
     }
 
+    /// Makes a secret unusable (a spent authorization code, a replaced
+    /// refresh token); `false` when there was no such secret.
+    pub fn revoke_crm_secret(
+        &mut self,
+        which: &CrmSecret<'_>,
+        secret: &str,
+    ) -> Result<bool, StoreError> {
+        let changed = self
+            .conn
+            .prepare_cached(
+                "DELETE FROM crm_credentials WHERE crm = ?1 AND kind = ?2 AND secret = ?3",
+            )?
+            .execute(params![which.crm, which.kind, secret])?;
+        Ok(changed > 0)
+    }
+
     /// Whose this secret is, if it exists; with when it expires, so that a
     /// face can answer an expired one as its CRM does.
     pub fn caller_for_secret(

@@ -10,6 +10,7 @@ pub mod crm;
 mod error;
 pub mod harness;
 mod idempotency;
+pub mod oauth;
 mod org;
 mod paging;
 mod records;

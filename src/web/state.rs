@@ -19,4 +19,7 @@ pub struct AppState {
     pub seed: Arc<Seed>,
     /// `serve --strict`: writes with fields the API does not know are refused.
     pub strict: bool,
+    /// How long an access token a CRM face's OAuth hands out lives
+    /// (`serve --token-ttl`).
+    pub token_ttl: std::time::Duration,
 }
