@@ -39,7 +39,7 @@ pub(crate) use admin_activities::org_param;
 pub use auth::{api_key_from_header, basic_header_for_key};
 pub use error::{ApiError, OVERLOAD_RETRY_AFTER};
 pub(crate) use paging::{encode_cursor, page_params};
-pub use proxy::ProxyServing;
+pub use proxy::{check_native_collisions, ProxyServing};
 pub use request::{ApiRequest, BODY_LIMIT};
 pub use response::ApiResponse;
 

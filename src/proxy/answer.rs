@@ -2,12 +2,16 @@
 //! meaning of a request run backwards through its templates.
 //!
 //! `answer` builds the JSON in which every path App Connect reads for an
-//! operation resolves to the value given (the new id at `idPath`, the
-//! subject, note and full body at getCallLog's paths, a list at `listPath`
-//! whose items resolve `item.*`, the caller at getUserInfo's paths, …), with
-//! the record's stored fields merged into the object that holds those paths,
-//! so the answer looks like the CRM's. `meaning` reads what an activity is
-//! from the values a request's templates bound.
+//! operation holds the value given (the new id at `idPath`, the subject,
+//! note and full body at getCallLog's paths, a list at `listPath` whose
+//! items resolve `item.*`, the caller at getUserInfo's paths, …), with the
+//! record's stored fields merged into the object that holds those paths, so
+//! the answer looks like the CRM's. A mapped path for which mockcrm holds
+//! no value holds `null`; paths that are the same hold one value, the one
+//! listed first here (the id before the name). `build.rs` makes the JSON;
+//! `servable.rs` refuses, when a config is loaded to be served, a mapping
+//! no answer can satisfy; `meaning.rs` reads what an activity is from the
+//! values a request's templates bound.
 //!
 //! Pure: values in, JSON out.
 
@@ -16,8 +20,15 @@ use std::borrow::Cow;
 use serde_json::{Map, Value};
 
 use super::config::{ProxyConfig, ResponseMapping};
-use super::template::Bindings;
-use super::{js, path, Operation};
+use super::Operation;
+use build::Builder;
+
+mod build;
+mod meaning;
+mod servable;
+
+pub use meaning::{meaning, Meaning};
+pub use servable::check_servable;
 
 /// A contact to answer with (findContact, findContactWithName,
 /// createContact).
@@ -92,130 +103,6 @@ pub enum AnswerError {
     },
 }
 
-/// Builds `{body: …}` so that each mapped path reads its value.
-struct Builder {
-    operation: Operation,
-    root: Value,
-    /// Paths set, with their values, to check at the end.
-    set: Vec<(String, Value)>,
-}
-
-fn under_body(p: &str) -> Option<Vec<&str>> {
-    match p {
-        "body" => Some(Vec::new()),
-        _ => p
-            .strip_prefix("body.")
-            .map(|rest| rest.split('.').collect()),
-    }
-}
-
-/// The object at `parts` (inside `root`), made if missing or not an object.
-fn object_at<'v>(root: &'v mut Value, parts: &[&str]) -> Option<&'v mut Map<String, Value>> {
-    let mut current = root;
-    for part in parts {
-        if !current.is_object() {
-            *current = Value::Object(Map::new());
-        }
-        current = current
-            .as_object_mut()?
-            .entry(part.to_string())
-            .or_insert(Value::Null);
-    }
-    if !current.is_object() {
-        *current = Value::Object(Map::new());
-    }
-    current.as_object_mut()
-}
-
-/// Where to put a record's fields so that they sit beside the mapped paths:
-/// in the object that holds most of them (`data` for `body.data.id` and
-/// `body.data.subject`), unless the fields already spell some of that path
-/// out (a stored `{"activity": {…}}` read back at `body.activity.subject`
-/// goes at `body`).
-fn placement<'p>(record: &Map<String, Value>, mapped: &[Vec<&'p str>]) -> Vec<&'p str> {
-    let parents: Vec<&[&str]> = mapped
-        .iter()
-        .map(|p| &p[..p.len().saturating_sub(1)])
-        .collect();
-    let Some(holder) = parents
-        .iter()
-        .max_by_key(|parent| (parents.iter().filter(|p| p == parent).count(), parent.len()))
-        .map(|parent| parent.to_vec())
-    else {
-        return Vec::new();
-    };
-    let record = Value::Object(record.clone());
-    let score = |k: usize| {
-        mapped
-            .iter()
-            .filter(|p| p.len() > k && p[..k] == holder[..k])
-            .filter(|p| path::get(&record, &p[k..].join(".")).is_some())
-            .count()
-    };
-    let best = (0..=holder.len())
-        .max_by_key(|&k| (score(k), k))
-        .unwrap_or(holder.len());
-    holder[..best].to_vec()
-}
-
-impl Builder {
-    fn new(operation: Operation) -> Builder {
-        Builder {
-            operation,
-            root: Value::Object(Map::new()),
-            set: Vec::new(),
-        }
-    }
-
-    /// Merges `record` beside the paths about to be set.
-    fn place(&mut self, record: &Map<String, Value>, mapped: &[&str]) {
-        if record.is_empty() {
-            return;
-        }
-        let relative: Vec<Vec<&str>> = mapped.iter().filter_map(|p| under_body(p)).collect();
-        let mut parts = vec!["body"];
-        parts.extend(placement(record, &relative));
-        if let Some(target) = object_at(&mut self.root, &parts) {
-            for (key, value) in record {
-                target.entry(key.clone()).or_insert_with(|| value.clone());
-            }
-        }
-    }
-
-    /// Puts `value` at the mapped path `p` (`key` names it in errors).
-    fn put(&mut self, key: &str, p: &str, value: Value) -> Result<(), AnswerError> {
-        if under_body(p).is_none() {
-            return Err(AnswerError::OutsideBody {
-                operation: self.operation,
-                key: key.to_owned(),
-                path: p.to_owned(),
-            });
-        }
-        path::set(&mut self.root, p, value.clone()).map_err(|e| AnswerError::Unsatisfiable {
-            operation: self.operation,
-            reason: e.to_string(),
-        })?;
-        self.set.push((p.to_owned(), value));
-        Ok(())
-    }
-
-    /// The answer, once every path set still reads its value.
-    fn finish(self) -> Result<Value, AnswerError> {
-        for (p, value) in &self.set {
-            if path::get(&self.root, p).as_deref() != Some(value) {
-                return Err(AnswerError::Unsatisfiable {
-                    operation: self.operation,
-                    reason: format!("the mapping puts two values at {p} or inside each other"),
-                });
-            }
-        }
-        Ok(match self.root {
-            Value::Object(mut map) => map.remove("body").unwrap_or(Value::Object(Map::new())),
-            other => other,
-        })
-    }
-}
-
 fn mapping_or_default(config: &ProxyConfig, op: Operation) -> Cow<'_, ResponseMapping> {
     match config
         .operation(op)
@@ -226,63 +113,94 @@ fn mapping_or_default(config: &ProxyConfig, op: Operation) -> Cow<'_, ResponseMa
     }
 }
 
-/// One item of a list (contacts, users): its fields, then the mapped values
-/// at the item paths.
+/// The path App Connect reads for `key`: the mapped one (`true`), else its
+/// default.
+fn read_path<'m>(map: &'m ResponseMapping, key: &str, fallback: &'m str) -> (&'m str, bool) {
+    match map.path_if_set(key) {
+        Some(p) => (p, true),
+        None => (fallback, false),
+    }
+}
+
+/// The path App Connect reads for `key` of a list item.
+fn item_path<'m>(map: &'m ResponseMapping, key: &str, fallback: &'m str) -> (&'m str, bool) {
+    let mapped = map.item_path_or(key, "");
+    if mapped.is_empty() {
+        (fallback, false)
+    } else {
+        (mapped, true)
+    }
+}
+
+/// One item of a list (contacts, users): its fields, then the values at
+/// the item paths.
 fn item(
     operation: Operation,
     fields: &Map<String, Value>,
-    values: &[(&str, Option<&Value>)],
+    values: &[(&str, (&str, bool), Option<&Value>)],
 ) -> Result<Value, AnswerError> {
-    let mut item = Value::Object(fields.clone());
-    for (p, value) in values {
-        if let Some(value) = value {
-            path::set(&mut item, p, (*value).clone()).map_err(|e| AnswerError::Unsatisfiable {
-                operation,
-                reason: e.to_string(),
-            })?;
+    let mut b = Builder::item(operation, fields);
+    for (key, (p, mapped), value) in values {
+        // A default path with no value is left as the fields have it.
+        if *mapped || value.is_some() {
+            b.want(format!("item.{key}"), p, value.cloned(), *mapped);
         }
     }
-    Ok(item)
+    b.finish()
+}
+
+/// Puts the value of `key` (mapped, or else at App Connect's default path)
+/// in the answer; a default with no value is left out.
+fn want<'m>(b: &mut Builder<'m>, key: &str, (p, mapped): (&'m str, bool), value: Option<&Value>) {
+    if mapped || value.is_some() {
+        b.want(key, p, value.cloned(), mapped);
+    }
 }
 
 /// The answer to `op` in `config`'s CRM: every path App Connect reads
-/// resolves to its value in `values`.
+/// holds its value in `values` (`null` where a mapped path has none).
 pub fn answer(
     config: &ProxyConfig,
     op: Operation,
     values: &AnswerValues,
 ) -> Result<Value, AnswerError> {
     let map = mapping_or_default(config, op);
-    let mut b = Builder::new(op);
+    let mut b = Builder::answer(op);
     match op {
         Operation::CreateCallLog | Operation::CreateMessageLog => {
-            let id_path = map.path_or("idPath", "body.id");
-            b.place(&values.record, &[id_path]);
-            if let Some(id) = &values.id {
-                b.put("idPath", id_path, id.clone())?;
-            }
+            b.place(&values.record);
+            want(
+                &mut b,
+                "idPath",
+                read_path(&map, "idPath", "body.id"),
+                values.id.as_ref(),
+            );
         }
         Operation::GetCallLog => {
-            let subject = map.path_or("subjectPath", "body.subject");
-            let note = map.path_or("notePath", "body.note");
-            let full = map.path_or("fullBodyPath", "body.note");
-            b.place(&values.record, &[subject, note, full]);
-            if let Some(v) = &values.subject {
-                b.put("subjectPath", subject, v.clone())?;
-            }
-            // With both at one path (App Connect's defaults), the full body
-            // wins: App Connect recomposes updates on top of it.
-            if note != full {
-                if let Some(v) = &values.note {
-                    b.put("notePath", note, v.clone())?;
-                }
-            }
-            if let Some(v) = &values.full_body {
-                b.put("fullBodyPath", full, v.clone())?;
-            }
+            b.place(&values.record);
+            // With the note and the full body at one path (App Connect's
+            // defaults), the full body wins: App Connect recomposes updates
+            // on top of it.
+            want(
+                &mut b,
+                "fullBodyPath",
+                read_path(&map, "fullBodyPath", "body.note"),
+                values.full_body.as_ref(),
+            );
+            want(
+                &mut b,
+                "subjectPath",
+                read_path(&map, "subjectPath", "body.subject"),
+                values.subject.as_ref(),
+            );
+            want(
+                &mut b,
+                "notePath",
+                read_path(&map, "notePath", "body.note"),
+                values.note.as_ref(),
+            );
         }
         Operation::FindContact | Operation::FindContactWithName => {
-            let list_path = map.path_or("listPath", "body");
             let items = values
                 .contacts
                 .iter()
@@ -291,85 +209,108 @@ pub fn answer(
                         op,
                         &c.fields,
                         &[
-                            (map.item_path_or("idPath", "id"), Some(&c.id)),
-                            (map.item_path_or("namePath", "name"), c.name.as_ref()),
-                            (map.item_path_or("phonePath", "phone"), c.phone.as_ref()),
+                            ("idPath", item_path(&map, "idPath", "id"), Some(&c.id)),
                             (
-                                map.item_path_or("typePath", "type"),
+                                "namePath",
+                                item_path(&map, "namePath", "name"),
+                                c.name.as_ref(),
+                            ),
+                            (
+                                "phonePath",
+                                item_path(&map, "phonePath", "phone"),
+                                c.phone.as_ref(),
+                            ),
+                            (
+                                "typePath",
+                                item_path(&map, "typePath", "type"),
                                 c.contact_type.as_ref(),
                             ),
-                            (map.item_path_or("titlePath", "title"), c.title.as_ref()),
                             (
-                                map.item_path_or("companyPath", "company"),
+                                "titlePath",
+                                item_path(&map, "titlePath", "title"),
+                                c.title.as_ref(),
+                            ),
+                            (
+                                "companyPath",
+                                item_path(&map, "companyPath", "company"),
                                 c.company.as_ref(),
                             ),
                             (
-                                map.item_path_or("createdDatePath", "createdDate"),
+                                "createdDatePath",
+                                item_path(&map, "createdDatePath", "createdDate"),
                                 c.created_date.as_ref(),
                             ),
                             (
-                                map.item_path_or(
+                                "mostRecentActivityDatePath",
+                                item_path(
+                                    &map,
                                     "mostRecentActivityDatePath",
                                     "mostRecentActivityDate",
                                 ),
                                 c.most_recent_activity_date.as_ref(),
                             ),
                             (
-                                map.item_path_or("additionalInfoPath", "additionalInfo"),
+                                "additionalInfoPath",
+                                item_path(&map, "additionalInfoPath", "additionalInfo"),
                                 c.additional_info.as_ref(),
                             ),
                         ],
                     )
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            b.put("listPath", list_path, Value::Array(items))?;
+            let (list_path, mapped) = read_path(&map, "listPath", "body");
+            b.want("listPath", list_path, Some(Value::Array(items)), mapped);
         }
         Operation::CreateContact => {
-            let id_path = map.path_or("idPath", "body.id");
-            let name_path = map.path_or("namePath", "body.name");
-            let type_path = map.path_or("typePath", "body.type");
             if let Some(contact) = &values.contact {
-                b.place(&contact.fields, &[id_path, name_path, type_path]);
-                b.put("idPath", id_path, contact.id.clone())?;
-                if let Some(name) = &contact.name {
-                    b.put("namePath", name_path, name.clone())?;
-                }
-                if let Some(kind) = &contact.contact_type {
-                    b.put("typePath", type_path, kind.clone())?;
-                }
+                b.place(&contact.fields);
+                want(
+                    &mut b,
+                    "idPath",
+                    read_path(&map, "idPath", "body.id"),
+                    Some(&contact.id),
+                );
+                want(
+                    &mut b,
+                    "namePath",
+                    read_path(&map, "namePath", "body.name"),
+                    contact.name.as_ref(),
+                );
+                want(
+                    &mut b,
+                    "typePath",
+                    read_path(&map, "typePath", "body.type"),
+                    contact.contact_type.as_ref(),
+                );
             }
         }
         Operation::GetUserInfo => {
             if let Some(user) = &values.user {
-                let mut wanted: Vec<(&str, &str, Value)> = Vec::new();
-                if let Some(p) = map.path_if_set("idPath") {
-                    wanted.push(("idPath", p, user.id.clone()));
-                }
-                if let (Some(p), Some(v)) = (map.path_if_set("namePath"), &user.name) {
-                    wanted.push(("namePath", p, v.clone()));
-                }
-                if let (Some(p), Some(v)) =
-                    (map.path_if_set("timezoneNamePath"), &user.timezone_name)
-                {
-                    wanted.push(("timezoneNamePath", p, v.clone()));
-                }
-                for (key, p) in map.platform_additional_info_paths() {
-                    if let Some(v) = user.fields.get(key) {
-                        wanted.push(("platformAdditionalInfoPaths", p.as_str(), v.clone()));
+                b.place(&user.fields);
+                // Paths into App Connect's own arguments (apiKey, hostname,
+                // …) are not the answer's to hold.
+                let mut wanted = |key: &str, value: Option<&Value>| {
+                    if let Some(p) = map.path_if_set(key).filter(|p| in_answer(op, p)) {
+                        b.want(key, p, value.cloned(), true);
                     }
-                }
-                // Paths into the request (apiKey, hostname, …) are App
-                // Connect's own; only those under body are answered.
-                wanted.retain(|(_, p, _)| under_body(p).is_some());
-                let paths: Vec<&str> = wanted.iter().map(|(_, p, _)| *p).collect();
-                b.place(&user.fields, &paths);
-                for (key, p, v) in wanted {
-                    b.put(key, p, v)?;
+                };
+                wanted("idPath", Some(&user.id));
+                wanted("namePath", user.name.as_ref());
+                wanted("timezoneNamePath", user.timezone_name.as_ref());
+                wanted("overridingApiKeyPath", None);
+                wanted("messagePath", None);
+                for (key, p) in map.platform_additional_info_paths() {
+                    if in_answer(op, p) {
+                        b.want_yielding(
+                            format!("platformAdditionalInfoPaths.{key}"),
+                            p,
+                            user.fields.get(key).cloned(),
+                        );
+                    }
                 }
             }
         }
         Operation::GetUserList => {
-            let list_path = map.path_or("listPath", "body");
             let items = values
                 .users
                 .iter()
@@ -378,39 +319,48 @@ pub fn answer(
                         op,
                         &u.fields,
                         &[
-                            (map.path_or("idPath", "id"), Some(&u.id)),
-                            (map.path_or("namePath", "name"), u.name.as_ref()),
-                            (map.path_or("emailPath", "email"), u.email.as_ref()),
+                            ("idPath", read_path(&map, "idPath", "id"), Some(&u.id)),
+                            (
+                                "namePath",
+                                read_path(&map, "namePath", "name"),
+                                u.name.as_ref(),
+                            ),
+                            (
+                                "emailPath",
+                                read_path(&map, "emailPath", "email"),
+                                u.email.as_ref(),
+                            ),
                         ],
                     )
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            b.put("listPath", list_path, Value::Array(items))?;
+            let (list_path, mapped) = read_path(&map, "listPath", "body");
+            b.want("listPath", list_path, Some(Value::Array(items)), mapped);
         }
         Operation::GetLicenseStatus => {
             if let Some(license) = &values.license {
-                b.put(
+                want(
+                    &mut b,
                     "isLicenseValidPath",
-                    map.path_or("isLicenseValidPath", "body.isLicenseValid"),
-                    license.valid.clone(),
-                )?;
-                if let Some(v) = &license.status {
-                    b.put(
-                        "licenseStatusPath",
-                        map.path_or("licenseStatusPath", "body.licenseStatus"),
-                        v.clone(),
-                    )?;
-                }
-                if let Some(v) = &license.description {
-                    b.put(
+                    read_path(&map, "isLicenseValidPath", "body.isLicenseValid"),
+                    Some(&license.valid),
+                );
+                want(
+                    &mut b,
+                    "licenseStatusPath",
+                    read_path(&map, "licenseStatusPath", "body.licenseStatus"),
+                    license.status.as_ref(),
+                );
+                want(
+                    &mut b,
+                    "licenseStatusDescriptionPath",
+                    read_path(
+                        &map,
                         "licenseStatusDescriptionPath",
-                        map.path_or(
-                            "licenseStatusDescriptionPath",
-                            "body.licenseStatusDescription",
-                        ),
-                        v.clone(),
-                    )?;
-                }
+                        "body.licenseStatusDescription",
+                    ),
+                    license.description.as_ref(),
+                );
             }
         }
         Operation::UpdateCallLog
@@ -426,105 +376,27 @@ pub fn answer(
             };
             let created = mapping_or_default(config, create);
             let id_path = Some(created.path_or("idPath", "body.id"))
-                .filter(|p| under_body(p).is_some_and(|parts| !parts.is_empty()))
+                .filter(|p| build::under_body(p).is_some_and(|parts| !parts.is_empty()))
                 .unwrap_or("body.id");
-            b.place(&values.record, &[id_path]);
+            let mut shaped = Builder::answer(op);
+            shaped.place(&values.record);
             if let Some(id) = &values.id {
-                b.put("idPath", id_path, id.clone())?;
+                shaped.want("idPath", id_path, Some(id.clone()), false);
             }
+            return shaped.finish();
         }
         Operation::UnAuthorize => {
-            b.place(&values.record, &[]);
-            if let Some(id) = &values.id {
-                b.put("id", "body.id", id.clone())?;
-            }
+            b.place(&values.record);
+            want(&mut b, "id", ("body.id", false), values.id.as_ref());
         }
     }
     b.finish()
 }
 
-/// What a request says about the activity it writes or names, from the
-/// values its templates bound.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Meaning {
-    /// `composedLogDetails` (for a message log, `message.subject` if no
-    /// composed body was sent).
-    pub body: Option<String>,
-    pub subject: Option<String>,
-    /// `contactInfo.id`, else getCallLog's `contactId`.
-    pub contact_id: Option<Value>,
-    /// `startTime`, else `callLog.startTime`, else a message's `creationTime`.
-    pub start_time: Option<Value>,
-    pub session_id: Option<Value>,
-    /// `callLog.duration`, else `duration`.
-    pub duration: Option<Value>,
-    /// `callLog.direction`, else `message.direction`.
-    pub direction: Option<String>,
-    pub note: Option<String>,
-    /// `message.id`: present for a message log.
-    pub message_id: Option<Value>,
-    /// `thirdPartyLogId`, else `existingCallLog.thirdPartyLogId` or
-    /// `existingMessageLog.thirdPartyLogId`.
-    pub log_id: Option<Value>,
-}
-
-impl Meaning {
-    /// A message log (by its operation, or because it carries `message.id`).
-    pub fn is_message(&self, op: Operation) -> bool {
-        op.is_message_log() || self.message_id.is_some()
-    }
-}
-
-fn first(bindings: &Bindings, paths: &[&str]) -> Option<Value> {
-    paths.iter().find_map(|p| {
-        bindings
-            .get(p)
-            .filter(|v| !v.is_null())
-            .map(Cow::into_owned)
-    })
-}
-
-fn text(value: Option<Value>) -> Option<String> {
-    value.map(|v| match v {
-        Value::String(s) => s,
-        other => js::to_string(&other),
-    })
-}
-
-/// The activity's meaning from a request's bound values.
-pub fn meaning(op: Operation, bindings: &Bindings) -> Meaning {
-    let body = first(bindings, &["composedLogDetails"]).or_else(|| {
-        op.is_message_log()
-            .then(|| first(bindings, &["message.subject"]))
-            .flatten()
-    });
-    Meaning {
-        body: text(body),
-        subject: text(first(bindings, &["subject", "callLog.customSubject"])),
-        contact_id: first(bindings, &["contactInfo.id", "contactId"]),
-        start_time: first(
-            bindings,
-            &[
-                "startTime",
-                "callLog.startTime",
-                "creationTime",
-                "message.creationTime",
-            ],
-        ),
-        session_id: first(bindings, &["callLog.sessionId"]),
-        duration: first(bindings, &["callLog.duration", "duration"]),
-        direction: text(first(bindings, &["callLog.direction", "message.direction"])),
-        note: text(first(bindings, &["note"])),
-        message_id: first(bindings, &["message.id"]),
-        log_id: first(
-            bindings,
-            &[
-                "thirdPartyLogId",
-                "existingCallLog.thirdPartyLogId",
-                "existingMessageLog.thirdPartyLogId",
-            ],
-        ),
-    }
+/// Whether App Connect reads `p` of `op` from the answer (getUserInfo's
+/// paths may also read its own arguments).
+fn in_answer(op: Operation, p: &str) -> bool {
+    op != Operation::GetUserInfo || build::under_body(p).is_some()
 }
 
 #[cfg(test)]

@@ -51,8 +51,12 @@ pub struct AuthConfig {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct RequestDefaults {
-    /// Used as written: App Connect fills no templates in it.
+    /// Used as written: App Connect fills no templates in it. `None` when
+    /// missing or empty (App Connect's `joinUrl` treats both alike).
     pub base_url: Option<String>,
+    /// `baseUrl` was given as `""`, as App Connect's own sample ships it (a
+    /// placeholder): mockcrm serves the operations at the server's root.
+    pub empty_base_url: bool,
     pub timeout_seconds: Option<f64>,
     /// Always an object.
     pub default_headers: TemplateValue,
@@ -83,7 +87,7 @@ pub struct ResponseMapping {
 }
 
 /// The mapping keys App Connect reads, by operation.
-fn mapping_keys(op: Operation) -> &'static [&'static str] {
+pub(crate) fn mapping_keys(op: Operation) -> &'static [&'static str] {
     match op {
         Operation::GetUserInfo => &[
             "idPath",
@@ -164,6 +168,11 @@ impl ResponseMapping {
             .unwrap_or(fallback)
     }
 
+    /// The `item` paths, in the order written.
+    pub fn item_paths(&self) -> &[(String, String)] {
+        &self.item
+    }
+
     /// `platformAdditionalInfoPaths`, in the order written.
     pub fn platform_additional_info_paths(&self) -> &[(String, String)] {
         &self.platform_additional_info_paths
@@ -187,8 +196,14 @@ impl ProxyConfig {
         self.meta.log_format.as_deref()?.parse().ok()
     }
 
+    /// Whether the config claims a base path on the server: it has a
+    /// `baseUrl`, or an empty one, which is served at the root.
+    pub fn claims_base_path(&self) -> bool {
+        self.request_defaults.base_url.is_some() || self.request_defaults.empty_base_url
+    }
+
     /// The path of `requestDefaults.baseUrl`, without a trailing slash
-    /// (`/v1`; empty for a bare origin or no base URL).
+    /// (`/v1`; empty for a bare origin, an empty base URL or none).
     pub fn base_path(&self) -> String {
         self.request_defaults
             .base_url
@@ -258,6 +273,10 @@ pub enum Problem {
     NegativeTimeout(f64),
     #[error("base path {base} is already claimed by {other}")]
     BasePathTaken { base: String, other: String },
+    #[error("{0}")]
+    Unanswerable(String),
+    #[error("{route} would take mockcrm's own {native}: an empty requestDefaults.baseUrl serves the operations at the server's root, so give baseUrl a path of its own (e.g. http://127.0.0.1:8787/crm)")]
+    NativeRouteTaken { route: String, native: String },
 }
 
 /// Something App Connect would do silently wrong with this config, or an

@@ -250,8 +250,9 @@ pub fn load(file: &str, text: &str) -> Result<Loaded, ConfigError> {
     Ok(Loaded { config, warnings })
 }
 
-/// Reads several configs to serve side by side; two that claim the same
-/// base path are an error.
+/// Reads several configs to serve side by side. Two that claim the same
+/// base path are an error, and so is a response mapping no answer can
+/// satisfy (`answer::check_servable`).
 pub fn load_all(files: &[(&str, &str)]) -> Result<Vec<Loaded>, ConfigError> {
     let loaded = files
         .iter()
@@ -259,5 +260,8 @@ pub fn load_all(files: &[(&str, &str)]) -> Result<Vec<Loaded>, ConfigError> {
         .collect::<Result<Vec<_>, _>>()?;
     let configs: Vec<&ProxyConfig> = loaded.iter().map(|l| &l.config).collect();
     config::check_base_paths(&configs)?;
+    for config in configs {
+        answer::check_servable(config)?;
+    }
     Ok(loaded)
 }

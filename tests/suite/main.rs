@@ -26,6 +26,7 @@ mod openapi;
 mod overload;
 mod proxy_lifecycle;
 mod proxy_props;
+mod proxy_root;
 mod proxy_serving;
 mod review_browser;
 mod review_page;

@@ -119,11 +119,20 @@ async fn unaccountable(
         },
         _ => AnswerValues::default(),
     };
-    let body = answer::answer(config, op, &values).unwrap_or_else(|error| {
-        tracing::warn!(config = %config.file, %error, "cannot answer as the config's responseMapping reads");
-        json!({})
-    });
+    let body = answer::answer(config, op, &values).map_err(|error| unanswerable(config, &error))?;
     Ok(ApiResponse::json(StatusCode::OK, body))
+}
+
+/// A mapping no answer can satisfy: never for a config `ProxyServing`
+/// serves (it refuses requests to one that fails
+/// `answer::check_servable`, and whether an answer can be built depends on
+/// the mapping alone), but a 2xx that misses a mapped path is never sent
+/// instead.
+fn unanswerable(config: &ProxyConfig, error: &answer::AnswerError) -> ApiError {
+    ApiError::Internal(format!(
+        "{} cannot be answered as its responseMapping reads ({error})",
+        config.file
+    ))
 }
 
 /// The caller behind the credentials, read as the operation's auth builds
@@ -351,27 +360,16 @@ impl Served<'_> {
         self.config.log_format().unwrap_or(LogFormat::Plain)
     }
 
-    /// The answer App Connect reads `values` from. A mapping no answer can
-    /// satisfy (a path outside `body`, two values at one path) is the
-    /// config's problem, which App Connect would hit too: the answer is
-    /// then the record alone, and the server log says why.
+    /// The answer App Connect reads `values` from: every path its mapping
+    /// reads holds a value.
     fn answer(
         &self,
         status: StatusCode,
         op: Operation,
         values: AnswerValues,
     ) -> Result<ApiResponse, ApiError> {
-        let body = match answer::answer(self.config, op, &values) {
-            Ok(body) => body,
-            Err(error) => {
-                tracing::warn!(config = %self.config.file, %error, "cannot answer as the config's responseMapping reads");
-                let mut record = values.record;
-                if let Some(id) = values.id {
-                    record.insert("id".into(), id);
-                }
-                Value::Object(record)
-            }
-        };
+        let body = answer::answer(self.config, op, &values)
+            .map_err(|error| unanswerable(self.config, &error))?;
         Ok(ApiResponse::json(status, body))
     }
 

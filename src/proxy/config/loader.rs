@@ -183,6 +183,12 @@ impl Loader<'_> {
         let mut mapping = ResponseMapping::default();
         for (key, value) in entries {
             let key_at = join(&at, key);
+            if key == "type" {
+                // App Connect's own sample config labels each mapping
+                // "object" or "list"; App Connect reads no such key, and
+                // a label is harmless, so it is not worth a warning.
+                continue;
+            }
             if STRING_MAPPING_KEYS.contains(&key.as_str()) {
                 let Json::String(p) = value else {
                     if matches!(value, Json::Null) {
@@ -487,6 +493,7 @@ pub fn load(file: &str, text: &str) -> Result<(ProxyConfig, Vec<ConfigWarning>),
                 ));
             }
             RequestDefaults {
+                empty_base_url: base_url.as_deref() == Some(""),
                 base_url: base_url.filter(|u| !u.is_empty()),
                 timeout_seconds,
                 default_headers: loader.headers(entries, "defaultHeaders", at)?,
@@ -494,6 +501,7 @@ pub fn load(file: &str, text: &str) -> Result<(ProxyConfig, Vec<ConfigWarning>),
         }
         None => RequestDefaults {
             base_url: None,
+            empty_base_url: false,
             timeout_seconds: None,
             default_headers: TemplateValue::empty_object(),
         },
@@ -532,9 +540,10 @@ pub fn load(file: &str, text: &str) -> Result<(ProxyConfig, Vec<ConfigWarning>),
 }
 
 /// Configs served together must each claim their own base path. A config
-/// without `requestDefaults.baseUrl` (every url absolute) claims none.
+/// without `requestDefaults.baseUrl` (every url absolute) claims none; an
+/// empty one claims the root.
 pub fn check_base_paths(configs: &[&ProxyConfig]) -> Result<(), ConfigError> {
-    let claims = |c: &&&ProxyConfig| c.request_defaults.base_url.is_some();
+    let claims = |c: &&&ProxyConfig| c.claims_base_path();
     for (n, config) in configs.iter().enumerate().filter(|(_, c)| claims(c)) {
         let base = config.base_path();
         if let Some(other) = configs[..n]
