@@ -207,7 +207,7 @@ impl ConnectionFault {
 pub async fn handle(state: &AppState, mut request: ApiRequest) -> warp::reply::Response {
     match routes::area(&request.path) {
         Area::Admin => return admin::dispatch(state, &request).await.into_warp(),
-        Area::Document => return openapi::answer(&request),
+        Area::Document => return openapi::answer(&request, state.proxy.document()),
         Area::Page => return crate::page::handle(state, &request).await,
         Area::Crm => {}
     }

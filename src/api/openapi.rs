@@ -1,6 +1,8 @@
 //! The OpenAPI 3.1 document (`openapi.json` beside this file) and its route,
-//! `GET /openapi.json`. It is served as it is, with no auth, and is not
-//! journaled: it describes the server rather than being part of the CRM.
+//! `GET /openapi.json`. It is served with no auth, and is not journaled: it
+//! describes the server rather than being part of the CRM. When proxy
+//! configs are served, the served document adds their routes
+//! (`proxy/openapi.rs`, built once at start).
 
 use bytes::Bytes;
 use warp::http::StatusCode;
@@ -14,7 +16,7 @@ use super::routes::{self, Endpoint};
 /// live server.
 pub const DOCUMENT: &str = include_str!("openapi.json");
 
-pub fn answer(request: &ApiRequest) -> warp::reply::Response {
+pub fn answer(request: &ApiRequest, document: Bytes) -> warp::reply::Response {
     let found = super::resolved(
         request,
         routes::resolve(&request.method, &request.path),
@@ -24,7 +26,7 @@ pub fn answer(request: &ApiRequest) -> warp::reply::Response {
         Ok(_) => ApiResponse {
             status: StatusCode::OK,
             headers: Vec::new(),
-            body: Some(Bytes::from_static(DOCUMENT.as_bytes())),
+            body: Some(document),
         },
         Err(error) => error.into_response(),
     };

@@ -15,16 +15,17 @@
 //!
 //! Pure: values in, JSON out.
 
-use std::borrow::Cow;
-
 use serde_json::{Map, Value};
 
-use super::config::{ProxyConfig, ResponseMapping};
+use super::config::ProxyConfig;
 use super::Operation;
 use build::Builder;
+use layout::{layout, Beside, Slot, Source};
 
 mod build;
+pub mod layout;
 mod meaning;
+pub mod schema;
 mod servable;
 
 pub use meaning::{meaning, Meaning};
@@ -103,58 +104,79 @@ pub enum AnswerError {
     },
 }
 
-fn mapping_or_default(config: &ProxyConfig, op: Operation) -> Cow<'_, ResponseMapping> {
-    match config
-        .operation(op)
-        .and_then(|o| o.response_mapping.as_ref())
-    {
-        Some(m) => Cow::Borrowed(m),
-        None => Cow::Owned(ResponseMapping::default()),
+/// The value `source` names, for one answer.
+fn value_of(source: Source<'_>, values: &AnswerValues) -> Option<Value> {
+    let contact = values.contact.as_ref();
+    let user = values.user.as_ref();
+    let license = values.license.as_ref();
+    match source {
+        Source::LogId => values.id.clone(),
+        Source::Subject => values.subject.clone(),
+        Source::Note => values.note.clone(),
+        Source::FullBody => values.full_body.clone(),
+        Source::ContactId => contact.map(|c| c.id.clone()),
+        Source::UserId => user.map(|u| u.id.clone()),
+        Source::LicenseValid => license.map(|l| l.valid.clone()),
+        Source::LicenseStatus => license.and_then(|l| l.status.clone()),
+        Source::LicenseDescription => license.and_then(|l| l.description.clone()),
+        other => contact
+            .and_then(|c| contact_value(other, c))
+            .or_else(|| user.and_then(|u| user_value(other, u))),
     }
 }
 
-/// The path App Connect reads for `key`: the mapped one (`true`), else its
-/// default.
-fn read_path<'m>(map: &'m ResponseMapping, key: &str, fallback: &'m str) -> (&'m str, bool) {
-    match map.path_if_set(key) {
-        Some(p) => (p, true),
-        None => (fallback, false),
+/// A contact's value for `source`.
+fn contact_value(source: Source<'_>, c: &ContactView) -> Option<Value> {
+    match source {
+        Source::ContactId => Some(c.id.clone()),
+        Source::ContactName => c.name.clone(),
+        Source::ContactPhone => c.phone.clone(),
+        Source::ContactType => c.contact_type.clone(),
+        Source::ContactTitle => c.title.clone(),
+        Source::ContactCompany => c.company.clone(),
+        Source::ContactCreatedDate => c.created_date.clone(),
+        Source::ContactMostRecentActivityDate => c.most_recent_activity_date.clone(),
+        Source::ContactAdditionalInfo => c.additional_info.clone(),
+        _ => None,
     }
 }
 
-/// The path App Connect reads for `key` of a list item.
-fn item_path<'m>(map: &'m ResponseMapping, key: &str, fallback: &'m str) -> (&'m str, bool) {
-    let mapped = map.item_path_or(key, "");
-    if mapped.is_empty() {
-        (fallback, false)
-    } else {
-        (mapped, true)
+/// A user's value for `source`.
+fn user_value(source: Source<'_>, u: &UserView) -> Option<Value> {
+    match source {
+        Source::UserId => Some(u.id.clone()),
+        Source::UserName => u.name.clone(),
+        Source::UserEmail => u.email.clone(),
+        Source::UserTimezoneName => u.timezone_name.clone(),
+        Source::UserField(key) => u.fields.get(key).cloned(),
+        _ => None,
     }
 }
 
-/// One item of a list (contacts, users): its fields, then the values at
-/// the item paths.
-fn item(
-    operation: Operation,
-    fields: &Map<String, Value>,
-    values: &[(&str, (&str, bool), Option<&Value>)],
-) -> Result<Value, AnswerError> {
-    let mut b = Builder::item(operation, fields);
-    for (key, (p, mapped), value) in values {
-        // A default path with no value is left as the fields have it.
-        if *mapped || value.is_some() {
-            b.want(format!("item.{key}"), p, value.cloned(), *mapped);
+/// Puts each slot's value in `b`: a default path with no value is left
+/// out, a mapped one holds `null`.
+fn fill<'c>(b: &mut Builder<'c>, slots: &[Slot<'c>], value: impl Fn(Source<'c>) -> Option<Value>) {
+    for slot in slots {
+        let v = value(slot.source);
+        if slot.yields {
+            b.want_yielding(slot.key.clone(), slot.path, v);
+        } else if slot.mapped || v.is_some() {
+            b.want(slot.key.clone(), slot.path, v, slot.mapped);
         }
     }
-    b.finish()
 }
 
-/// Puts the value of `key` (mapped, or else at App Connect's default path)
-/// in the answer; a default with no value is left out.
-fn want<'m>(b: &mut Builder<'m>, key: &str, (p, mapped): (&'m str, bool), value: Option<&Value>) {
-    if mapped || value.is_some() {
-        b.want(key, p, value.cloned(), mapped);
-    }
+/// One item of a list (contacts, users): its stored fields, then the
+/// values at the item paths.
+fn item<'c>(
+    op: Operation,
+    slots: &[Slot<'c>],
+    fields: &Map<String, Value>,
+    value: impl Fn(Source<'c>) -> Option<Value>,
+) -> Result<Value, AnswerError> {
+    let mut b = Builder::item(op, fields);
+    fill(&mut b, slots, value);
+    b.finish()
 }
 
 /// The answer to `op` in `config`'s CRM: every path App Connect reads
@@ -164,239 +186,43 @@ pub fn answer(
     op: Operation,
     values: &AnswerValues,
 ) -> Result<Value, AnswerError> {
-    let map = mapping_or_default(config, op);
+    let layout = layout(config, op);
     let mut b = Builder::answer(op);
-    match op {
-        Operation::CreateCallLog | Operation::CreateMessageLog => {
-            b.place(&values.record);
-            want(
-                &mut b,
-                "idPath",
-                read_path(&map, "idPath", "body.id"),
-                values.id.as_ref(),
-            );
-        }
-        Operation::GetCallLog => {
-            b.place(&values.record);
-            // With the note and the full body at one path (App Connect's
-            // defaults), the full body wins: App Connect recomposes updates
-            // on top of it.
-            want(
-                &mut b,
-                "fullBodyPath",
-                read_path(&map, "fullBodyPath", "body.note"),
-                values.full_body.as_ref(),
-            );
-            want(
-                &mut b,
-                "subjectPath",
-                read_path(&map, "subjectPath", "body.subject"),
-                values.subject.as_ref(),
-            );
-            want(
-                &mut b,
-                "notePath",
-                read_path(&map, "notePath", "body.note"),
-                values.note.as_ref(),
-            );
-        }
-        Operation::FindContact | Operation::FindContactWithName => {
-            let items = values
-                .contacts
-                .iter()
-                .map(|c| {
-                    item(
-                        op,
-                        &c.fields,
-                        &[
-                            ("idPath", item_path(&map, "idPath", "id"), Some(&c.id)),
-                            (
-                                "namePath",
-                                item_path(&map, "namePath", "name"),
-                                c.name.as_ref(),
-                            ),
-                            (
-                                "phonePath",
-                                item_path(&map, "phonePath", "phone"),
-                                c.phone.as_ref(),
-                            ),
-                            (
-                                "typePath",
-                                item_path(&map, "typePath", "type"),
-                                c.contact_type.as_ref(),
-                            ),
-                            (
-                                "titlePath",
-                                item_path(&map, "titlePath", "title"),
-                                c.title.as_ref(),
-                            ),
-                            (
-                                "companyPath",
-                                item_path(&map, "companyPath", "company"),
-                                c.company.as_ref(),
-                            ),
-                            (
-                                "createdDatePath",
-                                item_path(&map, "createdDatePath", "createdDate"),
-                                c.created_date.as_ref(),
-                            ),
-                            (
-                                "mostRecentActivityDatePath",
-                                item_path(
-                                    &map,
-                                    "mostRecentActivityDatePath",
-                                    "mostRecentActivityDate",
-                                ),
-                                c.most_recent_activity_date.as_ref(),
-                            ),
-                            (
-                                "additionalInfoPath",
-                                item_path(&map, "additionalInfoPath", "additionalInfo"),
-                                c.additional_info.as_ref(),
-                            ),
-                        ],
-                    )
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            let (list_path, mapped) = read_path(&map, "listPath", "body");
-            b.want("listPath", list_path, Some(Value::Array(items)), mapped);
-        }
-        Operation::CreateContact => {
+    match layout.beside {
+        Beside::Record => b.place(&values.record),
+        Beside::Contact => {
             if let Some(contact) = &values.contact {
                 b.place(&contact.fields);
-                want(
-                    &mut b,
-                    "idPath",
-                    read_path(&map, "idPath", "body.id"),
-                    Some(&contact.id),
-                );
-                want(
-                    &mut b,
-                    "namePath",
-                    read_path(&map, "namePath", "body.name"),
-                    contact.name.as_ref(),
-                );
-                want(
-                    &mut b,
-                    "typePath",
-                    read_path(&map, "typePath", "body.type"),
-                    contact.contact_type.as_ref(),
-                );
             }
         }
-        Operation::GetUserInfo => {
+        Beside::User => {
             if let Some(user) = &values.user {
                 b.place(&user.fields);
-                // Paths into App Connect's own arguments (apiKey, hostname,
-                // …) are not the answer's to hold.
-                let mut wanted = |key: &str, value: Option<&Value>| {
-                    if let Some(p) = map.path_if_set(key).filter(|p| in_answer(op, p)) {
-                        b.want(key, p, value.cloned(), true);
-                    }
-                };
-                wanted("idPath", Some(&user.id));
-                wanted("namePath", user.name.as_ref());
-                wanted("timezoneNamePath", user.timezone_name.as_ref());
-                wanted("overridingApiKeyPath", None);
-                wanted("messagePath", None);
-                for (key, p) in map.platform_additional_info_paths() {
-                    if in_answer(op, p) {
-                        b.want_yielding(
-                            format!("platformAdditionalInfoPaths.{key}"),
-                            p,
-                            user.fields.get(key).cloned(),
-                        );
-                    }
-                }
             }
         }
-        Operation::GetUserList => {
-            let items = values
-                .users
-                .iter()
-                .map(|u| {
-                    item(
-                        op,
-                        &u.fields,
-                        &[
-                            ("idPath", read_path(&map, "idPath", "id"), Some(&u.id)),
-                            (
-                                "namePath",
-                                read_path(&map, "namePath", "name"),
-                                u.name.as_ref(),
-                            ),
-                            (
-                                "emailPath",
-                                read_path(&map, "emailPath", "email"),
-                                u.email.as_ref(),
-                            ),
-                        ],
-                    )
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            let (list_path, mapped) = read_path(&map, "listPath", "body");
-            b.want("listPath", list_path, Some(Value::Array(items)), mapped);
-        }
-        Operation::GetLicenseStatus => {
-            if let Some(license) = &values.license {
-                want(
-                    &mut b,
-                    "isLicenseValidPath",
-                    read_path(&map, "isLicenseValidPath", "body.isLicenseValid"),
-                    Some(&license.valid),
-                );
-                want(
-                    &mut b,
-                    "licenseStatusPath",
-                    read_path(&map, "licenseStatusPath", "body.licenseStatus"),
-                    license.status.as_ref(),
-                );
-                want(
-                    &mut b,
-                    "licenseStatusDescriptionPath",
-                    read_path(
-                        &map,
-                        "licenseStatusDescriptionPath",
-                        "body.licenseStatusDescription",
-                    ),
-                    license.description.as_ref(),
-                );
-            }
-        }
-        Operation::UpdateCallLog
-        | Operation::UpdateMessageLog
-        | Operation::UpsertCallDisposition => {
-            // App Connect reads nothing of these answers; shaped as the
-            // create's (`{activity: {…}}`, `{data: {…}}`), as a CRM answers
-            // with the record it changed.
-            let create = if op == Operation::UpdateMessageLog {
-                Operation::CreateMessageLog
-            } else {
-                Operation::CreateCallLog
-            };
-            let created = mapping_or_default(config, create);
-            let id_path = Some(created.path_or("idPath", "body.id"))
-                .filter(|p| build::under_body(p).is_some_and(|parts| !parts.is_empty()))
-                .unwrap_or("body.id");
-            let mut shaped = Builder::answer(op);
-            shaped.place(&values.record);
-            if let Some(id) = &values.id {
-                shaped.want("idPath", id_path, Some(id.clone()), false);
-            }
-            return shaped.finish();
-        }
-        Operation::UnAuthorize => {
-            b.place(&values.record);
-            want(&mut b, "id", ("body.id", false), values.id.as_ref());
-        }
+        Beside::Nothing => {}
     }
+    // The list at `listPath`: each item its stored fields and item paths.
+    let list = if layout.slots.iter().any(|s| s.source == Source::Contacts) {
+        let items = values
+            .contacts
+            .iter()
+            .map(|c| item(op, &layout.items, &c.fields, |s| contact_value(s, c)));
+        Some(Value::Array(items.collect::<Result<_, _>>()?))
+    } else if layout.slots.iter().any(|s| s.source == Source::Users) {
+        let items = values
+            .users
+            .iter()
+            .map(|u| item(op, &layout.items, &u.fields, |s| user_value(s, u)));
+        Some(Value::Array(items.collect::<Result<_, _>>()?))
+    } else {
+        None
+    };
+    fill(&mut b, &layout.slots, |source| match source {
+        Source::Contacts | Source::Users => list.clone(),
+        other => value_of(other, values),
+    });
     b.finish()
-}
-
-/// Whether App Connect reads `p` of `op` from the answer (getUserInfo's
-/// paths may also read its own arguments).
-fn in_answer(op: Operation, p: &str) -> bool {
-    op != Operation::GetUserInfo || build::under_body(p).is_some()
 }
 
 #[cfg(test)]

@@ -86,6 +86,13 @@ pub struct ResponseMapping {
     platform_additional_info_paths: Vec<(String, String)>,
 }
 
+/// The mapping of an operation that has none: App Connect's defaults apply.
+pub static NO_MAPPING: ResponseMapping = ResponseMapping {
+    paths: Vec::new(),
+    item: Vec::new(),
+    platform_additional_info_paths: Vec::new(),
+};
+
 /// The mapping keys App Connect reads, by operation.
 pub(crate) fn mapping_keys(op: Operation) -> &'static [&'static str] {
     match op {

@@ -19,6 +19,7 @@ pub mod context;
 pub(crate) use crate::js;
 pub mod json;
 pub mod mapping;
+pub mod needs;
 pub mod path;
 pub mod render;
 pub mod route;

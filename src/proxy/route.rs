@@ -8,9 +8,10 @@
 //! starts with an origin variable such as `{{user.platformAdditionalInfo
 //! .apiUrl}}`). Each `/`-separated segment is a template; a query template
 //! (`query`, or `?a={{x}}` in the url) names the parameters that carry
-//! values. A request goes to the operation whose templates it matches with
-//! the fewest contradicted literals and then the most literal text; ties go
-//! to the call-log operation.
+//! values. A request goes to the operation whose templates it matches
+//! carrying what that operation needs (`needs`), then with the fewest
+//! contradicted literals, then with the most literal text; ties go to the
+//! call-log operation.
 //!
 //! Pure: it is handed the method, path, query pairs and parsed body.
 
@@ -21,7 +22,7 @@ use serde_json::{Map, Value};
 
 use super::config::{ConfigWarning, OperationConfig, ProxyConfig};
 use super::template::{Bindings, Fit, Piece, Template, TemplateValue};
-use super::{path, Operation};
+use super::{needs, path, Operation};
 
 /// One served operation.
 #[derive(Debug, Clone, PartialEq)]
@@ -328,20 +329,15 @@ pub struct Matched<'t> {
     pub config: usize,
     pub route: &'t Route,
     pub bindings: Bindings,
+    /// How well the request fits the templates (the tests check App
+    /// Connect's own requests fit exactly).
+    #[cfg_attr(not(test), allow(dead_code))]
     pub fit: Fit,
 }
 
 impl Matched<'_> {
     pub fn operation(&self) -> Operation {
         self.route.operation
-    }
-
-    /// Expressions of the route's templates the request carried no value for.
-    pub fn unbound(&self) -> Vec<&str> {
-        let mut all = self.route.expressions();
-        all.retain(|expr| self.bindings.get(expr).is_none());
-        all.dedup();
-        all
     }
 }
 
@@ -543,7 +539,7 @@ impl RouteTable {
             .collect();
         let query = query_object(request.query);
         let method = request.method.to_ascii_uppercase();
-        let mut best: Option<Matched<'_>> = None;
+        let mut best = None;
         let mut allowed: Vec<String> = Vec::new();
         for (config, route) in &self.routes {
             if route.method != method {
@@ -559,32 +555,29 @@ impl RouteTable {
             let Some((bindings, fit)) = route.fit(request, &segments, &query) else {
                 continue;
             };
-            let candidate = Matched {
-                config: *config,
-                route,
-                bindings,
-                fit,
-            };
-            let better = match &best {
-                None => true,
-                Some(current) => {
-                    let key = |m: &Matched<'_>| {
-                        (
-                            m.fit.conflicts,
-                            std::cmp::Reverse(m.fit.literal),
-                            preference(m.route.operation),
-                            m.config,
-                        )
-                    };
-                    key(&candidate) < key(current)
-                }
-            };
-            if better {
-                best = Some(candidate);
+            // Whether the operation would have to refuse the request.
+            let wanting = !needs::needs(route.operation, &route.expressions())
+                .iter()
+                .all(|need| needs::met(need, &bindings));
+            let key = (
+                wanting,
+                fit.conflicts,
+                std::cmp::Reverse(fit.literal),
+                preference(route.operation),
+                *config,
+            );
+            if best.as_ref().is_none_or(|(best_key, _)| key < *best_key) {
+                let candidate = Matched {
+                    config: *config,
+                    route,
+                    bindings,
+                    fit,
+                };
+                best = Some((key, candidate));
             }
         }
         match best {
-            Some(matched) => Found::Operation(matched),
+            Some((_, matched)) => Found::Operation(matched),
             None if !allowed.is_empty() => {
                 allowed.sort();
                 Found::WrongMethod { allowed }
@@ -593,6 +586,8 @@ impl RouteTable {
         }
     }
 }
+
+pub mod openapi;
 
 #[cfg(test)]
 mod tests;

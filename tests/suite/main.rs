@@ -23,6 +23,7 @@ mod crash;
 mod hostile;
 mod isolation;
 mod openapi;
+mod openapi_proxy;
 mod overload;
 mod proxy_lifecycle;
 mod proxy_props;

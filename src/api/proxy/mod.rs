@@ -12,6 +12,7 @@
 
 mod auth;
 mod handlers;
+mod openapi;
 
 use bytes::Bytes;
 use serde_json::Value;
@@ -34,6 +35,9 @@ pub struct ProxyServing {
     /// anything is written rather than answered 2xx without what the
     /// mapping reads.
     unanswerable: Vec<Option<ConfigError>>,
+    /// `GET /openapi.json` with the configs' routes in it, built at start;
+    /// empty when no config is served (the native document is served).
+    document: Bytes,
     /// Every config's routes, to find a request's operation.
     table: RouteTable,
     /// Each config's routes on their own, for a 404 that names them.
@@ -49,9 +53,15 @@ impl ProxyServing {
             .iter()
             .map(|c| crate::proxy::answer::check_servable(c).err())
             .collect();
+        let document = if configs.is_empty() {
+            Bytes::new()
+        } else {
+            openapi::document(super::openapi::DOCUMENT, &configs)
+        };
         ProxyServing {
             configs,
             unanswerable,
+            document,
             table,
             tables,
         }
@@ -59,6 +69,16 @@ impl ProxyServing {
 
     pub fn is_empty(&self) -> bool {
         self.configs.is_empty()
+    }
+
+    /// The OpenAPI document to serve: the native one, with the served
+    /// configs' routes when there are any.
+    pub fn document(&self) -> Bytes {
+        if self.document.is_empty() {
+            Bytes::from_static(super::openapi::DOCUMENT.as_bytes())
+        } else {
+            self.document.clone()
+        }
     }
 
     /// The config whose base path holds `path` (the longest such), if any.

@@ -3,8 +3,9 @@
 //! the values put over them, and each path checked afterwards.
 //!
 //! Three rules make an answer from paths that do not each have a place of
-//! their own. Paths that are the same get one value, the first one wanted
-//! (the caller lists the value App Connect relies on most first: the id).
+//! their own (`settle`, which the OpenAPI description follows too). Paths
+//! that are the same get one value, the first one wanted (the layout lists
+//! the value App Connect relies on most first: the id).
 //! A path mapped with no value (the CRM holds none: a timezone name, a
 //! message) holds `null`, unless other paths inside it already make it an
 //! object. App Connect's default path for a key the config leaves unset
@@ -17,15 +18,16 @@ use serde_json::{Map, Value};
 use super::AnswerError;
 use crate::proxy::{path, Operation};
 
-/// One path App Connect reads, with what the answer holds there.
+/// One path App Connect reads, with what the answer holds there: a value
+/// (`V`: JSON for an answer, what kind of value for its schema).
 #[derive(Debug, Clone)]
-pub(super) struct Want<'p> {
+pub(crate) struct Want<'p, V> {
     /// How a message names it: `idPath`, `item.namePath`,
     /// `platformAdditionalInfoPaths.userKey`.
     pub key: String,
     pub path: &'p str,
     /// `None`: the CRM holds no value here.
-    pub value: Option<Value>,
+    pub value: Option<V>,
     /// Set in the config, rather than App Connect's default for a key the
     /// config leaves unset.
     pub mapped: bool,
@@ -36,7 +38,7 @@ pub(super) struct Want<'p> {
 }
 
 /// The parts of a dot path (`$` and the empty path have none).
-pub(super) fn parts(p: &str) -> Vec<&str> {
+pub(crate) fn parts(p: &str) -> Vec<&str> {
     if p.is_empty() || p == "$" {
         Vec::new()
     } else {
@@ -52,7 +54,7 @@ pub(super) fn nests(a: &str, b: &str) -> bool {
 }
 
 /// The parts after `body` of a path into `{body: <answer>}`.
-pub(super) fn under_body(p: &str) -> Option<Vec<&str>> {
+pub(crate) fn under_body(p: &str) -> Option<Vec<&str>> {
     match p {
         "body" => Some(Vec::new()),
         _ => p
@@ -110,6 +112,33 @@ fn placement<'p>(record: &Map<String, Value>, mapped: &[Vec<&'p str>]) -> Vec<&'
     holder[..best].to_vec()
 }
 
+/// The wants that decide an answer: App Connect's defaults that meet a
+/// mapped path left out, one per path (the first), and a value that
+/// `yields` dropped when other paths lie inside its own.
+pub(crate) fn settle<'p, V: Clone>(wants: &[Want<'p, V>]) -> Vec<Want<'p, V>> {
+    let mapped: Vec<&str> = wants.iter().filter(|w| w.mapped).map(|w| w.path).collect();
+    let mut slots: Vec<Want<'p, V>> = Vec::new();
+    for want in wants {
+        if !want.mapped && mapped.iter().any(|m| nests(m, want.path)) {
+            continue;
+        }
+        if !slots.iter().any(|s| parts(s.path) == parts(want.path)) {
+            slots.push(want.clone());
+        }
+    }
+    let paths: Vec<Vec<&str>> = slots.iter().map(|s| parts(s.path)).collect();
+    for slot in slots.iter_mut().filter(|s| s.yields) {
+        let outer = parts(slot.path);
+        if paths
+            .iter()
+            .any(|p| p.len() > outer.len() && p[..outer.len()] == outer[..])
+        {
+            slot.value = None;
+        }
+    }
+    slots
+}
+
 /// An answer (or one item of a listed answer) being built.
 pub(super) struct Builder<'p> {
     operation: Operation,
@@ -119,7 +148,7 @@ pub(super) struct Builder<'p> {
     answer: bool,
     /// The record's stored fields, placed beside the paths.
     record: Map<String, Value>,
-    wants: Vec<Want<'p>>,
+    wants: Vec<Want<'p, Value>>,
 }
 
 impl<'p> Builder<'p> {
@@ -186,45 +215,9 @@ impl<'p> Builder<'p> {
         }
     }
 
-    /// The wants that decide the answer: defaults that meet a mapped path
-    /// left out, and one per path (the first, with the first value given).
-    fn slots(&self) -> Vec<Want<'p>> {
-        let mapped: Vec<&str> = self
-            .wants
-            .iter()
-            .filter(|w| w.mapped)
-            .map(|w| w.path)
-            .collect();
-        let mut slots: Vec<Want<'p>> = Vec::new();
-        for want in &self.wants {
-            if !want.mapped && mapped.iter().any(|m| nests(m, want.path)) {
-                continue;
-            }
-            match slots.iter_mut().find(|s| parts(s.path) == parts(want.path)) {
-                Some(slot) => {
-                    if slot.value.is_none() {
-                        slot.value.clone_from(&want.value);
-                    }
-                }
-                None => slots.push(want.clone()),
-            }
-        }
-        let paths: Vec<Vec<&str>> = slots.iter().map(|s| parts(s.path)).collect();
-        for slot in slots.iter_mut().filter(|s| s.yields) {
-            let outer = parts(slot.path);
-            if paths
-                .iter()
-                .any(|p| p.len() > outer.len() && p[..outer.len()] == outer[..])
-            {
-                slot.value = None;
-            }
-        }
-        slots
-    }
-
     /// The answer, once every path reads what it should.
     pub fn finish(mut self) -> Result<Value, AnswerError> {
-        let slots = self.slots();
+        let slots = settle(&self.wants);
         if self.answer {
             for slot in &slots {
                 if under_body(slot.path).is_none() {
