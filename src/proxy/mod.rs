@@ -5,8 +5,10 @@
 //! (`template`, `path`, with JavaScript's own value semantics in `js` and key
 //! order in `json`), the requests App Connect's engine sends (`context`
 //! builds each operation's variables, `render` the request, `mapping` reads
-//! the answers), and for serving, the routes (`route`), the answers that
-//! satisfy a response mapping and the meaning of a request (`answer`).
+//! the answers), and for serving, the routes (`route`, described for
+//! OpenAPI in `route::openapi`), what a request must carry (`needs`), the
+//! answers that satisfy a response mapping, their schema, and the meaning
+//! of a request (`answer`).
 //!
 //! This module never touches SQL, HTTP, files, the clock or the environment:
 //! callers hand it text, values and the current time.
