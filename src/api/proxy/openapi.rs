@@ -25,7 +25,7 @@ use crate::proxy::route::{Plan, Route};
 use crate::proxy::Operation;
 
 /// The sentence of the native document that says configs are not listed.
-const NOT_LISTED: &str = "Routes of App Connect proxy-connector configs served with --proxy-config are not listed here: each config describes its own.";
+const NOT_LISTED: &str = "This server serves no App Connect proxy-connector config (--proxy-config); when it does, their routes are listed here too.";
 const LISTED: &str = "This server also serves App Connect proxy-connector configs (--proxy-config): their routes are listed here too, tagged with each config's file. Those routes read a request by running the config's templates backwards and store what does not fit them as it came, so their schemas require only what an operation cannot do without (README.md, \"Serving your CRM from an App Connect proxy config\"); their answers hold every path the config's responseMapping reads.";
 
 /// One served operation, described.
@@ -520,5 +520,67 @@ pub fn document(native: &str, configs: &[ProxyConfig]) -> Bytes {
     match serde_json::to_vec_pretty(&doc) {
         Ok(bytes) => Bytes::from(bytes),
         Err(_) => Bytes::copy_from_slice(native.as_bytes()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn auth(json: &str) -> AuthConfig {
+        let text = format!(
+            r#"{{"auth": {json}, "operations": {{"getUserInfo": {{"url": "https://crm.example/me"}}}}}}"#
+        );
+        crate::proxy::load("test.json", &text)
+            .expect("loads")
+            .config
+            .auth
+            .expect("auth")
+    }
+
+    #[test]
+    fn the_native_document_says_what_served_configs_replace() {
+        assert!(crate::api::openapi::DOCUMENT.contains(NOT_LISTED));
+    }
+
+    #[test]
+    fn each_auth_is_described_as_the_header_it_builds() {
+        let scheme = |json: &str| security_scheme(Some(&auth(json)));
+        assert_eq!(
+            scheme(r#"{"scheme": "Bearer", "credentialTemplate": "{{apiKey}}", "encode": "none"}"#)
+                ["scheme"],
+            "bearer"
+        );
+        assert_eq!(
+            scheme(r#"{"scheme": "Basic", "credentialTemplate": "{{apiKey}}:"}"#)["scheme"],
+            "basic"
+        );
+        assert_eq!(scheme(r#"{"type": "oauth"}"#)["scheme"], "bearer");
+        assert_eq!(scheme(r#"{"type": "apiKey"}"#)["scheme"], "basic");
+        let sample = scheme(r#"{"scheme": "Basic", "credentialTemplate": "{{apiKey}}"}"#);
+        assert_eq!(
+            (&sample["type"], &sample["name"]),
+            (&json!("apiKey"), &json!("Authorization"))
+        );
+        let own = scheme(
+            r#"{"headerName": "X-Api-Key", "credentialTemplate": "{{apiKey}}", "encode": "none"}"#,
+        );
+        assert_eq!(
+            (&own["type"], &own["name"]),
+            (&json!("apiKey"), &json!("X-Api-Key"))
+        );
+    }
+
+    #[test]
+    fn paths_are_one_when_only_their_parameter_names_differ() {
+        assert_eq!(
+            shape("/activity/{id}"),
+            shape("/activity/{thirdPartyLogId}")
+        );
+        assert_ne!(shape("/activity/{id}"), shape("/activities/{id}"));
+        assert_eq!(names("/a/{x}/b/{y}"), ["x", "y"]);
+        assert_eq!(pointer("body.activity.id").as_deref(), Some("/activity/id"));
+        assert_eq!(pointer("body").as_deref(), Some(""));
+        assert_eq!(pointer("data.id"), None);
     }
 }
