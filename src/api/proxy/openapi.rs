@@ -50,6 +50,16 @@ impl Described<'_> {
     }
 }
 
+/// The served operations on one method and path: one OpenAPI operation.
+struct Group<'d, 'c> {
+    /// Lower-case, as the document keys it.
+    method: String,
+    /// The path as the document keys it.
+    key: String,
+    operation_id: String,
+    members: Vec<&'d Described<'c>>,
+}
+
 /// `{name}` segments replaced by `{}`: paths OpenAPI treats as one.
 fn shape(path: &str) -> String {
     let mut out = String::new();
@@ -410,22 +420,19 @@ fn link_to(d: &Described<'_>, key: &str, operation_id: &str, id: &str) -> Option
 
 /// Links from a log create's answer to the operations of its config that
 /// name a log, for clients that follow them (schemathesis's stateful runs).
-fn links(
-    create: &Described<'_>,
-    groups: &[(String, String, String, Vec<&Described<'_>>)],
-) -> Option<Value> {
+fn links(create: &Described<'_>, groups: &[Group<'_, '_>]) -> Option<Value> {
     let id_path = crate::proxy::answer::layout::layout(create.config, create.op())
         .slots
         .first()
         .map(|s| s.path)?;
     let id = format!("$response.body#{}", pointer(id_path)?);
     let mut links = Map::new();
-    for (_, key, operation_id, group) in groups {
-        for d in group {
+    for group in groups {
+        for d in &group.members {
             if !std::ptr::eq(d.config, create.config) || !needs::names_a_log(d.op()) {
                 continue;
             }
-            if let Some(link) = link_to(d, key, operation_id, &id) {
+            if let Some(link) = link_to(d, &group.key, &group.operation_id, &id) {
                 links.insert(d.op().name().to_owned(), link);
             }
         }
@@ -454,41 +461,47 @@ pub fn document(native: &str, configs: &[ProxyConfig]) -> Bytes {
         .as_object()
         .map(|paths| paths.keys().cloned().collect())
         .unwrap_or_default();
-    let mut groups: Vec<(String, String, String, Vec<&Described<'_>>)> = Vec::new();
-    let mut ids: Vec<String> = Vec::new();
+    let mut groups: Vec<Group<'_, '_>> = Vec::new();
     for d in &described {
         let method = d.route.method.to_ascii_lowercase();
         let found = groups
             .iter_mut()
-            .find(|(m, key, _, _)| *m == method && shape(key) == shape(&d.path));
+            .find(|g| g.method == method && shape(&g.key) == shape(&d.path));
         match found {
-            Some((_, _, _, group)) => group.push(d),
+            Some(group) => group.members.push(d),
             None => {
                 let key = native_paths
                     .iter()
-                    .chain(groups.iter().map(|(_, key, _, _)| key))
+                    .chain(groups.iter().map(|g| &g.key))
                     .find(|key| shape(key) == shape(&d.path))
                     .cloned()
                     .unwrap_or_else(|| d.path.clone());
-                groups.push((method, key, String::new(), vec![d]));
+                groups.push(Group {
+                    method,
+                    key,
+                    operation_id: String::new(),
+                    members: vec![d],
+                });
             }
         }
     }
-    for (_, _, id, group) in groups.iter_mut() {
-        let ops: Vec<&str> = group.iter().map(|d| d.op().name()).collect();
-        let mut candidate = format!("{}.{}", stem(group[0].config), ops.join("."));
+    let mut ids: Vec<String> = Vec::new();
+    for group in groups.iter_mut() {
+        let ops: Vec<&str> = group.members.iter().map(|d| d.op().name()).collect();
+        let stem = stem(group.members[0].config);
+        let mut candidate = format!("{stem}.{}", ops.join("."));
         let mut n = 2;
         while ids.contains(&candidate) {
-            candidate = format!("{}.{}.{n}", stem(group[0].config), ops.join("."));
+            candidate = format!("{stem}.{}.{n}", ops.join("."));
             n += 1;
         }
         ids.push(candidate.clone());
-        *id = candidate;
+        group.operation_id = candidate;
     }
     let mut tags: Vec<String> = Vec::new();
-    for (method, key, id, group) in &groups {
-        let mut op = operation(group, &names(key), id);
-        if let Some(create) = group.iter().find(|d| is_log_create(d.op())) {
+    for group in &groups {
+        let mut op = operation(&group.members, &names(&group.key), &group.operation_id);
+        if let Some(create) = group.members.iter().find(|d| is_log_create(d.op())) {
             if let Some(links) = links(create, &groups) {
                 if let Some(created) =
                     op.pointer_mut(&format!("/responses/{}", success_status(create.op())))
@@ -497,13 +510,13 @@ pub fn document(native: &str, configs: &[ProxyConfig]) -> Bytes {
                 }
             }
         }
-        let tag = format!("proxy: {}", group[0].config.file);
+        let tag = format!("proxy: {}", group.members[0].config.file);
         if !tags.contains(&tag) {
             tags.push(tag);
         }
         if let Some(paths) = doc["paths"].as_object_mut() {
-            let item = paths.entry(key.clone()).or_insert_with(|| json!({}));
-            item[method] = op;
+            let item = paths.entry(group.key.clone()).or_insert_with(|| json!({}));
+            item[group.method.as_str()] = op;
         }
     }
     if let Some(list) = doc["tags"].as_array_mut() {
