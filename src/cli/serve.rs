@@ -241,12 +241,10 @@ fn load_proxy_configs(paths: &[PathBuf]) -> Result<Vec<ProxyConfig>, CliError> {
         .map(|(name, text)| (name.as_str(), text.as_str()))
         .collect();
     let loaded = proxy::load_all(&named).map_err(CliError::ProxyConfig)?;
-    let mut configs = Vec::new();
-    for config in loaded {
-        for warning in &config.warnings {
-            tracing::warn!("proxy config {warning}");
-        }
-        configs.push(config.config);
+    let configs: Vec<ProxyConfig> = loaded.iter().map(|l| l.config.clone()).collect();
+    crate::faces::check_native_collisions(&configs).map_err(CliError::ProxyConfig)?;
+    for warning in loaded.iter().flat_map(|l| &l.warnings) {
+        tracing::warn!("proxy config {warning}");
     }
     Ok(configs)
 }

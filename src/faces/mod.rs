@@ -26,7 +26,7 @@ use std::sync::Arc;
 pub use crms::{crm_face, CRM_NAMES};
 pub use native::health_while_overloaded;
 pub use page::PageState;
-pub use proxy::ProxyServing;
+pub use proxy::{check_native_collisions, ProxyServing};
 pub use routes::HEALTH_PATH;
 
 use crate::store::{Caller, CrmSecret};
@@ -75,7 +75,7 @@ impl Front {
         crms: Vec<Arc<dyn CrmFace>>,
         place: Place,
     ) -> Front {
-        let document = document::assemble(&crms);
+        let document = document::assemble(proxy.document_over(document::DOCUMENT), &crms);
         Front {
             app,
             page,
@@ -282,4 +282,15 @@ fn request_host(request: &ApiRequest) -> Option<String> {
         _ => host,
     };
     (!host.is_empty()).then(|| host.to_ascii_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{document, proxy};
+
+    #[test]
+    fn the_native_document_says_what_served_configs_replace() {
+        // The proxy face rewrites this sentence when it adds its routes.
+        assert!(document::DOCUMENT.contains(proxy::NOT_LISTED));
+    }
 }

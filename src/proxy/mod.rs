@@ -5,8 +5,10 @@
 //! (`template`, `path`, with JavaScript's own value semantics in `js` and key
 //! order in `json`), the requests App Connect's engine sends (`context`
 //! builds each operation's variables, `render` the request, `mapping` reads
-//! the answers), and for serving, the routes (`route`), the answers that
-//! satisfy a response mapping and the meaning of a request (`answer`).
+//! the answers), and for serving, the routes (`route`, described for
+//! OpenAPI in `route::openapi`), what a request must carry (`needs`), the
+//! answers that satisfy a response mapping, their schema, and the meaning
+//! of a request (`answer`).
 //!
 //! This module never touches SQL, HTTP, files, the clock or the environment:
 //! callers hand it text, values and the current time.
@@ -19,6 +21,7 @@ pub mod context;
 pub(crate) use crate::js;
 pub mod json;
 pub mod mapping;
+pub mod needs;
 pub mod path;
 pub mod render;
 pub mod route;
@@ -250,8 +253,9 @@ pub fn load(file: &str, text: &str) -> Result<Loaded, ConfigError> {
     Ok(Loaded { config, warnings })
 }
 
-/// Reads several configs to serve side by side; two that claim the same
-/// base path are an error.
+/// Reads several configs to serve side by side. Two that claim the same
+/// base path are an error, and so is a response mapping no answer can
+/// satisfy (`answer::check_servable`).
 pub fn load_all(files: &[(&str, &str)]) -> Result<Vec<Loaded>, ConfigError> {
     let loaded = files
         .iter()
@@ -259,5 +263,8 @@ pub fn load_all(files: &[(&str, &str)]) -> Result<Vec<Loaded>, ConfigError> {
         .collect::<Result<Vec<_>, _>>()?;
     let configs: Vec<&ProxyConfig> = loaded.iter().map(|l| &l.config).collect();
     config::check_base_paths(&configs)?;
+    for config in configs {
+        answer::check_servable(config)?;
+    }
     Ok(loaded)
 }

@@ -66,8 +66,10 @@ pub struct SetError {
 }
 
 /// Puts `value` at `path` inside `root`, creating what is missing: an array
-/// where the next part is an index (`items.0`), else an object. A scalar in
-/// the way is replaced. `""` and `$` replace `root` itself.
+/// where the next part is an index (`items.0`), else an object. What is in
+/// the way is replaced: a scalar, and a list where the next part is a key
+/// (`items.name`), so that the path always reads `value` afterwards; only
+/// an index too large to fill in fails. `""` and `$` replace `root` itself.
 pub fn set(root: &mut Value, path: &str, value: Value) -> Result<(), SetError> {
     if path.is_empty() || path == "$" {
         *root = value;
@@ -77,7 +79,8 @@ pub fn set(root: &mut Value, path: &str, value: Value) -> Result<(), SetError> {
     let mut current = root;
     for (n, part) in parts.iter().enumerate() {
         let index = js::array_index(part);
-        if !current.is_object() && !current.is_array() {
+        let fits = current.is_object() || (current.is_array() && index.is_some());
+        if !fits {
             *current = match index {
                 Some(_) => Value::Array(Vec::new()),
                 None => Value::Object(Map::new()),
@@ -87,15 +90,8 @@ pub fn set(root: &mut Value, path: &str, value: Value) -> Result<(), SetError> {
         current = match current {
             Value::Object(map) => map.entry(part.to_string()).or_insert(Value::Null),
             Value::Array(items) => {
-                let Some(i) = index else {
-                    return Err(SetError {
-                        path: path.into(),
-                        reason: format!(
-                            "{} is a list, and {part:?} is not an index",
-                            parts[..n].join(".")
-                        ),
-                    });
-                };
+                // Made an object just above when the part is a key.
+                let i = index.unwrap_or_default();
                 if i > MAX_CREATED_INDEX {
                     return Err(SetError {
                         path: path.into(),
@@ -120,7 +116,14 @@ pub fn set(root: &mut Value, path: &str, value: Value) -> Result<(), SetError> {
 
 /// Answers are built for mappings such as `items.0.id`; a config asking for
 /// index 1,000,000 would otherwise make a list of a million nulls.
-const MAX_CREATED_INDEX: usize = 1000;
+pub const MAX_CREATED_INDEX: usize = 1000;
+
+/// The first part of `path` that `set` would refuse: an index past
+/// `MAX_CREATED_INDEX`.
+pub fn too_large_index(path: &str) -> Option<&str> {
+    path.split('.')
+        .find(|part| js::array_index(part).is_some_and(|i| i > MAX_CREATED_INDEX))
+}
 
 /// Why a mapping path is not a dot path; each says how to write it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -231,11 +234,16 @@ mod tests {
         // A scalar in the way is replaced.
         set(&mut root, "body.data.id.inner", json!(1)).expect("settable");
         assert_eq!(root["body"]["data"]["id"], json!({"inner": 1}));
-        let err = set(&mut root, "body.items.name", json!(1)).expect_err("not an index");
+        // So is a list where the path goes on with a key.
+        set(&mut root, "body.items.name", json!(1)).expect("settable");
+        assert_eq!(root["body"]["items"], json!({"name": 1}));
+        let err = set(&mut root, "body.list.1001", json!(1)).expect_err("too large");
         assert_eq!(
             err.to_string(),
-            "cannot put a value at body.items.name: body.items is a list, and \"name\" is not an index"
+            "cannot put a value at body.list.1001: index 1001 is too large to fill in"
         );
+        assert_eq!(too_large_index("body.items.1001.x"), Some("1001"));
+        assert_eq!(too_large_index("body.items.1000"), None);
         set(&mut root, "$", json!([1])).expect("root");
         assert_eq!(root, json!([1]));
     }

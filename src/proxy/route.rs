@@ -2,14 +2,16 @@
 //! values its templates carried.
 //!
 //! Each operation's route is its method and the path of its url: the
-//! `baseUrl` path joined with the operation's (engine.ts's `joinUrl`), or the
+//! `baseUrl` path joined with the operation's (engine.ts's `joinUrl`; an
+//! empty `baseUrl` is the server's root), or the
 //! path of an absolute url (`https://{{user.hostname}}/api/…`, or a url that
 //! starts with an origin variable such as `{{user.platformAdditionalInfo
 //! .apiUrl}}`). Each `/`-separated segment is a template; a query template
 //! (`query`, or `?a={{x}}` in the url) names the parameters that carry
-//! values. A request goes to the operation whose templates it matches with
-//! the fewest contradicted literals and then the most literal text; ties go
-//! to the call-log operation.
+//! values. A request goes to the operation whose templates it matches
+//! carrying what that operation needs (`needs`), then with the fewest
+//! contradicted literals, then with the most literal text; ties go to the
+//! call-log operation.
 //!
 //! Pure: it is handed the method, path, query pairs and parsed body.
 
@@ -20,7 +22,7 @@ use serde_json::{Map, Value};
 
 use super::config::{ConfigWarning, OperationConfig, ProxyConfig};
 use super::template::{Bindings, Fit, Piece, Template, TemplateValue};
-use super::{path, Operation};
+use super::{needs, path, Operation};
 
 /// One served operation.
 #[derive(Debug, Clone, PartialEq)]
@@ -142,7 +144,14 @@ fn path_of(config: &ProxyConfig, op: &OperationConfig) -> Result<String, String>
             }
         }
     }
-    let Some(base) = config.request_defaults.base_url.as_deref() else {
+    // An empty baseUrl is a placeholder: the url alone is served from the
+    // server's root, as it would be under a baseUrl that is a bare origin.
+    let base = match config.request_defaults.base_url.as_deref() {
+        Some(base) => Some(base),
+        None if config.request_defaults.empty_base_url => Some(ROOT_ORIGIN),
+        None => None,
+    };
+    let Some(base) = base else {
         return Err(format!(
             "not served: its url {url:?} is relative and there is no requestDefaults.baseUrl, so App Connect has nowhere to send it"
         ));
@@ -156,6 +165,10 @@ fn path_of(config: &ProxyConfig, op: &OperationConfig) -> Result<String, String>
         None => "/".to_owned(),
     })
 }
+
+/// The origin an empty `baseUrl` stands for when a route is worked out;
+/// only its absence of a path matters.
+const ROOT_ORIGIN: &str = "http://root";
 
 fn is_method(method: &str) -> bool {
     !method.is_empty()
@@ -241,10 +254,13 @@ pub fn served_operations(config: &ProxyConfig) -> Vec<Operation> {
 }
 
 /// The base URL to put in `requestDefaults.baseUrl` when the config is
-/// served at `origin` (`http://127.0.0.1:8787/v1`); `None` for a config
-/// without one, whose urls are all absolute.
+/// served at `origin` (`http://127.0.0.1:8787/v1`; the origin itself for
+/// an empty `baseUrl`); `None` for a config without one, whose urls are all
+/// absolute.
 pub fn base_url(config: &ProxyConfig, origin: &str) -> Option<String> {
-    config.request_defaults.base_url.as_ref()?;
+    if !config.claims_base_path() {
+        return None;
+    }
     Some(format!(
         "{}{}",
         origin.trim_end_matches('/'),
@@ -264,6 +280,10 @@ pub fn summary(config: &ProxyConfig, origin: &str) -> String {
         ops.join(", ")
     };
     match base_url(config, origin) {
+        Some(base) if config.request_defaults.empty_base_url => format!(
+            "{}: baseUrl is empty, so the operations are served at the server's root; put baseUrl {base} in the config; serves {served}",
+            config.file
+        ),
         Some(base) => format!("{}: baseUrl {base} serves {served}", config.file),
         None => format!(
             "{}: no baseUrl; absolute urls are served by their path at {} ({served})",
@@ -309,20 +329,15 @@ pub struct Matched<'t> {
     pub config: usize,
     pub route: &'t Route,
     pub bindings: Bindings,
+    /// How well the request fits the templates (the tests check App
+    /// Connect's own requests fit exactly).
+    #[cfg_attr(not(test), allow(dead_code))]
     pub fit: Fit,
 }
 
 impl Matched<'_> {
     pub fn operation(&self) -> Operation {
         self.route.operation
-    }
-
-    /// Expressions of the route's templates the request carried no value for.
-    pub fn unbound(&self) -> Vec<&str> {
-        let mut all = self.route.expressions();
-        all.retain(|expr| self.bindings.get(expr).is_none());
-        all.dedup();
-        all
     }
 }
 
@@ -367,6 +382,33 @@ impl Route {
             }
         }
         None
+    }
+
+    /// Whether a request for some path of `template`'s shape could reach
+    /// this route. `template` is an OpenAPI path (`/activity/{id}`), whose
+    /// `{…}` segments stand for any one non-empty segment; a `*` segment
+    /// at its end stands for any further segments (`/__admin/*`).
+    pub fn overlaps(&self, template: &str) -> bool {
+        let theirs: Vec<&str> = template.split('/').collect();
+        let open_ended = theirs.last() == Some(&"*");
+        let fixed = if open_ended {
+            &theirs[..theirs.len() - 1]
+        } else {
+            &theirs[..]
+        };
+        let lengths_fit = if open_ended {
+            self.segments.len() > fixed.len()
+        } else {
+            self.segments.len() == fixed.len()
+        };
+        lengths_fit
+            && self.segments.iter().zip(fixed).all(|(mine, theirs)| {
+                if theirs.starts_with('{') && theirs.ends_with('}') {
+                    !mine.source().is_empty()
+                } else {
+                    mine.bind_text(theirs, &mut Bindings::default()).conflicts == 0
+                }
+            })
     }
 
     fn path_fit(&self, segments: &[String], out: &mut Bindings) -> Option<Fit> {
@@ -497,7 +539,7 @@ impl RouteTable {
             .collect();
         let query = query_object(request.query);
         let method = request.method.to_ascii_uppercase();
-        let mut best: Option<Matched<'_>> = None;
+        let mut best = None;
         let mut allowed: Vec<String> = Vec::new();
         for (config, route) in &self.routes {
             if route.method != method {
@@ -513,32 +555,29 @@ impl RouteTable {
             let Some((bindings, fit)) = route.fit(request, &segments, &query) else {
                 continue;
             };
-            let candidate = Matched {
-                config: *config,
-                route,
-                bindings,
-                fit,
-            };
-            let better = match &best {
-                None => true,
-                Some(current) => {
-                    let key = |m: &Matched<'_>| {
-                        (
-                            m.fit.conflicts,
-                            std::cmp::Reverse(m.fit.literal),
-                            preference(m.route.operation),
-                            m.config,
-                        )
-                    };
-                    key(&candidate) < key(current)
-                }
-            };
-            if better {
-                best = Some(candidate);
+            // Whether the operation would have to refuse the request.
+            let wanting = !needs::needs(route.operation, &route.expressions())
+                .iter()
+                .all(|need| needs::met(need, &bindings));
+            let key = (
+                wanting,
+                fit.conflicts,
+                std::cmp::Reverse(fit.literal),
+                preference(route.operation),
+                *config,
+            );
+            if best.as_ref().is_none_or(|(best_key, _)| key < *best_key) {
+                let candidate = Matched {
+                    config: *config,
+                    route,
+                    bindings,
+                    fit,
+                };
+                best = Some((key, candidate));
             }
         }
         match best {
-            Some(matched) => Found::Operation(matched),
+            Some((_, matched)) => Found::Operation(matched),
             None if !allowed.is_empty() => {
                 allowed.sort();
                 Found::WrongMethod { allowed }
@@ -547,6 +586,8 @@ impl RouteTable {
         }
     }
 }
+
+pub mod openapi;
 
 #[cfg(test)]
 mod tests;

@@ -1006,7 +1006,7 @@ fn log_then_update_then_the_activity_shows_the_new_body() {
 }
 
 /// `mockcrm serve` with stderr kept: the child, its URL, and its stderr.
-fn serve_reading_stderr(
+pub(crate) fn serve_reading_stderr(
     args: &[&str],
     env: &[(&str, &str)],
 ) -> (Served, BufReader<std::process::ChildStderr>) {
@@ -1035,7 +1035,10 @@ fn serve_reading_stderr(
 }
 
 /// The start-up line for `file` on stderr (lines before it are skipped).
-fn startup_line(stderr: &mut BufReader<std::process::ChildStderr>, file: &str) -> String {
+pub(crate) fn startup_line(
+    stderr: &mut BufReader<std::process::ChildStderr>,
+    file: &str,
+) -> String {
     loop {
         let mut line = String::new();
         let read = stderr.read_line(&mut line).expect("stderr readable");

@@ -725,6 +725,7 @@ fn every_fixture_proxy_config_keeps_every_property_without_faults_and_without_no
         "fixtures/proxy-configs/insightly-like.json",
         "fixtures/proxy-configs/pipedrive-like.json",
         "fixtures/proxy-configs/redtail-like.json",
+        "fixtures/proxy-configs/app-connect-sample-like.json",
         "fixtures/app-connect/mockcrm.proxy.json",
     ] {
         let output = Command::new(BIN)

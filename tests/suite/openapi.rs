@@ -26,7 +26,7 @@ fn document() -> Value {
 }
 
 /// Every operation in the document: (METHOD, path template, operation).
-fn operations(doc: &Value) -> Vec<(String, String, Value)> {
+pub(crate) fn operations(doc: &Value) -> Vec<(String, String, Value)> {
     let paths = doc["paths"].as_object().expect("paths is an object");
     let mut found = Vec::new();
     for (path, item) in paths {
@@ -41,7 +41,7 @@ fn operations(doc: &Value) -> Vec<(String, String, Value)> {
 }
 
 /// Follows `$ref`s (only local ones are used) until a value has none.
-fn resolve<'a>(doc: &'a Value, value: &'a Value) -> &'a Value {
+pub(crate) fn resolve<'a>(doc: &'a Value, value: &'a Value) -> &'a Value {
     let mut value = value;
     while let Some(reference) = value.get("$ref").and_then(Value::as_str) {
         let pointer = reference
@@ -56,7 +56,7 @@ fn resolve<'a>(doc: &'a Value, value: &'a Value) -> &'a Value {
 
 /// A compiled `schema`, which may `$ref` into the document's components:
 /// they are carried along under the same pointer.
-struct Validator {
+pub(crate) struct Validator {
     schemas: boon::Schemas,
     index: boon::SchemaIndex,
 }
@@ -67,7 +67,7 @@ impl Validator {
     }
 
     /// Every way `instance` fails the schema, one per line; empty if none.
-    fn errors(&self, instance: &Value) -> String {
+    pub(crate) fn errors(&self, instance: &Value) -> String {
         match self.schemas.validate(instance, self.index) {
             Ok(()) => String::new(),
             Err(error) => format!("{error:#}"),
@@ -75,7 +75,7 @@ impl Validator {
     }
 }
 
-fn validator(doc: &Value, schema: &Value) -> Validator {
+pub(crate) fn validator(doc: &Value, schema: &Value) -> Validator {
     let mut root = match schema {
         Value::Object(object) => object.clone(),
         Value::Bool(true) => Map::new(),
@@ -97,7 +97,7 @@ fn validator(doc: &Value, schema: &Value) -> Validator {
     Validator { schemas, index }
 }
 
-fn assert_valid(doc: &Value, schema: &Value, instance: &Value, what: &str) {
+pub(crate) fn assert_valid(doc: &Value, schema: &Value, instance: &Value, what: &str) {
     let errors = validator(doc, schema).errors(instance);
     assert!(
         errors.is_empty(),
@@ -106,7 +106,7 @@ fn assert_valid(doc: &Value, schema: &Value, instance: &Value, what: &str) {
 }
 
 /// Calls `visit` on every value in the document, with its JSON pointer.
-fn walk(value: &Value, pointer: &str, visit: &mut dyn FnMut(&str, &Value)) {
+pub(crate) fn walk(value: &Value, pointer: &str, visit: &mut dyn FnMut(&str, &Value)) {
     visit(pointer, value);
     match value {
         Value::Object(object) => {

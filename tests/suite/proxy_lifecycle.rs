@@ -84,14 +84,14 @@ fn has(config: &ProxyConfig, op: Op) -> bool {
 /// `GET /activity/{id}` with App Connect's own API-key header, which both
 /// the native API and a served mockcrm.proxy.json (which claims that route
 /// and checks its auth as the config builds it) take.
-fn native_get(crm: &TestCrm, log_id: &str) -> reqwest::RequestBuilder {
+pub fn native_get(crm: &TestCrm, log_id: &str) -> reqwest::RequestBuilder {
     crm.anonymous(Method::GET, &format!("/activity/{log_id}"))
         .header("authorization", mockcrm::basic_header_for_key(DEV_KEY))
 }
 
 /// The lifecycle; returns the log id. `crm` holds the data (the native API
 /// is used to look at what was stored).
-async fn lifecycle(config: &ProxyConfig, crm: &TestCrm) -> String {
+pub async fn lifecycle(config: &ProxyConfig, crm: &TestCrm) -> String {
     let engine = ProxyConnector::pointed_at(config, &crm.server.url()).expect("connector");
     let create = arguments("create-call-log/outbound-recording-pending.json");
     let user = create["user"].clone();
@@ -226,7 +226,7 @@ fn stored_times(value: &mut Value) {
     }
 }
 
-async fn checks(crm: &TestCrm) -> Value {
+pub async fn checks(crm: &TestCrm) -> Value {
     let (_, checks) = answer(
         crm.anonymous(Method::GET, "/__admin/checks")
             .bearer_auth(mockcrm::DEFAULT_ADMIN_KEY),
@@ -260,8 +260,8 @@ fn every_fixture_config_lives_a_whole_lifecycle() {
         });
     });
     assert_eq!(
-        seen, 4,
-        "minimal, redtail-like, insightly-like, pipedrive-like"
+        seen, 5,
+        "minimal, redtail-like, insightly-like, pipedrive-like, app-connect-sample-like"
     );
 }
 

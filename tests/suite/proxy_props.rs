@@ -5,7 +5,7 @@
 //! answers them where the mapping looks), an update is read back the same
 //! way, and every valid input gets a logId.
 //!
-//! Configs vary in base path, auth (Bearer, Basic, a header of their own,
+//! Configs vary in base path (an empty `baseUrl` among them), auth (Bearer, Basic, a header of their own,
 //! OAuth, a two-part credential), log format, method, where the log id
 //! travels (path, query, body), which fields the body carries under which
 //! names, nesting and arrays, mixed templates, and the answer paths.
@@ -115,7 +115,8 @@ enum IdIn {
 
 #[derive(Debug, Clone)]
 struct Shape {
-    base: String,
+    /// The base path; `None` for an empty `baseUrl`, served at the root.
+    base: Option<String>,
     collection: String,
     auth: Value,
     format: &'static str,
@@ -139,7 +140,7 @@ struct Shape {
 fn shape() -> BoxedStrategy<Shape> {
     (
         (
-            ident(),
+            proptest::option::weighted(0.8, ident()),
             ident(),
             auth(),
             prop_oneof![Just("text/plain"), Just("text/html"), Just("text/markdown")],
@@ -246,7 +247,10 @@ impl Shape {
         json!({
             "meta": {"name": "generated", "logFormat": self.format},
             "auth": self.auth,
-            "requestDefaults": {"baseUrl": format!("https://crm.example/{}/v2", self.base)},
+            "requestDefaults": {"baseUrl": match &self.base {
+                Some(base) => format!("https://crm.example/{base}/v2"),
+                None => String::new(),
+            }},
             "operations": {
                 "createCallLog": {
                     "method": "POST", "url": collection, "body": create,

@@ -1,6 +1,7 @@
 //! The OpenAPI 3.1 document and its route, `GET /openapi.json`: the native
-//! and admin API (`openapi.json` beside this file), with the part each
-//! served CRM face describes merged in at start. It is served with no auth,
+//! and admin API (`openapi.json` beside this file), with the routes of the
+//! served proxy configs and the part each served CRM face describes merged
+//! in at start (by the front, which knows the faces). It is served with no auth,
 //! and is not journaled: it describes the server rather than being part of
 //! the CRM.
 
@@ -20,16 +21,16 @@ use crate::web::ApiResponse;
 /// live server.
 pub const DOCUMENT: &str = include_str!("openapi.json");
 
-/// The document for a server serving `faces`: `DOCUMENT` as it is when it
-/// serves none, else with each face's paths and components merged in.
-pub fn assemble(faces: &[Arc<dyn CrmFace>]) -> Bytes {
+/// `base` (the native document, with any served proxy configs' routes)
+/// with each CRM face's paths and components merged in.
+pub fn assemble(base: Bytes, faces: &[Arc<dyn CrmFace>]) -> Bytes {
     if faces.is_empty() {
-        return Bytes::from_static(DOCUMENT.as_bytes());
+        return base;
     }
-    let Ok(Value::Object(mut document)) = serde_json::from_str::<Value>(DOCUMENT) else {
+    let Ok(Value::Object(mut document)) = serde_json::from_slice::<Value>(&base) else {
         // The unit tests below parse it; a build where it does not parse
         // never ships.
-        return Bytes::from_static(DOCUMENT.as_bytes());
+        return base;
     };
     for face in faces {
         let Value::Object(part) = face.openapi() else {

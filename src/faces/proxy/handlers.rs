@@ -19,6 +19,7 @@ use crate::compose;
 use crate::interface::LogFormat;
 use crate::proxy::answer::{self, AnswerValues, ContactView, LicenseView, Meaning, UserView};
 use crate::proxy::config::ProxyConfig;
+use crate::proxy::needs::{self, Need};
 use crate::proxy::route::{Matched, Route};
 use crate::proxy::template::Bindings;
 use crate::proxy::{js, Operation};
@@ -57,8 +58,8 @@ pub async fn serve(
             limit: crate::web::BODY_LIMIT,
         });
     }
+    require(config, matched)?;
     let meaning = answer::meaning(op, &matched.bindings);
-    require(config, matched, &meaning)?;
     let served = Served {
         state,
         config,
@@ -118,11 +119,20 @@ async fn unaccountable(
         },
         _ => AnswerValues::default(),
     };
-    let body = answer::answer(config, op, &values).unwrap_or_else(|error| {
-        tracing::warn!(config = %config.file, %error, "cannot answer as the config's responseMapping reads");
-        json!({})
-    });
+    let body = answer::answer(config, op, &values).map_err(|error| unanswerable(config, &error))?;
     Ok(ApiResponse::json(StatusCode::OK, body))
+}
+
+/// A mapping no answer can satisfy: never for a config `ProxyServing`
+/// serves (it refuses requests to one that fails
+/// `answer::check_servable`, and whether an answer can be built depends on
+/// the mapping alone), but a 2xx that misses a mapped path is never sent
+/// instead.
+fn unanswerable(config: &ProxyConfig, error: &answer::AnswerError) -> ApiError {
+    ApiError::Internal(format!(
+        "{} cannot be answered as its responseMapping reads ({error})",
+        config.file
+    ))
 }
 
 /// The caller behind the credentials, read as the operation's auth builds
@@ -148,70 +158,29 @@ async fn authenticate(
     state.store.caller_for_key(key).await?.ok_or_else(refused)
 }
 
-/// The values an operation's meaning rests on, by the expression a config
-/// would send them as, with what each is.
-fn wanted(op: Operation) -> &'static [(&'static str, &'static str)] {
-    match op {
-        Operation::CreateCallLog => &[
-            ("composedLogDetails", "the body of the call log"),
-            ("subject", "the subject of the call log"),
-        ],
-        Operation::CreateMessageLog => &[("message.id", "the message this log records")],
-        Operation::FindContact => &[("phoneNumber", "the number to look up")],
-        Operation::FindContactWithName => &[("name", "the name to look up")],
-        Operation::CreateContact => &[
-            ("newContactName", "the new contact's name"),
-            ("phoneNumber", "the new contact's number"),
-        ],
-        _ => &[],
-    }
-}
-
-/// The expressions that name the log an update or read is about.
-const LOG_ID_EXPRESSIONS: [&str; 3] = [
-    "thirdPartyLogId",
-    "existingCallLog.thirdPartyLogId",
-    "existingMessageLog.thirdPartyLogId",
-];
-
-fn missing(config: &ProxyConfig, route: &Route, expr: &str, what: &str) -> ApiError {
+fn missing(config: &ProxyConfig, route: &Route, need: &Need<'_>, found_null: bool) -> ApiError {
+    let expr = need.expr;
     let at = route
         .location_of(expr)
         .unwrap_or_else(|| format!("{{{{{expr}}}}}"));
+    let said = if found_null { "is null" } else { "is missing" };
     ApiError::field(
         at,
         format!(
-            "is missing: {} sends {{{{{expr}}}}} there, {what}; send it as the config renders it",
-            config.file
+            "{said}: {} sends {{{{{expr}}}}} there, {}; send it as the config renders it",
+            config.file, need.what
         ),
     )
 }
 
 /// Refuses a request that misses a value its activity's meaning rests on.
-fn require(config: &ProxyConfig, matched: &Matched<'_>, meaning: &Meaning) -> Result<(), ApiError> {
-    let op = matched.operation();
+fn require(config: &ProxyConfig, matched: &Matched<'_>) -> Result<(), ApiError> {
     let route = matched.route;
-    let unbound = matched.unbound();
-    for (expr, what) in wanted(op) {
-        if unbound.contains(expr) {
-            return Err(missing(config, route, expr, what));
+    for need in needs::needs(matched.operation(), &route.expressions()) {
+        if !needs::met(&need, &matched.bindings) {
+            let found_null = matched.bindings.get(need.expr).is_some();
+            return Err(missing(config, route, &need, found_null));
         }
-    }
-    let names_a_log = matches!(
-        op,
-        Operation::GetCallLog
-            | Operation::UpdateCallLog
-            | Operation::UpdateMessageLog
-            | Operation::UpsertCallDisposition
-    );
-    if names_a_log && meaning.log_id.is_none() {
-        let expressions = route.expressions();
-        let expr = LOG_ID_EXPRESSIONS
-            .iter()
-            .find(|e| expressions.contains(e))
-            .copied()
-            .unwrap_or("thirdPartyLogId");
-        return Err(missing(config, route, expr, "the id of the log"));
     }
     Ok(())
 }
@@ -362,27 +331,16 @@ impl Served<'_> {
         self.config.log_format().unwrap_or(LogFormat::Plain)
     }
 
-    /// The answer App Connect reads `values` from. A mapping no answer can
-    /// satisfy (a path outside `body`, two values at one path) is the
-    /// config's problem, which App Connect would hit too: the answer is
-    /// then the record alone, and the server log says why.
+    /// The answer App Connect reads `values` from: every path its mapping
+    /// reads holds a value.
     fn answer(
         &self,
         status: StatusCode,
         op: Operation,
         values: AnswerValues,
     ) -> Result<ApiResponse, ApiError> {
-        let body = match answer::answer(self.config, op, &values) {
-            Ok(body) => body,
-            Err(error) => {
-                tracing::warn!(config = %self.config.file, %error, "cannot answer as the config's responseMapping reads");
-                let mut record = values.record;
-                if let Some(id) = values.id {
-                    record.insert("id".into(), id);
-                }
-                Value::Object(record)
-            }
-        };
+        let body = answer::answer(self.config, op, &values)
+            .map_err(|error| unanswerable(self.config, &error))?;
         Ok(ApiResponse::json(status, body))
     }
 
@@ -559,15 +517,8 @@ impl Served<'_> {
     ) -> Result<ApiResponse, ApiError> {
         let org = self.caller.organisation_id;
         let contacts = if op == Operation::FindContact {
-            let phone = [
-                "phoneNumber",
-                "parsedPhoneNumber.number.e164",
-                "parsedPhoneNumber.number.international",
-                "parsedPhoneNumber.number.national",
-                "parsedPhoneNumber.number.significant",
-                "parsedPhoneNumber.number.input",
-            ]
-            .iter()
+            let phone = needs::PHONE_EXPRESSIONS
+                .iter()
             .find_map(|expr| bindings.get(expr).filter(|v| !v.is_null()).map(|v| text(&v)))
             .ok_or_else(|| {
                 ApiError::field(

@@ -12,21 +12,30 @@
 
 mod auth;
 mod handlers;
+mod openapi;
+
+#[cfg(test)]
+pub use openapi::NOT_LISTED;
 
 use bytes::Bytes;
 use serde_json::Value;
 
+use super::routes;
+use crate::proxy::config::Problem;
 use crate::proxy::route::{self, Found, RouteTable};
-use crate::proxy::ProxyConfig;
-use crate::web::ApiError;
-use crate::web::ApiRequest;
-use crate::web::ApiResponse;
-use crate::web::AppState;
+use crate::proxy::{ConfigError, ProxyConfig};
+use crate::web::{ApiError, ApiRequest, ApiResponse, AppState};
 
 /// The configs a server serves, and their routes.
 #[derive(Debug, Default)]
 pub struct ProxyServing {
     configs: Vec<ProxyConfig>,
+    /// For each config, why its mappings cannot be answered, if they cannot:
+    /// `proxy::load_all` refuses such a config, so only one handed to the
+    /// server unchecked has one, and its requests are refused before
+    /// anything is written rather than answered 2xx without what the
+    /// mapping reads.
+    unanswerable: Vec<Option<ConfigError>>,
     /// Every config's routes, to find a request's operation.
     table: RouteTable,
     /// Each config's routes on their own, for a 404 that names them.
@@ -38,8 +47,13 @@ impl ProxyServing {
         let refs: Vec<&ProxyConfig> = configs.iter().collect();
         let table = RouteTable::new(&refs);
         let tables = configs.iter().map(|c| RouteTable::new(&[c])).collect();
+        let unanswerable = configs
+            .iter()
+            .map(|c| crate::proxy::answer::check_servable(c).err())
+            .collect();
         ProxyServing {
             configs,
+            unanswerable,
             table,
             tables,
         }
@@ -49,12 +63,23 @@ impl ProxyServing {
         self.configs.is_empty()
     }
 
+    /// The OpenAPI document `native` with the served configs' routes in
+    /// it (a served route replacing a native one of the same method and
+    /// path, as it does in routing); `native` as it is when none is served.
+    pub fn document_over(&self, native: &'static str) -> Bytes {
+        if self.configs.is_empty() {
+            Bytes::from_static(native.as_bytes())
+        } else {
+            openapi::document(native, &self.configs)
+        }
+    }
+
     /// The config whose base path holds `path` (the longest such), if any.
     fn claimant(&self, path: &str) -> Option<usize> {
         self.configs
             .iter()
             .enumerate()
-            .filter(|(_, c)| c.request_defaults.base_url.is_some())
+            .filter(|(_, c)| c.claims_base_path())
             .filter(|(_, c)| {
                 let base = c.base_path();
                 base.is_empty()
@@ -84,6 +109,53 @@ impl ProxyServing {
                 .find_map(|auth| auth::api_key(config, auth, &request.headers))
         })
     }
+}
+
+/// Paths the server answers before any CRM route is looked at, for any
+/// method: the admin API, the review page and the OpenAPI document.
+const TOOLING_PATHS: [&str; 6] = [
+    "/__admin",
+    "/__admin/*",
+    "/",
+    "/__review",
+    "/__review/*",
+    routes::OPENAPI_PATH,
+];
+
+/// Refuses, before the server starts, a config served at the root (its
+/// `baseUrl` is empty) with a route that mockcrm's own routes would also
+/// take: a native route of the same method, or a path the admin API, the
+/// review page or the OpenAPI document answers. A config whose `baseUrl`
+/// names the root on purpose (`fixtures/app-connect/mockcrm.proxy.json`)
+/// may stand in for native routes, and is not checked.
+pub fn check_native_collisions(configs: &[ProxyConfig]) -> Result<(), ConfigError> {
+    for config in configs.iter().filter(|c| c.request_defaults.empty_base_url) {
+        for served in route::Plan::new(config).routes {
+            let native = TOOLING_PATHS
+                .iter()
+                .find(|path| served.overlaps(path))
+                .map(|path| path.replace('*', "…"))
+                .or_else(|| {
+                    routes::ROUTES
+                        .iter()
+                        .find(|native| {
+                            native.method.as_str() == served.method && served.overlaps(native.path)
+                        })
+                        .map(|native| format!("{} {}", native.method, native.path))
+                });
+            if let Some(native) = native {
+                return Err(ConfigError {
+                    file: config.file.clone(),
+                    path: format!("operations.{}.url", served.operation),
+                    problem: Problem::NativeRouteTaken {
+                        route: format!("{} {} ({})", served.method, served.path, served.operation),
+                        native,
+                    },
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The body as the route table reads it: JSON, a form, or text.
@@ -132,6 +204,11 @@ pub async fn answer(
     match serving.table.find(&incoming) {
         Found::Operation(matched) => {
             let config = &serving.configs[matched.config];
+            if let Some(Some(error)) = serving.unanswerable.get(matched.config) {
+                return Some(Err(ApiError::Internal(format!(
+                    "{error}; load proxy configs with mockcrm::load_proxy_configs, which refuses such a config before serving it"
+                ))));
+            }
             Some(handlers::serve(state, config, request, &matched, body.as_ref()).await)
         }
         _ if native_knows_path => None,

@@ -4,7 +4,7 @@
 use super::*;
 use crate::proxy::fixtures;
 use crate::proxy::mapping;
-use crate::proxy::template::Template;
+use crate::proxy::template::{Bindings, Template};
 use serde_json::json;
 
 fn object(value: Value) -> Map<String, Value> {
@@ -166,7 +166,8 @@ fn answers_satisfy_every_fixture_mapping() {
                         users,
                         vec![
                             json!({"id": "crm-user-1", "name": "Test User", "email": "test@acme.example"}),
-                            json!({"id": 13}),
+                            // A mapped path with no value holds null.
+                            json!({"id": 13, "name": null, "email": null}),
                         ],
                         "{label}"
                     );
@@ -264,23 +265,132 @@ fn app_connects_default_paths_answer_too() {
 }
 
 #[test]
-fn impossible_mappings_are_errors() {
+fn impossible_mappings_are_errors_and_refused_before_serving() {
     let clash = config(
-        r#"{"operations": {"getCallLog": {"url": "/a", "responseMapping": {"subjectPath": "body.a.b", "fullBodyPath": "body.a"}}}}"#,
+        r#"{"operations": {"getCallLog": {"url": "https://crm.example/a", "responseMapping": {"subjectPath": "body.a.b", "fullBodyPath": "body.a"}}}}"#,
     );
     assert_eq!(
         answer(&clash, Operation::GetCallLog, &values()),
         Err(AnswerError::Unsatisfiable {
             operation: Operation::GetCallLog,
-            reason: "the mapping puts two values at body.a.b or inside each other".into()
+            reason: "fullBodyPath (body.a) cannot hold its value: another path of the mapping is inside it".into()
         })
     );
+    let refused = |config: &ProxyConfig| {
+        check_servable(config)
+            .map_err(|e| e.to_string())
+            .expect_err("refused")
+    };
+    assert_eq!(
+        refused(&clash),
+        "test.json: operations.getCallLog.responseMapping: fullBodyPath (body.a) and subjectPath (body.a.b): one is inside the other, so no answer can hold both; give each a path of its own"
+    );
     let outside = config(
-        r#"{"operations": {"createCallLog": {"url": "/a", "responseMapping": {"idPath": "id"}}}}"#,
+        r#"{"operations": {"createCallLog": {"url": "https://crm.example/a", "responseMapping": {"idPath": "id"}}}}"#,
     );
     assert_eq!(
         answer(&outside, Operation::CreateCallLog, &values()).map_err(|e| e.to_string()),
         Err("createCallLog: responseMapping.idPath is \"id\"; an answer can only hold paths under body".into())
+    );
+    assert_eq!(
+        refused(&outside),
+        "test.json: operations.createCallLog.responseMapping.idPath: \"id\" is not under body, so no answer can hold it: App Connect reads it from {body: <the answer>} (write body.id)"
+    );
+    let deep = config(
+        r#"{"operations": {"findContact": {"url": "https://crm.example/c", "responseMapping": {"item": {"phonePath": "phones.5000"}}}}}"#,
+    );
+    assert_eq!(
+        refused(&deep),
+        "test.json: operations.findContact.responseMapping.item.phonePath: \"phones.5000\": index 5000 is more than mockcrm fills in (at most 1000)"
+    );
+    // An operation that is not served is not checked.
+    let unserved = config(
+        r#"{"operations": {"createCallLog": {"url": "/a", "responseMapping": {"idPath": "id"}}}}"#,
+    );
+    assert_eq!(check_servable(&unserved), Ok(()));
+    // getUserInfo may read App Connect's own arguments; every fixture is
+    // servable.
+    let own = config(
+        r#"{"operations": {"getUserInfo": {"url": "https://crm.example/me", "responseMapping": {"idPath": "apiKey", "namePath": "body.name"}}}}"#,
+    );
+    assert_eq!(check_servable(&own), Ok(()));
+    for fixture in fixtures::ALL {
+        assert_eq!(
+            check_servable(&fixtures::config(fixture)),
+            Ok(()),
+            "{}",
+            fixture.0
+        );
+    }
+}
+
+/// App Connect's own sample config maps a user's id and name to one path,
+/// and keeps the whole user object besides.
+const SHARED: &str = r#"{"requestDefaults": {"baseUrl": ""}, "operations": {
+    "getUserInfo": {"url": "/authentication", "responseMapping": {
+        "idPath": "body.user.username", "namePath": "body.user.username",
+        "messagePath": "body.message", "timezoneNamePath": "body.user.tz",
+        "platformAdditionalInfoPaths": {"userResponse": "body.user", "email": "body.email"}}},
+    "createContact": {"method": "POST", "url": "/contacts", "responseMapping": {
+        "idPath": "body.id", "namePath": "body.name", "typePath": "body.type"}},
+    "getCallLog": {"url": "/a/{{thirdPartyLogId}}", "responseMapping": {
+        "subjectPath": "body.x", "notePath": "body.x", "fullBodyPath": "body.x"}}}}"#;
+
+#[test]
+fn shared_paths_hold_the_value_app_connect_reads_for_both() {
+    let config = config(SHARED);
+    assert_eq!(check_servable(&config), Ok(()));
+    let mut values = values();
+    if let Some(user) = values.user.as_mut() {
+        user.timezone_name = None;
+    }
+    let built = answer(&config, Operation::GetUserInfo, &values).expect("answers");
+    assert_eq!(
+        built["user"]["username"],
+        json!("crm-user-1"),
+        "the id: {built}"
+    );
+    assert_eq!(
+        built["message"],
+        Value::Null,
+        "a mapped path with no value holds null"
+    );
+    assert_eq!(built["user"]["tz"], Value::Null);
+    assert_eq!(built["email"], json!("test@acme.example"));
+    let args = object(json!({"platform": "mockcrm"}));
+    let info = mapping::user_info(&config, &built, &args);
+    let user = &info["platformUserInfo"];
+    assert_eq!(user["id"], json!("crm-user-1-mockcrm"));
+    assert_eq!(user["name"], json!("crm-user-1"));
+    assert_eq!(
+        info["returnMessage"]["message"],
+        json!("Connected to mockcrm."),
+        "a null message falls back to App Connect's own"
+    );
+    assert_eq!(
+        user["platformAdditionalInfo"]["userResponse"]["username"],
+        json!("crm-user-1"),
+        "the object the other paths make: {info}"
+    );
+
+    // A contact with no type: null where the mapping reads it.
+    let mut untyped = values.clone();
+    if let Some(contact) = untyped.contact.as_mut() {
+        contact.contact_type = None;
+    }
+    let built = answer(&config, Operation::CreateContact, &untyped).expect("answers");
+    assert_eq!(built["id"], json!(101));
+    assert_eq!(built["type"], Value::Null);
+    assert_eq!(
+        mapping::created_contact(&config, &built)["type"],
+        json!("Contact")
+    );
+
+    // Subject, note and full body at one path: the full body.
+    let built = answer(&config, Operation::GetCallLog, &values).expect("answers");
+    assert_eq!(
+        built["x"],
+        json!("<b>Note</b><br>Customer asked for pricing.")
     );
 }
 

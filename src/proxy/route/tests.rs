@@ -408,7 +408,7 @@ fn several_configs_share_one_table() {
 }
 
 #[test]
-fn unbound_expressions_are_named() {
+fn a_request_that_carries_too_little_still_routes() {
     let minimal = fixtures::config(fixtures::MINIMAL);
     let table = RouteTable::new(&[&minimal]);
     let incoming = Incoming {
@@ -420,7 +420,12 @@ fn unbound_expressions_are_named() {
     let Found::Operation(m) = table.find(&incoming.request()) else {
         panic!("routes")
     };
-    assert_eq!(m.unbound(), ["composedLogDetails", "startTime", "endTime"]);
+    let unmet: Vec<&str> = crate::proxy::needs::needs(m.operation(), &m.route.expressions())
+        .into_iter()
+        .filter(|need| !crate::proxy::needs::met(need, &m.bindings))
+        .map(|need| need.expr)
+        .collect();
+    assert_eq!(unmet, ["composedLogDetails"]);
 }
 
 #[test]
@@ -442,4 +447,56 @@ fn query_pairs_read_back_into_the_object_axios_wrote() {
         query_object(&pairs),
         json!({"a": "1", "list": ["x", "y"], "nested": {"k": "v", "arr": [{"q": "1"}]}, "j{}": {"x": [1]}, "r": ["1", "2"]})
     );
+}
+
+#[test]
+fn an_empty_base_url_serves_at_the_root_and_a_missing_one_does_not() {
+    let root = config(
+        r#"{"requestDefaults": {"baseUrl": ""}, "operations": {"getCallLog": {"url": "activities/{{thirdPartyLogId}}"}, "getUserInfo": {"url": "/me"}}}"#,
+    );
+    assert!(root.claims_base_path());
+    let plan = Plan::new(&root);
+    assert!(plan.warnings.is_empty(), "{:?}", plan.warnings);
+    let paths: Vec<&str> = plan.routes.iter().map(|r| r.path.as_str()).collect();
+    assert_eq!(paths, ["/activities/{{thirdPartyLogId}}", "/me"]);
+    assert_eq!(
+        base_url(&root, "http://127.0.0.1:8787/").as_deref(),
+        Some("http://127.0.0.1:8787")
+    );
+    assert_eq!(
+        summary(&root, "http://127.0.0.1:8787"),
+        "test.json: baseUrl is empty, so the operations are served at the server's root; put baseUrl http://127.0.0.1:8787 in the config; serves getCallLog, getUserInfo"
+    );
+    let missing = config(r#"{"operations": {"getUserInfo": {"url": "/me"}}}"#);
+    assert!(!missing.claims_base_path());
+    assert!(served_operations(&missing).is_empty());
+}
+
+#[test]
+fn routes_overlap_the_paths_a_request_for_which_could_reach_them() {
+    let root = config(
+        r#"{"requestDefaults": {"baseUrl": ""}, "operations": {"getCallLog": {"url": "/activity/{{thirdPartyLogId}}"}, "getUserInfo": {"url": "/{{user.id}}/me"}, "findContact": {"url": "/c-{{phoneNumber}}"}}}"#,
+    );
+    let plan = Plan::new(&root);
+    let route = |op: Operation| {
+        plan.routes
+            .iter()
+            .find(|r| r.operation == op)
+            .expect("served")
+    };
+    let get = route(Operation::GetCallLog);
+    assert!(get.overlaps("/activity/{id}"));
+    assert!(get.overlaps("/activity/search"));
+    assert!(!get.overlaps("/activity"));
+    assert!(!get.overlaps("/contact/{id}"));
+    let me = route(Operation::GetUserInfo);
+    assert!(
+        me.overlaps("/__admin/*"),
+        "its first segment can be anything"
+    );
+    assert!(!me.overlaps("/me"));
+    let find = route(Operation::FindContact);
+    assert!(find.overlaps("/c-1"));
+    assert!(!find.overlaps("/contact"), "the literal start must fit");
+    assert!(find.overlaps("/{id}"));
 }
