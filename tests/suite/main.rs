@@ -21,6 +21,7 @@ mod connector_needs;
 mod connector_props;
 mod contract;
 mod crash;
+mod crms_cli;
 mod forward_proxy;
 mod hostile;
 mod hostile_framing;
