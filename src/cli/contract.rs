@@ -30,6 +30,19 @@ const DEFAULT_FIXTURE: &str = "mockcrm-contract-failing.json";
 const PAST_TIMEOUT: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Args)]
+#[command(after_help = "\
+A connector for a CRM's own API (--crm redtail|insightly) runs against that
+CRM's face of a throwaway server, signed in and handed the user record (with
+save() and update()) and environment App Connect core hands it, plus
+DATABASE_URL=sqlite::memory:; it is registered in @app-connect/core's registry
+when that resolves from its folder. App Connect's own connector, in a folder
+with its dependencies:
+
+  npm install @app-connect/core axios moment moment-timezone awesome-phonenumber tsx
+  mockcrm contract --crm redtail --node \"npx tsx\" index.ts
+
+TypeScript connectors run with --node \"npx tsx\". `mockcrm crms` prints a running
+server's connection info; README.md has the details.")]
 pub(super) struct ContractArgs {
     /// The connector: a JavaScript module (CommonJS or ES module) exporting
     /// createCallLog, getCallLog and updateCallLog, or an App Connect

@@ -20,6 +20,7 @@ mod connector_faults;
 mod connector_needs;
 mod connector_props;
 mod contract;
+mod contract_crm;
 mod crash;
 mod crms_cli;
 mod forward_proxy;
