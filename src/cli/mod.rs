@@ -9,6 +9,7 @@ mod admin;
 pub(crate) mod admin_client;
 mod connector;
 mod contract;
+mod crms;
 mod junit;
 mod serve;
 mod tables;
@@ -28,6 +29,7 @@ use admin::{ChecksArgs, FaultArgs, FaultsArgs, RequestsArgs, ResetArgs};
 use admin_client::AdminError;
 use connector::{ComposeArgs, GetArgs, LogArgs, UpdateArgs};
 use contract::ContractArgs;
+use crms::{CrmsArgs, CrmsError};
 use serve::ServeArgs;
 use tenant::TenantArgs;
 
@@ -68,6 +70,8 @@ enum Command {
     Reset(ResetArgs),
     /// Create, list or delete tenants: one organisation with its own key per CI job.
     Tenant(TenantArgs),
+    /// Print how to reach the CRM faces a server serves (`serve --crm`) as `export` lines to eval, or JSON.
+    Crms(CrmsArgs),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -95,6 +99,8 @@ pub(crate) enum CliError {
     Connector(String),
     #[error(transparent)]
     Admin(#[from] AdminError),
+    #[error(transparent)]
+    Crms(#[from] CrmsError),
     #[error("{field}: {message}")]
     InvalidArgument { field: String, message: String },
     #[error("{0}")]
@@ -140,6 +146,7 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Faults(args) => admin::faults(args),
         Command::Reset(args) => admin::reset(args),
         Command::Tenant(args) => tenant::tenant(args),
+        Command::Crms(args) => crms::crms(args),
     }
 }
 

@@ -20,6 +20,8 @@
 //! - `tenant.rs`: the throwaway organisation each case runs in, which
 //!   scopes its faults, its journal and its activities;
 //! - `calls.rs`: calling the connector as core does (auth header, format);
+//! - `crm.rs`: `--crm`: the user row and environment core keeps for a
+//!   connector written for a CRM's own API, and its sign-in;
 //! - `answers.rs`: how core reads an answer, and the checks on one answer;
 //! - `shrink.rs`: shrinking a failing case with proptest;
 //! - `report.rs`: the table, each failure, the fixture file, JUnit XML.
@@ -33,6 +35,7 @@ mod bridge;
 mod calls;
 mod cases;
 mod core;
+mod crm;
 mod faults;
 mod jobs;
 mod play;
@@ -44,6 +47,7 @@ mod subject;
 mod tenant;
 
 pub use bridge::{split_command, Launch, Launcher, LogSink, Stream};
+pub use crm::{connection as crm_connection, launch_env as crm_launch_env};
 pub use faults::{default_schedules, longest_delay, none as no_faults, parse_file as parse_faults};
 pub use report::{case_from_fixture, failure_text, fixture, junit, table, Setup};
 pub use runner::{Plan, Report, Runner, DEFAULT_JOBS, MAX_JOBS};

@@ -60,6 +60,9 @@ pub struct Plan {
     pub jobs: usize,
     /// One case from a fixture instead of generated ones.
     pub replay: Option<Case>,
+    /// `--crm`: the CRM face the connector is written for; each case's
+    /// user signs in to it as App Connect core signs a user in.
+    pub crm: Option<String>,
 }
 
 /// Why a run could not be carried out at all (exit 2).
@@ -162,6 +165,10 @@ impl<'a> Runner<'a> {
             crm_user_id,
             hashed_account_id: "d1a5c0e2f4b6a8c0e2f4b6a8c0e2f4b6".into(),
             proxy_config: subject.proxy_config().cloned(),
+            platform: plan
+                .crm
+                .clone()
+                .unwrap_or_else(|| super::core::PLATFORM.to_owned()),
         };
         Ok(Runner {
             rt,
@@ -195,6 +202,7 @@ impl<'a> Runner<'a> {
             plan: &plan,
             account: home.clone(),
             subject: &mut workers[0],
+            crm: None,
         })?;
         let mut tallies: BTreeMap<Property, Tally> = Property::ALL
             .into_iter()
