@@ -155,7 +155,10 @@ fn what_a_connector_changes_without_update_or_save_is_not_kept() {
         text.contains("what createCallLog saved with user.update() is gone"),
         "{text}"
     );
-    assert!(text.contains("--crm insightly"), "the replay names --crm: {text}");
+    assert!(
+        text.contains("--crm insightly"),
+        "the replay names --crm: {text}"
+    );
     assert!(fixture.exists(), "the failing case is saved");
 }
 
@@ -217,7 +220,14 @@ fn a_typescript_connector_runs_under_npx_tsx() {
     // Plain node cannot read its type annotations: tsx did the work.
     let plain = contract_in(
         &dir,
-        &["--serve", "--faults", "none", "--cases", "1", &connector.display().to_string()],
+        &[
+            "--serve",
+            "--faults",
+            "none",
+            "--cases",
+            "1",
+            &connector.display().to_string(),
+        ],
         &[],
     );
     assert_eq!(plain.status.code(), Some(2), "{}", explain(&plain));
