@@ -423,3 +423,49 @@ fn redact_all(steps: &mut Value, path: &str) {
         }
     }
 }
+
+#[tokio::test]
+async fn the_document_describes_every_route_of_the_face_and_stays_valid() {
+    let rt = Redtail::start().await;
+    let (status, doc) = answer(rt.crm.anonymous(Method::GET, "/openapi.json")).await;
+    assert_eq!(status, 200);
+    let paths = doc["paths"].as_object().expect("paths");
+    let mut redtail_operations = 0;
+    for (path, item) in paths {
+        for (method, operation) in item.as_object().expect("path item") {
+            if operation["tags"] != json!(["redtail"]) {
+                continue;
+            }
+            redtail_operations += 1;
+            assert!(path.starts_with("/redtail/api/public/v1/"), "{path}");
+            // Every operation is served: a request without credentials is
+            // the face's 401, never the 404 of a route it does not serve.
+            let concrete = path.replace("{id}", "1");
+            let method = Method::from_bytes(method.to_ascii_uppercase().as_bytes()).expect("method");
+            let (status, body) = answer(rt.crm.anonymous(method.clone(), &concrete)).await;
+            assert_eq!(status, 401, "{method} {concrete}: {body}");
+        }
+    }
+    assert_eq!(redtail_operations, 12);
+    crate::openapi::walk(&doc, "", &mut |_, value| {
+        if let Some(reference) = value.get("$ref").and_then(Value::as_str) {
+            crate::openapi::resolve(&doc, &json!({ "$ref": reference }));
+        }
+    });
+    let schemas = doc["components"]["schemas"].as_object().expect("schemas");
+    let mut examples = 0;
+    for (name, schema) in schemas.iter().filter(|(name, _)| name.starts_with("Redtail")) {
+        validator(&doc, schema);
+        if let Some(example) = schema.get("example") {
+            fits(&doc, name, example);
+            examples += 1;
+        }
+    }
+    assert!(examples >= 4, "{examples}");
+    for scheme in ["RedtailLogin", "RedtailUserKey"] {
+        assert!(doc["components"]["securitySchemes"][scheme].is_object(), "{scheme}");
+    }
+    // The native API's part is still there beside it.
+    assert!(paths.contains_key("/activity/{id}"));
+    rt.crm.shutdown().await;
+}

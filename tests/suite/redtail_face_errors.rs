@@ -1,7 +1,8 @@
 //! The Redtail face's refusals, in Redtail's shape (`{"errors": […]}`):
 //! 401 for missing, unknown or another partner's credentials, 404 for a
 //! record the caller's database lacks and (with `x-mockcrm-hint`) for a
-//! route the face does not serve, 422 naming a missing or wrong field, 400
+//! route the face does not serve (405 with `Allow` for a served path with
+//! another method), 422 naming a missing or wrong field, 400
 //! for a body that is not JSON; and the harness around it (faults, the
 //! journal, tenants, checks) as for every other face.
 
@@ -121,13 +122,26 @@ async fn missing_records_and_unserved_routes_are_redtails_404() {
         assert!(errors(&body).contains("not found"), "{body}");
     }
     let mut hints = Vec::new();
-    for (method, path) in [
-        (Method::GET, "/contacts"),
-        (Method::DELETE, "/activities/1"),
-        (Method::GET, "/calendar/activities/1"),
+    for (method, path, status, allow) in [
+        (Method::GET, "/calendar/activities/1", 404, None),
+        (Method::GET, "/contacts", 405, Some("POST")),
+        (
+            Method::DELETE,
+            "/activities/1",
+            405,
+            Some("GET, PUT, PATCH"),
+        ),
     ] {
         let response = rt.call(method.clone(), path).send().await.expect("sent");
-        assert_eq!(response.status(), 404, "{method} {path}");
+        assert_eq!(response.status(), status, "{method} {path}");
+        assert_eq!(
+            response
+                .headers()
+                .get("allow")
+                .and_then(|v| v.to_str().ok()),
+            allow,
+            "{method} {path}"
+        );
         let hint = response
             .headers()
             .get("x-mockcrm-hint")
@@ -252,8 +266,18 @@ async fn missing_and_wrong_fields_are_refused_by_name() {
         assert_eq!(status, 422, "{method} {path} {body}: {answered}");
         assert!(errors(&answered).starts_with(field), "{field}: {answered}");
     }
-    let (status, body) = answer(rt.call(Method::GET, "/contacts/search_basic")).await;
+    let (status, body) =
+        answer(rt.call(Method::GET, "/contacts/search_basic?phone_number=none")).await;
     assert_eq!(status, 422, "{body}");
+    assert!(errors(&body).starts_with("phone_number"), "{body}");
+    // No criterion at all lists the newest contacts.
+    let (status, body) = answer(rt.call(Method::GET, "/contacts/search_basic")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["contacts"].as_array().map(Vec::len),
+        Some(4),
+        "the seed's: {body}"
+    );
     let (status, body) = answer(
         rt.call(Method::POST, "/activities")
             .header("content-type", "application/json")

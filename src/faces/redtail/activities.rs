@@ -208,29 +208,29 @@ pub async fn notes(
 
 struct NoteFields {
     body: String,
-    category_id: i64,
-    note_type: i64,
+    category_id: Value,
+    /// As sent: any whole number.
+    note_type: Value,
 }
 
 impl NoteFields {
     fn read(object: &Map<String, Value>) -> Result<NoteFields, RedtailError> {
         let body = match object.get("body") {
             Some(Value::String(body)) if !body.trim().is_empty() => body.clone(),
-            None | Some(Value::Null) | Some(Value::String(_)) => {
+            None | Some(Value::String(_)) => {
                 return Err(RedtailError::field("body", "can't be blank"))
             }
             Some(other) => return Err(wire::must_be("body", "a string", other)),
         };
         let integer = |name: &str, default: i64| match object.get(name) {
-            None | Some(Value::Null) => Ok(default),
-            Some(value) => {
-                wire::integer(value).ok_or_else(|| wire::must_be(name, "an integer", value))
-            }
+            None => Ok(Value::from(default)),
+            Some(value) if wire::is_integer(value) => Ok(value.clone()),
+            Some(value) => Err(wire::must_be(name, "an integer", value)),
         };
         let category_id = integer("category_id", 2)?;
         if !wire::CATEGORIES
             .iter()
-            .any(|(id, _, deleted)| *id == category_id && !deleted)
+            .any(|(id, _, deleted)| category_id.as_i64() == Some(*id) && !deleted)
         {
             return Err(RedtailError::field(
                 "category_id",

@@ -28,6 +28,14 @@ pub enum RedtailError {
         path: String,
         hint: String,
     },
+    /// A served path with a method it does not take.
+    #[error("{method} is not allowed on {path}; allowed: {allowed}")]
+    WrongMethod {
+        method: String,
+        path: String,
+        allowed: String,
+        hint: String,
+    },
     /// A field missing or of the wrong kind, as Redtail refuses a record it
     /// cannot save.
     #[error("{field} {message}")]
@@ -54,6 +62,9 @@ impl RedtailError {
             RedtailError::NoRoute { hint, .. } => {
                 body(StatusCode::NOT_FOUND).with_header(HINT_HEADER, hint)
             }
+            RedtailError::WrongMethod { allowed, hint, .. } => body(StatusCode::METHOD_NOT_ALLOWED)
+                .with_header("allow", allowed)
+                .with_header(HINT_HEADER, hint),
             RedtailError::Unprocessable { .. } => body(StatusCode::UNPROCESSABLE_ENTITY),
             RedtailError::Kit(error) => {
                 // The kit's headers (Retry-After on 503) stay; its body

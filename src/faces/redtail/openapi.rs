@@ -6,6 +6,7 @@
 use serde_json::{json, Map, Value};
 
 use super::routes::{Endpoint, ROUTES};
+use super::wire::CATEGORIES;
 use super::{BASE_PATH, MOUNT};
 
 const TAG: &str = "redtail";
@@ -86,7 +87,7 @@ fn operation(endpoint: Endpoint) -> Value {
     let (id, summary, success, schema, params, request, refuses) = match endpoint {
         Endpoint::Authentication => ("redtailAuthentication", "Sign in: the user and the user key later calls send.", "200", "RedtailAuthentication", vec![], None, false),
         Endpoint::SearchContacts => ("redtailSearchContacts", "Contacts by phone number (national digits match a stored number with its country code) or by a part of the name.", "200", "RedtailContactList", vec![
-            json!({"name": "phone_number", "in": "query", "required": false, "description": "Digits of the phone number, e.g. 4155550199.", "schema": {"type": "string"}}),
+            json!({"name": "phone_number", "in": "query", "required": false, "description": "Digits of the phone number, e.g. 4155550199.", "schema": {"type": "string", "pattern": "[0-9]"}}),
             json!({"name": "name", "in": "query", "required": false, "description": "A part of the contact's name, any case.", "schema": {"type": "string"}}),
         ], None, true),
         Endpoint::CreateContact => ("redtailCreateContact", "Create an individual contact.", "201", "RedtailContactEnvelope", vec![], Some("RedtailNewContact"), true),
@@ -159,6 +160,15 @@ fn include_header() -> Value {
     })
 }
 
+/// The categories a write may name: the active ones.
+fn active_categories() -> Vec<i64> {
+    CATEGORIES
+        .iter()
+        .filter(|(_, _, deleted)| !deleted)
+        .map(|(id, _, _)| *id)
+        .collect()
+}
+
 fn schemas() -> Value {
     let time = json!({"type": "string", "format": "date-time"});
     let id = json!({"type": "integer", "minimum": 1});
@@ -180,18 +190,19 @@ fn schemas() -> Value {
         },
     });
     let activity_fields = json!({
-        "subject": {"type": "string", "minLength": 1},
+        "subject": {"type": "string", "pattern": "\\S"},
         "description": text,
         "start_date": time,
         "end_date": time,
         "activity_code_id": {"type": "integer"},
-        "category_id": {"type": "integer", "description": "An active category of GET /lists/categories."},
+        "priority": {"type": "integer"},
+        "category_id": {"type": "integer", "enum": active_categories(), "description": "An active category of GET /lists/categories."},
         "repeats": text,
         "completed": {"type": "boolean"},
         "all_day": {"type": "boolean"},
         "attendees": {"type": "array"},
         "linked_contacts": {"type": "array", "items": {"type": "object", "required": ["contact_id"],
-            "properties": {"contact_id": {"type": "integer", "description": "A contact's id."}}}},
+            "properties": {"contact_id": {"type": ["integer", "string"], "pattern": "^[0-9]+$", "description": "A contact of the caller's database (a numeric string too, as App Connect keeps ids)."}}}},
     });
     let mut new_activity = json!({"type": "object", "required": ["subject", "start_date"], "properties": activity_fields.clone()});
     new_activity["example"] = json!({
@@ -250,13 +261,14 @@ fn schemas() -> Value {
         },
         "RedtailNewContact": {
             "type": "object",
-            "description": "An individual; first_name or last_name is needed. The first phone and email are kept.",
+            "description": "An individual; the first phone and email are kept.",
+            "required": ["last_name"],
             "properties": {
                 "type": {"const": "Crm::Contact::Individual"},
-                "first_name": text, "middle_name": text, "last_name": text,
+                "first_name": text, "middle_name": text, "last_name": {"type": "string", "pattern": "\\S"},
                 "phones": {"type": "array", "items": {"type": "object", "required": ["number"], "properties": {
-                    "number": text, "country_code": {"type": "integer"}, "phone_type": {"type": "integer"}}}},
-                "emails": {"type": "array", "items": {"type": "object", "required": ["address"], "properties": {"address": text}}},
+                    "number": {"type": "string", "pattern": "[0-9]"}, "country_code": {"type": "integer"}, "phone_type": {"type": "integer"}}}},
+                "emails": {"type": "array", "items": {"type": "object", "required": ["address"], "properties": {"address": {"type": "string", "pattern": "\\S"}}}},
             },
             "example": {"type": "Crm::Contact::Individual", "first_name": "Taylor", "last_name": "Morgan",
                 "phones": [{"phone_type": 6, "number": "4155557031", "country_code": 1}]},
@@ -277,7 +289,7 @@ fn schemas() -> Value {
         "RedtailActivityEnvelope": {"type": "object", "required": ["activity"], "properties": {"activity": schema_ref("RedtailActivity")}},
         "RedtailNewNote": {
             "type": "object", "required": ["body"],
-            "properties": {"body": {"type": "string", "minLength": 1}, "category_id": {"type": "integer"}, "note_type": {"type": "integer"}},
+            "properties": {"body": {"type": "string", "pattern": "\\S"}, "category_id": {"type": "integer", "enum": active_categories()}, "note_type": {"type": "integer"}},
             "example": {"category_id": 2, "note_type": 1, "body": "Wants a call back on Friday."},
         },
         "RedtailNote": note,

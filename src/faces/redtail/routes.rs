@@ -102,11 +102,17 @@ async fn serve(
         .strip_prefix(BASE_PATH)
         .filter(|rest| rest.starts_with('/'))
         .ok_or_else(no_route)?;
-    let Resolution::Found { endpoint, params } = table::resolve(&ROUTES, &request.method, rest)
-    else {
-        // Redtail's router answers a known path with another method as it
-        // answers an unknown path.
-        return Err(no_route());
+    let (endpoint, params) = match table::resolve(&ROUTES, &request.method, rest) {
+        Resolution::Found { endpoint, params } => (endpoint, params),
+        Resolution::WrongMethod { allowed } => {
+            return Err(RedtailError::WrongMethod {
+                method: request.method.to_string(),
+                path: request.path.clone(),
+                allowed,
+                hint: format!("this face serves {}", served_routes()),
+            })
+        }
+        Resolution::NotFound => return Err(no_route()),
     };
     let caller = signed_in(request, caller)?;
     let id = params.into_iter().next().unwrap_or_default();
@@ -171,7 +177,7 @@ async fn authentication(state: &AppState, caller: &Caller) -> Result<ApiResponse
 
 /// `GET /contacts/search_basic?phone_number=…` (the national digits App
 /// Connect sends match a number stored with its country code) or
-/// `?name=…` (a part of the name, any case).
+/// `?name=…` (a part of the name, any case); with neither, the newest.
 async fn search_contacts(
     state: &AppState,
     caller: &Caller,
@@ -193,9 +199,13 @@ async fn search_contacts(
                 .read(move |store| store.contacts_by_phone(org, &phone))
                 .await?
         }
-        (None, Some(name)) if !name.trim().is_empty() => {
+        (None, name) => {
+            // No criterion (or a blank name): every contact, newest first.
+            let name = name
+                .map(|name| name.trim().to_owned())
+                .filter(|name| !name.is_empty());
             let filter = ContactFilter {
-                name: Some(name.trim().to_owned()),
+                name,
                 before_seq: None,
                 limit: SEARCH_LIMIT,
             };
@@ -204,12 +214,6 @@ async fn search_contacts(
                 .read(move |store| store.list_contacts(org, &filter))
                 .await?
                 .items
-        }
-        _ => {
-            return Err(RedtailError::field(
-                "search_basic",
-                "needs phone_number or name, e.g. ?phone_number=4155550199 or ?name=Dana",
-            ))
         }
     };
     let total = contacts.len();
@@ -241,7 +245,7 @@ async fn create_contact(
 
 fn new_contact(object: &Map<String, Value>) -> Result<NewContact, RedtailError> {
     match object.get("type") {
-        None | Some(Value::Null) => {}
+        None => {}
         Some(Value::String(kind)) if kind == INDIVIDUAL => {}
         Some(other) => {
             return Err(RedtailError::field(
@@ -250,25 +254,26 @@ fn new_contact(object: &Map<String, Value>) -> Result<NewContact, RedtailError> 
             ))
         }
     }
-    let mut names = Vec::new();
-    for field in ["first_name", "middle_name", "last_name"] {
-        match object.get(field) {
-            None | Some(Value::Null) => {}
-            Some(Value::String(text)) => names.push(text.trim().to_owned()),
-            Some(other) => return Err(wire::must_be(field, "a string", other)),
-        }
-    }
-    let name = names
+    let text = |field: &str| match object.get(field) {
+        None => Ok(None),
+        Some(Value::String(text)) => Ok(Some(text.trim().to_owned())),
+        Some(other) => Err(wire::must_be(field, "a string", other)),
+    };
+    let first = text("first_name")?;
+    let middle = text("middle_name")?;
+    // An individual needs a last name (App Connect's connector puts a
+    // one-word name there).
+    let last = text("last_name")?
+        .filter(|last| !last.is_empty())
+        .ok_or_else(|| {
+            RedtailError::field("last_name", "can't be blank; send first_name and last_name")
+        })?;
+    let name = [first, middle, Some(last)]
         .into_iter()
+        .flatten()
         .filter(|part| !part.is_empty())
         .collect::<Vec<_>>()
         .join(" ");
-    if name.is_empty() {
-        return Err(RedtailError::field(
-            "last_name",
-            "can't be blank; send first_name and last_name",
-        ));
-    }
     Ok(NewContact {
         name,
         phone_number: first_phone(object)?,
@@ -280,7 +285,7 @@ fn new_contact(object: &Map<String, Value>) -> Result<NewContact, RedtailError> 
 /// `phones: [{number, country_code}]`: the first, as `+<code><number>`.
 fn first_phone(object: &Map<String, Value>) -> Result<String, RedtailError> {
     let phones = match object.get("phones") {
-        None | Some(Value::Null) => return Ok(String::new()),
+        None => return Ok(String::new()),
         Some(Value::Array(phones)) => phones,
         Some(other) => return Err(wire::must_be("phones", "an array", other)),
     };
@@ -289,7 +294,6 @@ fn first_phone(object: &Map<String, Value>) -> Result<String, RedtailError> {
     };
     let number = match phone.get("number") {
         Some(Value::String(text)) => text.clone(),
-        Some(Value::Number(number)) => number.to_string(),
         _ => {
             return Err(RedtailError::field(
                 "phones",
@@ -300,7 +304,24 @@ fn first_phone(object: &Map<String, Value>) -> Result<String, RedtailError> {
     if !number.chars().any(|c| c.is_ascii_digit()) {
         return Err(RedtailError::field("phones", "number has no digits"));
     }
-    Ok(match phone.get("country_code").and_then(wire::integer) {
+    for field in ["country_code", "phone_type"] {
+        match phone.get(field) {
+            None => {}
+            Some(value) if wire::is_integer(value) => {}
+            Some(other) => {
+                return Err(wire::must_be(
+                    &format!("phones {field}"),
+                    "an integer",
+                    other,
+                ))
+            }
+        }
+    }
+    let country_code = phone.get("country_code").map(|code| {
+        code.as_i64()
+            .map_or_else(|| code.to_string(), |n| n.to_string())
+    });
+    Ok(match country_code {
         Some(code) if !number.trim_start().starts_with('+') => {
             let digits: String = number.chars().filter(char::is_ascii_digit).collect();
             format!("+{code}{digits}")
@@ -312,7 +333,7 @@ fn first_phone(object: &Map<String, Value>) -> Result<String, RedtailError> {
 /// `emails: [{address}]`: the first.
 fn first_email(object: &Map<String, Value>) -> Result<Option<String>, RedtailError> {
     match object.get("emails") {
-        None | Some(Value::Null) => Ok(None),
+        None => Ok(None),
         Some(Value::Array(emails)) => match emails.first() {
             None => Ok(None),
             Some(email) => match email.get("address") {

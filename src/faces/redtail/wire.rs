@@ -245,7 +245,7 @@ impl ActivityInput {
         let mut input = ActivityInput {
             subject: optional_text(object, "subject")?,
             description: match object.get("description") {
-                None | Some(Value::Null) => None,
+                None => None,
                 Some(Value::String(text)) => Some(text.clone()),
                 Some(other) => return Err(must_be("description", "a string", other)),
             },
@@ -264,10 +264,18 @@ impl ActivityInput {
         }
         for name in ["activity_code_id", "category_id", "priority"] {
             match object.get(name) {
-                None | Some(Value::Null) => {}
-                Some(value) if integer(value).is_some() => {}
+                None => {}
+                Some(value) if is_integer(value) => {}
                 Some(other) => return Err(must_be(name, "an integer", other)),
             }
+        }
+        match object.get("repeats") {
+            None | Some(Value::String(_)) => {}
+            Some(other) => return Err(must_be("repeats", "a string", other)),
+        }
+        match object.get("attendees") {
+            None | Some(Value::Array(_)) => {}
+            Some(other) => return Err(must_be("attendees", "an array", other)),
         }
         if let Some(category) = object.get("category_id").and_then(integer) {
             if !CATEGORIES
@@ -284,7 +292,7 @@ impl ActivityInput {
         }
         for name in ["completed", "all_day"] {
             match object.get(name) {
-                None | Some(Value::Null | Value::Bool(_)) => {}
+                None | Some(Value::Bool(_)) => {}
                 Some(other) => return Err(must_be(name, "true or false", other)),
             }
         }
@@ -399,7 +407,8 @@ pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
 
 fn optional_text(object: &Map<String, Value>, name: &str) -> Result<Option<String>, RedtailError> {
     match object.get(name) {
-        None | Some(Value::Null) => Ok(None),
+        None => Ok(None),
+        Some(Value::Null) => Err(RedtailError::field(name, "can't be blank")),
         Some(Value::String(text)) if text.trim().is_empty() => {
             Err(RedtailError::field(name, "can't be blank"))
         }
@@ -413,7 +422,7 @@ fn optional_time(
     name: &str,
 ) -> Result<Option<DateTime<Utc>>, RedtailError> {
     match object.get(name) {
-        None | Some(Value::Null) => Ok(None),
+        None => Ok(None),
         Some(Value::String(text)) => parse_time(text).map(Some).ok_or_else(|| {
             RedtailError::field(
                 name,
@@ -427,7 +436,7 @@ fn optional_time(
 /// The first of `linked_contacts: [{contact_id}]`.
 fn linked_contact_id(object: &Map<String, Value>) -> Result<Option<String>, RedtailError> {
     let items = match object.get("linked_contacts") {
-        None | Some(Value::Null) => return Ok(None),
+        None => return Ok(None),
         Some(Value::Array(items)) => items,
         Some(other) => return Err(must_be("linked_contacts", "an array", other)),
     };
@@ -448,8 +457,25 @@ fn linked_contact_id(object: &Map<String, Value>) -> Result<Option<String>, Redt
 pub fn integer(value: &Value) -> Option<i64> {
     match value {
         Value::Number(number) => number.as_i64(),
-        Value::String(text) => text.trim().parse().ok(),
+        Value::String(text) if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) => {
+            text.parse().ok()
+        }
         _ => None,
+    }
+}
+
+/// A JSON number that is a whole number, of any size (`7`, `7.0`, `1e30`),
+/// as JSON Schema's `integer` takes it.
+pub fn is_integer(value: &Value) -> bool {
+    match value {
+        Value::Number(number) => {
+            number.is_i64()
+                || number.is_u64()
+                || number
+                    .as_f64()
+                    .is_some_and(|n| n.is_finite() && n.fract() == 0.0)
+        }
+        _ => false,
     }
 }
 
