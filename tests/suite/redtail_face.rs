@@ -441,7 +441,8 @@ async fn the_document_describes_every_route_of_the_face_and_stays_valid() {
             // Every operation is served: a request without credentials is
             // the face's 401, never the 404 of a route it does not serve.
             let concrete = path.replace("{id}", "1");
-            let method = Method::from_bytes(method.to_ascii_uppercase().as_bytes()).expect("method");
+            let method =
+                Method::from_bytes(method.to_ascii_uppercase().as_bytes()).expect("method");
             let (status, body) = answer(rt.crm.anonymous(method.clone(), &concrete)).await;
             assert_eq!(status, 401, "{method} {concrete}: {body}");
         }
@@ -454,7 +455,10 @@ async fn the_document_describes_every_route_of_the_face_and_stays_valid() {
     });
     let schemas = doc["components"]["schemas"].as_object().expect("schemas");
     let mut examples = 0;
-    for (name, schema) in schemas.iter().filter(|(name, _)| name.starts_with("Redtail")) {
+    for (name, schema) in schemas
+        .iter()
+        .filter(|(name, _)| name.starts_with("Redtail"))
+    {
         validator(&doc, schema);
         if let Some(example) = schema.get("example") {
             fits(&doc, name, example);
@@ -463,7 +467,10 @@ async fn the_document_describes_every_route_of_the_face_and_stays_valid() {
     }
     assert!(examples >= 4, "{examples}");
     for scheme in ["RedtailLogin", "RedtailUserKey"] {
-        assert!(doc["components"]["securitySchemes"][scheme].is_object(), "{scheme}");
+        assert!(
+            doc["components"]["securitySchemes"][scheme].is_object(),
+            "{scheme}"
+        );
     }
     // The native API's part is still there beside it.
     assert!(paths.contains_key("/activity/{id}"));
