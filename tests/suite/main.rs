@@ -36,6 +36,8 @@ mod proxy_props;
 mod proxy_root;
 mod proxy_serving;
 mod raw_tcp;
+mod redtail_face;
+mod redtail_face_errors;
 mod review_browser;
 mod review_page;
 mod revisions;
