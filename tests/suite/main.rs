@@ -25,6 +25,8 @@ mod forward_proxy;
 mod hostile;
 mod hostile_framing;
 mod hostile_limits;
+mod insightly_face;
+mod insightly_face_lifecycle;
 mod isolation;
 mod openapi;
 mod openapi_proxy;
