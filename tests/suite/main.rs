@@ -27,6 +27,7 @@ mod hostile_framing;
 mod hostile_limits;
 mod insightly_face;
 mod insightly_face_lifecycle;
+mod insightly_face_openapi;
 mod isolation;
 mod openapi;
 mod openapi_proxy;

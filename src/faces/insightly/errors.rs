@@ -35,7 +35,8 @@ pub enum InsightlyError {
     #[error("{0}")]
     BadRequest(String),
     /// The kit refused the request (its body, its size, its media type) or
-    /// the store could not answer: its status, in Insightly's shape.
+    /// the store could not answer: its status, in Insightly's shape (an
+    /// overloaded store keeps mockcrm's, as the harness's answers do).
     #[error("{0}")]
     Kit(ApiError),
 }
@@ -64,12 +65,9 @@ impl InsightlyError {
             }
             InsightlyError::NoRoute { hint, .. } => response.with_header(HINT_HEADER, hint),
             InsightlyError::WrongMethod { allowed, .. } => response.with_header("allow", allowed),
-            InsightlyError::Kit(error) => match error {
-                ApiError::Overloaded { retry_after, .. } => {
-                    response.with_header("retry-after", retry_after.to_string())
-                }
-                _ => response,
-            },
+            // A full store queue is the server's state, not Insightly's:
+            // answered as the harness answers overload, in mockcrm's shape.
+            InsightlyError::Kit(error @ ApiError::Overloaded { .. }) => error.into_response(),
             _ => response,
         }
     }
