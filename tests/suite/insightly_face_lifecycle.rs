@@ -259,7 +259,7 @@ async fn a_native_activity_is_an_event_and_a_lead_link_reads_back_as_a_lead() {
     ))
     .await;
     assert_eq!(links, event["LINKS"]);
-    // Linking the same lead again changes nothing; another person is refused.
+    // Linking the same lead again changes nothing; another person is a conflict.
     let path = format!("/events/{}/links", event["EVENT_ID"]);
     let (status, _) = answer(
         call(Method::POST, &path)
@@ -271,7 +271,7 @@ async fn a_native_activity_is_an_event_and_a_lead_link_reads_back_as_a_lead() {
         &json!({"LINK_OBJECT_NAME": "contact", "LINK_OBJECT_ID": native_contact_number(&crm).await}),
     ))
     .await;
-    assert_eq!(status, 400, "{refused}");
+    assert_eq!(status, 409, "{refused}");
     let (_, native) =
         answer(crm.dev(Method::GET, &format!("/activity/{}", event["EVENT_ID"]))).await;
     assert_eq!(native["direction"], "Outbound");

@@ -34,6 +34,10 @@ pub enum InsightlyError {
     /// A field missing or malformed, or a search Insightly cannot run.
     #[error("{0}")]
     BadRequest(String),
+    /// A write the record's state does not allow (a second person linked
+    /// to an event).
+    #[error("{0}")]
+    Conflict(String),
     /// The kit refused the request (its body, its size, its media type) or
     /// the store could not answer: its status, in Insightly's shape (an
     /// overloaded store keeps mockcrm's, as the harness's answers do).
@@ -48,6 +52,7 @@ impl InsightlyError {
             InsightlyError::NoRoute { .. } | InsightlyError::NotFound(_) => StatusCode::NOT_FOUND,
             InsightlyError::WrongMethod { .. } => StatusCode::METHOD_NOT_ALLOWED,
             InsightlyError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            InsightlyError::Conflict(_) => StatusCode::CONFLICT,
             InsightlyError::Kit(error) => error.status(),
         }
     }

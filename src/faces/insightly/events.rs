@@ -169,7 +169,11 @@ fn stored_activity(
         received_at: Some(stored_date(start)),
         direction,
         duration: Some(Value::from((end - start).num_seconds())),
-        extra,
+        // A null on a create means "not set": nothing to keep.
+        extra: extra
+            .into_iter()
+            .filter(|(_, value)| !value.is_null())
+            .collect(),
         ..NewActivity::default()
     }
 }
@@ -327,7 +331,8 @@ pub async fn links(state: &AppState, caller: &Caller, id: &str) -> Answer {
 
 /// `POST /Events/{id}/Links`: links the event to a contact or lead, which
 /// becomes the activity's contact (a revision). Linking the one it has
-/// again changes nothing.
+/// again changes nothing; linking another is a 409 (Insightly would add a
+/// second link, but an activity has one contact).
 pub async fn link(state: &AppState, caller: &Caller, request: &ApiRequest, id: &str) -> Answer {
     let number = path_id(id).ok_or_else(|| no_event(id))?;
     let object = request.json_object()?;
@@ -346,7 +351,7 @@ pub async fn link(state: &AppState, caller: &Caller, request: &ApiRequest, id: &
             };
             match activity.contact_id.as_deref() {
                 Some(held) if held == contact.id => return Ok(Ok((activity, contact))),
-                Some(_) => return Ok(Err(InsightlyError::BadRequest(ONE_LINK.into()))),
+                Some(_) => return Ok(Err(InsightlyError::Conflict(ONE_LINK.into()))),
                 None => {}
             }
             let patch = ActivityPatch {

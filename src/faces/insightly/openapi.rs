@@ -79,17 +79,20 @@ fn person(id_field: &str, email: &str, mobile: &str, lead: bool) -> Value {
 }
 
 fn person_input(required: &str, email: &str, mobile: &str) -> Value {
-    let text = json!({"type": ["string", "null"], "maxLength": 200});
+    let text = json!({"type": ["string", "null"]});
+    let mut properties = json!({
+        "FIRST_NAME": text,
+        "LAST_NAME": text,
+        "PHONE": text,
+        mobile: text,
+        email: text,
+    });
+    // The required name must be there and not blank.
+    properties[required] = json!({"type": "string", "pattern": "\\S"});
     json!({
         "type": "object",
         "required": [required],
-        "properties": {
-            "FIRST_NAME": text,
-            "LAST_NAME": text,
-            "PHONE": text,
-            mobile: text,
-            email: text,
-        },
+        "properties": properties,
         "example": {"FIRST_NAME": "Ada", "LAST_NAME": "Lovelace", "PHONE": "+16505550123"},
     })
 }
@@ -118,7 +121,7 @@ fn link_input() -> Value {
 
 fn event_fields() -> Map<String, Value> {
     let fields = json!({
-        "TITLE": {"type": "string", "pattern": "\\S", "maxLength": 500},
+        "TITLE": {"type": "string", "pattern": "\\S"},
         "DETAILS": {"type": ["string", "null"]},
         "START_DATE_UTC": date_in(),
         "END_DATE_UTC": date_in(),
@@ -249,6 +252,7 @@ fn responses() -> Value {
         "InsightlyNotFound": not_found,
         "InsightlyPayloadTooLarge": error("The body is over 1 MiB."),
         "InsightlyUnsupportedMediaType": error("The body is not sent as application/json."),
+        "InsightlyConflict": error("The event is linked to another contact or lead already: mockcrm keeps one per event."),
     })
 }
 
@@ -297,6 +301,7 @@ fn operation(op: Operation) -> Value {
             "404" => "InsightlyNotFound",
             "413" => "InsightlyPayloadTooLarge",
             "415" => "InsightlyUnsupportedMediaType",
+            "409" => "InsightlyConflict",
             _ => continue,
         };
         responses.insert((*status).into(), response_ref(name));

@@ -128,7 +128,7 @@ fn hint(method: &Method, path: &str) -> String {
         }
         None => String::new(),
     };
-    format!("{nearest}mockcrm's Insightly face serves: {served}")
+    format!("{nearest}mockcrm's Insightly face serves (below /insightly on mockcrm's own address): {served}")
 }
 
 #[cfg(test)]

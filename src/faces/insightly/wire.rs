@@ -85,7 +85,7 @@ impl Kind {
 /// A stored time (RFC 3339) as Insightly writes dates; text that is not a
 /// time (none the store keeps) is shown as it is.
 pub fn insightly_date(stored: &str) -> String {
-    parse_date(stored).map_or_else(|_| stored.to_owned(), |time| format_date(time))
+    parse_date(stored).map_or_else(|_| stored.to_owned(), format_date)
 }
 
 pub fn format_date(time: DateTime<Utc>) -> String {
@@ -245,7 +245,11 @@ pub fn event_json(activity: &Activity, contact: Option<&Contact>, owner: i64) ->
     let shown = |time: Option<DateTime<Utc>>| {
         time.map_or_else(|| activity.received_at.clone(), format_date)
     };
-    let extra = |name: &str, default: Value| activity.extra.get(name).cloned().unwrap_or(default);
+    // A kept field that is null (or was never sent) shows Insightly's default.
+    let extra = |name: &str, default: Value| match activity.extra.get(name) {
+        None | Some(Value::Null) => default,
+        Some(value) => value.clone(),
+    };
     json!({
         "EVENT_ID": activity.number,
         "TITLE": activity.subject,
