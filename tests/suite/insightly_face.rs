@@ -161,13 +161,28 @@ async fn a_name_search_matches_the_whole_first_or_last_name_in_any_case() {
     assert_eq!(page.as_array().map(Vec::len), Some(2));
     assert_eq!(page[0], all[1]);
 
+    // A field with no value looks for an empty one; a value with no field
+    // is ignored.
+    let (_, empty) = answer(insightly(
+        &crm,
+        Method::GET,
+        "/contacts/search?field_name=PHONE",
+    ))
+    .await;
+    assert_eq!(empty, json!([]));
+    let (_, ignored) = answer(insightly(
+        &crm,
+        Method::GET,
+        "/contacts/search?field_value=1",
+    ))
+    .await;
+    assert_eq!(ignored, all);
+
     for (query, expected) in [
         (
             "field_name=PHONE_EXTRA__c&field_value=1",
             "Invalid field name",
         ),
-        ("field_name=PHONE", "field_value is required"),
-        ("field_value=1", "field_name is required"),
         ("top=501", "top"),
         ("skip=-1", "skip"),
         ("brief=maybe", "brief"),
@@ -290,6 +305,9 @@ async fn events_refuse_what_insightly_refuses() {
         (json!({"EVENT_ID": "x1", "DETAILS": "bad id"}), 400),
         (json!({"EVENT_ID": 999999, "DETAILS": "gone"}), 404),
         (json!({"EVENT_ID": id, "TITLE": ""}), 400),
+        (json!({"EVENT_ID": id, "TITLE": null}), 400),
+        (json!({"EVENT_ID": id, "END_DATE_UTC": null}), 400),
+        (json!({"EVENT_ID": 0, "DETAILS": "no such id"}), 400),
     ] {
         let (answered, reply) = answer(insightly(&crm, Method::PUT, "/events").json(&body)).await;
         assert_eq!(answered, status, "{body}: {reply}");

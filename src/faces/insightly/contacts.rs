@@ -35,12 +35,12 @@ enum Search {
 impl Search {
     /// The search `field_name` and `field_value` ask for, for `kind`.
     fn asked(kind: Kind, name: Option<String>, value: Option<String>) -> Result<Search, String> {
-        let (name, value) = match (name, value) {
-            (None, None) => return Ok(Search::All),
-            (Some(name), Some(value)) => (name, value),
-            (Some(_), None) => return Err("field_value is required with field_name".into()),
-            (None, Some(_)) => return Err("field_name is required with field_value".into()),
+        // A value with no field is ignored, and a field with no value
+        // looks for an empty one, which no one has.
+        let Some(name) = name else {
+            return Ok(Search::All);
         };
+        let value = value.unwrap_or_default();
         let name = name.trim().to_ascii_uppercase();
         Ok(match name.as_str() {
             "PHONE" => Search::Phone(value),
@@ -243,8 +243,15 @@ mod tests {
         );
         let refused = asked(Kind::Contact, "Phone_Extra__c", "1").expect_err("no such field");
         assert!(refused.contains("Invalid field name"), "{refused}");
-        assert!(Search::asked(Kind::Lead, Some("PHONE".into()), None).is_err());
+        assert_eq!(
+            Search::asked(Kind::Lead, Some("PHONE".into()), None),
+            Ok(Search::Phone(String::new()))
+        );
         assert_eq!(Search::asked(Kind::Lead, None, None), Ok(Search::All));
+        assert_eq!(
+            Search::asked(Kind::Lead, None, Some("x".into())),
+            Ok(Search::All)
+        );
     }
 
     #[test]

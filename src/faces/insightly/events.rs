@@ -38,14 +38,17 @@ struct EventFields {
 }
 
 fn read_event(object: &Map<String, Value>) -> Result<EventFields, String> {
+    // Only DETAILS may be sent as null: the title and the dates are what
+    // an event is, so a null one is refused rather than taken as left out.
     let text = |name: &str| match object.get(name) {
-        None | Some(Value::Null) => Ok(None),
+        None => Ok(None),
+        Some(Value::Null) if name == "DETAILS" => Ok(None),
         Some(Value::String(text)) => Ok(Some(text.clone())),
         Some(other) => Err(format!("{name} must be text, got {}", json_kind(other))),
     };
     let date = |name: &str| -> Result<Option<DateTime<Utc>>, String> {
         match object.get(name) {
-            None | Some(Value::Null) => Ok(None),
+            None => Ok(None),
             Some(Value::String(text)) => parse_date(text)
                 .map(Some)
                 .map_err(|problem| format!("{name}: {problem}")),
@@ -97,7 +100,7 @@ fn read_event(object: &Map<String, Value>) -> Result<EventFields, String> {
 /// inside the event as well as one by one).
 fn body_link(links: Option<&Value>) -> Result<Option<(Kind, i64)>, String> {
     let links = match links {
-        None | Some(Value::Null) => return Ok(None),
+        None => return Ok(None),
         Some(Value::Array(links)) => links,
         Some(other) => return Err(format!("LINKS must be an array, got {}", json_kind(other))),
     };

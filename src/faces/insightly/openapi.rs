@@ -441,7 +441,7 @@ pub fn document() -> Value {
             parameters: json!([id_parameter("event")]),
             body: Some("LinkInput"),
             answer: schema_ref("Link"),
-            errors: WRITE,
+            errors: &["400", "401", "404", "409", "413", "415"],
         },
     ];
     let mut paths = Map::new();

@@ -100,7 +100,12 @@ pub fn parse_date(text: &str) -> Result<DateTime<Utc>, String> {
     if let Ok(time) = DateTime::parse_from_rfc3339(text) {
         return Ok(time.with_timezone(&Utc));
     }
-    for format in [DATE_FORMAT, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%.f"] {
+    for format in [
+        DATE_FORMAT,
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S%.f",
+    ] {
         if let Ok(time) = NaiveDateTime::parse_from_str(text, format) {
             return Ok(time.and_utc());
         }
@@ -120,10 +125,17 @@ pub fn stored_date(time: DateTime<Utc>) -> String {
 /// (App Connect's core keeps CRM ids as strings and sends them back so).
 pub fn read_id(value: &Value) -> Option<i64> {
     match value {
-        Value::Number(number) => number.as_i64(),
+        // `305.0` is a whole number too, as JSON Schema's `integer` says.
+        Value::Number(number) => number.as_i64().or_else(|| {
+            number
+                .as_f64()
+                .filter(|float| float.fract() == 0.0 && float.abs() < 9.0e15)
+                .map(|float| float as i64)
+        }),
         Value::String(text) => text.trim().parse().ok(),
         _ => None,
     }
+    .filter(|id| *id > 0)
 }
 
 /// A text field of a request's object: absent, `null` or blank is
@@ -360,6 +372,7 @@ mod tests {
             "2024-01-15T10:30:00-05:00",
             "2024-01-15 15:30:00",
             "2024-01-15T15:30:00",
+            "2024-01-15 15:30:00.000",
         ] {
             let time = parse_date(text).expect(text);
             assert_eq!(format_date(time), "2024-01-15 15:30:00", "{text}");
@@ -375,6 +388,8 @@ mod tests {
         assert_eq!(read_id(&json!("290000001")), Some(290000001));
         assert_eq!(read_id(&json!("29x")), None);
         assert_eq!(read_id(&json!(1.5)), None);
+        assert_eq!(read_id(&json!(305.0)), Some(305));
+        assert_eq!(read_id(&json!(0)), None, "ids start at 1");
         assert_eq!(path_id("0"), None);
         assert_eq!(path_id("-3"), None);
         assert_eq!(path_id("act_1"), None);
