@@ -80,6 +80,32 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Contacts whose number's digits end with `digits` (a national
+    /// number without its country code, as some CRMs' searches are sent),
+    /// or equal them as `contacts_by_phone` matches, oldest first. Fewer
+    /// than 7 digits match nothing: so short a tail names no one.
+    pub fn contacts_with_phone_ending(
+        &self,
+        org: i64,
+        digits: &str,
+    ) -> Result<Vec<Contact>, StoreError> {
+        let digits: String = digits.chars().filter(char::is_ascii_digit).collect();
+        if digits.len() < 7 {
+            return Ok(Vec::new());
+        }
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT {CONTACT_COLUMNS} FROM contacts
+             WHERE organisation_id = ?1
+               AND (phone_digits = ?2 OR substr(phone_digits, -length(?3)) = ?3)
+             ORDER BY seq"
+        ))?;
+        let rows = statement.query_map(
+            params![org, phone_digits(&digits), digits],
+            contact_from_row,
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Newest first, at most `filter.limit`; with `filter.name`, only the
     /// contacts whose name holds it in any case (Unicode case folding, which
     /// SQLite's own `LIKE` does only for ASCII, so rows are read in order
@@ -191,6 +217,36 @@ mod tests {
             assert_eq!(phone_digits(raw), expected, "{raw}");
         }
         assert_eq!(phone_digits("+44 20 7946 0958"), "442079460958");
+    }
+
+    #[test]
+    fn a_national_number_finds_its_contact_and_a_short_tail_finds_none() {
+        let mut store = memory();
+        let org = acme(&store);
+        let london = store
+            .create_contact(
+                org,
+                &NewContact {
+                    name: "Ada London".into(),
+                    phone_number: "+44 20 7946 0958".into(),
+                    email: None,
+                    contact_type: None,
+                },
+            )
+            .expect("created");
+        let found = |digits: &str| {
+            store
+                .contacts_with_phone_ending(org, digits)
+                .expect("query")
+                .into_iter()
+                .map(|c| c.name)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(found("2079460958"), vec![london.name.clone()]);
+        assert_eq!(found("(415) 555-0199"), vec!["Jane Contact".to_owned()]);
+        assert_eq!(found("+14155550199"), vec!["Jane Contact".to_owned()]);
+        assert!(found("0199").is_empty(), "too short to name anyone");
+        assert!(found("9999999999").is_empty());
     }
 
     #[test]

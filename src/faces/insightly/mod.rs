@@ -8,6 +8,19 @@
 //!
 //! Sign-in is Insightly's: `Basic base64(<api key>:)`, with an API key of
 //! one of the organisation's users.
+//!
+//! Its routes (`routes`), wire format (`wire`), errors (`errors`, always
+//! Insightly's `{"Message"}`) and handlers (`users`, `contacts`, `events`)
+//! live beside this file; it stands on the kit and the store and never
+//! imports another face.
+
+mod contacts;
+mod errors;
+mod events;
+mod openapi;
+mod routes;
+mod users;
+mod wire;
 
 use serde_json::{json, Map, Value};
 
@@ -86,11 +99,14 @@ impl CrmFace for Insightly {
         path: &'a str,
         caller: Option<&'a Caller>,
     ) -> Answering<'a> {
-        let _ = (state, request, path, caller);
-        Box::pin(async move { crate::web::ApiError::NotFound("not yet".into()).into_response() })
+        Box::pin(async move {
+            routes::answer(state, request, path, caller)
+                .await
+                .unwrap_or_else(errors::InsightlyError::into_response)
+        })
     }
 
     fn openapi(&self) -> Value {
-        json!({})
+        openapi::document()
     }
 }
