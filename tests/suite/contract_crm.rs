@@ -121,6 +121,10 @@ fn a_crm_connector_gets_a_signed_in_user_record_env_and_core_registry_under_faul
     assert_every_property_held(&output, 8);
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(text.contains("CRM --crm insightly (in memory)"), "{text}");
+    assert!(
+        text.contains("registered as insightly in @app-connect/core's registry"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -155,7 +159,10 @@ fn what_a_connector_changes_without_update_or_save_is_not_kept() {
         text.contains("what createCallLog saved with user.update() is gone"),
         "{text}"
     );
-    assert!(text.contains("--crm insightly"), "the replay names --crm: {text}");
+    assert!(
+        text.contains("--crm insightly"),
+        "the replay names --crm: {text}"
+    );
     assert!(fixture.exists(), "the failing case is saved");
 }
 
@@ -217,7 +224,14 @@ fn a_typescript_connector_runs_under_npx_tsx() {
     // Plain node cannot read its type annotations: tsx did the work.
     let plain = contract_in(
         &dir,
-        &["--serve", "--faults", "none", "--cases", "1", &connector.display().to_string()],
+        &[
+            "--serve",
+            "--faults",
+            "none",
+            "--cases",
+            "1",
+            &connector.display().to_string(),
+        ],
         &[],
     );
     assert_eq!(plain.status.code(), Some(2), "{}", explain(&plain));
