@@ -173,6 +173,7 @@ impl Front {
                     &request,
                     caller.as_ref(),
                     rate_key.as_deref(),
+                    ApiError::into_response,
                     || self.dispatch(&request, resolution.clone(), caller.as_ref()),
                 )
                 .await;
@@ -203,12 +204,13 @@ impl Front {
                     &request,
                     caller.as_ref(),
                     rate_key.as_deref(),
+                    |error| face.error_answer(error),
                     || face.answer(state, &request, &path, caller.as_ref()),
                 )
                 .await;
                 (answered, org)
             }
-            Err(error) => (Answered::plain(error.into_response()), None),
+            Err(error) => (Answered::plain(face.error_answer(error)), None),
         };
         harness::record(state, &request, arrival, answered, org)
     }

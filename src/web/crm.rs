@@ -12,6 +12,7 @@ use std::pin::Pin;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::error::ApiError;
 use super::request::ApiRequest;
 use super::response::ApiResponse;
 use super::state::AppState;
@@ -144,6 +145,14 @@ pub trait CrmFace: Send + Sync {
         path: &'a str,
         caller: Option<&'a Caller>,
     ) -> Answering<'a>;
+
+    /// `error`, raised outside the face (an injected fault, the rate limit,
+    /// an overloaded store), answered in the CRM's own error shape with the
+    /// error's status and `Retry-After`: a connector reads a fault on a
+    /// CRM face as that CRM would send it.
+    fn error_answer(&self, error: ApiError) -> ApiResponse {
+        error.into_response()
+    }
 
     /// Its part of the OpenAPI 3.1 document: `{"paths": {…}}` under its
     /// mount, and `"components"` its paths refer to (names prefixed with
