@@ -18,37 +18,13 @@ use super::bridge::Settled;
 use super::calls::{CallNote, Core, Stop};
 use super::cases::Case;
 use super::core;
+use super::plan::RunError;
 use super::properties::{Property, Verdicts};
-use super::runner::RunError;
+pub use super::session::CrmSession;
 
 /// The in-memory database App Connect core's models get
 /// (`DATABASE_URL`): connectors load them at start-up.
 pub const CORE_DATABASE_URL: &str = "sqlite::memory:";
-
-/// What core keeps for one case's user: its row, and the environment.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CrmSession {
-    /// Core's `users` row, as last persisted.
-    pub user: Value,
-    /// The environment variables the CRM's connector reads.
-    pub env: Map<String, Value>,
-}
-
-impl CrmSession {
-    /// The request fields that hand the bridge the row and the
-    /// environment (PROTOCOL.md).
-    pub fn extras(&self) -> Map<String, Value> {
-        let mut extras = Map::new();
-        extras.insert("user".into(), self.user.clone());
-        extras.insert("env".into(), Value::Object(self.env.clone()));
-        extras
-    }
-
-    /// The key core builds the `authHeader` from: the row's access token.
-    pub fn access_token(&self) -> String {
-        crate::js::to_string_or_undefined(self.user.get("accessToken"))
-    }
-}
 
 /// The connection info of CRM `name` in a `GET /__admin/crms` answer.
 pub fn connection(answer: &Value, name: &str) -> Result<Value, RunError> {

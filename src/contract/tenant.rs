@@ -13,7 +13,7 @@
 use serde_json::Value;
 use tokio::runtime::Runtime;
 
-use super::runner::RunError;
+use super::plan::RunError;
 use crate::cli::admin_client::{AdminClient, AdminError, RequestsQuery, OWN_READ};
 use crate::harness::{FaultSpec, JournalView};
 

@@ -121,6 +121,10 @@ fn a_crm_connector_gets_a_signed_in_user_record_env_and_core_registry_under_faul
     assert_every_property_held(&output, 8);
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(text.contains("CRM --crm insightly (in memory)"), "{text}");
+    assert!(
+        text.contains("registered as insightly in @app-connect/core's registry"),
+        "{text}"
+    );
 }
 
 #[test]
