@@ -309,7 +309,10 @@ fn apply_patch(activity: &mut Activity, patch: &ActivityPatch) {
     set(&mut activity.direction, &patch.direction);
     set(&mut activity.duration, &patch.duration);
     set(&mut activity.note, &patch.note);
-    set(&mut activity.conversation_log_id, &patch.conversation_log_id);
+    set(
+        &mut activity.conversation_log_id,
+        &patch.conversation_log_id,
+    );
     set(&mut activity.message_ids, &patch.message_ids);
     activity
         .message_ids

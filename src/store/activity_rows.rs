@@ -47,8 +47,7 @@ pub(super) fn select_activity(
     let mut by_id = conn.prepare_cached(&format!(
         "SELECT {ACTIVITY_COLUMNS}, {LOG_COLUMNS} FROM activities WHERE organisation_id = ?1 AND id = ?2"
     ))?;
-    let read =
-        |row: &Row| RawActivity::from_row(row)?.with_log_fields(row, ACTIVITY_COLUMN_COUNT);
+    let read = |row: &Row| RawActivity::from_row(row)?.with_log_fields(row, ACTIVITY_COLUMN_COUNT);
     let mut row = by_id.query_row(params![org, id], read).optional()?;
     if row.is_none() {
         if let Ok(number) = id.parse::<i64>() {

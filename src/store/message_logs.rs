@@ -69,10 +69,18 @@ mod tests {
         let org = acme(&store);
         assert_eq!(store.message_log(org, "c-2025-06-03").expect("read"), None);
         let log = store
-            .create_activity(org, &message_log("c-2025-06-03", &["m1"]), Origin::default())
+            .create_activity(
+                org,
+                &message_log("c-2025-06-03", &["m1"]),
+                Origin::default(),
+            )
             .expect("create");
         store
-            .create_activity(org, &message_log("c-2025-06-04", &["m3"]), Origin::default())
+            .create_activity(
+                org,
+                &message_log("c-2025-06-04", &["m3"]),
+                Origin::default(),
+            )
             .expect("create");
         let patch = ActivityPatch {
             add_message_ids: vec!["m2".into()],
@@ -88,13 +96,19 @@ mod tests {
             .expect("read")
             .expect("found");
         assert_eq!(found, updated);
-        assert_eq!(store.message_log(org + 1, "c-2025-06-03").expect("read"), None);
+        assert_eq!(
+            store.message_log(org + 1, "c-2025-06-03").expect("read"),
+            None
+        );
         // The update is a revision: the one before it still holds one message.
         let (_, revisions) = store
             .revisions(Some(org), &log.id)
             .expect("read")
             .expect("found");
-        let held: Vec<_> = revisions.iter().map(|r| r.state.message_ids.len()).collect();
+        let held: Vec<_> = revisions
+            .iter()
+            .map(|r| r.state.message_ids.len())
+            .collect();
         assert_eq!(held, [1, 2]);
         assert_eq!(
             revisions[0].state.conversation_log_id.as_deref(),
@@ -149,8 +163,10 @@ mod tests {
             }
             other => panic!("not a split conversation: {other:?}"),
         }
-        assert!(matches!(&found[1], Violation::DuplicateMessage { activity_ids, .. }
-            if activity_ids.iter().all(|id| *id == third.id)));
+        assert!(
+            matches!(&found[1], Violation::DuplicateMessage { activity_ids, .. }
+            if activity_ids.iter().all(|id| *id == third.id))
+        );
         assert_eq!(
             store.message_log(org, "c-1").expect("read").map(|a| a.id),
             Some(first.id)

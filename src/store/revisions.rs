@@ -400,7 +400,10 @@ mod tests {
         let store = migrated(8, &data);
         for (id, expected) in [("act_a", vec!["m-1"]), ("act_call", vec![])] {
             let (_, revisions) = store.revisions(None, id).expect("read").expect("found");
-            let lists: Vec<_> = revisions.iter().map(|r| r.state.message_ids.clone()).collect();
+            let lists: Vec<_> = revisions
+                .iter()
+                .map(|r| r.state.message_ids.clone())
+                .collect();
             assert_eq!(lists, [expected.clone(), expected], "{id}");
             assert_eq!(revisions[1].state.conversation_log_id, None);
         }

@@ -591,11 +591,22 @@ mod tests {
         let parse = |value: Value| message_ids(&object(value).unwrap_or_default());
         assert_eq!(
             parse(json!(["a", 1874001001_u64, "a", 7.0])),
-            Ok(Some(vec!["a".into(), "1874001001".into(), "a".into(), "7".into()]))
+            Ok(Some(vec![
+                "a".into(),
+                "1874001001".into(),
+                "a".into(),
+                "7".into()
+            ]))
         );
         assert_eq!(parse(Value::Null), Ok(Some(Vec::new())));
         assert_eq!(message_ids(&Map::new()), Ok(None));
-        for refused in [json!("a"), json!([""]), json!([1.5]), json!([-1]), json!([["a"]])] {
+        for refused in [
+            json!("a"),
+            json!([""]),
+            json!([1.5]),
+            json!([-1]),
+            json!([["a"]]),
+        ] {
             assert!(parse(refused.clone()).is_err(), "{refused}");
         }
         let new = new_activity(
@@ -607,7 +618,10 @@ mod tests {
         )
         .expect("valid");
         assert_eq!(
-            (new.conversation_log_id.as_deref(), new.message_ids.as_slice()),
+            (
+                new.conversation_log_id.as_deref(),
+                new.message_ids.as_slice()
+            ),
             (Some("c-2025-06-03"), ["m1".to_owned()].as_slice())
         );
         assert!(new.extra.is_empty());
