@@ -26,6 +26,8 @@ mod hostile;
 mod hostile_framing;
 mod hostile_limits;
 mod isolation;
+mod message_logs;
+mod message_props;
 mod openapi;
 mod openapi_proxy;
 mod overload;
