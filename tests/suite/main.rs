@@ -26,6 +26,7 @@ mod hostile;
 mod hostile_framing;
 mod hostile_limits;
 mod isolation;
+mod message_cli;
 mod message_logs;
 mod message_props;
 mod openapi;

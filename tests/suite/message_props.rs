@@ -164,18 +164,27 @@ fn broken() -> impl Strategy<Value = (bool, Value)> {
     let offset = "[a-z]{1,12}";
     prop_oneof![
         Just((false, json!({"contactInfo": {"name": "J"}}))),
-        Just((false, json!({"message": {"conversationId": "c",
-                                         "creationTime": "2025-06-03T14:00:00Z"}}))),
+        Just((
+            false,
+            json!({"message": {"conversationId": "c",
+                                         "creationTime": "2025-06-03T14:00:00Z"}})
+        )),
         time.prop_map(move |time| {
             let mut message = good.clone();
             message["creationTime"] = json!(time);
             (false, json!({ "message": message }))
         }),
-        offset.prop_map(|offset| (false, json!({
-            "user": {"timezoneOffset": offset},
-            "message": {"id": 8, "creationTime": "2025-06-03T14:00:00Z"},
-        }))),
-        Just((true, json!({"message": {"id": 9, "creationTime": "2025-06-03T14:00:00Z"}}))),
+        offset.prop_map(|offset| (
+            false,
+            json!({
+                "user": {"timezoneOffset": offset},
+                "message": {"id": 8, "creationTime": "2025-06-03T14:00:00Z"},
+            })
+        )),
+        Just((
+            true,
+            json!({"message": {"id": 9, "creationTime": "2025-06-03T14:00:00Z"}})
+        )),
     ]
 }
 
