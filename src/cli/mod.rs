@@ -11,6 +11,7 @@ mod connector;
 mod contract;
 mod crms;
 mod junit;
+mod message;
 mod serve;
 mod tables;
 mod tenant;
@@ -56,6 +57,8 @@ enum Command {
     Update(UpdateArgs),
     /// Run the reference getCallLog: an activity with its note parsed back out.
     Get(GetArgs),
+    /// Run the reference createMessageLog (`message log`) or updateMessageLog (`message update`).
+    Message(message::MessageArgs),
     /// Property-test your own connector the way App Connect core drives it; exit 1 if a property fails.
     Contract(ContractArgs),
     /// Print contract violations (e.g. a call session logged twice); exit 1 if any.
@@ -139,6 +142,7 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Log(args) => connector::log(args),
         Command::Update(args) => connector::update(args),
         Command::Get(args) => connector::get(args),
+        Command::Message(args) => message::message(args),
         Command::Contract(args) => contract::contract(args),
         Command::Checks(args) => admin::checks(args),
         Command::Requests(args) => admin::requests(args),
