@@ -108,18 +108,25 @@ impl Pipedrive {
         let env = &connection["env"];
         let (status, tokens) = send(form(
             self.plain
-                .post(env["PIPEDRIVE_ACCESS_TOKEN_URI"].as_str().expect("token URI"))
+                .post(
+                    env["PIPEDRIVE_ACCESS_TOKEN_URI"]
+                        .as_str()
+                        .expect("token URI"),
+                )
                 .basic_auth(
                     env["PIPEDRIVE_CLIENT_ID"].as_str().expect("id"),
                     env["PIPEDRIVE_CLIENT_SECRET"].as_str(),
                 ),
             &[
-                    ("grant_type", "authorization_code"),
-                    (
-                        "code",
-                        connection["credentials"]["code"].as_str().expect("code"),
-                    ),
-                ("redirect_uri", env["PIPEDRIVE_REDIRECT_URI"].as_str().expect("uri")),
+                ("grant_type", "authorization_code"),
+                (
+                    "code",
+                    connection["credentials"]["code"].as_str().expect("code"),
+                ),
+                (
+                    "redirect_uri",
+                    env["PIPEDRIVE_REDIRECT_URI"].as_str().expect("uri"),
+                ),
             ],
         ))
         .await;
@@ -159,7 +166,10 @@ impl Pipedrive {
 }
 
 /// A form-encoded body, as App Connect's OAuth client sends it.
-pub(crate) fn form(request: reqwest::RequestBuilder, pairs: &[(&str, &str)]) -> reqwest::RequestBuilder {
+pub(crate) fn form(
+    request: reqwest::RequestBuilder,
+    pairs: &[(&str, &str)],
+) -> reqwest::RequestBuilder {
     let body = form_urlencoded::Serializer::new(String::new())
         .extend_pairs(pairs)
         .finish();
@@ -254,13 +264,23 @@ async fn app_connects_whole_round_runs_against_the_face() {
         .await;
     assert_eq!((status, &deals["data"]), (200, &json!([])), "{deals}");
     let (status, leads) = pd
-        .call(&token, Method::GET, &format!("/v1/leads?person_id={jane}"), None)
+        .call(
+            &token,
+            Method::GET,
+            &format!("/v1/leads?person_id={jane}"),
+            None,
+        )
         .await;
     assert_eq!((status, &leads["success"]), (200, &json!(true)), "{leads}");
 
     // findContactWithName.
     let (_, named) = pd
-        .call(&token, Method::GET, "/api/v2/persons/search?term=Jane&fields=name", None)
+        .call(
+            &token,
+            Method::GET,
+            "/api/v2/persons/search?term=Jane&fields=name",
+            None,
+        )
         .await;
     let names: Vec<&Value> = named["data"]["items"]
         .as_array()
@@ -293,10 +313,17 @@ async fn app_connects_whole_round_runs_against_the_face() {
 
     // createCallLog: the person's org, the activity types, the activity.
     let (_, person) = pd
-        .call(&token, Method::GET, &format!("/api/v2/persons/{jane}"), None)
+        .call(
+            &token,
+            Method::GET,
+            &format!("/api/v2/persons/{jane}"),
+            None,
+        )
         .await;
     assert_eq!(person["data"]["org_id"], Value::Null);
-    let (_, types) = pd.call(&token, Method::GET, "/v1/activityTypes", None).await;
+    let (_, types) = pd
+        .call(&token, Method::GET, "/v1/activityTypes", None)
+        .await;
     let names: Vec<&str> = types["data"]
         .as_array()
         .expect("types")
@@ -304,10 +331,21 @@ async fn app_connects_whole_round_runs_against_the_face() {
         .filter(|t| t["active_flag"] == true)
         .filter_map(|t| t["name"].as_str())
         .collect();
-    assert!(names.iter().any(|n| n.to_lowercase().contains("call")), "{names:?}");
-    assert!(names.iter().any(|n| n.to_lowercase().contains("sms")), "{names:?}");
+    assert!(
+        names.iter().any(|n| n.to_lowercase().contains("call")),
+        "{names:?}"
+    );
+    assert!(
+        names.iter().any(|n| n.to_lowercase().contains("sms")),
+        "{names:?}"
+    );
     let (status, logged) = pd
-        .call(&token, Method::POST, "/api/v2/activities", Some(call_log(jane)))
+        .call(
+            &token,
+            Method::POST,
+            "/api/v2/activities",
+            Some(call_log(jane)),
+        )
         .await;
     assert_eq!(status, 200, "{logged}");
     let log_id = logged["data"]["id"].as_i64().expect("integer id");
@@ -315,7 +353,12 @@ async fn app_connects_whole_round_runs_against_the_face() {
 
     // getCallLog: the note and the person's name under related_objects.
     let (status, got) = pd
-        .call(&token, Method::GET, &format!("/api/v2/activities/{log_id}"), None)
+        .call(
+            &token,
+            Method::GET,
+            &format!("/api/v2/activities/{log_id}"),
+            None,
+        )
         .await;
     assert_eq!(status, 200);
     assert_eq!(
@@ -337,7 +380,12 @@ async fn app_connects_whole_round_runs_against_the_face() {
         .await;
     assert_eq!(status, 200, "{patched}");
     let (_, got) = pd
-        .call(&token, Method::GET, &format!("/api/v2/activities/{log_id}"), None)
+        .call(
+            &token,
+            Method::GET,
+            &format!("/api/v2/activities/{log_id}"),
+            None,
+        )
         .await;
     assert_eq!(got["data"]["note"], "<b>Agent notes</b><br>Updated.");
     assert_eq!(got["data"]["subject"], "Outbound Call to Jane (updated)");
@@ -363,7 +411,12 @@ async fn app_connects_whole_round_runs_against_the_face() {
     assert_eq!(message["data"]["type"], "sms");
     // updateMessageLog: read the note, add the message, patch it back.
     let (_, before) = pd
-        .call(&token, Method::GET, &format!("/api/v2/activities/{message_id}"), None)
+        .call(
+            &token,
+            Method::GET,
+            &format!("/api/v2/activities/{message_id}"),
+            None,
+        )
         .await;
     let grown = before["data"]["note"]
         .as_str()
@@ -415,7 +468,11 @@ async fn app_connects_whole_round_runs_against_the_face() {
     )
     .await;
     assert_eq!(status, 200, "{revisions}");
-    assert_eq!(revisions["items"].as_array().map(Vec::len), Some(2), "{revisions}");
+    assert_eq!(
+        revisions["items"].as_array().map(Vec::len),
+        Some(2),
+        "{revisions}"
+    );
     pd.shutdown().await;
 }
 
@@ -440,7 +497,12 @@ async fn what_the_native_api_writes_the_face_reads() {
     assert_eq!(status, 201, "{created}");
     let number = created["number"].as_i64().expect("number");
     let (status, got) = pd
-        .call(&token, Method::GET, &format!("/api/v2/activities/{number}"), None)
+        .call(
+            &token,
+            Method::GET,
+            &format!("/api/v2/activities/{number}"),
+            None,
+        )
         .await;
     assert_eq!(status, 200, "{got}");
     assert_eq!(got["data"]["note"], "<p>native</p>");
@@ -491,19 +553,34 @@ async fn each_organisation_sees_only_its_own_records() {
         .expect("token")
         .to_owned();
     let (_, found) = pd
-        .call(&other, Method::GET, "/api/v2/persons/search?term=4155550199&fields=phone", None)
+        .call(
+            &other,
+            Method::GET,
+            "/api/v2/persons/search?term=4155550199&fields=phone",
+            None,
+        )
         .await;
     let items = found["data"]["items"].as_array().expect("items");
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["item"]["name"], "Jane Contact (Globex)");
     let theirs = items[0]["item"]["id"].as_i64().expect("id");
     let (status, logged) = pd
-        .call(&other, Method::POST, "/api/v2/activities", Some(call_log(theirs)))
+        .call(
+            &other,
+            Method::POST,
+            "/api/v2/activities",
+            Some(call_log(theirs)),
+        )
         .await;
     assert_eq!(status, 200, "{logged}");
     let id = logged["data"]["id"].as_i64().expect("id");
     let (status, body) = pd
-        .call(&acme, Method::GET, &format!("/api/v2/activities/{id}"), None)
+        .call(
+            &acme,
+            Method::GET,
+            &format!("/api/v2/activities/{id}"),
+            None,
+        )
         .await;
     assert_eq!(status, 404, "{body}");
     assert_eq!(body["success"], false);

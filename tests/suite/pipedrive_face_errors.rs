@@ -73,7 +73,11 @@ async fn an_expired_token_is_pipedrives_401_and_a_refresh_replaces_the_pair() {
         CLIENT_SECRET,
     )
     .await;
-    assert_eq!((status, &body["error"]), (400, &json!("invalid_grant")), "{body}");
+    assert_eq!(
+        (status, &body["error"]),
+        (400, &json!("invalid_grant")),
+        "{body}"
+    );
     assert_eq!(body["message"], "Invalid grant: refresh token is invalid");
     pd.shutdown().await;
 }
@@ -94,7 +98,11 @@ async fn fresh_tokens_work_until_revoked_and_bad_grants_are_refused() {
         CLIENT_SECRET,
     )
     .await;
-    assert_eq!((status, &body["error"]), (400, &json!("invalid_grant")), "{body}");
+    assert_eq!(
+        (status, &body["error"]),
+        (400, &json!("invalid_grant")),
+        "{body}"
+    );
     let fresh_code = code["credentials"]["code"].as_str().expect("code");
     let (status, body) = token_request(
         &pd,
@@ -102,9 +110,17 @@ async fn fresh_tokens_work_until_revoked_and_bad_grants_are_refused() {
         "wrong-secret",
     )
     .await;
-    assert_eq!((status, &body["error"]), (401, &json!("invalid_client")), "{body}");
+    assert_eq!(
+        (status, &body["error"]),
+        (401, &json!("invalid_client")),
+        "{body}"
+    );
     let (status, body) = token_request(&pd, &[("code", fresh_code)], CLIENT_SECRET).await;
-    assert_eq!((status, &body["error"]), (400, &json!("invalid_request")), "{body}");
+    assert_eq!(
+        (status, &body["error"]),
+        (400, &json!("invalid_request")),
+        "{body}"
+    );
     let (status, body) = token_request(&pd, &[("grant_type", "password")], CLIENT_SECRET).await;
     assert_eq!(
         (status, &body["error"]),
@@ -151,7 +167,9 @@ async fn the_ready_token_of_mockcrm_crms_signs_in_and_bad_ones_do_not() {
     assert_eq!(status, 401);
     refused_as_pipedrive(&body, "unauthorized access");
     snapshot_settings().bind(|| insta::assert_json_snapshot!("unauthorized", body));
-    let (status, body) = pd.call("at_unknown", Method::GET, "/api/v2/persons/1", None).await;
+    let (status, body) = pd
+        .call("at_unknown", Method::GET, "/api/v2/persons/1", None)
+        .await;
     assert_eq!(status, 401);
     refused_as_pipedrive(&body, "invalid");
     pd.shutdown().await;
@@ -166,22 +184,106 @@ async fn bad_input_gets_pipedrives_400_and_404() {
         .to_owned();
     let t = token.as_str();
     let cases: Vec<(Method, &str, Option<Value>, u16, &str)> = vec![
-        (Method::POST, "/v1/persons", Some(json!({"phone": "+1"})), 400, "Name must be given"),
-        (Method::POST, "/v1/persons", Some(json!({"name": "X", "phone": 5})), 400, "phone"),
-        (Method::GET, "/api/v2/persons/search?term=4", None, 400, "term"),
-        (Method::GET, "/api/v2/persons/search?fields=phone", None, 400, "term"),
-        (Method::GET, "/api/v2/persons/search?term=Jane&fields=owner", None, 400, "fields"),
-        (Method::GET, "/api/v2/persons/999999", None, 404, "Person not found"),
+        (
+            Method::POST,
+            "/v1/persons",
+            Some(json!({"phone": "+1"})),
+            400,
+            "Name must be given",
+        ),
+        (
+            Method::POST,
+            "/v1/persons",
+            Some(json!({"name": "X", "phone": 5})),
+            400,
+            "phone",
+        ),
+        (
+            Method::GET,
+            "/api/v2/persons/search?term=4",
+            None,
+            400,
+            "term",
+        ),
+        (
+            Method::GET,
+            "/api/v2/persons/search?fields=phone",
+            None,
+            400,
+            "term",
+        ),
+        (
+            Method::GET,
+            "/api/v2/persons/search?term=Jane&fields=owner",
+            None,
+            400,
+            "fields",
+        ),
+        (
+            Method::GET,
+            "/api/v2/persons/999999",
+            None,
+            404,
+            "Person not found",
+        ),
         (Method::GET, "/api/v2/persons/abc", None, 400, "integer"),
-        (Method::GET, "/api/v2/deals?person_id=999999&status=open", None, 404, "Person"),
-        (Method::GET, "/api/v2/deals?status=closed", None, 400, "status"),
+        (
+            Method::GET,
+            "/api/v2/deals?person_id=999999&status=open",
+            None,
+            404,
+            "Person",
+        ),
+        (
+            Method::GET,
+            "/api/v2/deals?status=closed",
+            None,
+            400,
+            "status",
+        ),
         (Method::GET, "/v1/leads?person_id=x", None, 400, "integer"),
-        (Method::GET, "/api/v2/activities/999999", None, 404, "Activity not found"),
-        (Method::PATCH, "/api/v2/activities/999999", Some(json!({"note": "x"})), 404, "Activity not found"),
-        (Method::PATCH, "/api/v2/activities/1", Some(json!({})), 400, "at least one field"),
-        (Method::POST, "/api/v2/activities", Some(json!({"subject": "x", "type": "fax"})), 400, "activity type"),
-        (Method::POST, "/api/v2/activities", Some(json!({"duration": "ten"})), 400, "duration"),
-        (Method::POST, "/api/v2/activities", Some(json!({"due_date": "May 1"})), 400, "due_date"),
+        (
+            Method::GET,
+            "/api/v2/activities/999999",
+            None,
+            404,
+            "Activity not found",
+        ),
+        (
+            Method::PATCH,
+            "/api/v2/activities/999999",
+            Some(json!({"note": "x"})),
+            404,
+            "Activity not found",
+        ),
+        (
+            Method::PATCH,
+            "/api/v2/activities/1",
+            Some(json!({})),
+            400,
+            "at least one field",
+        ),
+        (
+            Method::POST,
+            "/api/v2/activities",
+            Some(json!({"subject": "x", "type": "fax"})),
+            400,
+            "activity type",
+        ),
+        (
+            Method::POST,
+            "/api/v2/activities",
+            Some(json!({"duration": "ten"})),
+            400,
+            "duration",
+        ),
+        (
+            Method::POST,
+            "/api/v2/activities",
+            Some(json!({"due_date": "May 1"})),
+            400,
+            "due_date",
+        ),
         (
             Method::POST,
             "/api/v2/activities",
@@ -189,7 +291,13 @@ async fn bad_input_gets_pipedrives_400_and_404() {
             400,
             "Person with id",
         ),
-        (Method::POST, "/api/v2/activities", Some(json!([1])), 400, "JSON object"),
+        (
+            Method::POST,
+            "/api/v2/activities",
+            Some(json!([1])),
+            400,
+            "JSON object",
+        ),
     ];
     for (method, path, body, status, needle) in cases {
         let label = format!("{method} {path}");
@@ -229,7 +337,9 @@ async fn bad_input_gets_pipedrives_400_and_404() {
     assert_eq!(body["success"], false);
     redact(&mut body, "error_info", "[info]");
     snapshot_settings().bind(|| insta::assert_json_snapshot!("unknown_route", body));
-    let (status, body) = pd.call(t, Method::DELETE, "/api/v2/activities/1", None).await;
+    let (status, body) = pd
+        .call(t, Method::DELETE, "/api/v2/activities/1", None)
+        .await;
     assert_eq!(status, 405, "{body}");
     pd.shutdown().await;
 }
@@ -262,7 +372,10 @@ async fn rate_limit_headers_count_down_and_faults_front_the_face() {
         .await
         .expect("sent");
     assert_eq!(
-        first.headers().get("x-ratelimit-limit").map(|v| v.as_bytes()),
+        first
+            .headers()
+            .get("x-ratelimit-limit")
+            .map(|v| v.as_bytes()),
         Some(b"1000".as_slice())
     );
     assert!(first.headers().contains_key("x-ratelimit-reset"));
@@ -285,11 +398,21 @@ async fn rate_limit_headers_count_down_and_faults_front_the_face() {
     .await;
     assert_eq!(status, 201, "{fault}");
     let (status, _) = pd
-        .call(&token, Method::POST, "/api/v2/activities", Some(call_log(1)))
+        .call(
+            &token,
+            Method::POST,
+            "/api/v2/activities",
+            Some(call_log(1)),
+        )
         .await;
     assert_eq!(status, 503);
     let (status, _) = pd
-        .call(&token, Method::POST, "/api/v2/activities", Some(call_log(1)))
+        .call(
+            &token,
+            Method::POST,
+            "/api/v2/activities",
+            Some(call_log(1)),
+        )
         .await;
     assert_eq!(status, 200, "the fault fired once");
     pd.shutdown().await;
@@ -308,7 +431,10 @@ async fn the_openapi_document_describes_the_face_and_its_answers_fit() {
     ] {
         assert!(doc["paths"][path][method].is_object(), "{method} {path}");
     }
-    assert!(doc["paths"]["/activity"].is_object(), "the native API stays");
+    assert!(
+        doc["paths"]["/activity"].is_object(),
+        "the native API stays"
+    );
     let mut unresolved = Vec::new();
     crate::openapi::walk(&doc, "", &mut |pointer, value| {
         if let Some(reference) = value.get("$ref").and_then(Value::as_str) {
@@ -325,20 +451,70 @@ async fn the_openapi_document_describes_the_face_and_its_answers_fit() {
         .to_owned();
     let schema = |name: &str| json!({"$ref": format!("#/components/schemas/{name}")});
     let (_, logged) = pd
-        .call(&token, Method::POST, "/api/v2/activities", Some(call_log(1)))
+        .call(
+            &token,
+            Method::POST,
+            "/api/v2/activities",
+            Some(call_log(1)),
+        )
         .await;
     let id = logged["data"]["id"].as_i64().expect("id");
     let checks: Vec<(&str, Method, String, Option<Value>)> = vec![
-        ("pipedriveUserAnswer", Method::GET, "/v1/users/me".into(), None),
+        (
+            "pipedriveUserAnswer",
+            Method::GET,
+            "/v1/users/me".into(),
+            None,
+        ),
         ("pipedriveUsers", Method::GET, "/v1/users".into(), None),
-        ("pipedriveActivityTypes", Method::GET, "/v1/activityTypes".into(), None),
-        ("pipedriveSearch", Method::GET, "/api/v2/persons/search?term=Jane".into(), None),
-        ("pipedrivePersonAnswer", Method::GET, "/api/v2/persons/1".into(), None),
-        ("pipedrivePersonV1Answer", Method::POST, "/v1/persons".into(), Some(json!({"name": "Z Z"}))),
-        ("pipedriveEmptyList", Method::GET, "/api/v2/deals?person_id=1".into(), None),
-        ("pipedriveActivityAnswer", Method::GET, format!("/api/v2/activities/{id}"), None),
-        ("pipedriveActivityAnswer", Method::PATCH, format!("/api/v2/activities/{id}"), Some(json!({"subject": "s"}))),
-        ("pipedriveError", Method::GET, "/api/v2/activities/999999".into(), None),
+        (
+            "pipedriveActivityTypes",
+            Method::GET,
+            "/v1/activityTypes".into(),
+            None,
+        ),
+        (
+            "pipedriveSearch",
+            Method::GET,
+            "/api/v2/persons/search?term=Jane".into(),
+            None,
+        ),
+        (
+            "pipedrivePersonAnswer",
+            Method::GET,
+            "/api/v2/persons/1".into(),
+            None,
+        ),
+        (
+            "pipedrivePersonV1Answer",
+            Method::POST,
+            "/v1/persons".into(),
+            Some(json!({"name": "Z Z"})),
+        ),
+        (
+            "pipedriveEmptyList",
+            Method::GET,
+            "/api/v2/deals?person_id=1".into(),
+            None,
+        ),
+        (
+            "pipedriveActivityAnswer",
+            Method::GET,
+            format!("/api/v2/activities/{id}"),
+            None,
+        ),
+        (
+            "pipedriveActivityAnswer",
+            Method::PATCH,
+            format!("/api/v2/activities/{id}"),
+            Some(json!({"subject": "s"})),
+        ),
+        (
+            "pipedriveError",
+            Method::GET,
+            "/api/v2/activities/999999".into(),
+            None,
+        ),
     ];
     for (name, method, path, body) in checks {
         let (_, answer) = pd.call(&token, method, &path, body).await;

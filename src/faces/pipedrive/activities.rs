@@ -297,7 +297,11 @@ fn id_field(name: &str, value: &Value) -> Result<Value, PipedriveError> {
         Value::Null => Ok(Value::Null),
         Value::Number(n) => n.as_i64().map(Value::from).ok_or_else(wrong),
         Value::String(text) if text.trim().is_empty() => Ok(Value::Null),
-        Value::String(text) => text.trim().parse::<i64>().map(Value::from).map_err(|_| wrong()),
+        Value::String(text) => text
+            .trim()
+            .parse::<i64>()
+            .map(Value::from)
+            .map_err(|_| wrong()),
         _ => Err(wrong()),
     }
 }
@@ -334,9 +338,7 @@ fn primary_participant(value: Option<&Value>) -> Result<Option<i64>, PipedriveEr
 fn start(date: Option<String>, time: Option<String>) -> Result<Option<String>, PipedriveError> {
     let Some(date) = date else {
         return match time {
-            Some(_) => Err(PipedriveError::BadRequest(
-                "due_time needs due_date".into(),
-            )),
+            Some(_) => Err(PipedriveError::BadRequest("due_time needs due_date".into())),
             None => Ok(None),
         };
     };

@@ -53,7 +53,11 @@ impl CrmFace for Pipedrive {
     }
 
     fn hosts(&self) -> &'static [&'static str] {
-        &["api.pipedrive.com", "oauth.pipedrive.com", "*.pipedrive.com"]
+        &[
+            "api.pipedrive.com",
+            "oauth.pipedrive.com",
+            "*.pipedrive.com",
+        ]
     }
 
     fn needs_tls(&self) -> bool {
@@ -175,11 +179,9 @@ fn with_rate_limit(
     caller: Option<&Caller>,
     response: ApiResponse,
 ) -> ApiResponse {
-    let (Some(limiter), Some(_), Some(credential)) = (
-        &state.harness.rate_limiter,
-        caller,
-        bearer(request, NAME),
-    ) else {
+    let (Some(limiter), Some(_), Some(credential)) =
+        (&state.harness.rate_limiter, caller, bearer(request, NAME))
+    else {
         return response;
     };
     let (remaining, reset) = limiter.remaining(credential.rate_key());

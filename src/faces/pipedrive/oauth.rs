@@ -107,7 +107,9 @@ fn refusal(error: &OAuthError) -> ApiResponse {
     let message = match error {
         OAuthError::InvalidClient => "Invalid client: client is invalid".to_owned(),
         OAuthError::InvalidGrant(what) => format!("Invalid grant: {what} is invalid"),
-        OAuthError::UnsupportedGrantType(_) => "Unsupported grant type: grant_type is invalid".into(),
+        OAuthError::UnsupportedGrantType(_) => {
+            "Unsupported grant type: grant_type is invalid".into()
+        }
         OAuthError::InvalidRequest(text) => format!("Invalid request: {text}"),
         OAuthError::Store(_) => "Temporarily unavailable".into(),
     };

@@ -50,7 +50,15 @@ fn form_body(name: &str) -> Value {
 
 /// The operation for one route: `(summary, parameters, body, success
 /// status, success schema)`.
-fn operation(endpoint: Endpoint) -> (&'static str, Vec<Value>, Option<Value>, &'static str, &'static str) {
+fn operation(
+    endpoint: Endpoint,
+) -> (
+    &'static str,
+    Vec<Value>,
+    Option<Value>,
+    &'static str,
+    &'static str,
+) {
     match endpoint {
         Endpoint::Token => (
             "Exchange an authorization code or refresh token for tokens",
@@ -66,7 +74,13 @@ fn operation(endpoint: Endpoint) -> (&'static str, Vec<Value>, Option<Value>, &'
             "200",
             "pipedriveRevoked",
         ),
-        Endpoint::Me => ("The signed-in user", vec![], None, "200", "pipedriveUserAnswer"),
+        Endpoint::Me => (
+            "The signed-in user",
+            vec![],
+            None,
+            "200",
+            "pipedriveUserAnswer",
+        ),
         Endpoint::Users => ("The company's users", vec![], None, "200", "pipedriveUsers"),
         Endpoint::ActivityTypes => (
             "The company's activity types (call, sms, …)",
@@ -120,7 +134,11 @@ fn operation(endpoint: Endpoint) -> (&'static str, Vec<Value>, Option<Value>, &'
         ),
         Endpoint::Leads => (
             "A person's leads (this store keeps none)",
-            vec![query("person_id", false, json!({"type": "integer", "minimum": 1}))],
+            vec![query(
+                "person_id",
+                false,
+                json!({"type": "integer", "minimum": 1}),
+            )],
             None,
             "200",
             "pipedriveEmptyList",
@@ -182,13 +200,22 @@ pub fn document() -> Value {
                 "401".into(),
                 error("No access token, or one unknown, revoked or expired"),
             );
-            if route.path.contains("{id}") || route.endpoint == Endpoint::Deals || route.endpoint == Endpoint::Leads {
+            if route.path.contains("{id}")
+                || route.endpoint == Endpoint::Deals
+                || route.endpoint == Endpoint::Leads
+            {
                 responses.insert("404".into(), error("No such record in the company"));
             }
         } else {
             op["security"] = json!([{CLIENT: []}]);
-            responses.insert("400".into(), answer("A bad grant or request", "pipedriveOAuthError"));
-            responses.insert("401".into(), answer("Not App Connect's client", "pipedriveOAuthError"));
+            responses.insert(
+                "400".into(),
+                answer("A bad grant or request", "pipedriveOAuthError"),
+            );
+            responses.insert(
+                "401".into(),
+                answer("Not App Connect's client", "pipedriveOAuthError"),
+            );
         }
         if let Some(body) = body {
             op["requestBody"] = body;

@@ -55,8 +55,16 @@ pub const ROUTES: [Route<Endpoint>; 18] = [
     route(Method::GET, "/v1/users", Endpoint::Users),
     route(Method::GET, "/api/v1/users", Endpoint::Users),
     route(Method::GET, "/v1/activityTypes", Endpoint::ActivityTypes),
-    route(Method::GET, "/api/v1/activityTypes", Endpoint::ActivityTypes),
-    route(Method::GET, "/api/v2/persons/search", Endpoint::SearchPersons),
+    route(
+        Method::GET,
+        "/api/v1/activityTypes",
+        Endpoint::ActivityTypes,
+    ),
+    route(
+        Method::GET,
+        "/api/v2/persons/search",
+        Endpoint::SearchPersons,
+    ),
     route(Method::GET, "/api/v2/persons/{id}", Endpoint::GetPerson),
     route(Method::POST, "/v1/persons", Endpoint::CreatePerson),
     route(Method::POST, "/api/v1/persons", Endpoint::CreatePerson),
@@ -64,8 +72,16 @@ pub const ROUTES: [Route<Endpoint>; 18] = [
     route(Method::GET, "/v1/leads", Endpoint::Leads),
     route(Method::GET, "/api/v1/leads", Endpoint::Leads),
     route(Method::POST, "/api/v2/activities", Endpoint::CreateActivity),
-    route(Method::GET, "/api/v2/activities/{id}", Endpoint::GetActivity),
-    route(Method::PATCH, "/api/v2/activities/{id}", Endpoint::UpdateActivity),
+    route(
+        Method::GET,
+        "/api/v2/activities/{id}",
+        Endpoint::GetActivity,
+    ),
+    route(
+        Method::PATCH,
+        "/api/v2/activities/{id}",
+        Endpoint::UpdateActivity,
+    ),
 ];
 
 /// The served routes, for `x-mockcrm-hint`.

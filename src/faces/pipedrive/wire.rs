@@ -305,7 +305,11 @@ pub fn activity(activity: &Activity, person: Option<&Contact>, owner: &Caller) -
     data.insert("add_time".into(), time_v2(&activity.created_at).into());
     data.insert("update_time".into(), time_v2(&activity.updated_at).into());
     for (field, default) in &KEPT_FIELDS {
-        let value = activity.extra.get(*field).cloned().unwrap_or(default.clone());
+        let value = activity
+            .extra
+            .get(*field)
+            .cloned()
+            .unwrap_or(default.clone());
         data.insert((*field).to_owned(), value);
     }
     data.insert(
@@ -328,10 +332,7 @@ pub fn activity(activity: &Activity, person: Option<&Contact>, owner: &Caller) -
         "due_time".into(),
         due.map_or(Value::Null, |t| t.format("%H:%M").to_string().into()),
     );
-    data.insert(
-        "duration".into(),
-        duration_text(activity.duration.as_ref()),
-    );
+    data.insert("duration".into(), duration_text(activity.duration.as_ref()));
     let done = activity
         .extra
         .get("done")
@@ -399,7 +400,10 @@ mod tests {
 
     #[test]
     fn times_are_pipedrives() {
-        assert_eq!(time_v2("2024-05-01T10:00:00.123456Z"), "2024-05-01T10:00:00Z");
+        assert_eq!(
+            time_v2("2024-05-01T10:00:00.123456Z"),
+            "2024-05-01T10:00:00Z"
+        );
         assert_eq!(time_v1("2024-05-01T12:00:00+02:00"), "2024-05-01 10:00:00");
     }
 }
