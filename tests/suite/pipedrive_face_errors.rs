@@ -288,7 +288,7 @@ async fn bad_input_gets_pipedrives_400_and_404() {
             Method::POST,
             "/api/v2/activities",
             Some(json!({"participants": [{"person_id": 999999, "primary": true}]})),
-            400,
+            404,
             "Person with id",
         ),
         (

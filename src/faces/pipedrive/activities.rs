@@ -44,7 +44,8 @@ struct Sent {
     subject: Option<String>,
     note: Option<String>,
     type_key: Option<String>,
-    start: Option<String>,
+    due_date: Option<chrono::NaiveDate>,
+    due_time: Option<chrono::NaiveTime>,
     duration: Option<u64>,
     person: Option<i64>,
     extra: Map<String, Value>,
@@ -103,14 +104,22 @@ pub async fn update(state: &AppState, caller: &Caller, request: &ApiRequest, id:
         ));
     }
     let sent = read(&object)?;
-    let patch = activity_patch(sent);
+    let due = (sent.due_date, sent.due_time);
+    let mut patch = activity_patch(sent);
     let org = caller.organisation_id;
     let origin = Origin::through(super::NAME, request.journal_id);
     let updated = state
         .store
         .run(move |store| {
-            let Some(activity) = store.update_activity(org, &number.to_string(), &patch, origin)?
-            else {
+            let id = number.to_string();
+            if due.0.is_some() || due.1.is_some() {
+                // A new date keeps the time, a new time the date.
+                let Some(current) = store.activity(org, &id)? else {
+                    return Ok(None);
+                };
+                patch.received_at = start(due.0, due.1, Some(&current.received_at));
+            }
+            let Some(activity) = store.update_activity(org, &id, &patch, origin)? else {
                 return Ok(None);
             };
             let person = person_of(store, org, &activity)?;
@@ -163,7 +172,7 @@ fn stored_activity(sent: Sent) -> NewActivity {
         subject,
         body: sent.note.unwrap_or_default(),
         body_format: NOTE_FORMAT.to_owned(),
-        received_at: sent.start,
+        received_at: start(sent.due_date, sent.due_time, None),
         contact_id: sent.person.map(|number| number.to_string()),
         session_id: None,
         duration: sent.duration.map(Value::from),
@@ -184,7 +193,7 @@ fn activity_patch(sent: Sent) -> ActivityPatch {
         body_format: sent.note.as_ref().map(|_| NOTE_FORMAT.to_owned()),
         body: sent.note,
         activity_type,
-        received_at: sent.start,
+        received_at: None,
         contact_id: sent.person.map(|number| Some(number.to_string())),
         duration: sent.duration.map(|seconds| Some(Value::from(seconds))),
         extra: sent.extra,
@@ -245,7 +254,24 @@ fn read(object: &Map<String, Value>) -> Result<Sent, PipedriveError> {
             )));
         }
     }
-    sent.start = start(text(object, "due_date")?, text(object, "due_time")?)?;
+    sent.due_date = match text(object, "due_date")? {
+        None => None,
+        Some(date) => Some(
+            chrono::NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d").map_err(|_| {
+                PipedriveError::BadRequest(format!("due_date must be YYYY-MM-DD, not {date:?}"))
+            })?,
+        ),
+    };
+    sent.due_time = match text(object, "due_time")? {
+        None => None,
+        Some(time) => Some(
+            chrono::NaiveTime::parse_from_str(time.trim(), "%H:%M")
+                .or_else(|_| chrono::NaiveTime::parse_from_str(time.trim(), "%H:%M:%S"))
+                .map_err(|_| {
+                    PipedriveError::BadRequest(format!("due_time must be HH:MM, not {time:?}"))
+                })?,
+        ),
+    };
     sent.duration = match text(object, "duration")? {
         None => None,
         Some(duration) => Some(wire::duration_seconds(&duration).ok_or_else(|| {
@@ -261,8 +287,8 @@ fn read(object: &Map<String, Value>) -> Result<Sent, PipedriveError> {
             "owner_id" | "deal_id" | "org_id" | "project_id" => id_field(name, value)?,
             "done" | "busy" => match value {
                 Value::Bool(_) => value.clone(),
-                Value::Number(n) if n.as_i64() == Some(0) || n.as_i64() == Some(1) => {
-                    Value::Bool(n.as_i64() == Some(1))
+                Value::Number(n) if whole(n) == Some(0) || whole(n) == Some(1) => {
+                    Value::Bool(whole(n) == Some(1))
                 }
                 _ => {
                     return Err(PipedriveError::BadRequest(format!(
@@ -275,6 +301,23 @@ fn read(object: &Map<String, Value>) -> Result<Sent, PipedriveError> {
         sent.extra.insert(name.clone(), value);
     }
     Ok(sent)
+}
+
+/// The largest id a JSON client holds exactly (2^53 - 1): Pipedrive's ids
+/// are never larger.
+const MAX_ID: i64 = 9_007_199_254_740_991;
+
+/// A JSON number that is a whole number (`7` or `7.0`) from 0 to `MAX_ID`.
+fn whole(number: &serde_json::Number) -> Option<i64> {
+    number
+        .as_i64()
+        .or_else(|| {
+            number
+                .as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() <= MAX_ID as f64)
+                .map(|f| f as i64)
+        })
+        .filter(|id| (0..=MAX_ID).contains(id))
 }
 
 /// An optional string field; `null` is absent.
@@ -295,13 +338,15 @@ fn id_field(name: &str, value: &Value) -> Result<Value, PipedriveError> {
     let wrong = || PipedriveError::BadRequest(format!("{name} must be an integer id"));
     match value {
         Value::Null => Ok(Value::Null),
-        Value::Number(n) => n.as_i64().map(Value::from).ok_or_else(wrong),
+        Value::Number(n) => whole(n).map(Value::from).ok_or_else(wrong),
         Value::String(text) if text.trim().is_empty() => Ok(Value::Null),
         Value::String(text) => text
             .trim()
             .parse::<i64>()
+            .ok()
+            .filter(|id| (0..=MAX_ID).contains(id))
             .map(Value::from)
-            .map_err(|_| wrong()),
+            .ok_or_else(wrong),
         _ => Err(wrong()),
     }
 }
@@ -321,7 +366,7 @@ fn primary_participant(value: Option<&Value>) -> Result<Option<i64>, PipedriveEr
     let mut first = None;
     for participant in participants {
         let id = match participant.get("person_id") {
-            Some(Value::Number(n)) => n.as_i64().filter(|id| *id > 0).ok_or_else(wrong)?,
+            Some(Value::Number(n)) => whole(n).filter(|id| *id > 0).ok_or_else(wrong)?,
             Some(Value::String(text)) => text.trim().parse::<i64>().map_err(|_| wrong())?,
             _ => return Err(wrong()),
         };
@@ -333,31 +378,32 @@ fn primary_participant(value: Option<&Value>) -> Result<Option<i64>, PipedriveEr
     Ok(first)
 }
 
-/// The start an activity's `due_date` (`YYYY-MM-DD`) and `due_time`
-/// (`HH:MM`, UTC) give, as the store keeps it.
-fn start(date: Option<String>, time: Option<String>) -> Result<Option<String>, PipedriveError> {
-    let Some(date) = date else {
-        return match time {
-            Some(_) => Err(PipedriveError::BadRequest("due_time needs due_date".into())),
-            None => Ok(None),
-        };
-    };
-    let day = chrono::NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d").map_err(|_| {
-        PipedriveError::BadRequest(format!("due_date must be YYYY-MM-DD, not {date:?}"))
-    })?;
-    let at = match time.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        None => chrono::NaiveTime::MIN,
-        Some(time) => chrono::NaiveTime::parse_from_str(time, "%H:%M")
-            .or_else(|_| chrono::NaiveTime::parse_from_str(time, "%H:%M:%S"))
-            .map_err(|_| {
-                PipedriveError::BadRequest(format!("due_time must be HH:MM, not {time:?}"))
-            })?,
-    };
-    Ok(Some(
+/// The start (UTC, as the store keeps it) a write's `due_date` and
+/// `due_time` give over `current`, the stored start of an activity being
+/// updated: what is not sent is kept, a new activity's date is today and
+/// its time midnight. `None` when neither is sent.
+fn start(
+    date: Option<chrono::NaiveDate>,
+    time: Option<chrono::NaiveTime>,
+    current: Option<&str>,
+) -> Option<String> {
+    if date.is_none() && time.is_none() {
+        return None;
+    }
+    let current = current
+        .and_then(|text| chrono::DateTime::parse_from_rfc3339(text).ok())
+        .map(|at| at.with_timezone(&chrono::Utc).naive_utc());
+    let day = date
+        .or(current.map(|at| at.date()))
+        .unwrap_or_else(|| chrono::Utc::now().date_naive());
+    let at = time
+        .or(current.map(|at| at.time()))
+        .unwrap_or(chrono::NaiveTime::MIN);
+    Some(
         day.and_time(at)
             .and_utc()
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-    ))
+    )
 }
 
 #[cfg(test)]
@@ -394,6 +440,26 @@ mod tests {
     }
 
     #[test]
+    fn a_new_date_keeps_the_time_and_a_new_time_the_date() {
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 5, 2);
+        let time = chrono::NaiveTime::from_hms_opt(9, 15, 0);
+        let current = Some("2026-05-01T14:30:00.000Z");
+        assert_eq!(
+            start(day, None, current).as_deref(),
+            Some("2026-05-02T14:30:00.000Z")
+        );
+        assert_eq!(
+            start(None, time, current).as_deref(),
+            Some("2026-05-01T09:15:00.000Z")
+        );
+        assert_eq!(
+            start(day, None, None).as_deref(),
+            Some("2026-05-02T00:00:00.000Z")
+        );
+        assert_eq!(start(None, None, current), None);
+    }
+
+    #[test]
     fn message_logs_are_stored_by_their_kind() {
         assert_eq!(stored_type("sms", "SMS conversation with Jane"), "SMS");
         assert_eq!(stored_type("sms", "Voicemail left by Jane"), "Voicemail");
@@ -407,9 +473,11 @@ mod tests {
             json!({"type": "nope"}),
             json!({"duration": "2 minutes"}),
             json!({"due_date": "01/05/2024"}),
-            json!({"due_time": "10:00"}),
+            json!({"due_time": "10"}),
             json!({"participants": [{"person_id": "x"}]}),
             json!({"deal_id": "abc"}),
+            json!({"deal_id": -1}),
+            json!({"org_id": 1e300}),
             json!({"done": "yes"}),
             json!({"subject": 5}),
             json!({"id": 5}),

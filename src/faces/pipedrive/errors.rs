@@ -119,7 +119,7 @@ impl From<ApiError> for PipedriveError {
 impl From<StoreError> for PipedriveError {
     fn from(error: StoreError) -> PipedriveError {
         match error {
-            StoreError::UnknownContact { contact_id } => PipedriveError::BadRequest(format!(
+            StoreError::UnknownContact { contact_id } => PipedriveError::NotFound(format!(
                 "Person with id {contact_id} not found in your company; create it with POST /v1/persons"
             )),
             other => PipedriveError::Kit(ApiError::from(other)),

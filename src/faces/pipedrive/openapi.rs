@@ -27,11 +27,15 @@ fn error(description: &str) -> Value {
     answer(description, "pipedriveError")
 }
 
+/// The largest id a JSON client can hold exactly (2^53 - 1).
+const MAX_ID: i64 = 9_007_199_254_740_991;
+
+fn id_schema() -> Value {
+    json!({"type": "integer", "minimum": 1, "maximum": MAX_ID})
+}
+
 fn id_parameter() -> Value {
-    json!({
-        "name": "id", "in": "path", "required": true,
-        "schema": {"type": "integer", "minimum": 1},
-    })
+    json!({"name": "id", "in": "path", "required": true, "schema": id_schema()})
 }
 
 fn query(name: &str, required: bool, schema: Value) -> Value {
@@ -121,7 +125,7 @@ fn operation(
         Endpoint::Deals => (
             "A person's deals (this store keeps none)",
             vec![
-                query("person_id", false, json!({"type": "integer", "minimum": 1})),
+                query("person_id", false, id_schema()),
                 query(
                     "status",
                     false,
@@ -134,11 +138,7 @@ fn operation(
         ),
         Endpoint::Leads => (
             "A person's leads (this store keeps none)",
-            vec![query(
-                "person_id",
-                false,
-                json!({"type": "integer", "minimum": 1}),
-            )],
+            vec![query("person_id", false, id_schema())],
             None,
             "200",
             "pipedriveEmptyList",
@@ -160,7 +160,7 @@ fn operation(
         Endpoint::UpdateActivity => (
             "Change an activity's fields",
             vec![id_parameter()],
-            Some(json_body("pipedriveActivityInput")),
+            Some(json_body("pipedriveActivityPatch")),
             "200",
             "pipedriveActivityAnswer",
         ),
@@ -201,8 +201,10 @@ pub fn document() -> Value {
                 error("No access token, or one unknown, revoked or expired"),
             );
             if route.path.contains("{id}")
-                || route.endpoint == Endpoint::Deals
-                || route.endpoint == Endpoint::Leads
+                || matches!(
+                    route.endpoint,
+                    Endpoint::Deals | Endpoint::Leads | Endpoint::CreateActivity
+                )
             {
                 responses.insert("404".into(), error("No such record in the company"));
             }
@@ -256,10 +258,11 @@ fn schemas() -> Value {
         "properties": {"value": {"type": "string"}, "primary": {"type": "boolean"}, "label": {"type": "string"}},
     }});
     let phone_input = json!({"oneOf": [
+        {"type": "null"},
         {"type": "string"},
         {"type": "array", "items": {"type": "string"}},
         {"type": "array", "items": {"type": "object", "properties": {
-            "value": {"type": "string"}, "primary": {"type": "boolean"}, "label": {"type": "string"}}}},
+            "value": {"type": ["string", "null"]}, "primary": {"type": ["boolean", "null"]}, "label": {"type": ["string", "null"]}}}},
     ]});
     json!({
         "pipedriveError": {
@@ -282,20 +285,29 @@ fn schemas() -> Value {
                 "error_description": {"type": "string"},
             },
         },
-        "pipedriveTokenRequest": {
-            "type": "object",
-            "required": ["grant_type"],
-            "properties": {
-                "grant_type": {"type": "string", "enum": ["authorization_code", "refresh_token"]},
-                "code": {"type": "string"},
-                "refresh_token": {"type": "string"},
-                "redirect_uri": {"type": "string"},
+        "pipedriveTokenRequest": {"oneOf": [
+            {
+                "type": "object",
+                "required": ["grant_type", "code"],
+                "properties": {
+                    "grant_type": {"const": "authorization_code"},
+                    "code": {"type": "string", "minLength": 1},
+                    "redirect_uri": {"type": "string"},
+                },
             },
-        },
+            {
+                "type": "object",
+                "required": ["grant_type", "refresh_token"],
+                "properties": {
+                    "grant_type": {"const": "refresh_token"},
+                    "refresh_token": {"type": "string", "minLength": 1},
+                },
+            },
+        ]},
         "pipedriveRevokeRequest": {
             "type": "object",
             "required": ["token"],
-            "properties": {"token": {"type": "string"}, "token_type_hint": {"type": "string"}},
+            "properties": {"token": {"type": "string", "minLength": 1}, "token_type_hint": {"type": "string"}},
         },
         "pipedriveTokens": {
             "type": "object",
@@ -397,23 +409,27 @@ fn schemas() -> Value {
         "pipedriveActivityInput": {
             "type": "object",
             "properties": {
-                "subject": {"type": "string"},
-                "note": {"type": "string"},
-                "type": {"type": "string", "enum": ["call", "meeting", "task", "deadline", "email", "lunch", "sms"]},
-                "owner_id": {"type": "integer"},
-                "deal_id": {"type": ["integer", "string", "null"], "pattern": "^[0-9]*$"},
+                "subject": {"type": ["string", "null"]},
+                "note": {"type": ["string", "null"]},
+                "type": {"enum": ["call", "meeting", "task", "deadline", "email", "lunch", "sms", null]},
+                "owner_id": {"type": ["integer", "null"], "maximum": MAX_ID, "minimum": 0},
+                "deal_id": {"type": ["integer", "string", "null"], "pattern": "^[0-9]{0,15}$", "maximum": MAX_ID, "minimum": 0},
                 "lead_id": {"type": ["string", "null"]},
-                "org_id": {"type": ["integer", "null"]},
-                "done": {"type": "boolean"},
-                "due_date": {"type": "string", "format": "date"},
-                "due_time": {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"},
-                "duration": {"type": "string", "pattern": "^[0-9]{1,4}:[0-5][0-9]$"},
+                "org_id": {"type": ["integer", "null"], "maximum": MAX_ID, "minimum": 0},
+                "done": {"enum": [true, false, 0, 1]},
+                "due_date": {"type": ["string", "null"], "format": "date", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$"},
+                "due_time": {"type": ["string", "null"], "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"},
+                "duration": {"type": ["string", "null"], "pattern": "^[0-9]{1,4}:[0-5][0-9]$"},
                 "participants": {"type": "array", "items": {
                     "type": "object",
                     "required": ["person_id"],
-                    "properties": {"person_id": {"type": "integer", "minimum": 1}, "primary": {"type": "boolean"}},
+                    "properties": {"person_id": id_schema(), "primary": {"type": "boolean"}},
                 }},
             },
+        },
+        "pipedriveActivityPatch": {
+            "allOf": [schema("pipedriveActivityInput")],
+            "minProperties": 1,
         },
         "pipedriveActivity": {
             "type": "object",

@@ -18,9 +18,15 @@ const SEARCH_LIMIT: u32 = 100;
 pub async fn search(state: &AppState, caller: &Caller, request: &ApiRequest) -> Answer {
     let term = request.query_param("term").unwrap_or_default();
     let term = term.trim().to_owned();
-    let exact = request
-        .query_param("exact_match")
-        .is_some_and(|value| value == "true" || value == "1");
+    let exact = match request.query_param("exact_match").as_deref() {
+        None | Some("false") | Some("0") => false,
+        Some("true") | Some("1") => true,
+        Some(other) => {
+            return Err(PipedriveError::BadRequest(format!(
+                "exact_match must be true or false, not {other:?}"
+            )))
+        }
+    };
     if term.chars().count() < if exact { 1 } else { 2 } {
         return Err(PipedriveError::BadRequest(
             "term is required: at least 2 characters (1 with exact_match=true)".into(),
@@ -140,6 +146,15 @@ fn contact_point(value: Option<&Value>, field: &str) -> Result<Option<String>, P
         ))
     };
     let text = |value: &Value| -> Result<Option<String>, PipedriveError> {
+        let primary_ok = value
+            .get("primary")
+            .is_none_or(|primary| primary.is_boolean() || primary.is_null());
+        let label_ok = value
+            .get("label")
+            .is_none_or(|label| label.is_string() || label.is_null());
+        if !primary_ok || !label_ok {
+            return Err(wrong());
+        }
         match value {
             Value::String(text) => Ok(Some(text.trim().to_owned()).filter(|t| !t.is_empty())),
             Value::Object(object) => match object.get("value") {
@@ -161,11 +176,15 @@ fn contact_point(value: Option<&Value>, field: &str) -> Result<Option<String>, P
                 .find(|item| item.get("primary") == Some(&Value::Bool(true)))
                 .or_else(|| items.first());
             for item in items {
+                if !item.is_string() && !item.is_object() {
+                    return Err(wrong());
+                }
                 text(item)?;
             }
             primary.map_or(Ok(None), text)
         }
-        Some(other) => text(other),
+        Some(Value::String(_)) => text(value.unwrap_or(&Value::Null)),
+        Some(_) => Err(wrong()),
     }
 }
 
@@ -269,6 +288,10 @@ mod tests {
         }
         assert!(contact_point(Some(&json!(5)), "phone").is_err());
         assert!(contact_point(Some(&json!([{"value": 5}])), "phone").is_err());
+        assert!(contact_point(Some(&json!([{"value": "1", "primary": {}}])), "phone").is_err());
+        assert!(contact_point(Some(&json!([{"value": "1", "label": 5}])), "phone").is_err());
+        assert!(contact_point(Some(&json!([null])), "phone").is_err());
+        assert!(contact_point(Some(&json!({"value": "1"})), "phone").is_err());
     }
 
     #[test]
