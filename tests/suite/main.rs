@@ -37,6 +37,8 @@ mod message_props;
 mod openapi;
 mod openapi_proxy;
 mod overload;
+mod pipedrive_face;
+mod pipedrive_face_errors;
 mod proxy_lifecycle;
 mod proxy_props;
 mod proxy_root;
