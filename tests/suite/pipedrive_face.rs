@@ -238,6 +238,17 @@ async fn app_connects_whole_round_runs_against_the_face() {
     assert_eq!(me["data"]["id"], 1);
     assert_eq!(me["data"]["company_domain"], "acme");
     snapshot_settings().bind(|| insta::assert_json_snapshot!("users_me", me));
+    // The company's own host (`*.pipedrive.com`, the wildcard on the
+    // certificate), where the token's api_domain points.
+    let api_domain = tokens["api_domain"].as_str().expect("api_domain");
+    assert_eq!(api_domain, "https://acme.pipedrive.com");
+    let (status, again) = send(
+        pd.proxied
+            .get(format!("{api_domain}/v1/users/me"))
+            .bearer_auth(&token),
+    )
+    .await;
+    assert_eq!((status, &again["data"]["id"]), (200, &json!(1)), "{again}");
 
     // findContact: national digits, then deals and leads per person.
     let (status, found) = pd
