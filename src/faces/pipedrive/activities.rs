@@ -27,6 +27,21 @@ const MAPPED_FIELDS: [&str; 7] = [
     "duration",
     "participants",
 ];
+/// Pipedrive's other activity fields, kept as extras: a write made only of
+/// fields outside these and `MAPPED_FIELDS` changes nothing Pipedrive
+/// shows, which `checks` reports (`unknown_fields`).
+const OTHER_FIELDS: [&str; 10] = [
+    "owner_id",
+    "deal_id",
+    "lead_id",
+    "org_id",
+    "project_id",
+    "done",
+    "busy",
+    "location",
+    "public_description",
+    "priority",
+];
 /// Fields the server sets, never taken from a request.
 const SERVER_FIELDS: [&str; 7] = [
     "id",
@@ -49,6 +64,8 @@ struct Sent {
     duration: Option<u64>,
     person: Option<i64>,
     extra: Map<String, Value>,
+    /// The write's fields when none of them is one Pipedrive knows.
+    only_unknown: Vec<String>,
 }
 
 /// `POST /api/v2/activities`.
@@ -197,6 +214,7 @@ fn activity_patch(sent: Sent) -> ActivityPatch {
         contact_id: sent.person.map(|number| Some(number.to_string())),
         duration: sent.duration.map(|seconds| Some(Value::from(seconds))),
         extra: sent.extra,
+        only_unknown_fields: sent.only_unknown,
         ..ActivityPatch::default()
     }
 }
@@ -279,6 +297,12 @@ fn read(object: &Map<String, Value>) -> Result<Sent, PipedriveError> {
         })?),
     };
     sent.person = primary_participant(object.get("participants"))?;
+    let known = |name: &String| {
+        MAPPED_FIELDS.contains(&name.as_str()) || OTHER_FIELDS.contains(&name.as_str())
+    };
+    if !object.keys().any(known) {
+        sent.only_unknown = object.keys().cloned().collect();
+    }
     for (name, value) in object {
         if MAPPED_FIELDS.contains(&name.as_str()) {
             continue;
@@ -457,6 +481,14 @@ mod tests {
             Some("2026-05-02T00:00:00.000Z")
         );
         assert_eq!(start(None, None, current), None);
+    }
+
+    #[test]
+    fn a_write_of_only_unknown_fields_is_told_apart() {
+        let unknown = read(&object(json!({"subjekt": "typo"}))).expect("readable");
+        assert_eq!(activity_patch(unknown).only_unknown_fields, ["subjekt"]);
+        let known = read(&object(json!({"subjekt": "typo", "done": true}))).expect("readable");
+        assert!(activity_patch(known).only_unknown_fields.is_empty());
     }
 
     #[test]
