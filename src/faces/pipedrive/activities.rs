@@ -71,6 +71,9 @@ struct Sent {
 /// `POST /api/v2/activities`.
 pub async fn create(state: &AppState, caller: &Caller, request: &ApiRequest) -> Answer {
     let object = request.json_object()?;
+    if state.strict {
+        refuse_unknown(&object)?;
+    }
     let sent = read(&object)?;
     let new = stored_activity(sent);
     let org = caller.organisation_id;
@@ -119,6 +122,9 @@ pub async fn update(state: &AppState, caller: &Caller, request: &ApiRequest, id:
         return Err(PipedriveError::BadRequest(
             "send at least one field to change".into(),
         ));
+    }
+    if state.strict {
+        refuse_unknown(&object)?;
     }
     let sent = read(&object)?;
     let due = (sent.due_date, sent.due_time);
@@ -246,6 +252,25 @@ fn type_name(key: &str) -> &'static str {
         .iter()
         .find(|(known, _, _)| *known == key)
         .map_or("Activity", |(_, name, _)| name)
+}
+
+/// `serve --strict`: a field Pipedrive's activities do not have is refused
+/// instead of kept as an extra.
+fn refuse_unknown(object: &Map<String, Value>) -> Result<(), PipedriveError> {
+    let unknown: Vec<&str> = object
+        .keys()
+        .map(String::as_str)
+        .filter(|key| !MAPPED_FIELDS.contains(key) && !OTHER_FIELDS.contains(key))
+        .collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    Err(PipedriveError::BadRequest(format!(
+        "{} not an activity field, and this server runs with --strict, which refuses unknown fields; the fields are {}, {}",
+        unknown.join(", "),
+        MAPPED_FIELDS.join(", "),
+        OTHER_FIELDS.join(", ")
+    )))
 }
 
 /// Reads a create's or update's fields as Pipedrive takes them.
@@ -489,6 +514,12 @@ mod tests {
         assert_eq!(activity_patch(unknown).only_unknown_fields, ["subjekt"]);
         let known = read(&object(json!({"subjekt": "typo", "done": true}))).expect("readable");
         assert!(activity_patch(known).only_unknown_fields.is_empty());
+    }
+
+    #[test]
+    fn strict_refuses_what_pipedrive_does_not_have() {
+        assert!(refuse_unknown(&object(json!({"subject": "s", "done": true}))).is_ok());
+        assert!(refuse_unknown(&object(json!({"subject": "s", "notes": "x"}))).is_err());
     }
 
     #[test]
