@@ -238,6 +238,17 @@ async fn app_connects_whole_round_runs_against_the_face() {
     assert_eq!(me["data"]["id"], 1);
     assert_eq!(me["data"]["company_domain"], "acme");
     snapshot_settings().bind(|| insta::assert_json_snapshot!("users_me", me));
+    // The company's own host (`*.pipedrive.com`, the wildcard on the
+    // certificate), where the token's api_domain points.
+    let api_domain = tokens["api_domain"].as_str().expect("api_domain");
+    assert_eq!(api_domain, "https://acme.pipedrive.com");
+    let (status, again) = send(
+        pd.proxied
+            .get(format!("{api_domain}/v1/users/me"))
+            .bearer_auth(&token),
+    )
+    .await;
+    assert_eq!((status, &again["data"]["id"]), (200, &json!(1)), "{again}");
 
     // findContact: national digits, then deals and leads per person.
     let (status, found) = pd
@@ -511,6 +522,27 @@ async fn what_the_native_api_writes_the_face_reads() {
     assert_eq!(got["data"]["due_time"], "03:04");
     assert_eq!(got["related_objects"]["person"]["2"]["name"], "Priya Raman");
     assert_eq!(got["data"]["owner_id"], 1);
+    // A write of only fields Pipedrive does not know is answered 200 but
+    // changes nothing shown: `checks` reports it, as for the native API.
+    let checks = |pd: &Pipedrive| {
+        pd.plain
+            .get(format!("{}/__admin/checks", pd.server.url()))
+            .bearer_auth(ADMIN)
+    };
+    let (_, clean) = send(checks(&pd)).await;
+    assert_eq!(clean["violations"], json!([]));
+    let (status, _) = pd
+        .call(
+            &token,
+            Method::PATCH,
+            &format!("/api/v2/activities/{number}"),
+            Some(json!({"notes": "typo for note"})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_, found) = send(checks(&pd)).await;
+    assert_eq!(found["violations"][0]["kind"], "unknown_fields", "{found}");
+    assert_eq!(found["violations"][0]["fields"], json!(["notes"]));
     // The admin API's CRM listing is the one the user record came from.
     let connection = pd.connection(None).await;
     assert_eq!(connection["name"], "pipedrive");

@@ -522,3 +522,33 @@ async fn the_openapi_document_describes_the_face_and_its_answers_fit() {
     }
     pd.shutdown().await;
 }
+
+#[tokio::test]
+async fn strict_refuses_activity_fields_pipedrive_does_not_have() {
+    let pd = Pipedrive::with_config(ServerConfig {
+        strict: true,
+        ..ServerConfig::ephemeral()
+    })
+    .await;
+    let token = pd.sign_in(None).await["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let mut log = call_log(1);
+    log["notes"] = json!("a typo for note");
+    let (status, body) = pd
+        .call(&token, Method::POST, "/api/v2/activities", Some(log))
+        .await;
+    assert_eq!(status, 400, "{body}");
+    refused_as_pipedrive(&body, "--strict");
+    let (status, body) = pd
+        .call(
+            &token,
+            Method::POST,
+            "/api/v2/activities",
+            Some(call_log(1)),
+        )
+        .await;
+    assert_eq!(status, 200, "App Connect's own fields pass: {body}");
+    pd.shutdown().await;
+}

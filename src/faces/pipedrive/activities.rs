@@ -27,6 +27,21 @@ const MAPPED_FIELDS: [&str; 7] = [
     "duration",
     "participants",
 ];
+/// Pipedrive's other activity fields, kept as extras: a write made only of
+/// fields outside these and `MAPPED_FIELDS` changes nothing Pipedrive
+/// shows, which `checks` reports (`unknown_fields`).
+const OTHER_FIELDS: [&str; 10] = [
+    "owner_id",
+    "deal_id",
+    "lead_id",
+    "org_id",
+    "project_id",
+    "done",
+    "busy",
+    "location",
+    "public_description",
+    "priority",
+];
 /// Fields the server sets, never taken from a request.
 const SERVER_FIELDS: [&str; 7] = [
     "id",
@@ -49,11 +64,16 @@ struct Sent {
     duration: Option<u64>,
     person: Option<i64>,
     extra: Map<String, Value>,
+    /// The write's fields when none of them is one Pipedrive knows.
+    only_unknown: Vec<String>,
 }
 
 /// `POST /api/v2/activities`.
 pub async fn create(state: &AppState, caller: &Caller, request: &ApiRequest) -> Answer {
     let object = request.json_object()?;
+    if state.strict {
+        refuse_unknown(&object)?;
+    }
     let sent = read(&object)?;
     let new = stored_activity(sent);
     let org = caller.organisation_id;
@@ -102,6 +122,9 @@ pub async fn update(state: &AppState, caller: &Caller, request: &ApiRequest, id:
         return Err(PipedriveError::BadRequest(
             "send at least one field to change".into(),
         ));
+    }
+    if state.strict {
+        refuse_unknown(&object)?;
     }
     let sent = read(&object)?;
     let due = (sent.due_date, sent.due_time);
@@ -198,6 +221,7 @@ fn activity_patch(sent: Sent) -> ActivityPatch {
         contact_id: sent.person.map(|number| Some(number.to_string())),
         duration: sent.duration.map(|seconds| Some(Value::from(seconds))),
         extra: sent.extra,
+        only_unknown_fields: sent.only_unknown,
         ..ActivityPatch::default()
     }
 }
@@ -229,6 +253,25 @@ fn type_name(key: &str) -> &'static str {
         .iter()
         .find(|(known, _, _)| *known == key)
         .map_or("Activity", |(_, name, _)| name)
+}
+
+/// `serve --strict`: a field Pipedrive's activities do not have is refused
+/// instead of kept as an extra.
+fn refuse_unknown(object: &Map<String, Value>) -> Result<(), PipedriveError> {
+    let unknown: Vec<&str> = object
+        .keys()
+        .map(String::as_str)
+        .filter(|key| !MAPPED_FIELDS.contains(key) && !OTHER_FIELDS.contains(key))
+        .collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    Err(PipedriveError::BadRequest(format!(
+        "{} not an activity field, and this server runs with --strict, which refuses unknown fields; the fields are {}, {}",
+        unknown.join(", "),
+        MAPPED_FIELDS.join(", "),
+        OTHER_FIELDS.join(", ")
+    )))
 }
 
 /// Reads a create's or update's fields as Pipedrive takes them.
@@ -280,6 +323,12 @@ fn read(object: &Map<String, Value>) -> Result<Sent, PipedriveError> {
         })?),
     };
     sent.person = primary_participant(object.get("participants"))?;
+    let known = |name: &String| {
+        MAPPED_FIELDS.contains(&name.as_str()) || OTHER_FIELDS.contains(&name.as_str())
+    };
+    if !object.keys().any(known) {
+        sent.only_unknown = object.keys().cloned().collect();
+    }
     for (name, value) in object {
         if MAPPED_FIELDS.contains(&name.as_str()) {
             continue;
@@ -458,6 +507,20 @@ mod tests {
             Some("2026-05-02T00:00:00.000Z")
         );
         assert_eq!(start(None, None, current), None);
+    }
+
+    #[test]
+    fn a_write_of_only_unknown_fields_is_told_apart() {
+        let unknown = read(&object(json!({"subjekt": "typo"}))).expect("readable");
+        assert_eq!(activity_patch(unknown).only_unknown_fields, ["subjekt"]);
+        let known = read(&object(json!({"subjekt": "typo", "done": true}))).expect("readable");
+        assert!(activity_patch(known).only_unknown_fields.is_empty());
+    }
+
+    #[test]
+    fn strict_refuses_what_pipedrive_does_not_have() {
+        assert!(refuse_unknown(&object(json!({"subject": "s", "done": true}))).is_ok());
+        assert!(refuse_unknown(&object(json!({"subject": "s", "notes": "x"}))).is_err());
     }
 
     #[test]
