@@ -108,6 +108,12 @@ pub async fn search(state: &AppState, caller: &Caller, request: &ApiRequest, kin
     .map_err(InsightlyError::BadRequest)?;
     let brief = flag(request, "brief")?;
     let skip = count(request, "skip")?.unwrap_or(0);
+    if skip > MAX_SKIP {
+        return Err(InsightlyError::field(
+            "skip",
+            format!("must be at most {MAX_SKIP}"),
+        ));
+    }
     let top = count(request, "top")?.unwrap_or(DEFAULT_TOP);
     if top > MAX_TOP {
         return Err(InsightlyError::field(
@@ -211,6 +217,10 @@ fn flag(request: &ApiRequest, name: &str) -> Result<bool, InsightlyError> {
 }
 
 /// A whole-number query parameter, when present.
+/// The furthest `skip` the document allows (`GET /openapi.json`): no
+/// organisation here holds that many contacts.
+const MAX_SKIP: usize = 1_000_000;
+
 fn count(request: &ApiRequest, name: &str) -> Result<Option<usize>, InsightlyError> {
     let Some(value) = request.query_param(name) else {
         return Ok(None);

@@ -420,7 +420,9 @@ fn schemas() -> Value {
                 "due_date": {"type": ["string", "null"], "format": "date", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$"},
                 "due_time": {"type": ["string", "null"], "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"},
                 "duration": {"type": ["string", "null"], "pattern": "^[0-9]{1,4}:[0-5][0-9]$"},
-                "participants": {"type": "array", "items": {
+                // null is read as no participants, as for the other
+                // nullable fields.
+                "participants": {"type": ["array", "null"], "items": {
                     "type": "object",
                     "required": ["person_id"],
                     "properties": {"person_id": id_schema(), "primary": {"type": "boolean"}},
