@@ -109,7 +109,7 @@ impl CrmFace for Clio {
                 "id": format!("{}-clio", caller.user_number),
                 "hostname": host_of(&base_url),
                 // The connector reads it as `Number(…)`: hours.
-                "timezoneOffset": wire::offset_hours(caller.timezone_offset.as_deref()),
+                "timezoneOffset": wire::offset_value(caller.timezone_offset.as_deref()),
                 "timezoneName": wire::timezone_name(caller.timezone_offset.as_deref()),
                 "accessToken": user.secret(ACCESS_TOKEN),
                 "refreshToken": user.secret(REFRESH_TOKEN),

@@ -85,6 +85,17 @@ pub fn offset_hours(offset: Option<&str>) -> f64 {
     sign * (hours + minutes / 60.0)
 }
 
+/// `offset_hours` as JSON: a whole number when it is one (`-5`, not
+/// `-5.0`).
+pub fn offset_value(offset: Option<&str>) -> Value {
+    let hours = offset_hours(offset);
+    if hours.fract() == 0.0 {
+        Value::from(hours as i64)
+    } else {
+        Value::from(hours)
+    }
+}
+
 /// An IANA zone name for a fixed offset (`-05:00` is `Etc/GMT+5`, whose
 /// sign is POSIX's, the other way round); `Etc/UTC` for none or a
 /// part-hour one. Clio's `time_zone` is such a name.
@@ -394,6 +405,8 @@ mod tests {
         assert_eq!(offset_hours(Some("-07:00")), -7.0);
         assert_eq!(offset_hours(Some("+05:30")), 5.5);
         assert_eq!(offset_hours(None), 0.0);
+        assert_eq!(offset_value(Some("-05:00")), json!(-5));
+        assert_eq!(offset_value(Some("+05:30")), json!(5.5));
         assert_eq!(timezone_name(Some("-05:00")), "Etc/GMT+5");
         assert_eq!(timezone_name(Some("+05:30")), "Etc/UTC");
     }
