@@ -139,7 +139,11 @@ mod tests {
         assert!(limiter.check_at("a", start).is_ok());
         assert!(limiter.check_at("a", start).is_ok());
         assert_eq!(limiter.remaining_at("a", start), (1, 1));
-        assert_eq!(limiter.remaining_at("a", start), (1, 1), "peeking takes nothing");
+        assert_eq!(
+            limiter.remaining_at("a", start),
+            (1, 1),
+            "peeking takes nothing"
+        );
         assert_eq!(
             limiter.remaining_at("a", start + Duration::from_secs(1)),
             (3, 0)

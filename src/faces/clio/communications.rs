@@ -15,7 +15,10 @@ use warp::http::StatusCode;
 use super::contacts::record_number;
 use super::errors::{Answer, ClioError};
 use super::wire::{self, fields_of, raw_query_param, select, MATTER, TIME_ENTRY, USER_ID};
-use crate::store::{Activity, ActivityFilter, ActivityPatch, Caller, Contact, NewActivity, Origin, Store, StoreError};
+use crate::store::{
+    Activity, ActivityFilter, ActivityPatch, Caller, Contact, NewActivity, Origin, Store,
+    StoreError,
+};
 use crate::web::{ApiRequest, ApiResponse, AppState};
 
 /// App Connect writes Clio's logs as plain text.
@@ -102,10 +105,12 @@ pub async fn get(state: &AppState, caller: &Caller, request: &ApiRequest, id: &s
     let viewer = caller.clone();
     let shown = state
         .store
-        .read(move |store| match store.activity(org, &number.to_string())? {
-            Some(activity) => Ok(Some(shown(store, &viewer, &activity)?)),
-            None => Ok(None),
-        })
+        .read(
+            move |store| match store.activity(org, &number.to_string())? {
+                Some(activity) => Ok(Some(shown(store, &viewer, &activity)?)),
+                None => Ok(None),
+            },
+        )
         .await?
         .ok_or_else(|| not_found("Communication", number))?;
     Ok(ApiResponse::ok(wire::envelope(select(&shown, &fields)?)))
@@ -361,7 +366,12 @@ fn read(data: &Map<String, Value>, creating: bool) -> Result<Sent, ClioError> {
 
 /// Reads `senders` or `receivers`: `[{id, type}]`, type `Contact` (or
 /// Clio's `Person`/`Company`) or `User`; one contact and one user at most.
-fn participants(value: Option<&Value>, name: &str, side: Side, sent: &mut Sent) -> Result<(), ClioError> {
+fn participants(
+    value: Option<&Value>,
+    name: &str,
+    side: Side,
+    sent: &mut Sent,
+) -> Result<(), ClioError> {
     let items = match value {
         None | Some(Value::Null) => return Ok(()),
         Some(Value::Array(items)) => items,
@@ -445,7 +455,12 @@ pub async fn create_time_entry(state: &AppState, caller: &Caller, request: &ApiR
 
 /// `PATCH /api/v4/activities/{id}.json {data: {quantity?, note?, date?,
 /// non_billable?}}`.
-pub async fn update_time_entry(state: &AppState, caller: &Caller, request: &ApiRequest, id: &str) -> Answer {
+pub async fn update_time_entry(
+    state: &AppState,
+    caller: &Caller,
+    request: &ApiRequest,
+    id: &str,
+) -> Answer {
     let fields = fields_of(&request.query)?;
     let number = record_number(id, "id")?;
     let data = data_of(request)?;
@@ -475,7 +490,10 @@ pub async fn update_time_entry(state: &AppState, caller: &Caller, request: &ApiR
 
 /// The patch a time entry's fields make to its communication: `quantity`
 /// (seconds) is the duration, the rest is kept over `kept`.
-fn read_time_entry(data: &Map<String, Value>, mut kept: Map<String, Value>) -> Result<ActivityPatch, ClioError> {
+fn read_time_entry(
+    data: &Map<String, Value>,
+    mut kept: Map<String, Value>,
+) -> Result<ActivityPatch, ClioError> {
     let mut patch = ActivityPatch::default();
     match data.get("quantity") {
         None | Some(Value::Null) => {}
@@ -490,7 +508,9 @@ fn read_time_entry(data: &Map<String, Value>, mut kept: Map<String, Value>) -> R
     }
     if let Some(date) = text(data, "date")? {
         wire::read_time(&date).ok_or_else(|| {
-            ClioError::Invalid(format!("date must be an ISO 8601 date or time, not {date:?}"))
+            ClioError::Invalid(format!(
+                "date must be an ISO 8601 date or time, not {date:?}"
+            ))
         })?;
         kept.insert("date".into(), Value::from(date));
     }
@@ -530,7 +550,10 @@ pub async fn time_entries(state: &AppState, caller: &Caller, request: &ApiReques
     let activities = state
         .store
         .read(move |store| match communication {
-            Some(number) => Ok(store.activity(org, &number.to_string())?.into_iter().collect()),
+            Some(number) => Ok(store
+                .activity(org, &number.to_string())?
+                .into_iter()
+                .collect()),
             None => {
                 let filter = ActivityFilter {
                     limit: TIME_ENTRY_SCAN,
@@ -595,7 +618,10 @@ mod tests {
         let new = stored_activity(sent);
         assert_eq!(new.activity_type, "SMS");
         assert_eq!(new.direction.as_deref(), Some("Inbound"));
-        assert_eq!(stored_type("Voicemail left by Jane - 05/01/2024"), "Voicemail");
+        assert_eq!(
+            stored_type("Voicemail left by Jane - 05/01/2024"),
+            "Voicemail"
+        );
         assert_eq!(stored_type("Fax document sent from Jane - 24/05/01"), "Fax");
     }
 
@@ -620,8 +646,10 @@ mod tests {
     #[test]
     fn a_time_entry_is_the_duration_and_kept_fields() {
         let patch = read_time_entry(
-            &data(json!({"quantity": 65, "date": "2024-05-01T10:30:00.000Z", "type": "TimeEntry",
-                         "non_billable": true, "note": "n", "communication": {"id": 3}})),
+            &data(
+                json!({"quantity": 65, "date": "2024-05-01T10:30:00.000Z", "type": "TimeEntry",
+                         "non_billable": true, "note": "n", "communication": {"id": 3}}),
+            ),
             Map::new(),
         )
         .expect("readable");

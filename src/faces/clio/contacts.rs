@@ -20,7 +20,9 @@ pub fn record_number(text: &str, what: &str) -> Result<i64, ClioError> {
         .parse::<i64>()
         .ok()
         .filter(|number| *number > 0)
-        .ok_or_else(|| ClioError::BadRequest(format!("{what} must be a positive integer, not {text:?}")))
+        .ok_or_else(|| {
+            ClioError::BadRequest(format!("{what} must be a positive integer, not {text:?}"))
+        })
 }
 
 /// The page size of a list request.
@@ -157,8 +159,18 @@ pub async fn create(state: &AppState, caller: &Caller, request: &ApiRequest) -> 
         .ok_or_else(|| {
             ClioError::Invalid("Name can't be blank: send name (or first_name/last_name)".into())
         })?;
-    let phone = chosen(data.get("phone_numbers"), "phone_numbers", "number", "default_number")?;
-    let email = chosen(data.get("email_addresses"), "email_addresses", "address", "primary")?;
+    let phone = chosen(
+        data.get("phone_numbers"),
+        "phone_numbers",
+        "number",
+        "default_number",
+    )?;
+    let email = chosen(
+        data.get("email_addresses"),
+        "email_addresses",
+        "address",
+        "primary",
+    )?;
     let new = NewContact {
         name,
         phone_number: phone.unwrap_or_default(),
@@ -174,7 +186,10 @@ pub async fn create(state: &AppState, caller: &Caller, request: &ApiRequest) -> 
     // The connector reads `data.id` and `data.name` whatever it asked for.
     let mut shown = select(&wire::contact(&contact), &fields)?;
     shown["name"] = Value::from(contact.name.as_str());
-    Ok(ApiResponse::json(StatusCode::CREATED, wire::envelope(shown)))
+    Ok(ApiResponse::json(
+        StatusCode::CREATED,
+        wire::envelope(shown),
+    ))
 }
 
 /// The one value of a list of `{<value>: …, <default>: true}` objects a
@@ -299,11 +314,29 @@ mod tests {
             Some("+1 222".to_owned())
         );
         assert_eq!(
-            chosen(Some(&json!([])), "phone_numbers", "number", "default_number").expect("empty"),
+            chosen(
+                Some(&json!([])),
+                "phone_numbers",
+                "number",
+                "default_number"
+            )
+            .expect("empty"),
             None
         );
-        assert!(chosen(Some(&json!("+1")), "phone_numbers", "number", "default_number").is_err());
-        assert!(chosen(Some(&json!([{"number": 5}])), "phone_numbers", "number", "default_number").is_err());
+        assert!(chosen(
+            Some(&json!("+1")),
+            "phone_numbers",
+            "number",
+            "default_number"
+        )
+        .is_err());
+        assert!(chosen(
+            Some(&json!([{"number": 5}])),
+            "phone_numbers",
+            "number",
+            "default_number"
+        )
+        .is_err());
     }
 
     #[test]

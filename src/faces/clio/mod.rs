@@ -180,11 +180,9 @@ fn with_rate_limit(
     caller: Option<&Caller>,
     response: ApiResponse,
 ) -> ApiResponse {
-    let (Some(limiter), Some(_), Some(credential)) = (
-        &state.harness.rate_limiter,
-        caller,
-        bearer(request, NAME),
-    ) else {
+    let (Some(limiter), Some(_), Some(credential)) =
+        (&state.harness.rate_limiter, caller, bearer(request, NAME))
+    else {
         return response;
     };
     let (remaining, reset) = limiter.remaining(credential.rate_key());

@@ -45,7 +45,10 @@ fn fields() -> Value {
 }
 
 fn id_query(name: &str) -> Value {
-    query(name, json!({"type": "integer", "minimum": 1, "maximum": MAX_ID}))
+    query(
+        name,
+        json!({"type": "integer", "minimum": 1, "maximum": MAX_ID}),
+    )
 }
 
 fn json_body(name: &str) -> Value {
@@ -54,7 +57,15 @@ fn json_body(name: &str) -> Value {
 
 /// The operation for one route: `(summary, parameters, body, success
 /// status, success schema)`.
-fn operation(endpoint: Endpoint) -> (&'static str, Vec<Value>, Option<Value>, &'static str, &'static str) {
+fn operation(
+    endpoint: Endpoint,
+) -> (
+    &'static str,
+    Vec<Value>,
+    Option<Value>,
+    &'static str,
+    &'static str,
+) {
     match endpoint {
         Endpoint::Token => (
             "Exchange an authorization code or refresh token for tokens",
@@ -192,19 +203,40 @@ pub fn document() -> Value {
         match route.endpoint {
             Endpoint::Token | Endpoint::Deauthorize => {
                 op["security"] = json!([]);
-                responses.insert("400".into(), answer("A bad grant or request", "clioOAuthError"));
-                responses.insert("401".into(), answer("Not App Connect's client", "clioOAuthError"));
+                responses.insert(
+                    "400".into(),
+                    answer("A bad grant or request", "clioOAuthError"),
+                );
+                responses.insert(
+                    "401".into(),
+                    answer("Not App Connect's client", "clioOAuthError"),
+                );
             }
             _ => {
                 op["security"] = json!([{BEARER: []}]);
-                responses.insert("400".into(), answer("A request that cannot be read (fields, ids, JSON)", "clioError"));
+                responses.insert(
+                    "400".into(),
+                    answer(
+                        "A request that cannot be read (fields, ids, JSON)",
+                        "clioError",
+                    ),
+                );
                 responses.insert(
                     "401".into(),
-                    answer("No access token, or one unknown, revoked or expired", "clioError"),
+                    answer(
+                        "No access token, or one unknown, revoked or expired",
+                        "clioError",
+                    ),
                 );
-                responses.insert("404".into(), answer("No such record in the firm", "clioError"));
+                responses.insert(
+                    "404".into(),
+                    answer("No such record in the firm", "clioError"),
+                );
                 if body.is_some() {
-                    responses.insert("422".into(), answer("A record that does not validate", "clioError"));
+                    responses.insert(
+                        "422".into(),
+                        answer("A record that does not validate", "clioError"),
+                    );
                 }
             }
         }

@@ -46,18 +46,58 @@ pub const ROUTES: [Route<Endpoint>; 16] = [
     route(Method::POST, "/oauth/deauthorize", Endpoint::Deauthorize),
     route(Method::GET, "/api/v4/users/who_am_i.json", Endpoint::WhoAmI),
     route(Method::GET, "/api/v4/users.json", Endpoint::Users),
-    route(Method::GET, "/api/v4/contacts.json", Endpoint::SearchContacts),
-    route(Method::POST, "/api/v4/contacts.json", Endpoint::CreateContact),
-    route(Method::GET, "/api/v4/contacts/{id}.json", Endpoint::GetContact),
+    route(
+        Method::GET,
+        "/api/v4/contacts.json",
+        Endpoint::SearchContacts,
+    ),
+    route(
+        Method::POST,
+        "/api/v4/contacts.json",
+        Endpoint::CreateContact,
+    ),
+    route(
+        Method::GET,
+        "/api/v4/contacts/{id}.json",
+        Endpoint::GetContact,
+    ),
     route(Method::GET, "/api/v4/matters.json", Endpoint::Matters),
-    route(Method::GET, "/api/v4/relationships.json", Endpoint::Relationships),
-    route(Method::POST, "/api/v4/communications.json", Endpoint::CreateCommunication),
-    route(Method::GET, "/api/v4/communications/{id}.json", Endpoint::GetCommunication),
-    route(Method::PATCH, "/api/v4/communications/{id}.json", Endpoint::UpdateCommunication),
-    route(Method::GET, "/api/v4/activities.json", Endpoint::TimeEntries),
-    route(Method::POST, "/api/v4/activities.json", Endpoint::CreateTimeEntry),
+    route(
+        Method::GET,
+        "/api/v4/relationships.json",
+        Endpoint::Relationships,
+    ),
+    route(
+        Method::POST,
+        "/api/v4/communications.json",
+        Endpoint::CreateCommunication,
+    ),
+    route(
+        Method::GET,
+        "/api/v4/communications/{id}.json",
+        Endpoint::GetCommunication,
+    ),
+    route(
+        Method::PATCH,
+        "/api/v4/communications/{id}.json",
+        Endpoint::UpdateCommunication,
+    ),
+    route(
+        Method::GET,
+        "/api/v4/activities.json",
+        Endpoint::TimeEntries,
+    ),
+    route(
+        Method::POST,
+        "/api/v4/activities.json",
+        Endpoint::CreateTimeEntry,
+    ),
     route(Method::GET, "/api/v4/activities", Endpoint::TimeEntries),
-    route(Method::PATCH, "/api/v4/activities/{id}.json", Endpoint::UpdateTimeEntry),
+    route(
+        Method::PATCH,
+        "/api/v4/activities/{id}.json",
+        Endpoint::UpdateTimeEntry,
+    ),
 ];
 
 /// The served routes, for `x-mockcrm-hint`.
@@ -121,9 +161,7 @@ async fn run(
         Endpoint::Relationships => contacts::relationships(state, caller, request).await,
         Endpoint::CreateCommunication => communications::create(state, caller, request).await,
         Endpoint::GetCommunication => communications::get(state, caller, request, id).await,
-        Endpoint::UpdateCommunication => {
-            communications::update(state, caller, request, id).await
-        }
+        Endpoint::UpdateCommunication => communications::update(state, caller, request, id).await,
         Endpoint::TimeEntries => communications::time_entries(state, caller, request).await,
         Endpoint::CreateTimeEntry => {
             communications::create_time_entry(state, caller, request).await
@@ -132,9 +170,7 @@ async fn run(
             communications::update_time_entry(state, caller, request, id).await
         }
         // Answered before a caller is needed.
-        Endpoint::Token | Endpoint::Deauthorize => {
-            Err(ClioError::NotFound("Not found".into()))
-        }
+        Endpoint::Token | Endpoint::Deauthorize => Err(ClioError::NotFound("Not found".into())),
     }
 }
 

@@ -21,15 +21,14 @@ pub const MATTER: &str = "matter";
 /// plus (App Connect sends `query=+14155550199` unencoded).
 pub fn raw_query_param(query: &str, name: &str) -> Option<String> {
     query
-        .split('&')
-        .filter_map(|pair| pair.split_once('=').or(Some((pair, ""))))
-        .filter(|(key, _)| *key == name)
+        .rsplit('&')
+        .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
+        .find(|(key, _)| *key == name)
         .map(|(_, value)| {
             percent_encoding::percent_decode_str(value)
                 .decode_utf8_lossy()
                 .into_owned()
         })
-        .last()
 }
 
 /// Clio's success envelope for one record.
@@ -316,7 +315,13 @@ pub fn communication(activity: &Activity, contact: Option<&Contact>, user: &Call
         Value::from(user.user_name.as_str()),
     )];
     let contact_side: Vec<Value> = contact
-        .map(|c| participant(Value::from(c.number), contact_type(c), Value::from(c.name.as_str())))
+        .map(|c| {
+            participant(
+                Value::from(c.number),
+                contact_type(c),
+                Value::from(c.name.as_str()),
+            )
+        })
         .into_iter()
         .collect();
     let outbound = activity.direction.as_deref() == Some("Outbound");
@@ -413,7 +418,10 @@ mod tests {
 
     #[test]
     fn times_are_clios() {
-        assert_eq!(time("2024-05-01T10:00:00.123Z"), "2024-05-01T10:00:00+00:00");
+        assert_eq!(
+            time("2024-05-01T10:00:00.123Z"),
+            "2024-05-01T10:00:00+00:00"
+        );
         assert_eq!(
             read_time("2024-05-01T12:00:00+02:00").as_deref(),
             Some("2024-05-01T10:00:00.000Z")
