@@ -319,8 +319,8 @@ async fn bad_input_gets_clios_400_404_and_422() {
             Method::POST,
             "/api/v4/communications.json",
             Some(call_log(json!(999))),
-            422,
-            "ValidationError",
+            404,
+            "RecordNotFound",
             "Contact 999",
         ),
         (
@@ -329,8 +329,8 @@ async fn bad_input_gets_clios_400_404_and_422() {
             Some(
                 json!({"data": {"subject": "s", "type": "PhoneCommunication", "senders": [{"id": 77, "type": "User"}]}}),
             ),
-            422,
-            "ValidationError",
+            404,
+            "RecordNotFound",
             "User 77",
         ),
         (
@@ -363,8 +363,8 @@ async fn bad_input_gets_clios_400_404_and_422() {
             Method::POST,
             "/api/v4/activities.json",
             Some(json!({"data": {"type": "TimeEntry", "communication": {"id": 999}}})),
-            422,
-            "ValidationError",
+            404,
+            "RecordNotFound",
             "Communication 999",
         ),
     ];

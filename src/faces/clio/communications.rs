@@ -191,19 +191,19 @@ fn user_of(store: &Store, viewer: &Caller, activity: &Activity) -> Result<Caller
 }
 
 /// The participants must be the firm's: a contact that exists, a user of
-/// the organisation (Clio's 422 otherwise).
+/// the organisation (Clio's 404 for a record it cannot find otherwise).
 fn check_people(store: &Store, org: i64, sent: &Sent) -> Result<Result<(), ClioError>, StoreError> {
     if let Some((number, _)) = sent.contact {
         if store.contact_by_number(org, number)?.is_none() {
-            return Ok(Err(ClioError::Invalid(format!(
-                "Contact {number} does not exist; create it with POST /api/v4/contacts.json"
+            return Ok(Err(ClioError::NotFound(format!(
+                "Contact {number} not found; create it with POST /api/v4/contacts.json"
             ))));
         }
     }
     if let Some((number, _)) = sent.user {
         if !store.users(org)?.iter().any(|user| user.number == number) {
-            return Ok(Err(ClioError::Invalid(format!(
-                "User {number} is not a user of this firm (GET /api/v4/users.json lists them)"
+            return Ok(Err(ClioError::NotFound(format!(
+                "User {number} not found in this firm (GET /api/v4/users.json lists them)"
             ))));
         }
     }
@@ -433,9 +433,7 @@ pub async fn create_time_entry(state: &AppState, caller: &Caller, request: &ApiR
         .store
         .run(move |store| {
             let Some(activity) = store.activity(org, &communication.to_string())? else {
-                return Ok(Err(ClioError::Invalid(format!(
-                    "Communication {communication} does not exist"
-                ))));
+                return Ok(Err(not_found("Communication", communication)));
             };
             if activity.extra.contains_key(TIME_ENTRY) {
                 return Ok(Err(ClioError::Invalid(format!(

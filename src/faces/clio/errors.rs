@@ -122,8 +122,8 @@ impl From<ApiError> for ClioError {
 impl From<StoreError> for ClioError {
     fn from(error: StoreError) -> ClioError {
         match error {
-            StoreError::UnknownContact { contact_id } => ClioError::Invalid(format!(
-                "Contact {contact_id} does not exist; create it with POST /api/v4/contacts.json"
+            StoreError::UnknownContact { contact_id } => ClioError::NotFound(format!(
+                "Contact {contact_id} not found; create it with POST /api/v4/contacts.json"
             )),
             other => ClioError::Kit(ApiError::from(other)),
         }

@@ -8,6 +8,7 @@
 use serde_json::{json, Map, Value};
 
 use super::routes::{Endpoint, ROUTES};
+use super::wire::{COMMUNICATION_FIELDS, CONTACT_FIELDS, TIME_ENTRY_FIELDS, USER_FIELDS};
 use super::MOUNT;
 
 const BEARER: &str = "clioBearer";
@@ -36,11 +37,24 @@ fn query(name: &str, schema: Value) -> Value {
     json!({"name": name, "in": "query", "required": false, "schema": schema})
 }
 
-fn fields() -> Value {
+/// `fields` naming only `names` (what the record has; another name is a
+/// 400).
+fn fields(names: &[&str]) -> Value {
+    let one = format!("({})", names.join("|"));
+    query(
+        "fields",
+        json!({"type": "string", "pattern": format!("^{one}(,{one})*$"),
+               "description": "The fields to answer, comma-separated. Default: id,etag"}),
+    )
+}
+
+/// `fields` of a list this store keeps empty: any well-formed selection,
+/// nested ones in braces (`matter{id,status}`).
+fn any_fields() -> Value {
     query(
         "fields",
         json!({"type": "string", "pattern": "^[A-Za-z0-9_]+(\\{[A-Za-z0-9_,]+\\})?(,[A-Za-z0-9_]+(\\{[A-Za-z0-9_,]+\\})?)*$",
-               "description": "The fields to answer, comma-separated; a nested selection in braces (matter{id,status}). Default: id,etag"}),
+               "description": "The fields to answer, comma-separated; a nested selection in braces (matter{id,status})"}),
     )
 }
 
@@ -79,21 +93,22 @@ fn operation(
         Endpoint::Deauthorize => (
             "Revoke an access or refresh token (sign out)",
             vec![],
-            Some(json!({"required": false, "content": {
+            Some(json!({"required": true, "content": {
                 "application/x-www-form-urlencoded": {"schema": {
-                    "type": "object", "properties": {"token": {"type": "string", "minLength": 1}}
+                    "type": "object", "required": ["token"],
+                    "properties": {"token": {"type": "string", "minLength": 1}}
                 }}
             }})),
             "200",
             "clioEmpty",
         ),
-        Endpoint::WhoAmI => ("The signed-in user", vec![fields()], None, "200", "clioUserAnswer"),
-        Endpoint::Users => ("The firm's users", vec![fields()], None, "200", "clioUserList"),
+        Endpoint::WhoAmI => ("The signed-in user", vec![fields(&USER_FIELDS)], None, "200", "clioUserAnswer"),
+        Endpoint::Users => ("The firm's users", vec![fields(&USER_FIELDS)], None, "200", "clioUserList"),
         Endpoint::SearchContacts => (
             "Search contacts by phone (a raw + is kept) or name; without a query, list them a page at a time",
             vec![
                 query("query", json!({"type": "string"})),
-                fields(),
+                fields(&CONTACT_FIELDS),
                 query("limit", json!({"type": "integer", "minimum": 1, "maximum": 200})),
                 id_query("page_token"),
             ],
@@ -103,70 +118,70 @@ fn operation(
         ),
         Endpoint::CreateContact => (
             "Create a contact",
-            vec![fields()],
+            vec![fields(&CONTACT_FIELDS)],
             Some(json_body("clioContactInput")),
             "201",
             "clioContactAnswer",
         ),
         Endpoint::GetContact => (
             "One contact",
-            vec![id_parameter(), fields()],
+            vec![id_parameter(), fields(&CONTACT_FIELDS)],
             None,
             "200",
             "clioContactAnswer",
         ),
         Endpoint::Matters => (
             "A client's matters (this store keeps none)",
-            vec![id_query("client_id"), fields()],
+            vec![id_query("client_id"), any_fields()],
             None,
             "200",
             "clioEmptyList",
         ),
         Endpoint::Relationships => (
             "A contact's relationships to matters (this store keeps none)",
-            vec![id_query("contact_id"), fields()],
+            vec![id_query("contact_id"), any_fields()],
             None,
             "200",
             "clioEmptyList",
         ),
         Endpoint::CreateCommunication => (
             "Create a communication (a call or message log)",
-            vec![fields()],
+            vec![fields(&COMMUNICATION_FIELDS)],
             Some(json_body("clioCommunicationInput")),
             "201",
             "clioCommunicationAnswer",
         ),
         Endpoint::GetCommunication => (
             "One communication, with its senders and receivers",
-            vec![id_parameter(), fields()],
+            vec![id_parameter(), fields(&COMMUNICATION_FIELDS)],
             None,
             "200",
             "clioCommunicationAnswer",
         ),
         Endpoint::UpdateCommunication => (
             "Change a communication's fields",
-            vec![id_parameter(), fields()],
+            vec![id_parameter(), fields(&COMMUNICATION_FIELDS)],
             Some(json_body("clioCommunicationPatch")),
             "200",
             "clioCommunicationAnswer",
         ),
         Endpoint::TimeEntries => (
             "Time entries (of one communication)",
-            vec![id_query("communication_id"), fields()],
+            vec![id_query("communication_id"), fields(&TIME_ENTRY_FIELDS)],
             None,
             "200",
             "clioTimeEntryList",
         ),
         Endpoint::CreateTimeEntry => (
             "Create a communication's time entry",
-            vec![fields()],
+            vec![fields(&TIME_ENTRY_FIELDS)],
             Some(json_body("clioTimeEntryInput")),
             "201",
             "clioTimeEntryAnswer",
         ),
         Endpoint::UpdateTimeEntry => (
             "Change a time entry (its id is its communication's)",
-            vec![id_parameter(), fields()],
+            vec![id_parameter(), fields(&TIME_ENTRY_FIELDS)],
             Some(json_body("clioTimeEntryPatch")),
             "200",
             "clioTimeEntryAnswer",
@@ -364,7 +379,7 @@ fn log_schemas() -> Value {
     let id = json!({"type": "integer"});
     let reference = json!({"oneOf": [
         {"type": "integer", "minimum": 1, "maximum": MAX_ID},
-        {"type": "string", "pattern": "^[0-9]{1,18}$"},
+        {"type": "string", "pattern": "^[1-9][0-9]{0,17}$"},
     ]});
     let participants = json!({"type": "array", "items": {
         "type": "object", "required": ["id", "type"],

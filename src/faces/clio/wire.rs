@@ -17,6 +17,69 @@ pub const USER_ID: &str = "user_id";
 /// The extra field an activity keeps its matter in.
 pub const MATTER: &str = "matter";
 
+/// The fields of each record this face answers, what `fields` may name
+/// (a unit test checks them against the records).
+pub const CONTACT_FIELDS: [&str; 13] = [
+    "id",
+    "etag",
+    "name",
+    "first_name",
+    "last_name",
+    "type",
+    "is_client",
+    "created_at",
+    "updated_at",
+    "primary_phone_number",
+    "primary_email_address",
+    "phone_numbers",
+    "email_addresses",
+];
+pub const USER_FIELDS: [&str; 10] = [
+    "id",
+    "etag",
+    "name",
+    "first_name",
+    "last_name",
+    "email",
+    "enabled",
+    "subscription_type",
+    "time_zone",
+    "account_owner",
+];
+pub const COMMUNICATION_FIELDS: [&str; 13] = [
+    "id",
+    "etag",
+    "subject",
+    "body",
+    "type",
+    "date",
+    "received_at",
+    "created_at",
+    "updated_at",
+    "senders",
+    "receivers",
+    "matter",
+    "time_entries_count",
+];
+pub const TIME_ENTRY_FIELDS: [&str; 16] = [
+    "id",
+    "etag",
+    "type",
+    "date",
+    "quantity",
+    "quantity_in_hours",
+    "note",
+    "non_billable",
+    "price",
+    "total",
+    "billed",
+    "communication",
+    "matter",
+    "user",
+    "created_at",
+    "updated_at",
+];
+
 /// A query parameter as Clio reads it: percent-decoded, but a `+` is a
 /// plus (App Connect sends `query=+14155550199` unencoded).
 pub fn raw_query_param(query: &str, name: &str) -> Option<String> {
@@ -403,6 +466,67 @@ mod tests {
         for bad in ["", "id,", "a{b", "a}b", "a{}"] {
             assert!(parse_fields(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_field_lists_are_the_records_fields() {
+        let keys = |value: Value| -> Vec<String> {
+            let mut keys: Vec<String> = value
+                .as_object()
+                .map(|o| o.keys().cloned().collect())
+                .unwrap_or_default();
+            keys.sort();
+            keys
+        };
+        let sorted = |names: &[&str]| -> Vec<String> {
+            let mut names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
+            names.sort();
+            names
+        };
+        let contact = Contact {
+            id: "contact-1".into(),
+            number: 1,
+            name: "Jane Contact".into(),
+            phone_number: "+1".into(),
+            email: None,
+            contact_type: None,
+            created_at: "2024-01-01T00:00:00Z".into(),
+        };
+        assert_eq!(keys(super::contact(&contact)), sorted(&CONTACT_FIELDS));
+        let caller = Caller {
+            organisation_id: 1,
+            org: "org_1".into(),
+            organisation: "Acme".into(),
+            user_id: "u".into(),
+            user_number: 1,
+            user_name: "U".into(),
+            email: None,
+            timezone_offset: None,
+        };
+        assert_eq!(keys(user(&caller)), sorted(&USER_FIELDS));
+        let mut activity = crate::store::Activity::new(crate::store::NewActivity {
+            subject: "s".into(),
+            body: String::new(),
+            body_format: "text/plain".into(),
+            activity_type: "Call".into(),
+            received_at: None,
+            contact_id: None,
+            session_id: None,
+            direction: None,
+            duration: None,
+            extra: Map::new(),
+            message_id: None,
+            note: None,
+        });
+        assert_eq!(
+            keys(communication(&activity, Some(&contact), &caller)),
+            sorted(&COMMUNICATION_FIELDS)
+        );
+        activity.extra.insert(TIME_ENTRY.into(), json!({}));
+        assert_eq!(
+            keys(time_entry(&activity, &caller).expect("an entry")),
+            sorted(&TIME_ENTRY_FIELDS)
+        );
     }
 
     #[test]
