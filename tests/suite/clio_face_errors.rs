@@ -276,6 +276,22 @@ async fn bad_input_gets_clios_400_404_and_422() {
             "limit",
         ),
         (
+            Method::GET,
+            "/api/v4/contacts.json?fields=",
+            None,
+            400,
+            "BadRequest",
+            "cannot be read",
+        ),
+        (
+            Method::GET,
+            "/api/v4/contacts.json?query=a&query=b",
+            None,
+            400,
+            "BadRequest",
+            "more than once",
+        ),
+        (
             Method::POST,
             "/api/v4/contacts.json",
             Some(json!({"data": {"type": "Person"}})),
@@ -407,7 +423,7 @@ async fn bad_input_gets_clios_400_404_and_422() {
     let (status, body) = clio
         .call(t, Method::POST, "/api/v4/activities.json", Some(entry))
         .await;
-    assert_eq!(status, 422, "{body}");
+    assert_eq!(status, 409, "{body}");
     // An unknown route: Clio's 404 and the served routes.
     let response = clio
         .https

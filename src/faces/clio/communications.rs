@@ -291,7 +291,16 @@ fn text(data: &Map<String, Value>, name: &str) -> Result<Option<String>, ClioErr
 fn id_of(value: Option<&Value>, what: &str) -> Result<i64, ClioError> {
     let wrong = || ClioError::Invalid(format!("{what} must be a positive integer id"));
     match value {
-        Some(Value::Number(n)) => n.as_i64().filter(|id| *id > 0).ok_or_else(wrong),
+        // A JSON integer may be written `7.0`.
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && *f >= 1.0 && *f < 9.0e15)
+                    .map(|f| f as i64)
+            })
+            .filter(|id| *id > 0)
+            .ok_or_else(wrong),
         Some(Value::String(text)) => text
             .trim()
             .parse::<i64>()
@@ -436,7 +445,7 @@ pub async fn create_time_entry(state: &AppState, caller: &Caller, request: &ApiR
                 return Ok(Err(not_found("Communication", communication)));
             };
             if activity.extra.contains_key(TIME_ENTRY) {
-                return Ok(Err(ClioError::Invalid(format!(
+                return Ok(Err(ClioError::Conflict(format!(
                     "Communication {communication} has a time entry already (mockcrm keeps one per communication; PATCH /api/v4/activities/{communication}.json)"
                 ))));
             }
@@ -540,7 +549,7 @@ fn read_time_entry(
 /// entries (of one communication, or of the recent ones).
 pub async fn time_entries(state: &AppState, caller: &Caller, request: &ApiRequest) -> Answer {
     let fields = fields_of(&request.query)?;
-    let communication = match raw_query_param(&request.query, "communication_id") {
+    let communication = match raw_query_param(&request.query, "communication_id")? {
         Some(id) => Some(record_number(&id, "communication_id")?),
         None => None,
     };
@@ -655,5 +664,8 @@ mod tests {
         assert_eq!(patch.extra[TIME_ENTRY]["non_billable"], json!(true));
         assert!(read_time_entry(&data(json!({"quantity": "1h"})), Map::new()).is_err());
         assert!(read_time_entry(&data(json!({"non_billable": "no"})), Map::new()).is_err());
+        assert_eq!(id_of(Some(&json!(7.0)), "id").ok(), Some(7));
+        assert!(id_of(Some(&json!(7.5)), "id").is_err());
+        assert!(id_of(Some(&json!(0)), "id").is_err());
     }
 }

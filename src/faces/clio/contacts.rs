@@ -27,7 +27,7 @@ pub fn record_number(text: &str, what: &str) -> Result<i64, ClioError> {
 
 /// The page size of a list request.
 fn limit_of(request: &ApiRequest) -> Result<u32, ClioError> {
-    match raw_query_param(&request.query, "limit") {
+    match raw_query_param(&request.query, "limit")? {
         None => Ok(PAGE_LIMIT),
         Some(text) => text
             .trim()
@@ -57,10 +57,10 @@ fn is_phone(query: &str) -> bool {
 pub async fn search(state: &AppState, caller: &Caller, request: &ApiRequest) -> Answer {
     let fields = fields_of(&request.query)?;
     let limit = limit_of(request)?;
-    let query = raw_query_param(&request.query, "query")
+    let query = raw_query_param(&request.query, "query")?
         .map(|query| query.trim().to_owned())
         .filter(|query| !query.is_empty());
-    let before = match raw_query_param(&request.query, "page_token") {
+    let before = match raw_query_param(&request.query, "page_token")? {
         Some(token) => Some(record_number(&token, "page_token")?),
         None => None,
     };
@@ -234,7 +234,7 @@ async fn contact_filter(
     request: &ApiRequest,
     name: &str,
 ) -> Result<(), ClioError> {
-    let Some(id) = raw_query_param(&request.query, name) else {
+    let Some(id) = raw_query_param(&request.query, name)? else {
         return Ok(());
     };
     let number = record_number(&id, name)?;

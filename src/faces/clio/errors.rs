@@ -35,6 +35,10 @@ pub enum ClioError {
     Invalid(String),
     #[error("{0}")]
     NotFound(String),
+    /// A write this face cannot keep beside what is there (a second time
+    /// entry on one communication).
+    #[error("{0}")]
+    Conflict(String),
     #[error("Unknown route {method} {path}: mockcrm's Clio face serves only what App Connect's Clio connector calls (header x-mockcrm-hint lists them; README.md, section Clio)")]
     UnknownRoute {
         method: String,
@@ -65,6 +69,7 @@ impl ClioError {
             ClioError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ClioError::NotFound(_) | ClioError::UnknownRoute { .. } => StatusCode::NOT_FOUND,
             ClioError::WrongMethod { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            ClioError::Conflict(_) => StatusCode::CONFLICT,
             ClioError::Kit(error) => error.status(),
         }
     }
@@ -77,6 +82,7 @@ impl ClioError {
             ClioError::Invalid(_) => "ValidationError",
             ClioError::NotFound(_) | ClioError::UnknownRoute { .. } => "RecordNotFound",
             ClioError::WrongMethod { .. } => "MethodNotAllowed",
+            ClioError::Conflict(_) => "Conflict",
             ClioError::Kit(error) if error.status().is_server_error() => "ServiceUnavailable",
             ClioError::Kit(_) => "BadRequest",
         }

@@ -53,7 +53,7 @@ fn fields(names: &[&str]) -> Value {
 fn any_fields() -> Value {
     query(
         "fields",
-        json!({"type": "string", "pattern": "^[A-Za-z0-9_]+(\\{[A-Za-z0-9_,]+\\})?(,[A-Za-z0-9_]+(\\{[A-Za-z0-9_,]+\\})?)*$",
+        json!({"type": "string", "pattern": "^[A-Za-z0-9_]+(\\{[A-Za-z0-9_]+(,[A-Za-z0-9_]+)*\\})?(,[A-Za-z0-9_]+(\\{[A-Za-z0-9_]+(,[A-Za-z0-9_]+)*\\})?)*$",
                "description": "The fields to answer, comma-separated; a nested selection in braces (matter{id,status})"}),
     )
 }

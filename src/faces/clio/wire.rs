@@ -81,17 +81,25 @@ pub const TIME_ENTRY_FIELDS: [&str; 16] = [
 ];
 
 /// A query parameter as Clio reads it: percent-decoded, but a `+` is a
-/// plus (App Connect sends `query=+14155550199` unencoded).
-pub fn raw_query_param(query: &str, name: &str) -> Option<String> {
-    query
-        .rsplit('&')
+/// plus (App Connect sends `query=+14155550199` unencoded). Given twice,
+/// it is a 400: which one was meant cannot be known.
+pub fn raw_query_param(query: &str, name: &str) -> Result<Option<String>, ClioError> {
+    let mut found = query
+        .split('&')
         .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
-        .find(|(key, _)| *key == name)
+        .filter(|(key, _)| *key == name)
         .map(|(_, value)| {
             percent_encoding::percent_decode_str(value)
                 .decode_utf8_lossy()
                 .into_owned()
-        })
+        });
+    let first = found.next();
+    if found.next().is_some() {
+        return Err(ClioError::BadRequest(format!(
+            "{name} is given more than once; give it once"
+        )));
+    }
+    Ok(first)
 }
 
 /// Clio's success envelope for one record.
@@ -229,9 +237,9 @@ fn parse_list(chars: &[char], at: &mut usize, depth: usize) -> Result<Vec<Field>
 /// The selection of `request`'s `fields` (Clio answers `id` and `etag`
 /// when none is asked for).
 pub fn fields_of(query: &str) -> Result<Vec<Field>, ClioError> {
-    match raw_query_param(query, "fields") {
-        Some(text) if !text.trim().is_empty() => parse_fields(text.trim()),
-        _ => parse_fields("id,etag"),
+    match raw_query_param(query, "fields")? {
+        Some(text) => parse_fields(text.trim()),
+        None => parse_fields("id,etag"),
     }
 }
 
@@ -442,15 +450,14 @@ mod tests {
 
     #[test]
     fn a_raw_plus_stays_a_plus() {
+        let read = |query: &str| raw_query_param(query, "query").expect("once");
         assert_eq!(
-            raw_query_param("query=+14155550199&fields=id", "query").as_deref(),
+            read("query=+14155550199&fields=id").as_deref(),
             Some("+14155550199")
         );
-        assert_eq!(
-            raw_query_param("query=Jane%20Doe", "query").as_deref(),
-            Some("Jane Doe")
-        );
-        assert_eq!(raw_query_param("fields=id", "query"), None);
+        assert_eq!(read("query=Jane%20Doe").as_deref(), Some("Jane Doe"));
+        assert_eq!(read("fields=id"), None);
+        assert!(raw_query_param("query=a&query=b", "query").is_err());
     }
 
     #[test]
