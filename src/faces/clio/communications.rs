@@ -14,7 +14,7 @@ use warp::http::StatusCode;
 
 use super::contacts::record_number;
 use super::errors::{Answer, ClioError};
-use super::wire::{self, fields_of, raw_query_param, select, MATTER, TIME_ENTRY, USER_ID};
+use super::wire::{self, raw_query_param, select, MATTER, TIME_ENTRY, USER_ID};
 use crate::store::{
     Activity, ActivityFilter, ActivityPatch, Caller, Contact, NewActivity, Origin, Store,
     StoreError,
@@ -75,7 +75,7 @@ fn data_of(request: &ApiRequest) -> Result<Map<String, Value>, ClioError> {
 
 /// `POST /api/v4/communications.json`.
 pub async fn create(state: &AppState, caller: &Caller, request: &ApiRequest) -> Answer {
-    let fields = fields_of(&request.query)?;
+    let fields = wire::fields_for(&request.query, &wire::COMMUNICATION_FIELDS)?;
     let data = data_of(request)?;
     let sent = read(&data, true)?;
     let org = caller.organisation_id;
@@ -99,7 +99,7 @@ pub async fn create(state: &AppState, caller: &Caller, request: &ApiRequest) -> 
 
 /// `GET /api/v4/communications/{id}.json?fields=`.
 pub async fn get(state: &AppState, caller: &Caller, request: &ApiRequest, id: &str) -> Answer {
-    let fields = fields_of(&request.query)?;
+    let fields = wire::fields_for(&request.query, &wire::COMMUNICATION_FIELDS)?;
     let number = record_number(id, "id")?;
     let org = caller.organisation_id;
     let viewer = caller.clone();
@@ -118,7 +118,7 @@ pub async fn get(state: &AppState, caller: &Caller, request: &ApiRequest, id: &s
 
 /// `PATCH /api/v4/communications/{id}.json`: only the fields sent change.
 pub async fn update(state: &AppState, caller: &Caller, request: &ApiRequest, id: &str) -> Answer {
-    let fields = fields_of(&request.query)?;
+    let fields = wire::fields_for(&request.query, &wire::COMMUNICATION_FIELDS)?;
     let number = record_number(id, "id")?;
     let data = data_of(request)?;
     if data.is_empty() {
@@ -321,6 +321,11 @@ fn read(data: &Map<String, Value>, creating: bool) -> Result<Sent, ClioError> {
     if creating && sent.subject.as_deref().is_none_or(|s| s.trim().is_empty()) {
         return Err(ClioError::Invalid("Subject can't be blank".into()));
     }
+    if data.get("type") == Some(&Value::Null) {
+        return Err(ClioError::Invalid(
+            "type must be PhoneCommunication or EmailCommunication, not null".into(),
+        ));
+    }
     match text(data, "type")? {
         Some(kind) if COMMUNICATION_TYPES.contains(&kind.as_str()) => {}
         Some(kind) => {
@@ -382,7 +387,7 @@ fn participants(
     sent: &mut Sent,
 ) -> Result<(), ClioError> {
     let items = match value {
-        None | Some(Value::Null) => return Ok(()),
+        None => return Ok(()),
         Some(Value::Array(items)) => items,
         Some(_) => {
             return Err(ClioError::Invalid(format!(
@@ -415,7 +420,7 @@ fn participants(
 /// {id}, quantity, date, non_billable, note, matter?}}`: the
 /// communication's time entry.
 pub async fn create_time_entry(state: &AppState, caller: &Caller, request: &ApiRequest) -> Answer {
-    let fields = fields_of(&request.query)?;
+    let fields = wire::fields_for(&request.query, &wire::TIME_ENTRY_FIELDS)?;
     let data = data_of(request)?;
     match text(&data, "type")?.as_deref() {
         Some("TimeEntry") => {}
@@ -468,7 +473,7 @@ pub async fn update_time_entry(
     request: &ApiRequest,
     id: &str,
 ) -> Answer {
-    let fields = fields_of(&request.query)?;
+    let fields = wire::fields_for(&request.query, &wire::TIME_ENTRY_FIELDS)?;
     let number = record_number(id, "id")?;
     let data = data_of(request)?;
     let org = caller.organisation_id;
@@ -548,7 +553,7 @@ fn read_time_entry(
 /// `GET /api/v4/activities[.json]?communication_id=&fields=`: the time
 /// entries (of one communication, or of the recent ones).
 pub async fn time_entries(state: &AppState, caller: &Caller, request: &ApiRequest) -> Answer {
-    let fields = fields_of(&request.query)?;
+    let fields = wire::fields_for(&request.query, &wire::TIME_ENTRY_FIELDS)?;
     let communication = match raw_query_param(&request.query, "communication_id")? {
         Some(id) => Some(record_number(&id, "communication_id")?),
         None => None,

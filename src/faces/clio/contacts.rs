@@ -55,7 +55,7 @@ fn is_phone(query: &str) -> bool {
 /// contacts whose name holds it (any case); no query lists them all,
 /// newest first, a page at a time (`meta.paging.next`).
 pub async fn search(state: &AppState, caller: &Caller, request: &ApiRequest) -> Answer {
-    let fields = fields_of(&request.query)?;
+    let fields = wire::fields_for(&request.query, &wire::CONTACT_FIELDS)?;
     let limit = limit_of(request)?;
     let query = raw_query_param(&request.query, "query")?
         .map(|query| query.trim().to_owned())
@@ -109,7 +109,7 @@ fn next_page(request: &ApiRequest, seq: i64) -> String {
 
 /// `GET /api/v4/contacts/{id}.json?fields=`.
 pub async fn get(state: &AppState, caller: &Caller, request: &ApiRequest, id: &str) -> Answer {
-    let fields = fields_of(&request.query)?;
+    let fields = wire::fields_for(&request.query, &wire::CONTACT_FIELDS)?;
     let number = record_number(id, "id")?;
     let org = caller.organisation_id;
     let contact = state
@@ -177,7 +177,7 @@ pub async fn create(state: &AppState, caller: &Caller, request: &ApiRequest) -> 
         email,
         contact_type: Some(kind.to_owned()),
     };
-    let fields = fields_of(&request.query)?;
+    let fields = wire::fields_for(&request.query, &wire::CONTACT_FIELDS)?;
     let org = caller.organisation_id;
     let contact = state
         .store
@@ -269,7 +269,7 @@ pub async fn relationships(state: &AppState, caller: &Caller, request: &ApiReque
 
 /// `GET /api/v4/users/who_am_i.json?fields=`.
 pub fn who_am_i(caller: &Caller, request: &ApiRequest) -> Answer {
-    let fields = fields_of(&request.query)?;
+    let fields = wire::fields_for(&request.query, &wire::USER_FIELDS)?;
     Ok(ApiResponse::ok(wire::envelope(select(
         &wire::user(caller),
         &fields,
@@ -278,7 +278,7 @@ pub fn who_am_i(caller: &Caller, request: &ApiRequest) -> Answer {
 
 /// `GET /api/v4/users.json?fields=`: the firm's users.
 pub async fn users(state: &AppState, caller: &Caller, request: &ApiRequest) -> Answer {
-    let fields = fields_of(&request.query)?;
+    let fields = wire::fields_for(&request.query, &wire::USER_FIELDS)?;
     let org = caller.organisation_id;
     let users = state.store.read(move |store| store.users(org)).await?;
     let data = users

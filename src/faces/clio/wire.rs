@@ -243,6 +243,21 @@ pub fn fields_of(query: &str) -> Result<Vec<Field>, ClioError> {
     }
 }
 
+/// The selection of `query`'s `fields` for a record with the fields
+/// `known`: a name it does not have is a 400 even when no record is
+/// answered.
+pub fn fields_for(query: &str, known: &[&str]) -> Result<Vec<Field>, ClioError> {
+    let fields = fields_of(query)?;
+    if let Some(unknown) = fields.iter().find(|f| !known.contains(&f.name.as_str())) {
+        return Err(ClioError::BadRequest(format!(
+            "Invalid field: {:?}; this record has {}",
+            unknown.name,
+            known.join(", ")
+        )));
+    }
+    Ok(fields)
+}
+
 /// `record` cut down to `fields`; a field the record does not have is a
 /// 400, as Clio answers it.
 pub fn select(record: &Value, fields: &[Field]) -> Result<Value, ClioError> {
