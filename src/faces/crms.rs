@@ -4,11 +4,11 @@
 
 use std::sync::Arc;
 
-use super::{insightly, pipedrive, redtail};
+use super::{clio, insightly, pipedrive, redtail};
 use crate::web::crm::CrmFace;
 
 /// Every CRM face built in, in the order `--crm all` serves them.
-pub const CRM_NAMES: &[&str] = &[redtail::NAME, insightly::NAME, pipedrive::NAME];
+pub const CRM_NAMES: &[&str] = &[redtail::NAME, insightly::NAME, pipedrive::NAME, clio::NAME];
 
 /// The face named `name`, ready to serve.
 pub fn crm_face(name: &str) -> Option<Arc<dyn CrmFace>> {
@@ -16,6 +16,7 @@ pub fn crm_face(name: &str) -> Option<Arc<dyn CrmFace>> {
         redtail::NAME => Some(Arc::new(redtail::Redtail)),
         insightly::NAME => Some(Arc::new(insightly::Insightly)),
         pipedrive::NAME => Some(Arc::new(pipedrive::Pipedrive)),
+        clio::NAME => Some(Arc::new(clio::Clio)),
         _ => None,
     }
 }

@@ -104,6 +104,14 @@ pub fn closest<'a, E: 'a>(
     .map(|(_, _, route)| format!("{} {}", route.method, route.path))
 }
 
+/// What follows a template part's one parameter (`""` for `{id}`,
+/// `".json"` for `{id}.json`), or `None` for a literal part.
+fn parameter_suffix(part: &str) -> Option<&str> {
+    let rest = part.strip_prefix('{')?;
+    let (_, suffix) = rest.split_once('}')?;
+    (!suffix.contains(['{', '}', '/'])).then_some(suffix)
+}
+
 /// The template's parameters when `segments` fit it.
 /// Walks the template without collecting it: every request tries up to
 /// every row, so a miss must not allocate.
@@ -112,14 +120,65 @@ fn match_template(template: &str, segments: &[String]) -> Option<Vec<String>> {
     let mut params = Vec::new();
     for segment in segments {
         let part = parts.next()?;
-        if part.starts_with('{') && part.ends_with('}') {
-            if segment.is_empty() {
+        if let Some(suffix) = parameter_suffix(part) {
+            // `{id}.json` (Clio's paths) takes `12.json`, its parameter `12`.
+            let value = segment.strip_suffix(suffix)?;
+            if value.is_empty() {
                 return None;
             }
-            params.push(segment.clone());
+            params.push(value.to_owned());
         } else if part != segment {
             return None;
         }
     }
     parts.next().is_none().then_some(params)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    enum Row {
+        One,
+        Many,
+    }
+
+    const TABLE: [Route<Row>; 2] = [
+        Route {
+            method: Method::GET,
+            path: "/things.json",
+            endpoint: Row::Many,
+        },
+        Route {
+            method: Method::GET,
+            path: "/things/{id}.json",
+            endpoint: Row::One,
+        },
+    ];
+
+    #[test]
+    fn a_parameter_may_carry_a_suffix() {
+        assert_eq!(
+            resolve(&TABLE, &Method::GET, "/things/12.json"),
+            Resolution::Found {
+                endpoint: Row::One,
+                params: vec!["12".into()],
+            }
+        );
+        assert_eq!(
+            resolve(&TABLE, &Method::GET, "/things.json"),
+            Resolution::Found {
+                endpoint: Row::Many,
+                params: vec![],
+            }
+        );
+        for missing in ["/things/12", "/things/.json", "/things/12.jsonx"] {
+            assert_eq!(
+                resolve(&TABLE, &Method::GET, missing),
+                Resolution::NotFound,
+                "{missing}"
+            );
+        }
+    }
 }

@@ -13,6 +13,8 @@ mod admin;
 mod api;
 mod body_snapshots;
 mod cli;
+mod clio_face;
+mod clio_face_errors;
 mod compose_props;
 mod compose_requests;
 mod connection_faults;
