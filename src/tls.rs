@@ -188,7 +188,10 @@ impl LocalCa {
             .map(|name| match name.parse::<IpAddr>() {
                 Ok(ip) => Ok(SanType::IpAddress(ip)),
                 // rcgen takes any ASCII; a client would match none of it.
-                Err(_) => rustls::pki_types::DnsName::try_from(name.as_str())
+                // A wildcard (`*.pipedrive.com`) is checked without its `*.`.
+                Err(_) => rustls::pki_types::DnsName::try_from(
+                    name.strip_prefix("*.").unwrap_or(name.as_str()),
+                )
                     .map_err(|error| error.to_string())
                     .and_then(|_| {
                         name.clone()
@@ -435,5 +438,9 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let ca = LocalCa::open_or_create(dir.path()).expect("made");
         assert!(ca.server_config(&["bad host name\n".into()]).is_err());
+        assert!(ca.server_config(&["*.bad host".into()]).is_err());
+        assert!(ca
+            .server_config(&["*.pipedrive.com".into(), "api.pipedrive.com".into()])
+            .is_ok());
     }
 }

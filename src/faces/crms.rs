@@ -4,17 +4,18 @@
 
 use std::sync::Arc;
 
-use super::{insightly, redtail};
+use super::{bullhorn, insightly, redtail};
 use crate::web::crm::CrmFace;
 
 /// Every CRM face built in, in the order `--crm all` serves them.
-pub const CRM_NAMES: &[&str] = &[redtail::NAME, insightly::NAME];
+pub const CRM_NAMES: &[&str] = &[redtail::NAME, insightly::NAME, bullhorn::NAME];
 
 /// The face named `name`, ready to serve.
 pub fn crm_face(name: &str) -> Option<Arc<dyn CrmFace>> {
     match name {
         redtail::NAME => Some(Arc::new(redtail::Redtail)),
         insightly::NAME => Some(Arc::new(insightly::Insightly)),
+        bullhorn::NAME => Some(Arc::new(bullhorn::Bullhorn)),
         _ => None,
     }
 }

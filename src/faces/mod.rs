@@ -12,6 +12,7 @@
 //! knows them all.
 
 mod admin;
+mod bullhorn;
 mod crms;
 mod document;
 mod insightly;
@@ -30,7 +31,7 @@ pub use proxy::{check_native_collisions, ProxyServing};
 pub use routes::HEALTH_PATH;
 
 use crate::store::{Caller, CrmSecret};
-use crate::web::crm::{Credential, CrmFace, Place};
+use crate::web::crm::{host_matches, Credential, CrmFace, Place};
 use crate::web::harness::{self, Answered, Arrival};
 use crate::web::oauth;
 use crate::web::{api_key_from_header, ApiError, ApiRequest, ApiResponse, AppState};
@@ -113,7 +114,7 @@ impl Front {
             if let Some(face) = self
                 .crms
                 .iter()
-                .find(|face| face.hosts().contains(&host.as_str()))
+                .find(|face| host_matches(face.hosts(), &host))
             {
                 return Face::Crm(face, path.to_owned());
             }

@@ -106,6 +106,20 @@ pub struct CrmConnection {
     pub ca_file: Option<String>,
 }
 
+/// Whether `host` (lower case, no port) is one of `hosts`: a name as
+/// written, or `*.domain` standing for any one label before `domain`, as a
+/// wildcard certificate name does (`*.pipedrive.com` is
+/// `acme.pipedrive.com`, not `pipedrive.com` nor `a.b.pipedrive.com`).
+pub fn host_matches(hosts: &[&str], host: &str) -> bool {
+    hosts.iter().any(|pattern| match pattern.strip_prefix("*.") {
+        Some(domain) => host
+            .strip_suffix(domain)
+            .and_then(|rest| rest.strip_suffix('.'))
+            .is_some_and(|label| !label.is_empty() && !label.contains('.')),
+        None => *pattern == host,
+    })
+}
+
 /// A CRM's real API, served over the one store.
 pub trait CrmFace: Send + Sync {
     /// Its name, as `serve --crm` takes it and `via` records it.
@@ -149,4 +163,20 @@ pub trait CrmFace: Send + Sync {
     /// mount, and `"components"` its paths refer to (names prefixed with
     /// the face's, so that faces never collide).
     fn openapi(&self) -> Value;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::host_matches;
+
+    #[test]
+    fn a_wildcard_host_stands_for_one_label() {
+        let hosts = ["api.pipedrive.com", "*.pipedrive.com"];
+        assert!(host_matches(&hosts, "api.pipedrive.com"));
+        assert!(host_matches(&hosts, "acme.pipedrive.com"));
+        assert!(!host_matches(&hosts, "pipedrive.com"));
+        assert!(!host_matches(&hosts, "a.b.pipedrive.com"));
+        assert!(!host_matches(&hosts, "evilpipedrive.com"));
+        assert!(!host_matches(&["api.insightly.com"], "x.api.insightly.com"));
+    }
 }
