@@ -192,16 +192,14 @@ impl LocalCa {
                 Err(_) => rustls::pki_types::DnsName::try_from(
                     name.strip_prefix("*.").unwrap_or(name.as_str()),
                 )
-                    .map_err(|error| error.to_string())
-                    .and_then(|_| {
-                        name.clone()
-                            .try_into()
-                            .map_err(|e: rcgen::Error| e.to_string())
-                    })
-                    .map(SanType::DnsName)
-                    .map_err(|error| {
-                        TlsError::Issue(format!("{name:?} is not a host name: {error}"))
-                    }),
+                .map_err(|error| error.to_string())
+                .and_then(|_| {
+                    name.clone()
+                        .try_into()
+                        .map_err(|e: rcgen::Error| e.to_string())
+                })
+                .map(SanType::DnsName)
+                .map_err(|error| TlsError::Issue(format!("{name:?} is not a host name: {error}"))),
             })
             .collect::<Result<_, _>>()?;
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];

@@ -111,13 +111,15 @@ pub struct CrmConnection {
 /// wildcard certificate name does (`*.pipedrive.com` is
 /// `acme.pipedrive.com`, not `pipedrive.com` nor `a.b.pipedrive.com`).
 pub fn host_matches(hosts: &[&str], host: &str) -> bool {
-    hosts.iter().any(|pattern| match pattern.strip_prefix("*.") {
-        Some(domain) => host
-            .strip_suffix(domain)
-            .and_then(|rest| rest.strip_suffix('.'))
-            .is_some_and(|label| !label.is_empty() && !label.contains('.')),
-        None => *pattern == host,
-    })
+    hosts
+        .iter()
+        .any(|pattern| match pattern.strip_prefix("*.") {
+            Some(domain) => host
+                .strip_suffix(domain)
+                .and_then(|rest| rest.strip_suffix('.'))
+                .is_some_and(|label| !label.is_empty() && !label.contains('.')),
+            None => *pattern == host,
+        })
 }
 
 /// A CRM's real API, served over the one store.

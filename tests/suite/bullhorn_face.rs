@@ -207,7 +207,7 @@ pub(crate) fn phone_query(national: &str) -> Value {
 /// The connector's name query.
 pub(crate) fn name_query(name: &str) -> Value {
     let first = name.split(' ').next().unwrap_or_default();
-    let last = name.split(' ').last().unwrap_or_default();
+    let last = name.split(' ').next_back().unwrap_or_default();
     json!({"query": format!(
         "((name:\"{name}\" AND isDeleted:false) OR (firstName:{first} AND isDeleted:false) OR \
          (lastName:{last} AND isDeleted:false)) NOT status:\"Archive\""
@@ -251,7 +251,9 @@ async fn app_connects_whole_round_runs_against_the_face() {
     let (tokens, session) = bh.sign_in(None).await;
     assert_eq!(tokens["token_type"], "Bearer");
     assert!(session.rest_url.ends_with('/'), "{}", session.rest_url);
-    assert!(session.rest_url.starts_with(&format!("{}/bullhorn/rest-services/", bh.server.url())));
+    assert!(session
+        .rest_url
+        .starts_with(&format!("{}/bullhorn/rest-services/", bh.server.url())));
 
     let (status, ping) = bh.call(&session, Method::GET, "ping", None).await;
     assert_eq!(status, 200);
@@ -262,7 +264,9 @@ async fn app_connects_whole_round_runs_against_the_face() {
     );
 
     // getUserInfo: the user by username, with the BhRestToken in the query.
-    let username = connection["credentials"]["username"].as_str().expect("username");
+    let username = connection["credentials"]["username"]
+        .as_str()
+        .expect("username");
     let (status, users) = send(bh.http.get(format!(
         "{}query/CorporateUser?fields=id,name,timeZoneOffsetEST,masterUserID&BhRestToken={}&where=username='{username}'",
         session.rest_url, session.token
@@ -312,7 +316,12 @@ async fn app_connects_whole_round_runs_against_the_face() {
     // createContact (Contact): the placeholder corporation, then the contact.
     let placeholder = json!({"query": "name:RingCentral_CRM_Extension_Placeholder_Company"});
     let (_, none) = bh
-        .call(&session, Method::POST, "search/ClientCorporation?fields=id,name", Some(placeholder.clone()))
+        .call(
+            &session,
+            Method::POST,
+            "search/ClientCorporation?fields=id,name",
+            Some(placeholder.clone()),
+        )
         .await;
     assert_eq!(none["total"], 0);
     let (status, company) = bh
@@ -326,9 +335,17 @@ async fn app_connects_whole_round_runs_against_the_face() {
     assert_eq!(status, 200, "{company}");
     let company_id = company["changedEntityId"].as_i64().expect("id");
     let (_, again) = bh
-        .call(&session, Method::POST, "search/ClientCorporation?fields=id,name", Some(placeholder))
+        .call(
+            &session,
+            Method::POST,
+            "search/ClientCorporation?fields=id,name",
+            Some(placeholder),
+        )
         .await;
-    assert_eq!(again["data"][0]["id"], company_id, "a second contact reuses it");
+    assert_eq!(
+        again["data"][0]["id"], company_id,
+        "a second contact reuses it"
+    );
     let (status, created) = bh
         .call(
             &session,
@@ -347,7 +364,12 @@ async fn app_connects_whole_round_runs_against_the_face() {
 
     // Found again by phone (national digits) and by name.
     let (_, by_phone) = bh
-        .call(&session, Method::POST, &format!("search/ClientContact?{fields}"), Some(phone_query("4155550123")))
+        .call(
+            &session,
+            Method::POST,
+            &format!("search/ClientContact?{fields}"),
+            Some(phone_query("4155550123")),
+        )
         .await;
     assert_eq!(by_phone["data"][0]["id"], contact, "{by_phone}");
     let (_, by_name) = bh
@@ -363,7 +385,12 @@ async fn app_connects_whole_round_runs_against_the_face() {
 
     // createCallLog → getCallLog → updateCallLog → getCallLog.
     let (status, logged) = bh
-        .call(&session, Method::PUT, "entity/Note", Some(call_note(contact)))
+        .call(
+            &session,
+            Method::PUT,
+            "entity/Note",
+            Some(call_note(contact)),
+        )
         .await;
     assert_eq!(status, 200, "{logged}");
     let note = logged["changedEntityId"].as_i64().expect("id");
@@ -385,7 +412,12 @@ async fn app_connects_whole_round_runs_against_the_face() {
     assert_eq!(status, 200, "{updated}");
     assert_eq!(updated["changeType"], "UPDATE");
     let (_, got) = bh
-        .call(&session, Method::GET, &format!("entity/Note/{note}?fields=comments,minutesSpent,dateAdded,externalID"), None)
+        .call(
+            &session,
+            Method::GET,
+            &format!("entity/Note/{note}?fields=comments,minutesSpent,dateAdded,externalID"),
+            None,
+        )
         .await;
     assert_eq!(got["data"]["comments"], edited);
     assert_eq!(got["data"]["minutesSpent"], 2);
@@ -434,11 +466,19 @@ async fn app_connects_whole_round_runs_against_the_face() {
     assert_eq!(status, 200, "{message}");
     let message = message["changedEntityId"].as_i64().expect("id");
     let (_, got) = bh
-        .call(&session, Method::GET, &format!("entity/Note/{message}?fields=id,comments"), None)
+        .call(
+            &session,
+            Method::GET,
+            &format!("entity/Note/{message}?fields=id,comments"),
+            None,
+        )
         .await;
     let body = got["data"]["comments"].as_str().expect("comments");
     let added = body
-        .replace("</ul>------------<br>", "<li>Test User 02:31 PM<br><b>bye</b></li></ul>------------<br>")
+        .replace(
+            "</ul>------------<br>",
+            "<li>Test User 02:31 PM<br><b>bye</b></li></ul>------------<br>",
+        )
         .replace("Conversation(1 messages)", "Conversation(2 messages)");
     let (status, _) = bh
         .call(
@@ -451,8 +491,13 @@ async fn app_connects_whole_round_runs_against_the_face() {
     assert_eq!(status, 200);
     let (_, stored) = bh.native(&format!("/activity/{message}")).await;
     assert_eq!(stored["type"], "SMS");
-    assert_eq!(stored["subject"], "SMS conversation with Pat Placed - 26/05/01");
-    assert!(stored["body"].as_str().is_some_and(|b| b.contains("hello") && b.contains("bye")));
+    assert_eq!(
+        stored["subject"],
+        "SMS conversation with Pat Placed - 26/05/01"
+    );
+    assert!(stored["body"]
+        .as_str()
+        .is_some_and(|b| b.contains("hello") && b.contains("bye")));
     bh.shutdown().await;
 }
 
@@ -469,7 +514,12 @@ async fn what_the_native_api_writes_the_face_reads() {
     assert_eq!(status, 201, "{created}");
     let (_, session) = bh.sign_in(None).await;
     let (_, found) = bh
-        .call(&session, Method::POST, "search/ClientContact?fields=id,name,phone", Some(phone_query("2125550101")))
+        .call(
+            &session,
+            Method::POST,
+            "search/ClientContact?fields=id,name,phone",
+            Some(phone_query("2125550101")),
+        )
         .await;
     assert_eq!(found["total"], 1, "{found}");
     assert_eq!(found["data"][0]["id"], created["number"]);
@@ -489,13 +539,19 @@ async fn what_the_native_api_writes_the_face_reads() {
         .call(
             &session,
             Method::GET,
-            &format!("entity/Note/{}?fields=comments,clientContacts,dateAdded", activity["number"]),
+            &format!(
+                "entity/Note/{}?fields=comments,clientContacts,dateAdded",
+                activity["number"]
+            ),
             None,
         )
         .await;
     assert_eq!(status, 200, "{note}");
     assert_eq!(note["data"]["comments"], "<p>hi</p>");
-    assert_eq!(note["data"]["clientContacts"]["data"][0]["firstName"], "Nia");
+    assert_eq!(
+        note["data"]["clientContacts"]["data"][0]["firstName"],
+        "Nia"
+    );
     assert_eq!(note["data"]["dateAdded"], 1777629600000_i64);
     bh.shutdown().await;
 }
@@ -515,10 +571,17 @@ async fn each_organisation_sees_only_its_own_records() {
     let (_, ours) = bh.sign_in(None).await;
     let (_, theirs) = bh.sign_in(Some(other)).await;
     assert_ne!(ours.rest_url, theirs.rest_url, "one corporation token each");
-    let (_, logged) = bh.call(&ours, Method::PUT, "entity/Note", Some(call_note(1))).await;
+    let (_, logged) = bh
+        .call(&ours, Method::PUT, "entity/Note", Some(call_note(1)))
+        .await;
     let note = logged["changedEntityId"].as_i64().expect("id");
     let (status, body) = bh
-        .call(&theirs, Method::GET, &format!("entity/Note/{note}?fields=comments"), None)
+        .call(
+            &theirs,
+            Method::GET,
+            &format!("entity/Note/{note}?fields=comments"),
+            None,
+        )
         .await;
     assert_eq!(status, 404, "{body}");
     assert_eq!(body["errorMessageKey"], "errors.cannotFindEntity");
@@ -531,10 +594,20 @@ async fn each_organisation_sees_only_its_own_records() {
     assert_eq!(status, 401, "{body}");
     // Their copy of the seed's Jane is theirs, with its own number.
     let (_, mine) = bh
-        .call(&ours, Method::POST, "search/ClientContact?fields=id", Some(phone_query("4155550199")))
+        .call(
+            &ours,
+            Method::POST,
+            "search/ClientContact?fields=id",
+            Some(phone_query("4155550199")),
+        )
         .await;
     let (_, yours) = bh
-        .call(&theirs, Method::POST, "search/ClientContact?fields=id", Some(phone_query("4155550199")))
+        .call(
+            &theirs,
+            Method::POST,
+            "search/ClientContact?fields=id",
+            Some(phone_query("4155550199")),
+        )
         .await;
     assert_eq!(mine["total"], 1);
     assert_eq!(yours["total"], 1);

@@ -27,17 +27,40 @@ async fn bad_grants_clients_and_tokens_are_refused_and_refresh_replaces_the_pair
     let code = credentials["code"].as_str().expect("code");
 
     let (status, body) = bh
-        .token(&connection, &[("grant_type", "authorization_code"), ("code", code), ("client_id", id), ("client_secret", "wrong")])
+        .token(
+            &connection,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("client_id", id),
+                ("client_secret", "wrong"),
+            ],
+        )
         .await;
     assert_eq!(status, 401, "{body}");
     assert_eq!(body["error"], "invalid_client");
     let (status, body) = bh
-        .token(&connection, &[("grant_type", "authorization_code"), ("code", "nope"), ("client_id", id), ("client_secret", secret)])
+        .token(
+            &connection,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", "nope"),
+                ("client_id", id),
+                ("client_secret", secret),
+            ],
+        )
         .await;
     assert_eq!(status, 400, "{body}");
     snapshot_settings().bind(|| insta::assert_json_snapshot!("oauth_refusal", body));
     let (status, body) = bh
-        .token(&connection, &[("grant_type", "authorization_code"), ("client_id", id), ("client_secret", secret)])
+        .token(
+            &connection,
+            &[
+                ("grant_type", "authorization_code"),
+                ("client_id", id),
+                ("client_secret", secret),
+            ],
+        )
         .await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["error"], "invalid_request");
@@ -45,31 +68,68 @@ async fn bad_grants_clients_and_tokens_are_refused_and_refresh_replaces_the_pair
     let (tokens, _) = bh.sign_in(None).await;
     // The code is spent.
     let (status, _) = bh
-        .token(&connection, &[("grant_type", "authorization_code"), ("code", code), ("client_id", id), ("client_secret", secret)])
+        .token(
+            &connection,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("client_id", id),
+                ("client_secret", secret),
+            ],
+        )
         .await;
     assert_eq!(status, 400);
     // The connector's refresh: everything in the query.
     let refresh = tokens["refresh_token"].as_str().expect("refresh");
     let (status, renewed) = bh
-        .token(&connection, &[("grant_type", "refresh_token"), ("refresh_token", refresh), ("client_id", id), ("client_secret", secret)])
+        .token(
+            &connection,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh),
+                ("client_id", id),
+                ("client_secret", secret),
+            ],
+        )
         .await;
     assert_eq!(status, 200, "{renewed}");
     assert_ne!(renewed["access_token"], tokens["access_token"]);
     let (status, _) = bh
-        .token(&connection, &[("grant_type", "refresh_token"), ("refresh_token", refresh), ("client_id", id), ("client_secret", secret)])
+        .token(
+            &connection,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh),
+                ("client_id", id),
+                ("client_secret", secret),
+            ],
+        )
         .await;
     assert_eq!(status, 400, "a refresh token is used once");
     let session = bh
-        .login(&connection, renewed["access_token"].as_str().expect("token"))
+        .login(
+            &connection,
+            renewed["access_token"].as_str().expect("token"),
+        )
         .await;
     let (status, _) = bh.call(&session, Method::GET, "ping", None).await;
     assert_eq!(status, 200);
 
     // /login with a bad or no access token.
     let (status, body) = bh.raw_login(&connection, "at_unknown").await;
-    refused_as_bullhorn(status, &body, 401, "errors.authentication.invalidAccessToken");
+    refused_as_bullhorn(
+        status,
+        &body,
+        401,
+        "errors.authentication.invalidAccessToken",
+    );
     let (status, body) = bh.raw_login(&connection, "").await;
-    refused_as_bullhorn(status, &body, 401, "errors.authentication.invalidAccessToken");
+    refused_as_bullhorn(
+        status,
+        &body,
+        401,
+        "errors.authentication.invalidAccessToken",
+    );
     bh.shutdown().await;
 }
 
@@ -98,10 +158,16 @@ async fn no_or_a_bad_session_is_bullhorns_401_and_the_ready_one_works() {
     };
     let (status, _) = bh.call(&ready, Method::GET, "ping", None).await;
     assert_eq!(status, 200);
-    let (status, _) = send(bh.http.get(format!("{rest_url}ping?BhRestToken={}", ready.token))).await;
+    let (status, _) = send(
+        bh.http
+            .get(format!("{rest_url}ping?BhRestToken={}", ready.token)),
+    )
+    .await;
     assert_eq!(status, 200);
     // The ready access token signs in too.
-    let access = connection["credentials"]["accessToken"].as_str().expect("token");
+    let access = connection["credentials"]["accessToken"]
+        .as_str()
+        .expect("token");
     let (status, _) = bh.raw_login(&connection, access).await;
     assert_eq!(status, 200);
     bh.shutdown().await;
@@ -112,28 +178,160 @@ async fn bad_input_gets_bullhorns_400_and_404() {
     let bh = Bullhorn::start().await;
     let (_, session) = bh.sign_in(None).await;
     let cases: Vec<(Method, &str, Option<Value>, u16, &str)> = vec![
-        (Method::GET, "entity/Note/999999?fields=comments", None, 404, "errors.cannotFindEntity"),
-        (Method::GET, "entity/Note/abc?fields=comments", None, 404, "errors.cannotFindEntity"),
-        (Method::POST, "entity/Note/999999", Some(json!({"comments": "x"})), 404, "errors.cannotFindEntity"),
-        (Method::GET, "entity/ClientContact/999999?fields=id", None, 404, "errors.cannotFindEntity"),
-        (Method::GET, "entity/Note/1?fields=nope", None, 400, "errors.badRequest"),
-        (Method::PUT, "entity/Note", Some(json!({"comments": "no one"})), 400, "errors.cannotPersistEntity"),
-        (Method::PUT, "entity/Note", Some(json!({"personReference": {"id": 1}})), 400, "errors.cannotPersistEntity"),
-        (Method::PUT, "entity/Note", Some(json!({"comments": "x", "personReference": {"id": 999999}})), 400, "errors.cannotPersistEntity"),
-        (Method::PUT, "entity/Note", Some(json!({"comments": "x", "personReference": {"id": 1}, "dateAdded": "someday"})), 400, "errors.cannotPersistEntity"),
-        (Method::PUT, "entity/Note", Some(json!({"comments": "x", "personReference": {"id": 1}, "colour": "red"})), 400, "errors.cannotPersistEntity"),
-        (Method::PUT, "entity/ClientContact", Some(json!({"phone": "+14155550100", "clientCorporation": {"id": 1}})), 400, "errors.cannotPersistEntity"),
-        (Method::PUT, "entity/ClientContact", Some(json!({"name": "No Company"})), 400, "errors.cannotPersistEntity"),
-        (Method::PUT, "entity/ClientContact", Some(json!({"name": "Wrong Company", "clientCorporation": {"id": 1}})), 400, "errors.cannotPersistEntity"),
-        (Method::PUT, "entity/JobOrder", Some(json!({"title": "x"})), 400, "errors.badRequest"),
-        (Method::POST, "entity/ClientContact/1", Some(json!({"comments": "x"})), 400, "errors.badRequest"),
-        (Method::POST, "search/ClientContact?fields=id", Some(json!({"query": "(phone:1"})), 400, "errors.badRequest"),
-        (Method::POST, "search/ClientContact?fields=id", Some(json!({})), 400, "errors.badRequest"),
-        (Method::POST, "search/ClientContact?fields=id", Some(json!({"query": "phone:1"})), 200, ""),
-        (Method::GET, "query/CorporateUser?fields=id", None, 400, "errors.badRequest"),
-        (Method::GET, "query/CorporateUser?fields=id&where=colour='red'", None, 400, "errors.badRequest"),
-        (Method::GET, "query/Candidate?fields=id&where=id=1", None, 400, "errors.badRequest"),
-        (Method::GET, "settings/somethingElse", None, 400, "errors.badRequest"),
+        (
+            Method::GET,
+            "entity/Note/999999?fields=comments",
+            None,
+            404,
+            "errors.cannotFindEntity",
+        ),
+        (
+            Method::GET,
+            "entity/Note/abc?fields=comments",
+            None,
+            404,
+            "errors.cannotFindEntity",
+        ),
+        (
+            Method::POST,
+            "entity/Note/999999",
+            Some(json!({"comments": "x"})),
+            404,
+            "errors.cannotFindEntity",
+        ),
+        (
+            Method::GET,
+            "entity/ClientContact/999999?fields=id",
+            None,
+            404,
+            "errors.cannotFindEntity",
+        ),
+        (
+            Method::GET,
+            "entity/Note/1?fields=nope",
+            None,
+            400,
+            "errors.badRequest",
+        ),
+        (
+            Method::PUT,
+            "entity/Note",
+            Some(json!({"comments": "no one"})),
+            400,
+            "errors.cannotPersistEntity",
+        ),
+        (
+            Method::PUT,
+            "entity/Note",
+            Some(json!({"personReference": {"id": 1}})),
+            400,
+            "errors.cannotPersistEntity",
+        ),
+        (
+            Method::PUT,
+            "entity/Note",
+            Some(json!({"comments": "x", "personReference": {"id": 999999}})),
+            400,
+            "errors.cannotPersistEntity",
+        ),
+        (
+            Method::PUT,
+            "entity/Note",
+            Some(json!({"comments": "x", "personReference": {"id": 1}, "dateAdded": "someday"})),
+            400,
+            "errors.cannotPersistEntity",
+        ),
+        (
+            Method::PUT,
+            "entity/Note",
+            Some(json!({"comments": "x", "personReference": {"id": 1}, "colour": "red"})),
+            400,
+            "errors.cannotPersistEntity",
+        ),
+        (
+            Method::PUT,
+            "entity/ClientContact",
+            Some(json!({"phone": "+14155550100", "clientCorporation": {"id": 1}})),
+            400,
+            "errors.cannotPersistEntity",
+        ),
+        (
+            Method::PUT,
+            "entity/ClientContact",
+            Some(json!({"name": "No Company"})),
+            400,
+            "errors.cannotPersistEntity",
+        ),
+        (
+            Method::PUT,
+            "entity/ClientContact",
+            Some(json!({"name": "Wrong Company", "clientCorporation": {"id": 1}})),
+            400,
+            "errors.cannotPersistEntity",
+        ),
+        (
+            Method::PUT,
+            "entity/JobOrder",
+            Some(json!({"title": "x"})),
+            400,
+            "errors.badRequest",
+        ),
+        (
+            Method::POST,
+            "entity/ClientContact/1",
+            Some(json!({"comments": "x"})),
+            400,
+            "errors.badRequest",
+        ),
+        (
+            Method::POST,
+            "search/ClientContact?fields=id",
+            Some(json!({"query": "(phone:1"})),
+            400,
+            "errors.badRequest",
+        ),
+        (
+            Method::POST,
+            "search/ClientContact?fields=id",
+            Some(json!({})),
+            400,
+            "errors.badRequest",
+        ),
+        (
+            Method::POST,
+            "search/ClientContact?fields=id",
+            Some(json!({"query": "phone:1"})),
+            200,
+            "",
+        ),
+        (
+            Method::GET,
+            "query/CorporateUser?fields=id",
+            None,
+            400,
+            "errors.badRequest",
+        ),
+        (
+            Method::GET,
+            "query/CorporateUser?fields=id&where=colour='red'",
+            None,
+            400,
+            "errors.badRequest",
+        ),
+        (
+            Method::GET,
+            "query/Candidate?fields=id&where=id=1",
+            None,
+            400,
+            "errors.badRequest",
+        ),
+        (
+            Method::GET,
+            "settings/somethingElse",
+            None,
+            400,
+            "errors.badRequest",
+        ),
         (Method::GET, "meta/JobOrder", None, 400, "errors.badRequest"),
     ];
     for (method, path, body, want, key) in cases {
@@ -146,7 +344,12 @@ async fn bad_input_gets_bullhorns_400_and_404() {
         assert_eq!(answer["errorMessageKey"], key, "{method} {path}: {answer}");
     }
     let (status, body) = bh
-        .call(&session, Method::PUT, "entity/Note", Some(json!({"comments": "no one"})))
+        .call(
+            &session,
+            Method::PUT,
+            "entity/Note",
+            Some(json!({"comments": "no one"})),
+        )
         .await;
     assert_eq!(status, 400);
     snapshot_settings().bind(|| insta::assert_json_snapshot!("missing_person", body));
@@ -159,7 +362,11 @@ async fn bad_input_gets_bullhorns_400_and_404() {
         .send()
         .await
         .expect("sent");
-    assert_eq!(response.status(), 405, "GET entity/{{entity}} is not a route, PUT is");
+    assert_eq!(
+        response.status(),
+        405,
+        "GET entity/{{entity}} is not a route, PUT is"
+    );
     let response = bh
         .http
         .get(format!("{}associations/Note", session.rest_url))
@@ -174,11 +381,22 @@ async fn bad_input_gets_bullhorns_400_and_404() {
         .and_then(|value| value.to_str().ok())
         .expect("hint")
         .to_owned();
-    assert!(hint.contains("PUT /rest-services/{corpToken}/entity/{entity}"), "{hint}");
+    assert!(
+        hint.contains("PUT /rest-services/{corpToken}/entity/{entity}"),
+        "{hint}"
+    );
     let mut body: Value = response.json().await.expect("JSON");
     // The corporation token is the organisation's id, new every run.
-    let corp = session.rest_url.trim_end_matches('/').rsplit('/').next().expect("corp");
-    let message = body["errorMessage"].as_str().expect("message").replace(corp, "{corpToken}");
+    let corp = session
+        .rest_url
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .expect("corp");
+    let message = body["errorMessage"]
+        .as_str()
+        .expect("message")
+        .replace(corp, "{corpToken}");
     body["errorMessage"] = Value::from(message);
     snapshot_settings().bind(|| insta::assert_json_snapshot!("unknown_route", body));
     bh.shutdown().await;
@@ -188,7 +406,9 @@ async fn bad_input_gets_bullhorns_400_and_404() {
 async fn bullhorns_own_hosts_are_served_whatever_the_path() {
     let bh = Bullhorn::start().await;
     let connection = bh.connection(None).await;
-    let access = connection["credentials"]["accessToken"].as_str().expect("token");
+    let access = connection["credentials"]["accessToken"]
+        .as_str()
+        .expect("token");
     // A client that routes rest.bullhornstaffing.com here (as the forward
     // proxy does) reaches the face at the root.
     let (status, login) = send(
@@ -234,13 +454,25 @@ async fn the_openapi_document_describes_the_face_and_its_answers_fit() {
     for (path, method) in [
         ("/bullhorn/oauth/token", "post"),
         ("/bullhorn/rest-services/login", "post"),
-        ("/bullhorn/rest-services/{corpToken}/search/{entity}", "post"),
-        ("/bullhorn/rest-services/{corpToken}/entity/{entity}/{id}", "get"),
-        ("/bullhorn/rest-services/{corpToken}/entity/{entity}/{id}", "post"),
+        (
+            "/bullhorn/rest-services/{corpToken}/search/{entity}",
+            "post",
+        ),
+        (
+            "/bullhorn/rest-services/{corpToken}/entity/{entity}/{id}",
+            "get",
+        ),
+        (
+            "/bullhorn/rest-services/{corpToken}/entity/{entity}/{id}",
+            "post",
+        ),
     ] {
         assert!(doc["paths"][path][method].is_object(), "{method} {path}");
     }
-    assert!(doc["paths"]["/activity"].is_object(), "the native API stays");
+    assert!(
+        doc["paths"]["/activity"].is_object(),
+        "the native API stays"
+    );
     let mut unresolved = Vec::new();
     crate::openapi::walk(&doc, "", &mut |pointer, value| {
         if let Some(reference) = value.get("$ref").and_then(Value::as_str) {
@@ -259,13 +491,48 @@ async fn the_openapi_document_describes_the_face_and_its_answers_fit() {
     let schema = |name: &str| json!({"$ref": format!("#/components/schemas/{name}")});
     let checks: Vec<(&str, Method, String, Option<Value>)> = vec![
         ("bullhornPing", Method::GET, "ping".into(), None),
-        ("bullhornSettings", Method::GET, "settings/commentActionList".into(), None),
-        ("bullhornMeta", Method::GET, "meta/Candidate?fields=status".into(), None),
-        ("bullhornSearch", Method::POST, "search/ClientContact?fields=id,name,phone,dateAdded".into(), Some(phone_query("4155550199"))),
-        ("bullhornEntity", Method::GET, format!("entity/Note/{note}?fields=*"), None),
-        ("bullhornChanged", Method::POST, format!("entity/Note/{note}"), Some(json!({"comments": "edited"}))),
-        ("bullhornQuery", Method::GET, "query/CorporateUser?fields=id,name,masterUserID&where=isDeleted=false".into(), None),
-        ("bullhornError", Method::GET, "entity/Note/999999?fields=id".into(), None),
+        (
+            "bullhornSettings",
+            Method::GET,
+            "settings/commentActionList".into(),
+            None,
+        ),
+        (
+            "bullhornMeta",
+            Method::GET,
+            "meta/Candidate?fields=status".into(),
+            None,
+        ),
+        (
+            "bullhornSearch",
+            Method::POST,
+            "search/ClientContact?fields=id,name,phone,dateAdded".into(),
+            Some(phone_query("4155550199")),
+        ),
+        (
+            "bullhornEntity",
+            Method::GET,
+            format!("entity/Note/{note}?fields=*"),
+            None,
+        ),
+        (
+            "bullhornChanged",
+            Method::POST,
+            format!("entity/Note/{note}"),
+            Some(json!({"comments": "edited"})),
+        ),
+        (
+            "bullhornQuery",
+            Method::GET,
+            "query/CorporateUser?fields=id,name,masterUserID&where=isDeleted=false".into(),
+            None,
+        ),
+        (
+            "bullhornError",
+            Method::GET,
+            "entity/Note/999999?fields=id".into(),
+            None,
+        ),
     ];
     for (name, method, path, body) in checks {
         let (_, answer) = bh.call(&session, method.clone(), &path, body).await;

@@ -156,7 +156,10 @@ fn read(body: &Map<String, Value>) -> Result<Sent, BullhornError> {
         return Err(BullhornError::invalid(
             ENTITY,
             unknown,
-            format!("is not a Note field this face keeps ({})", WRITABLE.join(", ")),
+            format!(
+                "is not a Note field this face keeps ({})",
+                WRITABLE.join(", ")
+            ),
         ));
     }
     if body.contains_key("id") {
@@ -177,7 +180,7 @@ fn read(body: &Map<String, Value>) -> Result<Sent, BullhornError> {
     let duration = match body.get("minutesSpent") {
         None | Some(Value::Null) => None,
         Some(Value::Number(n)) => match n.as_f64() {
-            Some(minutes) if minutes >= 0.0 && minutes < 1.0e9 => {
+            Some(minutes) if (0.0..1.0e9).contains(&minutes) => {
                 Some((minutes * 60.0).round() as i64)
             }
             _ => {
@@ -429,10 +432,7 @@ fn note(activity: &Activity, contact: Option<&Contact>, caller: &Caller, wanted:
             "dateAdded" => Value::from(wire::epoch_millis(&activity.received_at)),
             "dateLastModified" => Value::from(wire::epoch_millis(&activity.updated_at)),
             "minutesSpent" => minutes(activity.duration.as_ref()),
-            "externalID" => activity
-                .session_id
-                .clone()
-                .map_or(Value::Null, Value::from),
+            "externalID" => activity.session_id.clone().map_or(Value::Null, Value::from),
             "personReference" => contact.map_or(Value::Null, |contact| {
                 let mut person = reference(contact);
                 person["_subtype"] = Value::from(Person::of(contact).entity());
@@ -442,7 +442,10 @@ fn note(activity: &Activity, contact: Option<&Contact>, caller: &Caller, wanted:
             "candidates" => association(contact, Person::Candidate),
             "leads" => association(contact, Person::Lead),
             "commentingPerson" => {
-                let author = wire::user(&wire::caller_as_user(caller), &["id", "firstName", "lastName"]);
+                let author = wire::user(
+                    &wire::caller_as_user(caller),
+                    &["id", "firstName", "lastName"],
+                );
                 activity
                     .extra
                     .get("commentingPerson")
@@ -520,12 +523,21 @@ mod tests {
     #[test]
     fn message_logs_are_typed_by_their_comments() {
         for (comments, kind) in [
-            ("<br><b>SMS conversation with A - 24/01/15</b><br>Conversation(1 messages)", "SMS"),
-            ("<br><b>Voicemail left by A - 24/01/15</b><br>Voicemail recording link: x", "Voicemail"),
-            ("<br><b>Fax document sent from A - 24/01/15</b><br>Fax document link: x", "Fax"),
+            (
+                "<br><b>SMS conversation with A - 24/01/15</b><br>Conversation(1 messages)",
+                "SMS",
+            ),
+            (
+                "<br><b>Voicemail left by A - 24/01/15</b><br>Voicemail recording link: x",
+                "Voicemail",
+            ),
+            (
+                "<br><b>Fax document sent from A - 24/01/15</b><br>Fax document link: x",
+                "Fax",
+            ),
         ] {
-            let sent = sent(json!({"comments": comments, "personReference": {"id": 1}}))
-                .expect("reads");
+            let sent =
+                sent(json!({"comments": comments, "personReference": {"id": 1}})).expect("reads");
             let new = stored_activity(&sent);
             assert_eq!(new.activity_type, kind);
             assert!(new.subject.starts_with(&comments[7..12]), "{}", new.subject);

@@ -162,19 +162,43 @@ pub fn document() -> Value {
         match route.endpoint {
             Endpoint::Token => {
                 op["security"] = json!([]);
-                responses.insert("400".into(), answer("A bad grant or request", "bullhornOAuthError"));
-                responses.insert("401".into(), answer("Not App Connect's client", "bullhornOAuthError"));
+                responses.insert(
+                    "400".into(),
+                    answer("A bad grant or request", "bullhornOAuthError"),
+                );
+                responses.insert(
+                    "401".into(),
+                    answer("Not App Connect's client", "bullhornOAuthError"),
+                );
             }
             Endpoint::Login => {
                 op["security"] = json!([{ACCESS_TOKEN: []}]);
-                responses.insert("401".into(), answer("No access token, or one unknown or expired", "bullhornError"));
+                responses.insert(
+                    "401".into(),
+                    answer(
+                        "No access token, or one unknown or expired",
+                        "bullhornError",
+                    ),
+                );
             }
             _ => {
                 op["security"] = json!([{SESSION: []}]);
-                responses.insert("400".into(), answer("A bad query, field or entity", "bullhornError"));
-                responses.insert("401".into(), answer("No session, one unknown or expired, or another corporation's", "bullhornError"));
+                responses.insert(
+                    "400".into(),
+                    answer("A bad query, field or entity", "bullhornError"),
+                );
+                responses.insert(
+                    "401".into(),
+                    answer(
+                        "No session, one unknown or expired, or another corporation's",
+                        "bullhornError",
+                    ),
+                );
                 if route.path.contains("{id}") {
-                    responses.insert("404".into(), answer("No such record in the corporation", "bullhornError"));
+                    responses.insert(
+                        "404".into(),
+                        answer("No such record in the corporation", "bullhornError"),
+                    );
                 }
             }
         }

@@ -50,11 +50,7 @@ pub async fn search(
             match body.get("query") {
                 Some(Value::String(text)) => Some(text.clone()),
                 None | Some(Value::Null) => None,
-                Some(_) => {
-                    return Err(BullhornError::BadRequest(
-                        "query must be a string".into(),
-                    ))
-                }
+                Some(_) => return Err(BullhornError::BadRequest("query must be a string".into())),
             }
         }
     }
@@ -158,7 +154,9 @@ pub async fn get(
         .await?
         .filter(|contact| Person::of(contact) == person)
         .ok_or_else(not_found)?;
-    Ok(ApiResponse::ok(json!({"data": wire::person(&contact, &wanted)})))
+    Ok(ApiResponse::ok(
+        json!({"data": wire::person(&contact, &wanted)}),
+    ))
 }
 
 /// `PUT entity/{entity}` for a person or a ClientCorporation.
@@ -357,9 +355,9 @@ pub async fn query_users(
         &wire::USER_FIELDS,
         entity,
     )?;
-    let clause = request.query_param("where").ok_or_else(|| {
-        BullhornError::BadRequest("Missing required parameter: where".into())
-    })?;
+    let clause = request
+        .query_param("where")
+        .ok_or_else(|| BullhornError::BadRequest("Missing required parameter: where".into()))?;
     let clauses = where_clauses(&clause)
         .map_err(|error| BullhornError::BadRequest(format!("Invalid where {clause:?}: {error}")))?;
     if let Some((field, _)) = clauses
@@ -380,7 +378,8 @@ pub async fn query_users(
             clauses.iter().all(|(field, value)| {
                 wire::user_field(user, field).is_some_and(|held| match held {
                     Value::String(text) => text == *value,
-                    other => other.to_string() == *value,
+                    // Numbers and booleans as the where writes them.
+                    other => value.as_str() == other.to_string().as_str(),
                 })
             })
         })

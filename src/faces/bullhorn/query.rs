@@ -172,7 +172,9 @@ impl Parser {
                 Ok(Query::Term { field, value })
             }
             Some(other) => Err(QueryError(format!("unexpected {other:?}"))),
-            None => Err(QueryError("the query ends where a clause was expected".into())),
+            None => Err(QueryError(
+                "the query ends where a clause was expected".into(),
+            )),
         }
     }
 }
@@ -350,7 +352,14 @@ mod tests {
 
     #[test]
     fn bad_queries_say_why() {
-        for bad in ["", "name:\"open", "(name:a", "name:a)", "justaword", "name:"] {
+        for bad in [
+            "",
+            "name:\"open",
+            "(name:a",
+            "name:a)",
+            "justaword",
+            "name:",
+        ] {
             assert!(Query::parse(bad).is_err(), "{bad}");
         }
     }

@@ -40,16 +40,36 @@ pub const ROUTES: [Route<Endpoint>; 12] = [
     route(Method::POST, "/oauth/token", Endpoint::Token),
     route(Method::POST, "/rest-services/login", Endpoint::Login),
     route(Method::GET, "/rest-services/login", Endpoint::Login),
-    route(Method::GET, "/rest-services/{corpToken}/ping", Endpoint::Ping),
+    route(
+        Method::GET,
+        "/rest-services/{corpToken}/ping",
+        Endpoint::Ping,
+    ),
     route(
         Method::GET,
         "/rest-services/{corpToken}/settings/{settings}",
         Endpoint::Settings,
     ),
-    route(Method::GET, "/rest-services/{corpToken}/meta/{entity}", Endpoint::Meta),
-    route(Method::POST, "/rest-services/{corpToken}/search/{entity}", Endpoint::Search),
-    route(Method::GET, "/rest-services/{corpToken}/search/{entity}", Endpoint::Search),
-    route(Method::PUT, "/rest-services/{corpToken}/entity/{entity}", Endpoint::Create),
+    route(
+        Method::GET,
+        "/rest-services/{corpToken}/meta/{entity}",
+        Endpoint::Meta,
+    ),
+    route(
+        Method::POST,
+        "/rest-services/{corpToken}/search/{entity}",
+        Endpoint::Search,
+    ),
+    route(
+        Method::GET,
+        "/rest-services/{corpToken}/search/{entity}",
+        Endpoint::Search,
+    ),
+    route(
+        Method::PUT,
+        "/rest-services/{corpToken}/entity/{entity}",
+        Endpoint::Create,
+    ),
     route(
         Method::GET,
         "/rest-services/{corpToken}/entity/{entity}/{id}",
@@ -60,7 +80,11 @@ pub const ROUTES: [Route<Endpoint>; 12] = [
         "/rest-services/{corpToken}/entity/{entity}/{id}",
         Endpoint::Update,
     ),
-    route(Method::GET, "/rest-services/{corpToken}/query/{entity}", Endpoint::Query),
+    route(
+        Method::GET,
+        "/rest-services/{corpToken}/query/{entity}",
+        Endpoint::Query,
+    ),
 ];
 
 /// The served routes, for `x-mockcrm-hint`.
@@ -154,7 +178,11 @@ mod tests {
             }
         );
         assert!(matches!(
-            table::resolve(&ROUTES, &Method::DELETE, "/rest-services/org_1/entity/Note/5"),
+            table::resolve(
+                &ROUTES,
+                &Method::DELETE,
+                "/rest-services/org_1/entity/Note/5"
+            ),
             Resolution::WrongMethod { .. }
         ));
     }

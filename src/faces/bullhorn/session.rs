@@ -131,8 +131,7 @@ pub async fn ping(state: &AppState, request: &ApiRequest) -> Answer {
         .map(|time| time.timestamp_millis())
         .unwrap_or_else(|| {
             (chrono::Utc::now()
-                + chrono::Duration::from_std(state.token_ttl)
-                    .unwrap_or(chrono::Duration::hours(1)))
+                + chrono::Duration::from_std(state.token_ttl).unwrap_or(chrono::Duration::hours(1)))
             .timestamp_millis()
         });
     Ok(ApiResponse::ok(json!({ "sessionExpires": expires })))
@@ -165,7 +164,11 @@ pub fn rest_url_of(request: &ApiRequest) -> String {
         return origin(request, path);
     };
     let after = &path[at + REST.len()..];
-    let corp = after.trim_start_matches('/').split('/').next().unwrap_or_default();
+    let corp = after
+        .trim_start_matches('/')
+        .split('/')
+        .next()
+        .unwrap_or_default();
     let below = &path[at..];
     wire::rest_url(&format!("{}{REST}", origin(request, below)), corp)
 }

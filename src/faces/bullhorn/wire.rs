@@ -269,7 +269,10 @@ pub fn changed(entity: &str, id: i64, change: &str, data: Value) -> Value {
 
 /// The `start` and `count` of a list (`count` at most 500, 20 by
 /// default, as Bullhorn's search).
-pub fn window(start: Option<String>, count: Option<String>) -> Result<(usize, usize), BullhornError> {
+pub fn window(
+    start: Option<String>,
+    count: Option<String>,
+) -> Result<(usize, usize), BullhornError> {
     let read = |name: &str, value: Option<String>, default: usize| match value {
         None => Ok(default),
         Some(text) => text.trim().parse::<usize>().map_err(|_| {
