@@ -39,7 +39,12 @@ fn text() -> Value {
 fn operation(endpoint: Endpoint) -> (&'static str, Vec<Value>, Option<&'static str>, &'static str) {
     let corp = path("corpToken", text());
     let entity = |names: &[&str]| path("entity", json!({"type": "string", "enum": names}));
-    let fields = query("fields", false, json!({"type": "string"}));
+    let names = super::wire::all_fields().join("|");
+    let fields = query(
+        "fields",
+        false,
+        json!({"type": "string", "pattern": format!("^([*]|({names})(,({names}))*)$")}),
+    );
     let people = ["ClientContact", "Candidate", "Lead", "ClientCorporation"];
     match endpoint {
         Endpoint::Token => (
@@ -83,7 +88,7 @@ fn operation(endpoint: Endpoint) -> (&'static str, Vec<Value>, Option<&'static s
                 corp,
                 entity(&people),
                 fields,
-                query("query", false, json!({"type": "string"})),
+                query("query", false, json!({"type": "string", "minLength": 1})),
                 query("start", false, json!({"type": "string", "pattern": "^[0-9]{1,9}$"})),
                 query("count", false, json!({"type": "string", "pattern": "^[0-9]{1,9}$"})),
             ],
@@ -309,7 +314,7 @@ fn schemas() -> Value {
         },
         "bullhornSearchRequest": {
             "type": "object",
-            "properties": {"query": {"type": "string"}},
+            "properties": {"query": {"type": "string", "minLength": 1}},
         },
         "bullhornSearch": {
             "type": "object",
@@ -339,6 +344,8 @@ fn schemas() -> Value {
         },
         "bullhornNoteInput": {
             "type": "object",
+            "minProperties": 1,
+            "additionalProperties": false,
             "properties": {
                 "comments": {"type": "string"},
                 "action": {"type": "string"},

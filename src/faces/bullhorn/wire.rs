@@ -159,29 +159,53 @@ pub fn person_text(contact: &Contact, field: &str) -> Option<String> {
     })
 }
 
-/// The `fields` parameter: the names asked for (`*` for all of `known`);
-/// `id` always. A name this face does not know is Bullhorn's 400.
+/// Every field name some entity of this face has: what the `fields`
+/// parameter may name (OpenAPI's pattern for it is built from the same
+/// list).
+pub fn all_fields() -> Vec<&'static str> {
+    let mut all: Vec<&'static str> = Vec::new();
+    let lists: [&[&'static str]; 4] = [
+        Person::ClientContact.fields(),
+        Person::ClientCorporation.fields(),
+        super::notes::FIELDS.as_slice(),
+        USER_FIELDS.as_slice(),
+    ];
+    for name in lists.into_iter().flatten() {
+        if !all.contains(name) {
+            all.push(name);
+        }
+    }
+    all
+}
+
+/// The `fields` parameter: comma-separated names, or `*` for all of
+/// `known`; `id` always. A name another entity has is left out of the
+/// answer; one no entity has, an empty name or an empty parameter is
+/// Bullhorn's 400.
 pub fn wanted_fields(
     asked: Option<&str>,
     known: &[&'static str],
     entity: &str,
 ) -> Result<Vec<&'static str>, BullhornError> {
-    let asked = asked.unwrap_or("id");
-    if asked.trim() == "*" {
+    let Some(asked) = asked else {
+        return Ok(vec!["id"]);
+    };
+    if asked == "*" {
         return Ok(known.to_vec());
     }
+    let all = all_fields();
     let mut wanted = vec!["id"];
-    for name in asked.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-        // `clientCorporation(id,name)`: the association, as a whole.
-        let name = name.split('(').next().unwrap_or(name).trim();
-        let Some(field) = known.iter().find(|known| **known == name) else {
+    for name in asked.split(',') {
+        if let Some(field) = known.iter().find(|known| **known == name) {
+            if !wanted.contains(field) {
+                wanted.push(field);
+            }
+        } else if !all.contains(&name) {
             return Err(BullhornError::BadRequest(format!(
-                "Invalid field '{name}' for entity {entity}; this face knows: {}",
+                "Invalid field '{name}' for entity {entity}: write comma-separated names (no \
+                 spaces) or *; this face knows: {}",
                 known.join(", ")
             )));
-        };
-        if !wanted.contains(field) {
-            wanted.push(field);
         }
     }
     Ok(wanted)
@@ -307,6 +331,14 @@ mod tests {
             ["id"]
         );
         assert!(wanted_fields(Some("nope"), known, "ClientContact").is_err());
+        assert!(wanted_fields(Some(""), known, "ClientContact").is_err());
+        assert!(wanted_fields(Some("id,,name"), known, "ClientContact").is_err());
+        assert!(wanted_fields(Some(" name"), known, "ClientContact").is_err());
+        assert_eq!(
+            wanted_fields(Some("name,comments"), known, "ClientContact").expect("Note's"),
+            ["id", "name"],
+            "a name another entity has is left out"
+        );
         assert_eq!(
             wanted_fields(Some("*"), known, "ClientContact")
                 .expect("all")
