@@ -232,6 +232,12 @@ pub fn document() -> Value {
 }
 
 fn schemas() -> Value {
+    // Epoch milliseconds, as a number or its digits, or ISO 8601 text.
+    let date_added = json!({"anyOf": [
+        {"type": "integer"},
+        {"type": "string", "pattern": "^-?[0-9]{1,15}$"},
+        {"type": "string", "format": "date-time"},
+    ]});
     let reference = json!({"type": "object", "required": ["id"], "properties": {
         "id": {"type": ["integer", "string"]},
         "personSubtype": {"type": "string"},
@@ -349,7 +355,7 @@ fn schemas() -> Value {
             "properties": {
                 "comments": {"type": "string"},
                 "action": {"type": "string"},
-                "dateAdded": {"type": ["integer", "string"]},
+                "dateAdded": date_added.clone(),
                 "minutesSpent": {"type": "number", "minimum": 0},
                 "externalID": {"type": "string"},
                 "personReference": reference,
@@ -362,7 +368,7 @@ fn schemas() -> Value {
             "properties": {
                 "comments": {"type": "string"},
                 "action": {"type": "string"},
-                "dateAdded": {"type": ["integer", "string"]},
+                "dateAdded": date_added.clone(),
                 "minutesSpent": {"type": "number", "minimum": 0},
                 "externalID": {"type": "string"},
                 "personReference": reference,
