@@ -170,6 +170,30 @@ async fn no_or_a_bad_session_is_bullhorns_401_and_the_ready_one_works() {
         .expect("token");
     let (status, _) = bh.raw_login(&connection, access).await;
     assert_eq!(status, 200);
+    // `ttl` sets a session's life in minutes (an hour without it), within
+    // Bullhorn's bounds.
+    let login_url = info["loginUrl"].as_str().expect("loginUrl");
+    let (status, short) = send(bh.http.post(format!(
+        "{login_url}/login?version=2.0&access_token={access}&ttl=5"
+    )))
+    .await;
+    assert_eq!(status, 200, "{short}");
+    let session = Session {
+        rest_url: short["restUrl"].as_str().expect("restUrl").to_owned(),
+        token: short["BhRestToken"].as_str().expect("token").to_owned(),
+    };
+    let (_, ping) = bh.call(&session, Method::GET, "ping", None).await;
+    let left =
+        ping["sessionExpires"].as_i64().expect("millis") - chrono::Utc::now().timestamp_millis();
+    assert!(
+        (4 * 60_000..=5 * 60_000).contains(&left),
+        "{left} ms left of a 5-minute session"
+    );
+    let (status, body) = send(bh.http.post(format!(
+        "{login_url}/login?version=2.0&access_token={access}&ttl=0"
+    )))
+    .await;
+    refused_as_bullhorn(status, &body, 400, "errors.badRequest");
     bh.shutdown().await;
 }
 

@@ -10,8 +10,8 @@
 //! `/rest-services/login?access_token=…` turns it into a session, a
 //! `BhRestToken` and the `restUrl` (`…/rest-services/{corpToken}/`, the
 //! corporation token being the organisation's public id) every later call
-//! goes to; `ping` says when the session expires. Sessions and access
-//! tokens both live `--token-ttl`. It is served under `/bullhorn` here and
+//! goes to; `ping` says when the session expires. Access tokens live
+//! `--token-ttl`; a session an hour (or `/login`'s `ttl` minutes). It is served under `/bullhorn` here and
 //! on Bullhorn's hosts (`*.bullhornstaffing.com`) whatever the path. It
 //! never imports another face.
 

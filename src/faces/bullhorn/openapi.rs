@@ -65,6 +65,11 @@ fn operation(endpoint: Endpoint) -> (&'static str, Vec<Value>, Option<&'static s
             vec![
                 query("version", false, json!({"type": "string"})),
                 query("access_token", true, text()),
+                query(
+                    "ttl",
+                    false,
+                    json!({"type": "string", "pattern": "^([1-9][0-9]{0,2}|1[0-9]{3}|2[0-7][0-9]{2}|28[0-7][0-9]|2880)$"}),
+                ),
             ],
             None,
             "bullhornLogin",

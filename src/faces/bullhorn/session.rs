@@ -77,9 +77,9 @@ pub async fn login(
     caller: Option<&Caller>,
 ) -> Answer {
     let caller = caller.ok_or(BullhornError::BadAccessToken)?;
+    let minutes = session_minutes(request.query_param("ttl").as_deref())?;
     let session = oauth::new_token("bh");
-    let expires_at = chrono::Utc::now()
-        + chrono::Duration::from_std(state.token_ttl).unwrap_or(chrono::Duration::hours(1));
+    let expires_at = chrono::Utc::now() + chrono::Duration::minutes(minutes);
     let expires_text = expires_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
     let org = caller.organisation_id;
     let user_id = caller.user_id.clone();
@@ -106,9 +106,30 @@ pub async fn login(
     })))
 }
 
+/// How long a new session lives: Bullhorn's `ttl` (minutes, 1 to 2880),
+/// else an hour. Not `--token-ttl`: App Connect's connector renews a
+/// session due within two minutes through a DynamoDB lock it cannot take
+/// here, and a session outliving its access token is what Bullhorn does.
+fn session_minutes(ttl: Option<&str>) -> Result<i64, BullhornError> {
+    let Some(ttl) = ttl else {
+        return Ok(DEFAULT_SESSION_MINUTES);
+    };
+    ttl.parse::<i64>()
+        .ok()
+        .filter(|minutes| (1..=2880).contains(minutes))
+        .ok_or_else(|| {
+            BullhornError::BadRequest(format!(
+                "ttl must be a whole number of minutes from 1 to 2880, not {ttl:?}"
+            ))
+        })
+}
+
+/// A session's life without `ttl`.
+const DEFAULT_SESSION_MINUTES: i64 = 60;
+
 /// `GET …/ping`: when the session expires, in epoch milliseconds. A session
-/// made ahead by `GET /__admin/crms` never does; it is said to last
-/// `--token-ttl` more.
+/// made ahead by `GET /__admin/crms` never does; it is said to last an hour
+/// more.
 pub async fn ping(state: &AppState, request: &ApiRequest) -> Answer {
     let Some(Credential::Secret { secret, .. }) = credential(request) else {
         return Err(BullhornError::BadSession);
@@ -130,9 +151,8 @@ pub async fn ping(state: &AppState, request: &ApiRequest) -> Answer {
         .and_then(|text| chrono::DateTime::parse_from_rfc3339(&text).ok())
         .map(|time| time.timestamp_millis())
         .unwrap_or_else(|| {
-            (chrono::Utc::now()
-                + chrono::Duration::from_std(state.token_ttl).unwrap_or(chrono::Duration::hours(1)))
-            .timestamp_millis()
+            (chrono::Utc::now() + chrono::Duration::minutes(DEFAULT_SESSION_MINUTES))
+                .timestamp_millis()
         });
     Ok(ApiResponse::ok(json!({ "sessionExpires": expires })))
 }
@@ -171,4 +191,18 @@ pub fn rest_url_of(request: &ApiRequest) -> String {
         .unwrap_or_default();
     let below = &path[at..];
     wire::rest_url(&format!("{}{REST}", origin(request, below)), corp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_session_lives_an_hour_or_its_ttl() {
+        assert_eq!(session_minutes(None).expect("default"), 60);
+        assert_eq!(session_minutes(Some("5")).expect("5"), 5);
+        for bad in ["0", "2881", "-1", "soon"] {
+            assert!(session_minutes(Some(bad)).is_err(), "{bad}");
+        }
+    }
 }
