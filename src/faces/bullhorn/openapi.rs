@@ -183,6 +183,7 @@ pub fn document() -> Value {
             }
             Endpoint::Login => {
                 op["security"] = json!([{ACCESS_TOKEN: []}]);
+                responses.insert("400".into(), answer("A ttl out of bounds", "bullhornError"));
                 responses.insert(
                     "401".into(),
                     answer(

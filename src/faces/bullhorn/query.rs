@@ -277,6 +277,11 @@ pub fn where_clauses(text: &str) -> Result<Vec<(String, String)>, QueryError> {
             .unwrap_or(value);
         found.push((field.trim().to_owned(), value.to_owned()));
     }
+    if found.is_empty() {
+        return Err(QueryError(
+            "the where is empty: write field=value (joined by AND)".into(),
+        ));
+    }
     Ok(found)
 }
 
@@ -378,5 +383,7 @@ mod tests {
             vec![("name".to_owned(), "A and B".to_owned())]
         );
         assert!(where_clauses("username").is_err());
+        assert!(where_clauses("").is_err());
+        assert!(where_clauses("  ").is_err());
     }
 }
