@@ -4,11 +4,17 @@
 
 use std::sync::Arc;
 
-use super::{clio, insightly, pipedrive, redtail};
+use super::{bullhorn, clio, insightly, pipedrive, redtail};
 use crate::web::crm::CrmFace;
 
 /// Every CRM face built in, in the order `--crm all` serves them.
-pub const CRM_NAMES: &[&str] = &[redtail::NAME, insightly::NAME, pipedrive::NAME, clio::NAME];
+pub const CRM_NAMES: &[&str] = &[
+    redtail::NAME,
+    insightly::NAME,
+    pipedrive::NAME,
+    clio::NAME,
+    bullhorn::NAME,
+];
 
 /// The face named `name`, ready to serve.
 pub fn crm_face(name: &str) -> Option<Arc<dyn CrmFace>> {
@@ -17,6 +23,7 @@ pub fn crm_face(name: &str) -> Option<Arc<dyn CrmFace>> {
         insightly::NAME => Some(Arc::new(insightly::Insightly)),
         pipedrive::NAME => Some(Arc::new(pipedrive::Pipedrive)),
         clio::NAME => Some(Arc::new(clio::Clio)),
+        bullhorn::NAME => Some(Arc::new(bullhorn::Bullhorn)),
         _ => None,
     }
 }

@@ -12,6 +12,7 @@
 //! knows them all.
 
 mod admin;
+mod bullhorn;
 mod clio;
 mod crms;
 mod document;

@@ -12,6 +12,8 @@ mod support;
 mod admin;
 mod api;
 mod body_snapshots;
+mod bullhorn_face;
+mod bullhorn_face_errors;
 mod cli;
 mod clio_face;
 mod clio_face_errors;
