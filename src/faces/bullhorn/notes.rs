@@ -317,7 +317,8 @@ fn stored_activity(sent: &Sent) -> NewActivity {
         session_id: sent.external_id.clone(),
         duration: sent.duration.map(Value::from),
         extra,
-        message_id: None,
+        conversation_log_id: None,
+        message_ids: Vec::new(),
         note: None,
     }
 }

@@ -237,7 +237,8 @@ fn stored_activity(sent: Sent) -> NewActivity {
         session_id: None,
         duration: None,
         extra,
-        message_id: None,
+        conversation_log_id: None,
+        message_ids: Vec::new(),
         note: None,
     }
 }

@@ -537,7 +537,8 @@ mod tests {
             direction: None,
             duration: None,
             extra: Map::new(),
-            message_id: None,
+            conversation_log_id: None,
+            message_ids: Vec::new(),
             note: None,
         });
         assert_eq!(
