@@ -20,7 +20,7 @@ use crate::connector::ProxyConnector;
 use crate::contract::{self, Launch, Launcher, Plan, Report, Runner, Setup, Stream, Subject};
 use crate::interface::LogFormat;
 use crate::proxy::ProxyConfig;
-use crate::server::{Server, ServerConfig, DEFAULT_ADMIN_KEY};
+use crate::server::{Server, ServerConfig, TlsSettings, DEFAULT_ADMIN_KEY};
 
 /// Where a failing case is saved when `--save-failing` names no file.
 const DEFAULT_FIXTURE: &str = "mockcrm-contract-failing.json";
@@ -343,6 +343,17 @@ pub(super) fn contract(args: ContractArgs) -> Result<ExitCode, CliError> {
                 .into_iter()
                 .collect(),
             crms: crm_face.iter().cloned().collect(),
+            // A CRM whose connector only speaks HTTPS gets the TLS listener,
+            // as `serve --crm` gives it.
+            tls: crm_face
+                .as_deref()
+                .and_then(crate::faces::crm_face)
+                .filter(|face| face.needs_tls())
+                .map(|_| TlsSettings {
+                    addr: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+                    dir: None,
+                    names: Vec::new(),
+                }),
             ..ServerConfig::ephemeral()
         };
         Some(rt.block_on(Server::start(config))?)

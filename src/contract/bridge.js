@@ -147,7 +147,8 @@ function handle(line, target, functions) {
   // answer, so the next call gets the user as it was left.
   let saved = null;
   const first = request.args[0];
-  if (request.user !== null && typeof request.user === 'object' && first !== null && typeof first === 'object') {
+  if (request.user !== null && typeof request.user === 'object' && first !== null && typeof first === 'object' &&
+      Object.prototype.hasOwnProperty.call(first, 'user')) {
     first.user = userRecord(request.user, (snapshot) => {
       saved = snapshot;
     });

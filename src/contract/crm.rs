@@ -60,6 +60,10 @@ pub fn launch_env(connection: &Value, name: &str) -> Vec<(String, String)> {
         .flatten()
         .map(|(key, value)| (key.clone(), env_text(value)))
         .collect();
+    // A face served over HTTPS is trusted as App Connect would trust it.
+    if let Some(ca_file) = connection.get("ca_file").and_then(Value::as_str) {
+        env.push(("NODE_EXTRA_CA_CERTS".into(), ca_file.to_owned()));
+    }
     env.push(("DATABASE_URL".into(), CORE_DATABASE_URL.into()));
     env.push(("MOCKCRM_CORE_PLATFORM".into(), name.to_owned()));
     env
@@ -266,6 +270,11 @@ mod tests {
         );
         assert!(env.contains(&("DATABASE_URL".into(), "sqlite::memory:".into())));
         assert!(env.contains(&("MOCKCRM_CORE_PLATFORM".into(), "redtail".into())));
+        assert!(!env.iter().any(|(name, _)| name == "NODE_EXTRA_CA_CERTS"));
+        let mut tls = redtail();
+        tls["ca_file"] = json!("/tmp/ca.pem");
+        let env = launch_env(&tls, "redtail");
+        assert!(env.contains(&("NODE_EXTRA_CA_CERTS".into(), "/tmp/ca.pem".into())));
     }
 
     #[test]

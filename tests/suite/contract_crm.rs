@@ -173,7 +173,9 @@ fn an_unknown_crm_is_one_line_naming_those_served() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
     assert!(
-        stderr.starts_with("mockcrm: error: --crm: \"salesforce\" is not a CRM mockcrm serves; it serves redtail, insightly"),
+        stderr.starts_with(
+            "mockcrm: error: --crm: \"salesforce\" is not a CRM mockcrm serves; it serves redtail, insightly"
+        ),
         "{stderr}"
     );
 
@@ -239,5 +241,108 @@ fn a_typescript_connector_runs_under_npx_tsx() {
         String::from_utf8_lossy(&plain.stderr).contains("typed.ts"),
         "{}",
         explain(&plain)
+    );
+}
+
+/// `contract --crm NAME` on the face's own example connector.
+fn crm_contract(crm: &str, connector: &str, faults: &str, cases: &str) -> Output {
+    contract_in(
+        repository(),
+        &[
+            "--crm",
+            crm,
+            "--cases",
+            cases,
+            "--seed",
+            "3",
+            "--jobs",
+            "4",
+            "--faults",
+            faults,
+            "--connector-timeout",
+            "1",
+            "--save-failing",
+            &std::env::temp_dir()
+                .join(format!(
+                    "mockcrm-contract-crm-{crm}-{}.json",
+                    std::process::id()
+                ))
+                .display()
+                .to_string(),
+            connector,
+        ],
+        &[],
+    )
+}
+
+#[test]
+fn the_crm_faces_example_connectors_keep_every_property_through_their_faces() {
+    // Pipedrive's is OAuth over HTTPS: the run serves TLS and trusts its CA.
+    for crm in ["redtail", "insightly", "pipedrive"] {
+        let output = crm_contract(crm, &format!("fixtures/connectors/{crm}.js"), "none", "8");
+        assert_every_property_held(&output, 8);
+        // Signed in through the face, as App Connect's sign-in does.
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            text.contains(&format!("CRM --crm {crm} (in memory)")),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn a_crm_connector_that_drops_the_note_breaks_only_the_get_call_log_round_trip() {
+    for crm in ["redtail", "insightly"] {
+        let output = crm_contract(
+            crm,
+            &format!("fixtures/connectors/{crm}-drops-note.js"),
+            "none",
+            "8",
+        );
+        assert_eq!(output.status.code(), Some(1), "{}", explain(&output));
+        let rows = table(&output);
+        assert_eq!(rows.len(), 6, "{}", explain(&output));
+        for (property, (_, failed, _)) in &rows {
+            if property == "getCallLog returns the body and the note" {
+                assert!(*failed > 0, "{property}: {}", explain(&output));
+            } else {
+                assert_eq!(*failed, 0, "{property}: {}", explain(&output));
+            }
+        }
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            text.contains("getCallLog's callLogInfo has no note; the body holds the note"),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn faults_hit_the_face_and_a_lost_create_answer_is_a_second_activity() {
+    // Seed 3's first 10 cases draw a 503 after commit on the create: the
+    // connector (no idempotency in Redtail's API, no retry, as App
+    // Connect's) throws, core lets the user log again, and Redtail holds
+    // the call twice.
+    let output = crm_contract("redtail", "fixtures/connectors/redtail.js", "default", "10");
+    assert_eq!(output.status.code(), Some(1), "{}", explain(&output));
+    let rows = table(&output);
+    assert!(
+        rows["one activity per call session"].1 > 0,
+        "{}",
+        explain(&output)
+    );
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("FAILED: one activity per call session"),
+        "{text}"
+    );
+    assert!(text.contains("was written as 2 activities"), "{text}");
+    assert!(
+        text.contains("POST /redtail/api/public/v1/activities -> 503 (fault flt_"),
+        "the fault hit the face's route: {text}"
+    );
+    assert!(
+        text.contains("GET /redtail/api/public/v1/authentication -> 200"),
+        "{text}"
     );
 }
