@@ -215,7 +215,11 @@ fn chosen(
         let Some(Value::String(text)) = item.get(value) else {
             return Err(wrong());
         };
-        let is_default = item.get(default) == Some(&Value::Bool(true));
+        let is_default = match item.get(default) {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(flag)) => *flag,
+            Some(_) => return Err(wrong()),
+        };
         values.push((text.trim().to_owned(), is_default));
     }
     Ok(values

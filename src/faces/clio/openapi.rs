@@ -253,6 +253,15 @@ pub fn document() -> Value {
                         answer("A record that does not validate", "clioError"),
                     );
                 }
+                if matches!(route.endpoint, Endpoint::CreateTimeEntry) {
+                    responses.insert(
+                        "409".into(),
+                        answer(
+                            "The communication has its time entry already (mockcrm keeps one per communication: PATCH it)",
+                            "clioError",
+                        ),
+                    );
+                }
             }
         }
         if let Some(body) = body {
