@@ -185,6 +185,7 @@ async fn a_name_search_matches_the_whole_first_or_last_name_in_any_case() {
         ),
         ("top=501", "top"),
         ("skip=-1", "skip"),
+        ("skip=1000001", "skip"),
         ("brief=maybe", "brief"),
     ] {
         let (status, body) = answer(insightly(
@@ -320,7 +321,7 @@ async fn events_refuse_what_insightly_refuses() {
         (
             id,
             json!({"LINK_OBJECT_NAME": "contact", "LINK_OBJECT_ID": 999999}),
-            400,
+            404,
         ),
         (
             id,
@@ -339,6 +340,15 @@ async fn events_refuse_what_insightly_refuses() {
         assert_eq!(answered, status, "{body}: {reply}");
         message(&reply);
     }
+    // An event for two people at once is a conflict: one contact each.
+    let mut two = call_log("Inbound Call from two people");
+    two["LINKS"] = json!([
+        {"LINK_OBJECT_NAME": "contact", "LINK_OBJECT_ID": 1},
+        {"LINK_OBJECT_NAME": "contact", "LINK_OBJECT_ID": 2},
+    ]);
+    let (status, reply) = answer(insightly(&crm, Method::POST, "/events").json(&two)).await;
+    assert_eq!(status, 409, "{reply}");
+    message(&reply);
     // Nothing above changed the event.
     let (_, read) = answer(insightly(&crm, Method::GET, &format!("/events/{id}"))).await;
     assert_eq!(read, event);

@@ -142,7 +142,7 @@ fn schemas() -> Value {
     let mut create = event_fields();
     create.insert(
         "LINKS".into(),
-        json!({"type": "array", "maxItems": 1, "items": link_input()}),
+        json!({"type": "array", "items": link_input()}),
     );
     let mut update = event_fields();
     update.insert(
@@ -252,7 +252,7 @@ fn responses() -> Value {
         "InsightlyNotFound": not_found,
         "InsightlyPayloadTooLarge": error("The body is over 1 MiB."),
         "InsightlyUnsupportedMediaType": error("The body is not sent as application/json."),
-        "InsightlyConflict": error("The event is linked to another contact or lead already: mockcrm keeps one per event."),
+        "InsightlyConflict": error("The event would be linked to a second contact or lead: mockcrm keeps one per event."),
     })
 }
 
@@ -409,7 +409,7 @@ pub fn document() -> Value {
             parameters: json!([]),
             body: Some("EventInput"),
             answer: schema_ref("Event"),
-            errors: WRITE,
+            errors: &["400", "401", "404", "409", "413", "415"],
         },
         Operation {
             id: "insightlyUpdateEvent",
