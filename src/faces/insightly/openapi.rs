@@ -10,6 +10,9 @@ use super::routes::ROUTES;
 use super::MOUNT;
 
 const SECURITY: &str = "insightlyBasic";
+/// The largest id documented: JavaScript's largest safe integer, which any
+/// client reads exactly (the face takes up to i64's).
+const MAX_ID: i64 = 9_007_199_254_740_991;
 
 /// The schema of a date as the face writes it (`yyyy-MM-dd HH:mm:ss`).
 fn date_out() -> Value {
@@ -110,8 +113,8 @@ fn link_input() -> Value {
             "LINK_OBJECT_ID": {
                 "description": "The contact's or lead's id, as a number or its digits.",
                 "oneOf": [
-                    {"type": "integer", "minimum": 1},
-                    {"type": "string", "pattern": "^[1-9][0-9]{0,17}$"}
+                    {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                    {"type": "string", "pattern": "^[1-9][0-9]{0,14}$"}
                 ]
             }
         },
@@ -130,7 +133,7 @@ fn event_fields() -> Map<String, Value> {
         "PUBLICLY_VISIBLE": {"type": ["boolean", "null"]},
         "REMINDER_SENT": {"type": ["boolean", "null"]},
         "REMINDER_DATE_UTC": {"oneOf": [date_in(), {"type": "null"}]},
-        "OWNER_USER_ID": {"type": ["integer", "null"], "minimum": 1},
+        "OWNER_USER_ID": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_ID},
     });
     match fields {
         Value::Object(fields) => fields,
@@ -150,8 +153,8 @@ fn schemas() -> Value {
         json!({
             "description": "The event's id, as a number or its digits (App Connect sends a string).",
             "oneOf": [
-                {"type": "integer", "minimum": 1},
-                {"type": "string", "pattern": "^[1-9][0-9]{0,17}$"}
+                {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                {"type": "string", "pattern": "^[1-9][0-9]{0,14}$"}
             ]
         }),
     );
@@ -260,7 +263,7 @@ fn id_parameter(what: &str) -> Value {
     json!({
         "name": "id", "in": "path", "required": true,
         "description": format!("The {what}'s id."),
-        "schema": {"type": "integer", "minimum": 1, "maximum": 9_007_199_254_740_991_i64}
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}
     })
 }
 
