@@ -7,12 +7,10 @@
 use serde_json::{json, Map, Value};
 
 use super::routes::ROUTES;
+use super::wire::MAX_ID;
 use super::MOUNT;
 
 const SECURITY: &str = "insightlyBasic";
-/// The largest id documented: JavaScript's largest safe integer, which any
-/// client reads exactly (the face takes up to i64's).
-const MAX_ID: i64 = 9_007_199_254_740_991;
 
 /// The schema of a date as the face writes it (`yyyy-MM-dd HH:mm:ss`).
 fn date_out() -> Value {
