@@ -70,8 +70,9 @@ pub mod shared_sms {
     pub use crate::compose::{Conversation, Entity, JsText, JsTime, Message, Owner, Person};
 }
 pub use connector::{
-    create_call_log, get_call_log, update_call_log, CrmClient, CrmError, Exchange, LogError,
-    LogOptions, ProxyCallError, ProxyConnector, RetryPolicy, UpdateOptions,
+    conversation_log_id, create_call_log, create_message_log, get_call_log, message_logged,
+    update_call_log, update_message_log, CrmClient, CrmError, Exchange, LogError, LogOptions,
+    MessageError, ProxyCallError, ProxyConnector, RetryPolicy, UpdateOptions,
 };
 pub use proxy::{
     load as load_proxy_config, load_all as load_proxy_configs, ConfigError as ProxyConfigError,

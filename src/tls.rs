@@ -188,17 +188,18 @@ impl LocalCa {
             .map(|name| match name.parse::<IpAddr>() {
                 Ok(ip) => Ok(SanType::IpAddress(ip)),
                 // rcgen takes any ASCII; a client would match none of it.
-                Err(_) => rustls::pki_types::DnsName::try_from(name.as_str())
-                    .map_err(|error| error.to_string())
-                    .and_then(|_| {
-                        name.clone()
-                            .try_into()
-                            .map_err(|e: rcgen::Error| e.to_string())
-                    })
-                    .map(SanType::DnsName)
-                    .map_err(|error| {
-                        TlsError::Issue(format!("{name:?} is not a host name: {error}"))
-                    }),
+                // A wildcard (`*.pipedrive.com`) is checked without its `*.`.
+                Err(_) => rustls::pki_types::DnsName::try_from(
+                    name.strip_prefix("*.").unwrap_or(name.as_str()),
+                )
+                .map_err(|error| error.to_string())
+                .and_then(|_| {
+                    name.clone()
+                        .try_into()
+                        .map_err(|e: rcgen::Error| e.to_string())
+                })
+                .map(SanType::DnsName)
+                .map_err(|error| TlsError::Issue(format!("{name:?} is not a host name: {error}"))),
             })
             .collect::<Result<_, _>>()?;
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
@@ -435,5 +436,9 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let ca = LocalCa::open_or_create(dir.path()).expect("made");
         assert!(ca.server_config(&["bad host name\n".into()]).is_err());
+        assert!(ca.server_config(&["*.bad host".into()]).is_err());
+        assert!(ca
+            .server_config(&["*.pipedrive.com".into(), "api.pipedrive.com".into()])
+            .is_ok());
     }
 }

@@ -21,7 +21,12 @@ use crate::server::DEFAULT_ADMIN_KEY;
 #[derive(Debug, Args)]
 pub(super) struct ServerArgs {
     /// Base URL of the mock CRM.
-    #[arg(long, env = "MOCKCRM_SERVER", default_value = "http://127.0.0.1:8787")]
+    #[arg(
+        long,
+        alias = "url",
+        env = "MOCKCRM_SERVER",
+        default_value = "http://127.0.0.1:8787"
+    )]
     server: String,
     /// The server's admin key.
     #[arg(long, env = "MOCKCRM_ADMIN_KEY", default_value = DEFAULT_ADMIN_KEY)]
@@ -31,6 +36,11 @@ pub(super) struct ServerArgs {
 impl ServerArgs {
     pub(super) fn client(&self) -> Result<AdminClient, CliError> {
         Ok(AdminClient::new(&self.server, &self.admin_key)?)
+    }
+
+    /// The server's base URL, as given.
+    pub(super) fn url(&self) -> &str {
+        &self.server
     }
 }
 

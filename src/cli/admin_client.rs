@@ -146,6 +146,19 @@ impl AdminClient {
             .ok_or_else(|| AdminError::BadResponse(format!("not a tenant: {snippet}")))
     }
 
+    /// `GET /__admin/crms`: how to reach each CRM face the server serves,
+    /// as the scoped organisation's user (the seed's first without one).
+    pub(crate) async fn crms(&self) -> Result<Value, AdminError> {
+        let answer = self
+            .send(self.request(Method::GET, "/__admin/crms")?)
+            .await?;
+        let snippet = answer.snippet();
+        answer
+            .json
+            .filter(|body| body.get("crms").is_some_and(Value::is_array))
+            .ok_or_else(|| AdminError::BadResponse(format!("not a list of CRMs: {snippet}")))
+    }
+
     /// Every organisation (or the one the client is scoped to).
     pub(crate) async fn tenants(&self) -> Result<Vec<Organisation>, AdminError> {
         let answer = self
@@ -315,7 +328,7 @@ impl AdminClient {
         name: &str,
         phone: &str,
         contact_type: &str,
-    ) -> Result<String, AdminError> {
+    ) -> Result<(String, Option<i64>), AdminError> {
         let mut url = self.http.url("/contact")?;
         url.query_pairs_mut()
             .append_pair("phone", phone)
@@ -324,7 +337,10 @@ impl AdminClient {
             .send_as(self.http.request_url(Method::GET, url), api_key)
             .await?;
         let items: Vec<Value> = list(found, "items")?;
-        let id_of = |contact: &Value| contact.get("id").and_then(Value::as_str).map(str::to_owned);
+        let id_of = |contact: &Value| {
+            let id = contact.get("id").and_then(Value::as_str)?;
+            Some((id.to_owned(), contact.get("number").and_then(Value::as_i64)))
+        };
         if let Some(id) = items.first().and_then(id_of) {
             return Ok(id);
         }

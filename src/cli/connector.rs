@@ -126,7 +126,7 @@ pub(super) struct CrmArgs {
 }
 
 impl CrmArgs {
-    fn client(&self) -> Result<CrmClient, CliError> {
+    pub(super) fn client(&self) -> Result<CrmClient, CliError> {
         if !(self.retry_budget.is_finite()
             && self.retry_budget > 0.0
             && self.retry_budget <= 3600.0)
@@ -147,11 +147,25 @@ impl CrmArgs {
     }
 
     /// `--api-key`, else the input's `authHeader`, else the default key.
-    fn auth_header(&self, from_input: Option<String>) -> String {
+    pub(super) fn auth_header(&self, from_input: Option<String>) -> String {
         match (&self.api_key, from_input) {
             (Some(key), _) => basic_header_for_key(key),
             (None, Some(header)) if !header.trim().is_empty() => header,
             (None, _) => basic_header_for_key(DEFAULT_API_KEY),
+        }
+    }
+
+    /// Refuses `--proxy-config` for a command that speaks only mockcrm's
+    /// own API.
+    pub(super) fn native_only(&self, command: &str) -> Result<(), CliError> {
+        match &self.proxy_config {
+            None => Ok(()),
+            Some(_) => Err(CliError::InvalidArgument {
+                field: "--proxy-config".into(),
+                message: format!(
+                    "`mockcrm {command}` speaks mockcrm's own API only; leave --proxy-config out"
+                ),
+            }),
         }
     }
 

@@ -30,6 +30,19 @@ const DEFAULT_FIXTURE: &str = "mockcrm-contract-failing.json";
 const PAST_TIMEOUT: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Args)]
+#[command(after_help = "\
+A connector for a CRM's own API (--crm redtail|insightly) runs against that
+CRM's face of a throwaway server, signed in and handed the user record (with
+save() and update()) and environment App Connect core hands it, plus
+DATABASE_URL=sqlite::memory:; it is registered in @app-connect/core's registry
+when that resolves from its folder. App Connect's own connector, in a folder
+with its dependencies:
+
+  npm install @app-connect/core axios moment moment-timezone awesome-phonenumber tsx
+  mockcrm contract --crm redtail --node \"npx tsx\" index.ts
+
+TypeScript connectors run with --node \"npx tsx\". `mockcrm crms` prints a running
+server's connection info; README.md has the details.")]
 pub(super) struct ContractArgs {
     /// The connector: a JavaScript module (CommonJS or ES module) exporting
     /// createCallLog, getCallLog and updateCallLog, or an App Connect
@@ -49,6 +62,13 @@ pub(super) struct ContractArgs {
     /// default seed and keys: --server, --api-key and --admin-key are unused).
     #[arg(long)]
     serve: bool,
+    /// The connector is written for this CRM's own API (redtail,
+    /// insightly): it runs against that CRM's face of a throwaway mockcrm
+    /// (as --serve), signed in and handed the user record and environment
+    /// App Connect core hands it (`mockcrm crms` prints them); the
+    /// properties are still judged from the store.
+    #[arg(long, value_name = "NAME")]
+    crm: Option<String>,
     /// API key of the CRM user a saved failing case is written for (`mockcrm
     /// log FILE` logs as them); each case itself runs as its tenant's user.
     #[arg(long, env = "MOCKCRM_API_KEY", default_value = "mockcrm-dev-key")]
@@ -151,6 +171,35 @@ struct LoadedConfig {
 }
 
 impl ContractArgs {
+    /// The CRM face `--crm` names, or why there is none such.
+    fn crm(&self) -> Result<Option<String>, CliError> {
+        let Some(given) = &self.crm else {
+            return Ok(None);
+        };
+        let name = given.trim().to_ascii_lowercase();
+        if !crate::faces::CRM_NAMES.contains(&name.as_str()) {
+            return Err(invalid(
+                "--crm",
+                format!(
+                    "{given:?} is not a CRM mockcrm serves; it serves {}",
+                    crate::faces::CRM_NAMES.join(", ")
+                ),
+            ));
+        }
+        if self.proxy_config.is_some()
+            || self
+                .connector
+                .as_deref()
+                .is_some_and(|path| path.to_ascii_lowercase().ends_with(".json"))
+        {
+            return Err(invalid(
+                "--crm",
+                "takes a JavaScript or TypeScript connector written for that CRM's API, not a proxy config; drop --crm to test a proxy config".into(),
+            ));
+        }
+        Ok(Some(name))
+    }
+
     fn tested(&self) -> Result<Tested, CliError> {
         let is_config = |path: &str| path.to_ascii_lowercase().ends_with(".json");
         match (&self.connector, &self.proxy_config) {
@@ -216,7 +265,10 @@ fn load_config(path: &Path) -> Result<LoadedConfig, CliError> {
 }
 
 pub(super) fn contract(args: ContractArgs) -> Result<ExitCode, CliError> {
+    let crm_face = args.crm()?;
     let tested = args.tested()?;
+    // A CRM face is served by a server of the run's own.
+    let serve = args.serve || crm_face.is_some();
     let call_timeout = Duration::from_secs_f64(args.call_timeout);
     // A proxy config's own timeout is the one its requests run under.
     let own_timeout = match (&tested, args.connector_timeout) {
@@ -283,13 +335,14 @@ pub(super) fn contract(args: ContractArgs) -> Result<ExitCode, CliError> {
     let seed = args.seed.unwrap_or_else(|| fastrand::u64(..1_000_000_000));
 
     let rt = runtime()?;
-    let served = if args.serve {
+    let served = if serve {
         let config = ServerConfig {
             proxy_configs: tested
                 .served()
                 .map(|loaded| loaded.config.clone())
                 .into_iter()
                 .collect(),
+            crms: crm_face.iter().cloned().collect(),
             ..ServerConfig::ephemeral()
         };
         Some(rt.block_on(Server::start(config))?)
@@ -303,17 +356,26 @@ pub(super) fn contract(args: ContractArgs) -> Result<ExitCode, CliError> {
             .clone()
             .unwrap_or_else(|| "http://127.0.0.1:8787".to_owned()),
     };
-    let admin_key = if args.serve {
+    let admin_key = if serve {
         DEFAULT_ADMIN_KEY.to_owned()
     } else {
         args.admin_key.clone()
     };
-    let api_key = if args.serve {
+    let api_key = if serve {
         super::connector::DEFAULT_API_KEY.to_owned()
     } else {
         args.api_key.clone()
     };
     let crm = AdminClient::new(&server_url, &admin_key)?;
+    let env = match &crm_face {
+        Some(name) => {
+            let answer = rt.block_on(crm.crms())?;
+            let connection = contract::crm_connection(&answer, name)
+                .map_err(|error| CliError::Connector(error.to_string()))?;
+            contract::crm_launch_env(&connection, name)
+        }
+        None => Vec::new(),
+    };
     let subject = match &tested {
         Tested::Module { path, .. } => {
             let launcher = Launcher::new(Launch {
@@ -323,6 +385,7 @@ pub(super) fn contract(args: ContractArgs) -> Result<ExitCode, CliError> {
                 server_url: server_url.clone(),
                 start_timeout: call_timeout.max(Duration::from_secs(10)),
                 logs: connector_logs(),
+                env,
             })
             .map_err(|error| CliError::Connector(error.to_string()))?;
             Subject::node(launcher).map_err(|error| CliError::Connector(error.to_string()))?
@@ -343,6 +406,7 @@ pub(super) fn contract(args: ContractArgs) -> Result<ExitCode, CliError> {
         api_key,
         jobs: args.jobs,
         replay,
+        crm: crm_face.clone(),
     };
     let outcome = Runner::prepare(&rt, crm, &server_url, plan, subject).and_then(Runner::run);
     if let Some(server) = served {
@@ -354,10 +418,10 @@ pub(super) fn contract(args: ContractArgs) -> Result<ExitCode, CliError> {
         connector: tested.name(),
         faults: &faults_name,
         update_style: style,
-        server: if args.serve {
-            "--serve (in memory)"
-        } else {
-            &server_url
+        server: match (&crm_face, serve) {
+            (Some(name), _) => &format!("--crm {name} (in memory)"),
+            (None, true) => "--serve (in memory)",
+            (None, false) => &server_url,
         },
     };
     print_report(&args, &tested, &report, &setup)?;
@@ -441,7 +505,9 @@ fn with_suffix(path: &Path, slug: &str) -> PathBuf {
 /// The command that plays a saved case again with this run's settings.
 fn replay_command(args: &ContractArgs, tested: &Tested, fixture: &str) -> String {
     let mut command = String::from("mockcrm contract");
-    if args.serve {
+    if let Some(name) = &args.crm {
+        command.push_str(&format!(" --crm {name}"));
+    } else if args.serve {
         command.push_str(" --serve");
     } else if let Some(server) = &args.server {
         command.push_str(&format!(" --server {server}"));

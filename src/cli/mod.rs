@@ -9,7 +9,9 @@ mod admin;
 pub(crate) mod admin_client;
 mod connector;
 mod contract;
+mod crms;
 mod junit;
+mod message;
 mod serve;
 mod tables;
 mod tenant;
@@ -28,6 +30,7 @@ use admin::{ChecksArgs, FaultArgs, FaultsArgs, RequestsArgs, ResetArgs};
 use admin_client::AdminError;
 use connector::{ComposeArgs, GetArgs, LogArgs, UpdateArgs};
 use contract::ContractArgs;
+use crms::{CrmsArgs, CrmsError};
 use serve::ServeArgs;
 use tenant::TenantArgs;
 
@@ -54,6 +57,8 @@ enum Command {
     Update(UpdateArgs),
     /// Run the reference getCallLog: an activity with its note parsed back out.
     Get(GetArgs),
+    /// Run the reference createMessageLog (`message log`) or updateMessageLog (`message update`).
+    Message(message::MessageArgs),
     /// Property-test your own connector the way App Connect core drives it; exit 1 if a property fails.
     Contract(ContractArgs),
     /// Print contract violations (e.g. a call session logged twice); exit 1 if any.
@@ -68,6 +73,8 @@ enum Command {
     Reset(ResetArgs),
     /// Create, list or delete tenants: one organisation with its own key per CI job.
     Tenant(TenantArgs),
+    /// Print how to reach the CRM faces a server serves (`serve --crm`) as `export` lines to eval, or JSON.
+    Crms(CrmsArgs),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -95,6 +102,8 @@ pub(crate) enum CliError {
     Connector(String),
     #[error(transparent)]
     Admin(#[from] AdminError),
+    #[error(transparent)]
+    Crms(#[from] CrmsError),
     #[error("{field}: {message}")]
     InvalidArgument { field: String, message: String },
     #[error("{0}")]
@@ -133,6 +142,7 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Log(args) => connector::log(args),
         Command::Update(args) => connector::update(args),
         Command::Get(args) => connector::get(args),
+        Command::Message(args) => message::message(args),
         Command::Contract(args) => contract::contract(args),
         Command::Checks(args) => admin::checks(args),
         Command::Requests(args) => admin::requests(args),
@@ -140,6 +150,7 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Faults(args) => admin::faults(args),
         Command::Reset(args) => admin::reset(args),
         Command::Tenant(args) => tenant::tenant(args),
+        Command::Crms(args) => crms::crms(args),
     }
 }
 

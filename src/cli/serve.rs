@@ -67,7 +67,8 @@ pub(super) struct ServeArgs {
     #[arg(long, env = "MOCKCRM_MAX_CONNECTIONS", default_value_t = DEFAULT_MAX_CONNECTIONS as u64, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     max_connections: u64,
     /// Also serve the same routes over HTTPS on --tls-addr, with a
-    /// certificate from a local CA that mockcrm makes once and keeps in --tls-dir.
+    /// certificate from a local CA that mockcrm makes once and keeps in
+    /// --tls-dir. On whenever a served CRM's connector needs HTTPS (pipedrive).
     #[arg(long, env = "MOCKCRM_TLS")]
     tls: bool,
     /// Also be these CRMs: serve the part of each one's real API that App
@@ -121,6 +122,13 @@ pub(super) fn serve(args: ServeArgs) -> Result<ExitCode, CliError> {
         None => Seed::default_seed(),
     };
     let proxy_configs = load_proxy_configs(&args.proxy_config)?;
+    let crms = crm_names(&args.crm)?;
+    // A CRM whose connector only speaks HTTPS (Pipedrive) is unreachable
+    // without the TLS listener, so serving one turns it on.
+    let needs_tls = crms
+        .iter()
+        .filter_map(|name| crate::faces::crm_face(name))
+        .any(|face| face.needs_tls());
     let config = ServerConfig {
         addr: args.addr,
         location: Location::parse(&args.db),
@@ -135,10 +143,10 @@ pub(super) fn serve(args: ServeArgs) -> Result<ExitCode, CliError> {
         proxy_configs: proxy_configs.clone(),
         store_queue: usize::try_from(args.store_queue).unwrap_or(usize::MAX),
         max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
-        crms: crm_names(&args.crm)?,
+        crms,
         proxy_addr: args.proxy_addr,
         token_ttl: Duration::from_secs(args.token_ttl),
-        tls: (args.tls || args.proxy_addr.is_some()).then(|| TlsSettings {
+        tls: (args.tls || args.proxy_addr.is_some() || needs_tls).then(|| TlsSettings {
             addr: args.tls_addr,
             dir: tls_dir(args.tls_dir.clone(), &args.db),
             names: Vec::new(),

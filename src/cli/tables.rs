@@ -36,6 +36,15 @@ pub(super) fn violation_line(violation: &Violation) -> String {
             "duplicate_message organisation={organisation} message_id={message_id} activities={} org={org}",
             activity_ids.join(",")
         ),
+        Violation::SplitConversation {
+            organisation,
+            org,
+            conversation_log_id,
+            activity_ids,
+        } => format!(
+            "split_conversation organisation={organisation} conversation_log_id={conversation_log_id} activities={} org={org}",
+            activity_ids.join(",")
+        ),
         Violation::UnknownFields {
             organisation,
             org,

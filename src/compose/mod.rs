@@ -20,6 +20,7 @@ mod error;
 #[cfg(test)]
 mod golden;
 mod host_zone;
+mod message_log;
 mod parse;
 mod sections;
 mod shared_sms;
@@ -29,6 +30,9 @@ pub use crate::interface::UpdateStyle;
 use crate::interface::{ComposeRequest, LogFormat, User};
 pub use error::ComposeError;
 pub use host_zone::{HostZone, UnknownZone};
+pub use message_log::{
+    add_message, compose_message_log, creation_time, message_day, MessageLogError,
+};
 use parse::{Hints, Segment};
 pub use sections::setting_enabled;
 use sections::{Kind, Rendered, MARKDOWN_DETAILS};

@@ -158,6 +158,40 @@ impl CrmClient {
         .await
     }
 
+    /// `GET /activity?conversation_log_id=`: the message logs of one
+    /// conversation and day, newest first (the first page: a conversation
+    /// written by a well-behaved connector has one).
+    pub async fn conversation_logs(
+        &self,
+        auth_header: Option<&str>,
+        conversation_log_id: &str,
+    ) -> Result<Vec<Value>, CrmError> {
+        let mut url = self.http.url("/activity").map_err(CrmError::from)?;
+        url.query_pairs_mut()
+            .append_pair("conversation_log_id", conversation_log_id)
+            .append_pair("limit", "200");
+        let page = self
+            .send_with_retries(&self.policy, auth_header, || {
+                self.http.request_url(Method::GET, url.clone())
+            })
+            .await?;
+        match page.get("items").and_then(Value::as_array) {
+            Some(items) => Ok(items.clone()),
+            None => Err(CrmError::BadResponse {
+                status: 200,
+                detail: "the activity listing has no items".into(),
+            }),
+        }
+    }
+
+    /// `GET /me`: the CRM user the key belongs to.
+    pub async fn me(&self, auth_header: Option<&str>) -> Result<Value, CrmError> {
+        self.send_with_retries(&self.policy, auth_header, || {
+            self.http.request(Method::GET, "/me")
+        })
+        .await
+    }
+
     /// `PATCH /activity/{id}` with the fields to change; setting the same
     /// values twice is harmless, so it is retried like a read.
     pub async fn update_activity(

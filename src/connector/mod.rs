@@ -1,6 +1,6 @@
 //! The reference connector: App Connect's `createCallLog`, and
 //! `updateCallLog` and `getCallLog`, written in Rust against the mock CRM's
-//! HTTP API.
+//! HTTP API, and `createMessageLog` and `updateMessageLog` (`messages.rs`).
 //!
 //! It shows what a well-behaved connector does: one activity per call
 //! session, the composed body written verbatim, and every failure turned into
@@ -10,12 +10,17 @@
 //! mockcrm's own API.
 
 mod client;
+mod messages;
 mod proxy;
 mod retry;
 
 use serde_json::{json, Map, Value};
 
 pub use client::{CrmClient, CrmError};
+pub use messages::{
+    conversation_log_id, create_message_log, succeeded as message_logged, update_message_log,
+    MessageError,
+};
 pub use proxy::{Exchange, ProxyCallError, ProxyConnector};
 pub use retry::RetryPolicy;
 

@@ -60,7 +60,9 @@ pub(super) fn core_error(function: &str) -> Value {
 }
 
 /// What core makes of a `createCallLog` answer.
-pub(super) fn read_created(answer: Settled, verdicts: &mut Verdicts) -> Created {
+/// `numbers`: a CRM face's connector, whose CRM's ids are numbers, which
+/// core's text column keeps as their digits.
+pub(super) fn read_created(answer: Settled, verdicts: &mut Verdicts, numbers: bool) -> Created {
     let value = match answer {
         Settled::Threw(thrown) => {
             return Created::NotLogged(core::thrown_message("createCallLog", &thrown))
@@ -84,6 +86,7 @@ pub(super) fn read_created(answer: Settled, verdicts: &mut Verdicts) -> Created 
     }
     match log_id {
         Value::String(id) => Created::Logged(id),
+        Value::Number(number) if numbers => Created::Logged(number.to_string()),
         other => {
             verdicts.broke(
                 Property::NeverLost,

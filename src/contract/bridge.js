@@ -84,6 +84,12 @@ async function main() {
     return;
   }
   const { target, kind, functions, file } = loaded;
+  const core = registerInCore(target, file, builtins);
+  if (core.error) {
+    exitCode = EXIT_LOAD_ERROR;
+    socket.end(stringify({ type: 'load_error', ...core.error }) + '\n');
+    return;
+  }
   send({
     type: 'ready',
     protocol: PROTOCOL,
@@ -91,6 +97,7 @@ async function main() {
     path: file,
     functions,
     node: process.version,
+    core: core.registered,
   });
 
   let buffered = '';
@@ -130,44 +137,129 @@ function handle(line, target, functions) {
     send(failure(id, 'no_function', `the connector exports no function ${request.fn}`));
     return;
   }
+  if (request.env !== null && typeof request.env === 'object') {
+    for (const [name, value] of Object.entries(request.env)) {
+      process.env[name] = typeof value === 'string' ? value : stringify(value);
+    }
+  }
+  // As App Connect core hands it: a user row (a Sequelize model) whose
+  // save() and update() persist; what they persisted goes back with the
+  // answer, so the next call gets the user as it was left.
+  let saved = null;
+  const first = request.args[0];
+  if (request.user !== null && typeof request.user === 'object' && first !== null && typeof first === 'object') {
+    first.user = userRecord(request.user, (snapshot) => {
+      saved = snapshot;
+    });
+  }
+  const withUser = (message) => (saved === null ? message : { ...message, user: saved });
   pending.add(id);
   let returned;
   try {
     returned = fn.apply(target, request.args);
   } catch (error) {
     pending.delete(id);
-    send({ type: 'result', id, ok: false, async: false, error: { kind: 'threw', ...describeError(error) } });
+    send(withUser({ type: 'result', id, ok: false, async: false, error: { kind: 'threw', ...describeError(error) } }));
     return;
   }
   if (returned === null || (typeof returned !== 'object' && typeof returned !== 'function') ||
       typeof returned.then !== 'function') {
     pending.delete(id);
-    answer(id, request.fn, returned, false);
+    answer(id, request.fn, returned, false, withUser);
     return;
   }
   Promise.resolve(returned).then(
     (value) => {
       pending.delete(id);
-      answer(id, request.fn, value, true);
+      answer(id, request.fn, value, true, withUser);
     },
     (error) => {
       pending.delete(id);
-      send({ type: 'result', id, ok: false, async: true, error: { kind: 'rejected', ...describeError(error) } });
+      send(withUser({ type: 'result', id, ok: false, async: true, error: { kind: 'rejected', ...describeError(error) } }));
     },
   );
 }
 
-function answer(id, fnName, value, isAsync) {
+// App Connect core's user row as a connector sees it: the fields as own
+// properties, and Sequelize's save(), update(fields) (merges, then saves),
+// get(), reload() and toJSON(), which are not fields (non-enumerable).
+function userRecord(fields, persisted) {
+  const record = { ...fields };
+  const plain = () => {
+    const out = {};
+    for (const key of Object.keys(record)) {
+      out[key] = record[key];
+    }
+    return out;
+  };
+  const persist = () => {
+    persisted(parse(stringify(plain())));
+  };
+  const methods = {
+    save: async () => {
+      persist();
+      return record;
+    },
+    update: async (changes) => {
+      if (changes !== null && typeof changes === 'object') {
+        Object.assign(record, changes);
+      }
+      persist();
+      return record;
+    },
+    reload: async () => record,
+    get: (key) => (typeof key === 'string' ? record[key] : plain()),
+    toJSON: () => plain(),
+  };
+  for (const [name, method] of Object.entries(methods)) {
+    Object.defineProperty(record, name, { value: method, enumerable: false, writable: true, configurable: true });
+  }
+  Object.defineProperty(record, 'dataValues', { get: () => record, enumerable: false, configurable: true });
+  return record;
+}
+
+// With MOCKCRM_CORE_PLATFORM set, and `@app-connect/core` installed where
+// the connector can require it, the connector is registered in core's
+// connector registry under that platform, as App Connect's server does at
+// start-up; connectors that look themselves up there (account data) work.
+// `registered` is null when core is not installed there.
+function registerInCore(target, file, { path, moduleApi }) {
+  const platform = process.env.MOCKCRM_CORE_PLATFORM;
+  if (!platform) {
+    return { registered: null };
+  }
+  const requireFrom = moduleApi.createRequire(file);
+  let resolved;
+  try {
+    resolved = requireFrom.resolve('@app-connect/core/connector/registry');
+  } catch (_) {
+    return { registered: null };
+  }
+  try {
+    const loaded = requireFrom(resolved);
+    const registry = loaded && typeof loaded.registerConnector === 'function' ? loaded : loaded && loaded.default;
+    if (!registry || typeof registry.registerConnector !== 'function') {
+      throw new Error(`${resolved} has no registerConnector`);
+    }
+    registry.registerConnector(platform, target);
+    return { registered: { platform, registry: path.dirname(resolved) } };
+  } catch (error) {
+    const message = error && error.message ? String(error.message).split('\n')[0] : String(error);
+    return loadError('load_failed', `cannot register ${file} in @app-connect/core's connector registry as ${platform}: ${message}`);
+  }
+}
+
+function answer(id, fnName, value, isAsync, withUser) {
   if (value === undefined) {
-    send({ type: 'result', id, ok: true, async: isAsync, undefined: true });
+    send(withUser({ type: 'result', id, ok: true, async: isAsync, undefined: true }));
     return;
   }
   let line;
   try {
-    line = stringify({ type: 'result', id, ok: true, async: isAsync, value });
+    line = stringify(withUser({ type: 'result', id, ok: true, async: isAsync, value }));
   } catch (error) {
     const problem = findUnencodable(value);
-    send({
+    send(withUser({
       type: 'result',
       id,
       ok: false,
@@ -179,7 +271,7 @@ function answer(id, fnName, value, isAsync) {
         stack: null,
       },
       value: safeCopy(value),
-    });
+    }));
     return;
   }
   if (socket && !socket.destroyed) {

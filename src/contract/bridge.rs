@@ -77,6 +77,9 @@ pub struct Launch {
     /// How long loading may take.
     pub start_timeout: Duration,
     pub logs: LogSink,
+    /// More environment for the connector's process (`contract --crm`:
+    /// its CRM's variables, `DATABASE_URL`, `MOCKCRM_CORE_PLATFORM`).
+    pub env: Vec<(String, String)>,
 }
 
 /// What the bridge said about the module it loaded.
@@ -87,6 +90,9 @@ pub struct Ready {
     pub path: String,
     pub functions: Vec<String>,
     pub node: String,
+    /// The platform the connector was registered as in App Connect core's
+    /// connector registry; `None` when core is not installed beside it.
+    pub core: Option<String>,
 }
 
 impl Ready {
@@ -170,6 +176,9 @@ pub struct Bridge {
     incoming: Receiver<Incoming>,
     next_id: u64,
     pub ready: Ready,
+    /// The user record as the connector last persisted it (`save()`,
+    /// `update()`), from the answer that carried it.
+    saved_user: Option<Value>,
     uncaught: Vec<Uncaught>,
     tail: Arc<Mutex<VecDeque<String>>>,
     dead: Option<String>,
@@ -250,6 +259,7 @@ impl Launcher {
             .current_dir(&launch.cwd)
             .env("MOCKCRM_BRIDGE_SOCKET", &socket)
             .env("MOCKCRM_SERVER", &launch.server_url)
+            .envs(launch.env.iter().map(|(name, value)| (name, value)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -306,7 +316,9 @@ impl Launcher {
                 path: String::new(),
                 functions: Vec::new(),
                 node: String::new(),
+                core: None,
             },
+            saved_user: None,
             uncaught: Vec::new(),
             tail,
             dead: None,
@@ -502,6 +514,10 @@ impl Bridge {
                         path: text("path"),
                         functions,
                         node: text("node"),
+                        core: message
+                            .pointer("/core/platform")
+                            .and_then(Value::as_str)
+                            .map(str::to_owned),
                     });
                 }
                 Some("load_error") => {
@@ -578,12 +594,19 @@ impl Bridge {
         }
     }
 
+    /// The user record the connector persisted during the last calls, if
+    /// it did.
+    pub fn take_saved_user(&mut self) -> Option<Value> {
+        self.saved_user.take()
+    }
+
     /// Calls `function` with `args` and waits up to `timeout` for it to
-    /// settle.
+    /// settle. `extras` are more fields of the request (`user`, `env`).
     pub fn call(
         &mut self,
         function: &str,
         args: Vec<Value>,
+        extras: Option<&serde_json::Map<String, Value>>,
         timeout: Duration,
     ) -> Result<Settled, Unanswered> {
         self.collect_pending();
@@ -592,7 +615,13 @@ impl Bridge {
         }
         self.next_id += 1;
         let id = self.next_id;
-        let mut line = json!({"id": id, "fn": function, "args": args}).to_string();
+        let mut request = json!({"id": id, "fn": function, "args": args});
+        if let (Some(extras), Some(fields)) = (extras, request.as_object_mut()) {
+            for (key, value) in extras {
+                fields.insert(key.clone(), value.clone());
+            }
+        }
+        let mut line = request.to_string();
         line.push('\n');
         if self.stream.write_all(line.as_bytes()).is_err() {
             self.mark_dead();
@@ -613,6 +642,9 @@ impl Bridge {
             match message.get("type").and_then(Value::as_str) {
                 Some("uncaught") => self.note_uncaught(&message),
                 Some("result") if message.get("id").and_then(Value::as_u64) == Some(id) => {
+                    if let Some(user) = message.get("user").filter(|user| user.is_object()) {
+                        self.saved_user = Some(user.clone());
+                    }
                     return Ok(settled(&message));
                 }
                 // A late answer to a call given up on.

@@ -13,8 +13,9 @@ use tokio::runtime::Runtime;
 use super::answers::{short_json, threw_reason};
 use super::bridge::{Settled, Unanswered};
 use super::core::{self, Account, CoreFormat};
+use super::plan::{Plan, RunError};
 use super::properties::{Property, Verdicts};
-use super::runner::{Plan, RunError};
+use super::session::CrmSession;
 use super::subject::Subject;
 use crate::cli::admin_client::AdminError;
 use crate::compose::ComposeError;
@@ -60,6 +61,9 @@ pub(super) struct Core<'s> {
     pub plan: &'s Plan,
     pub account: Account,
     pub subject: &'s mut Subject,
+    /// With `--crm`, once signed in: the user row and the environment
+    /// every call is handed.
+    pub crm: Option<CrmSession>,
 }
 
 impl Core<'_> {
@@ -73,15 +77,27 @@ impl Core<'_> {
     pub fn call(
         &mut self,
         function: &str,
-        args: Vec<Value>,
+        mut args: Vec<Value>,
         verdicts: &mut Verdicts,
         calls: &mut Vec<CallNote>,
     ) -> Result<Settled, Stop> {
         let timeout = self.plan.call_timeout;
+        let extras = self.crm.as_ref().map(|session| {
+            // The row as core has it now, also in what the report shows.
+            if let Some(argument) = args.first_mut().and_then(Value::as_object_mut) {
+                if argument.contains_key("user") {
+                    argument.insert("user".into(), session.user.clone());
+                }
+            }
+            session.extras()
+        });
         let answer = self
             .subject
-            .call(self.rt, function, args, timeout)
+            .call(self.rt, function, args, extras.as_ref(), timeout)
             .map_err(|error| Stop::Fatal(RunError::Start(error)))?;
+        if let (Some(session), Some(saved)) = (self.crm.as_mut(), self.subject.take_saved_user()) {
+            session.user = saved;
+        }
         match answer {
             // The helpers core calls around every operation say nothing
             // worth a line of the report unless they fail.
@@ -160,7 +176,10 @@ impl Core<'_> {
         calls: &mut Vec<CallNote>,
         proxy_null: bool,
     ) -> Result<Result<String, ()>, Stop> {
-        let key = self.account.api_key.clone();
+        let key = match &self.crm {
+            Some(session) => session.access_token(),
+            None => self.account.api_key.clone(),
+        };
         let basic = || crate::web::basic_header_for_key(&key);
         if !self.exports("getAuthType") {
             return Ok(Ok(basic()));

@@ -36,6 +36,9 @@ pub struct Account {
     /// The user's proxy-connector config, when the connector is one: core
     /// then hands it to every call as `proxyConfig`.
     pub proxy_config: Option<Value>,
+    /// The platform core knows the connector as (`PLATFORM`, or the CRM's
+    /// name with `--crm`).
+    pub platform: String,
 }
 
 /// The proxy id App Connect keeps for a proxy connector's user.
@@ -64,15 +67,15 @@ impl Account {
     /// updateCallLog passes `null`.
     pub fn log_format_arguments(&self, updating: bool) -> Vec<Value> {
         match (&self.proxy_config, updating) {
-            (Some(config), _) => vec![json!(PLATFORM), config.clone()],
-            (None, true) => vec![json!(PLATFORM), Value::Null],
-            (None, false) => vec![json!(PLATFORM)],
+            (Some(config), _) => vec![json!(self.platform), config.clone()],
+            (None, true) => vec![json!(self.platform), Value::Null],
+            (None, false) => vec![json!(self.platform)],
         }
     }
 
     /// App Connect's user id: the CRM user's id and the platform.
     pub fn user_id(&self) -> String {
-        format!("{}-{PLATFORM}", self.crm_user_id)
+        format!("{}-{}", self.crm_user_id, self.platform)
     }
 
     /// The host App Connect keeps for the user, without a scheme.
@@ -148,7 +151,7 @@ pub fn user(account: &Account, case: &Case) -> Value {
     if let Some(offset) = &case.user.timezone_offset {
         user.insert("timezoneOffset".into(), json!(offset));
     }
-    user.insert("platform".into(), Value::from(PLATFORM));
+    user.insert("platform".into(), Value::from(account.platform.clone()));
     user.insert("accessToken".into(), Value::from(account.api_key.clone()));
     user.insert("refreshToken".into(), Value::Null);
     user.insert("tokenExpiry".into(), Value::Null);
@@ -393,7 +396,7 @@ impl CallLogRow {
             "sessionId": self.session_id,
             "extensionNumber": self.extension_number,
             "hashedExtensionId": HASHED_EXTENSION,
-            "platform": PLATFORM,
+            "platform": account.platform,
             "thirdPartyLogId": self.third_party_log_id,
             "userId": account.user_id(),
             "contactId": self.contact_id,
@@ -534,6 +537,7 @@ mod tests {
             crm_user_id: "crm-user-1".into(),
             hashed_account_id: "acct".into(),
             proxy_config: None,
+            platform: PLATFORM.into(),
         }
     }
 

@@ -13,6 +13,7 @@
 //! - `faults.rs`: fault schedules;
 //! - `core.rs`: mockcrm as App Connect core (arguments, composing);
 //! - `properties.rs`: the properties and the comparisons behind them;
+//! - `plan.rs`: what a run is asked to do, and why it could not start;
 //! - `runner.rs`: the run: cases generated, tallied, failures shrunk;
 //! - `jobs.rs`: cases (and shrinks) played several at a time, each job
 //!   with a connector of its own, results in the cases' order;
@@ -20,6 +21,9 @@
 //! - `tenant.rs`: the throwaway organisation each case runs in, which
 //!   scopes its faults, its journal and its activities;
 //! - `calls.rs`: calling the connector as core does (auth header, format);
+//! - `crm.rs`: `--crm`: a connector written for a CRM's own API, signed
+//!   in as core does; `session.rs`: the user row and environment core
+//!   keeps for it;
 //! - `answers.rs`: how core reads an answer, and the checks on one answer;
 //! - `shrink.rs`: shrinking a failing case with proptest;
 //! - `report.rs`: the table, each failure, the fixture file, JUnit XML.
@@ -33,18 +37,23 @@ mod bridge;
 mod calls;
 mod cases;
 mod core;
+mod crm;
 mod faults;
 mod jobs;
+mod plan;
 mod play;
 mod properties;
 mod report;
 mod runner;
+mod session;
 mod shrink;
 mod subject;
 mod tenant;
 
 pub use bridge::{split_command, Launch, Launcher, LogSink, Stream};
+pub use crm::{connection as crm_connection, launch_env as crm_launch_env};
 pub use faults::{default_schedules, longest_delay, none as no_faults, parse_file as parse_faults};
+pub use plan::Plan;
 pub use report::{case_from_fixture, failure_text, fixture, junit, table, Setup};
-pub use runner::{Plan, Report, Runner, DEFAULT_JOBS, MAX_JOBS};
+pub use runner::{Report, Runner, DEFAULT_JOBS, MAX_JOBS};
 pub use subject::Subject;

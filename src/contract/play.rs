@@ -21,9 +21,10 @@ use super::bridge::Settled;
 use super::calls::{CallNote, Core, Stop};
 use super::cases::Case;
 use super::core::{self, Account, CallLogRow, CoreFormat, ExistingDetails};
+use super::crm;
 use super::faults::Step;
+use super::plan::{Plan, RunError};
 use super::properties::{self, Property, Verdicts};
-use super::runner::{Plan, RunError};
 use super::subject::Subject;
 use super::tenant::CaseTenant;
 use crate::cli::admin_client::AdminClient;
@@ -75,8 +76,13 @@ struct Armed {
 pub(super) fn play(stage: &Stage<'_>, subject: &mut Subject, case: &Case) -> Result<Outcome, Stop> {
     let tenant = CaseTenant::open(stage.rt, stage.crm, &stage.home.server_url)?;
     let contact = &case.contact;
-    let contact_id =
+    let (contact_id, contact_number) =
         tenant.contact_id(&contact.name, &contact.phone_number, &contact.contact_type)?;
+    // A CRM face's ids are the records' numbers (core passes them as text).
+    let contact_id = match (&stage.plan.crm, contact_number) {
+        (Some(_), Some(number)) => number.to_string(),
+        _ => contact_id,
+    };
     let account = Account {
         api_key: tenant.api_key.clone(),
         crm_user_id: tenant.user_id.clone(),
@@ -90,6 +96,7 @@ pub(super) fn play(stage: &Stage<'_>, subject: &mut Subject, case: &Case) -> Res
             plan: stage.plan,
             account,
             subject,
+            crm: None,
         },
         tenant,
         contact_id,
@@ -105,7 +112,10 @@ pub(super) fn play(stage: &Stage<'_>, subject: &mut Subject, case: &Case) -> Res
     };
     let started = Instant::now();
     let mut delays = None;
-    let sequence = played.sequence(case, &mut outcome, &mut delays);
+    let sequence = match played.sign_in(stage, case, &mut outcome) {
+        Ok(true) => played.sequence(case, &mut outcome, &mut delays),
+        other => other.map(drop),
+    };
     match sequence {
         Ok(()) | Err(Stop::Connector) => {}
         Err(Stop::Fatal(error)) => return Err(Stop::Fatal(error)),
@@ -196,6 +206,27 @@ impl CallCase<'_> {
         Ok(())
     }
 
+    /// With `--crm`, signs the case's user in to the face, as core does
+    /// when the user connects; `Ok(false)`: that failed, the case ends.
+    fn sign_in(
+        &mut self,
+        stage: &Stage<'_>,
+        case: &Case,
+        outcome: &mut Outcome,
+    ) -> Result<bool, Stop> {
+        let Some(name) = &stage.plan.crm else {
+            return Ok(true);
+        };
+        let connection = crm::connection(&self.tenant.crms()?, name)?;
+        crm::sign_in(
+            &mut self.core,
+            &connection,
+            case,
+            &mut outcome.verdicts,
+            &mut outcome.calls,
+        )
+    }
+
     fn stored_activity(&self, id: &str) -> Result<Option<Value>, Stop> {
         Ok(self.tenant.activity(id)?)
     }
@@ -265,7 +296,7 @@ impl CallCase<'_> {
             *delays = (*delays).max(armed.delay);
             let answer = self.core.call("createCallLog", vec![args], verdicts, calls);
             self.disarm(armed)?;
-            created = read_created(answer?, verdicts);
+            created = read_created(answer?, verdicts, self.core.plan.crm.is_some());
             format = Some(this_format);
             created_body = Some(composed);
             if matches!(created, Created::Logged(_)) {

@@ -42,6 +42,12 @@ pub fn table(report: &Report, setup: &Setup<'_>) -> String {
     } else {
         format!("{}, Node.js {}", report.ready.module, report.ready.node)
     };
+    let runs = match &report.ready.core {
+        Some(platform) => {
+            format!("{runs}, registered as {platform} in @app-connect/core's registry")
+        }
+        None => runs,
+    };
     let _ = writeln!(out, "mockcrm contract: {} ({runs})", setup.connector);
     let _ = writeln!(
         out,

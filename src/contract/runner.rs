@@ -11,25 +11,23 @@
 //! shown `report.rs`'s; it must not judge a case itself.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use proptest::strategy::{BoxedStrategy, Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::Value;
 use tokio::runtime::Runtime;
 
-use super::bridge::{Ready, StartError};
+use super::bridge::Ready;
 use super::calls::{self, Core, Stop};
 use super::cases::{self, Case};
 use super::core::{Account, CoreFormat};
-use super::faults::Schedule;
 use super::jobs;
+pub use super::plan::{Plan, RunError};
 use super::play::{self, stop_error, Outcome, Stage};
 use super::properties::{Property, Verdict, Verdicts};
 use super::shrink::{self, ShrinkError, Tried};
 use super::subject::Subject;
 use crate::cli::admin_client::{AdminClient, AdminError};
-use crate::compose::{ComposeError, ComposeOptions};
 use crate::interface::LogFormat;
 
 /// `--jobs` when not given. A case mostly waits (a delayed answer, a
@@ -41,43 +39,6 @@ use crate::interface::LogFormat;
 pub const DEFAULT_JOBS: usize = 8;
 /// The most `--jobs` takes: each job is a Node.js process.
 pub const MAX_JOBS: usize = 64;
-
-/// What to run.
-pub struct Plan {
-    /// `--format`: compose in this format instead of asking the connector.
-    pub format: Option<LogFormat>,
-    pub cases: u32,
-    pub seed: u64,
-    pub schedules: Vec<Schedule>,
-    /// The update style and host zone (the format is set per case).
-    pub compose: ComposeOptions,
-    pub call_timeout: Duration,
-    /// The user a saved fixture is written for (`--api-key`); each case
-    /// runs as the user of a tenant of its own.
-    pub api_key: String,
-    /// How many cases are played at once, each job with a connector of
-    /// its own.
-    pub jobs: usize,
-    /// One case from a fixture instead of generated ones.
-    pub replay: Option<Case>,
-}
-
-/// Why a run could not be carried out at all (exit 2).
-#[derive(Debug, thiserror::Error)]
-pub enum RunError {
-    #[error("{0}")]
-    Start(#[from] StartError),
-    #[error("{0}")]
-    Crm(String),
-    #[error("cannot compose the case's body: {0}")]
-    Compose(#[from] ComposeError),
-}
-
-impl From<AdminError> for RunError {
-    fn from(error: AdminError) -> Self {
-        RunError::Crm(error.to_string())
-    }
-}
 
 /// Pass and fail counts of one property.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -162,6 +123,10 @@ impl<'a> Runner<'a> {
             crm_user_id,
             hashed_account_id: "d1a5c0e2f4b6a8c0e2f4b6a8c0e2f4b6".into(),
             proxy_config: subject.proxy_config().cloned(),
+            platform: plan
+                .crm
+                .clone()
+                .unwrap_or_else(|| super::core::PLATFORM.to_owned()),
         };
         Ok(Runner {
             rt,
@@ -195,6 +160,7 @@ impl<'a> Runner<'a> {
             plan: &plan,
             account: home.clone(),
             subject: &mut workers[0],
+            crm: None,
         })?;
         let mut tallies: BTreeMap<Property, Tally> = Property::ALL
             .into_iter()

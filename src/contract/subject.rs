@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use base64::Engine;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use tokio::runtime::Runtime;
 
 use super::bridge::{Bridge, Launcher, Ready, Settled, StartError, Thrown, Unanswered, Uncaught};
@@ -62,6 +62,7 @@ impl Subject {
             path: path.to_owned(),
             functions: PROXY_FUNCTIONS.iter().map(|f| (*f).to_owned()).collect(),
             node: String::new(),
+            core: None,
         };
         Subject::Proxy {
             connector,
@@ -91,11 +92,14 @@ impl Subject {
 
     /// Calls `function` and waits up to `timeout` for it to settle. A
     /// bridge that hung or died is replaced before the next call.
+    /// `extras` are the request's `user` and `env` (PROTOCOL.md), for a
+    /// module only.
     pub fn call(
         &mut self,
         rt: &Runtime,
         function: &str,
         args: Vec<Value>,
+        extras: Option<&Map<String, Value>>,
         timeout: Duration,
     ) -> Result<Result<Settled, Unanswered>, StartError> {
         match self {
@@ -109,7 +113,7 @@ impl Subject {
                     Some(running) => running,
                     None => bridge.insert(launcher.start()?),
                 };
-                let answer = running.call(function, args, timeout);
+                let answer = running.call(function, args, extras, timeout);
                 match &answer {
                     // The call may still hold state: never reuse the bridge.
                     Err(Unanswered::TimedOut) => {
@@ -157,6 +161,18 @@ impl Subject {
     pub fn tag_logs(&self, case: Option<u32>) {
         if let Subject::Node { launcher, .. } = self {
             launcher.tag_logs(case);
+        }
+    }
+
+    /// The user record the connector persisted (`save()`, `update()`)
+    /// during its last call, if it did.
+    pub fn take_saved_user(&mut self) -> Option<Value> {
+        match self {
+            Subject::Node {
+                bridge: Some(bridge),
+                ..
+            } => bridge.take_saved_user(),
+            _ => None,
         }
     }
 

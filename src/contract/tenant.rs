@@ -13,7 +13,7 @@
 use serde_json::Value;
 use tokio::runtime::Runtime;
 
-use super::runner::RunError;
+use super::plan::RunError;
 use crate::cli::admin_client::{AdminClient, AdminError, RequestsQuery, OWN_READ};
 use crate::harness::{FaultSpec, JournalView};
 
@@ -68,11 +68,21 @@ impl<'a> CaseTenant<'a> {
         Ok(tenant)
     }
 
-    /// The id of the tenant's contact with this number, created when the
-    /// seed has none.
-    pub fn contact_id(&self, name: &str, phone: &str, kind: &str) -> Result<String, AdminError> {
+    /// The id of the tenant's contact with this phone number, created
+    /// when the seed has none, and its number (the id CRM faces show).
+    pub fn contact_id(
+        &self,
+        name: &str,
+        phone: &str,
+        kind: &str,
+    ) -> Result<(String, Option<i64>), AdminError> {
         self.rt
             .block_on(self.admin.contact_id(&self.api_key, name, phone, kind))
+    }
+
+    /// How to reach the CRM faces as the tenant's user (`GET /__admin/crms?org=`).
+    pub fn crms(&self) -> Result<Value, AdminError> {
+        self.rt.block_on(self.admin.crms())
     }
 
     /// Registers a fault that only the tenant's requests meet.

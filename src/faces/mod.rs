@@ -17,6 +17,7 @@ mod document;
 mod insightly;
 mod native;
 mod page;
+mod pipedrive;
 mod proxy;
 mod redtail;
 mod routes;
@@ -30,7 +31,7 @@ pub use proxy::{check_native_collisions, ProxyServing};
 pub use routes::HEALTH_PATH;
 
 use crate::store::{Caller, CrmSecret};
-use crate::web::crm::{Credential, CrmFace, Place};
+use crate::web::crm::{host_matches, Credential, CrmFace, Place};
 use crate::web::harness::{self, Answered, Arrival};
 use crate::web::oauth;
 use crate::web::{api_key_from_header, ApiError, ApiRequest, ApiResponse, AppState};
@@ -113,7 +114,7 @@ impl Front {
             if let Some(face) = self
                 .crms
                 .iter()
-                .find(|face| face.hosts().contains(&host.as_str()))
+                .find(|face| host_matches(face.hosts(), &host))
             {
                 return Face::Crm(face, path.to_owned());
             }
@@ -173,6 +174,7 @@ impl Front {
                     &request,
                     caller.as_ref(),
                     rate_key.as_deref(),
+                    ApiError::into_response,
                     || self.dispatch(&request, resolution.clone(), caller.as_ref()),
                 )
                 .await;
@@ -203,12 +205,13 @@ impl Front {
                     &request,
                     caller.as_ref(),
                     rate_key.as_deref(),
+                    |error| face.error_answer(error),
                     || face.answer(state, &request, &path, caller.as_ref()),
                 )
                 .await;
                 (answered, org)
             }
-            Err(error) => (Answered::plain(error.into_response()), None),
+            Err(error) => (Answered::plain(face.error_answer(error)), None),
         };
         harness::record(state, &request, arrival, answered, org)
     }

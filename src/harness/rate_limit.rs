@@ -53,6 +53,28 @@ impl RateLimiter {
         self.check_at(key, self.clock.now())
     }
 
+    /// What is left of `key`'s bucket now, without taking from it: whole
+    /// requests still allowed, and seconds until the bucket is full again
+    /// (what a CRM's `x-ratelimit-remaining` and `-reset` headers say).
+    pub fn remaining(&self, key: &str) -> (u32, u64) {
+        self.remaining_at(key, self.clock.now())
+    }
+
+    fn remaining_at(&self, key: &str, now: Instant) -> (u32, u64) {
+        let buckets = self
+            .buckets
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let tokens = buckets.by_key.get(key).map_or(self.per_second, |bucket| {
+            let elapsed = now
+                .saturating_duration_since(bucket.refilled_at)
+                .as_secs_f64();
+            (bucket.tokens + elapsed * self.per_second).min(self.per_second)
+        });
+        let reset = ((self.per_second - tokens) / self.per_second).ceil() as u64;
+        (tokens.floor() as u32, reset)
+    }
+
     fn check_at(&self, key: &str, now: Instant) -> Result<(), Duration> {
         let mut buckets = self
             .buckets
@@ -107,6 +129,25 @@ mod tests {
         assert!(limiter
             .check_at("a", start + Duration::from_millis(400))
             .is_ok());
+    }
+
+    #[test]
+    fn remaining_tells_what_is_left_without_taking_it() {
+        let limiter = RateLimiter::new(3, Clock::Real);
+        let start = Instant::now();
+        assert_eq!(limiter.remaining_at("a", start), (3, 0));
+        assert!(limiter.check_at("a", start).is_ok());
+        assert!(limiter.check_at("a", start).is_ok());
+        assert_eq!(limiter.remaining_at("a", start), (1, 1));
+        assert_eq!(
+            limiter.remaining_at("a", start),
+            (1, 1),
+            "peeking takes nothing"
+        );
+        assert_eq!(
+            limiter.remaining_at("a", start + Duration::from_secs(1)),
+            (3, 0)
+        );
     }
 
     #[test]

@@ -97,7 +97,8 @@ where
     }
 
     fn serves(&self, host: &str) -> bool {
-        self.hosts.iter().any(|served| served == host)
+        let hosts: Vec<&str> = self.hosts.iter().map(String::as_str).collect();
+        crate::web::crm::host_matches(&hosts, host)
     }
 
     /// The answer for a host mockcrm does not emulate: it is never asked

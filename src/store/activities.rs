@@ -10,8 +10,8 @@
 use rusqlite::{params, Connection};
 
 use super::activity_rows::{
-    select_activity, stored_request_id, EncodedColumns, RawActivity, ACTIVITY_COLUMNS, LOG_COLUMNS,
-    LOG_COLUMN_COUNT,
+    select_activity, stored_request_id, EncodedColumns, RawActivity, ACTIVITY_COLUMNS,
+    ACTIVITY_COLUMN_COUNT, LOG_COLUMNS, LOG_COLUMN_COUNT,
 };
 use super::contacts::resolve_contact;
 use super::idempotency::{earlier_outcome, freeze_created_activity, record_key};
@@ -103,7 +103,8 @@ impl Store {
             "UPDATE activities SET subject = ?1, body = ?2, body_format = ?3, type = ?4,
                 received_at = ?5, contact_id = ?6, session_id = ?7, direction = ?8,
                 duration = ?9, extra = ?10, updated_at = ?11, note = ?12, idempotency_key = NULL,
-                revision = revision + 1, request_id = ?13, via = ?16
+                revision = revision + 1, request_id = ?13, via = ?16,
+                conversation_log_id = ?17, message_ids = ?18
              WHERE organisation_id = ?14 AND id = ?15",
         )?
         .execute(params![
@@ -122,7 +123,9 @@ impl Store {
             stored_request_id(&origin),
             org,
             id,
-            origin.via.as_deref()
+            origin.via.as_deref(),
+            activity.conversation_log_id,
+            encoded.message_ids
         ])?;
         tx.commit()?;
         activity.via = origin.via.as_deref().map(str::to_owned);
@@ -159,8 +162,8 @@ impl Store {
         let mut statement = self.conn.prepare_cached(&sql)?;
         let rows = statement.query_map(values.as_slice(), |row| {
             Ok((
-                RawActivity::from_row(row)?.with_log_fields(row, 13)?,
-                row.get::<_, i64>(13 + LOG_COLUMN_COUNT)?,
+                RawActivity::from_row(row)?.with_log_fields(row, ACTIVITY_COLUMN_COUNT)?,
+                row.get::<_, i64>(ACTIVITY_COLUMN_COUNT + LOG_COLUMN_COUNT)?,
             ))
         })?;
         let mut items = Vec::new();
@@ -200,6 +203,10 @@ fn list_query<'a>(
         sql.push_str(" AND contact_id = ?");
         values.push(contact_id);
     }
+    if let Some(conversation_log_id) = &filter.conversation_log_id {
+        sql.push_str(" AND conversation_log_id = ?");
+        values.push(conversation_log_id);
+    }
     if let Some(before_seq) = &filter.before_seq {
         sql.push_str(" AND seq < ?");
         values.push(before_seq);
@@ -226,7 +233,8 @@ impl Activity {
             direction: new.direction,
             duration: new.duration,
             extra: new.extra,
-            message_id: new.message_id,
+            conversation_log_id: new.conversation_log_id,
+            message_ids: new.message_ids,
             note: new.note,
             number: 0,
             via: None,
@@ -253,9 +261,9 @@ fn insert_activity(
     let mut statement = tx.prepare_cached(
         "INSERT INTO activities (id, organisation_id, subject, body, body_format, type,
             received_at, contact_id, session_id, direction, duration, extra, created_at, updated_at,
-            idempotency_key, message_id, note, revision, request_id, via)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-                 1, ?18, ?19)",
+            idempotency_key, conversation_log_id, message_ids, note, revision, request_id, via)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+                 1, ?19, ?20)",
     )?;
     statement
         .execute(params![
@@ -274,7 +282,8 @@ fn insert_activity(
             activity.created_at,
             activity.updated_at,
             idempotency_key,
-            activity.message_id,
+            activity.conversation_log_id,
+            encoded.message_ids,
             activity.note,
             stored_request_id(origin),
             origin.via.as_deref()
@@ -300,6 +309,14 @@ fn apply_patch(activity: &mut Activity, patch: &ActivityPatch) {
     set(&mut activity.direction, &patch.direction);
     set(&mut activity.duration, &patch.duration);
     set(&mut activity.note, &patch.note);
+    set(
+        &mut activity.conversation_log_id,
+        &patch.conversation_log_id,
+    );
+    set(&mut activity.message_ids, &patch.message_ids);
+    activity
+        .message_ids
+        .extend(patch.add_message_ids.iter().cloned());
     for (key, value) in &patch.extra {
         if value.is_null() {
             activity.extra.remove(key);

@@ -13,17 +13,21 @@ use super::{Activity, Origin, StoreError};
 /// revisions have the same.
 pub(super) const ACTIVITY_COLUMNS: &str =
     "id, subject, body, body_format, type, received_at, contact_id, \
-     session_id, direction, duration, extra, created_at, updated_at";
+     session_id, direction, duration, extra, created_at, updated_at, \
+     conversation_log_id, message_ids";
+
+/// How many columns `ACTIVITY_COLUMNS` names: `LOG_COLUMNS` start here.
+pub(super) const ACTIVITY_COLUMN_COUNT: usize = 15;
 
 /// The row's own columns beyond a revision's state, read after
-/// `ACTIVITY_COLUMNS` by `RawActivity::with_log_fields`: a log's message id
-/// and note (revisions never showed them), the activity's number, and the
-/// face of its latest write.
-pub(super) const LOG_COLUMNS: &str = "message_id, note, seq, via";
+/// `ACTIVITY_COLUMNS` by `RawActivity::with_log_fields`: the note as sent
+/// (revisions never showed it), the activity's number, and the face of its
+/// latest write.
+pub(super) const LOG_COLUMNS: &str = "note, seq, via";
 
 /// How many columns `LOG_COLUMNS` names: what a query reads after them
 /// starts this much further on.
-pub(super) const LOG_COLUMN_COUNT: usize = 4;
+pub(super) const LOG_COLUMN_COUNT: usize = 3;
 
 /// The journal id of the request behind a write, as a row keeps it:
 /// SQLite's integers are signed, and a journal never hands out 2^63 ids.
@@ -43,7 +47,7 @@ pub(super) fn select_activity(
     let mut by_id = conn.prepare_cached(&format!(
         "SELECT {ACTIVITY_COLUMNS}, {LOG_COLUMNS} FROM activities WHERE organisation_id = ?1 AND id = ?2"
     ))?;
-    let read = |row: &Row| RawActivity::from_row(row)?.with_log_fields(row, 13);
+    let read = |row: &Row| RawActivity::from_row(row)?.with_log_fields(row, ACTIVITY_COLUMN_COUNT);
     let mut row = by_id.query_row(params![org, id], read).optional()?;
     if row.is_none() {
         if let Ok(number) = id.parse::<i64>() {
@@ -61,6 +65,7 @@ pub(super) fn select_activity(
 pub(super) struct EncodedColumns {
     pub(super) duration: Option<String>,
     pub(super) extra: String,
+    pub(super) message_ids: String,
 }
 
 impl EncodedColumns {
@@ -68,6 +73,7 @@ impl EncodedColumns {
         Ok(EncodedColumns {
             duration: activity.duration.as_ref().map(Value::to_string),
             extra: serde_json::to_string(&activity.extra)?,
+            message_ids: serde_json::to_string(&activity.message_ids)?,
         })
     }
 }
@@ -87,7 +93,8 @@ pub(super) struct RawActivity {
     extra: String,
     created_at: String,
     updated_at: String,
-    message_id: Option<String>,
+    conversation_log_id: Option<String>,
+    message_ids: String,
     note: Option<String>,
     number: i64,
     via: Option<String>,
@@ -109,7 +116,8 @@ impl RawActivity {
             extra: row.get(10)?,
             created_at: row.get(11)?,
             updated_at: row.get(12)?,
-            message_id: None,
+            conversation_log_id: row.get(13)?,
+            message_ids: row.get(14)?,
             note: None,
             number: 0,
             via: None,
@@ -118,10 +126,9 @@ impl RawActivity {
 
     /// `LOG_COLUMNS`, read from `row` at `at` and after.
     pub(super) fn with_log_fields(mut self, row: &Row, at: usize) -> rusqlite::Result<RawActivity> {
-        self.message_id = row.get(at)?;
-        self.note = row.get(at + 1)?;
-        self.number = row.get(at + 2)?;
-        self.via = row.get(at + 3)?;
+        self.note = row.get(at)?;
+        self.number = row.get(at + 1)?;
+        self.via = row.get(at + 2)?;
         Ok(self)
     }
 
@@ -138,6 +145,7 @@ impl RawActivity {
             .map(|text| serde_json::from_str(&text))
             .transpose()?;
         let extra: Map<String, Value> = serde_json::from_str(&self.extra)?;
+        let message_ids: Vec<String> = serde_json::from_str(&self.message_ids)?;
         Ok(Activity {
             id: self.id,
             subject: self.subject,
@@ -150,7 +158,8 @@ impl RawActivity {
             direction: self.direction,
             duration,
             extra,
-            message_id: self.message_id,
+            conversation_log_id: self.conversation_log_id,
+            message_ids,
             note: self.note,
             number: self.number,
             via: self.via,

@@ -6,7 +6,9 @@
 
 use rusqlite::params;
 
-use super::activity_rows::{RawActivity, ACTIVITY_COLUMNS, LOG_COLUMNS, LOG_COLUMN_COUNT};
+use super::activity_rows::{
+    RawActivity, ACTIVITY_COLUMNS, ACTIVITY_COLUMN_COUNT, LOG_COLUMNS, LOG_COLUMN_COUNT,
+};
 use super::{
     AdminActivity, AdminActivityFilter, AdminActivityPage, Organisation, Store, StoreError,
 };
@@ -66,8 +68,8 @@ impl Store {
                 more = true;
                 break;
             }
-            let raw = RawActivity::from_row(row)?.with_log_fields(row, 13)?;
-            let at = 13 + LOG_COLUMN_COUNT;
+            let raw = RawActivity::from_row(row)?.with_log_fields(row, ACTIVITY_COLUMN_COUNT)?;
+            let at = ACTIVITY_COLUMN_COUNT + LOG_COLUMN_COUNT;
             let seq: i64 = row.get(at)?;
             let organisation = Organisation {
                 id: row.get(at + 1)?,

@@ -106,6 +106,27 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Contacts whose phone number's digits hold `digits` anywhere (a
+    /// national number finds the number with its country code, as a CRM's
+    /// phone search does), oldest first, at most `limit`; none for no digits.
+    pub fn contacts_with_phone_digits(
+        &self,
+        org: i64,
+        digits: &str,
+        limit: u32,
+    ) -> Result<Vec<Contact>, StoreError> {
+        let digits: String = digits.chars().filter(char::is_ascii_digit).collect();
+        if digits.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT {CONTACT_COLUMNS} FROM contacts
+             WHERE organisation_id = ?1 AND instr(phone_digits, ?2) > 0 ORDER BY seq LIMIT ?3"
+        ))?;
+        let rows = statement.query_map(params![org, digits, limit], contact_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Newest first, at most `filter.limit`; with `filter.name`, only the
     /// contacts whose name holds it in any case (Unicode case folding, which
     /// SQLite's own `LIKE` does only for ASCII, so rows are read in order
@@ -308,5 +329,26 @@ mod tests {
             .expect("list");
         assert_eq!(all.items.len(), 8, "four seeded and four created");
         assert_eq!(all.next_seq, None);
+    }
+
+    #[test]
+    fn a_national_number_finds_the_contact_with_its_country_code() {
+        let store = memory();
+        let org = acme(&store);
+        let found = store
+            .contacts_with_phone_digits(org, "4155550199", 10)
+            .expect("query");
+        assert_eq!(
+            found.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+            ["contact-1"]
+        );
+        assert!(store
+            .contacts_with_phone_digits(org, "+", 10)
+            .expect("query")
+            .is_empty());
+        assert!(store
+            .contacts_with_phone_digits(org, "9999999", 10)
+            .expect("query")
+            .is_empty());
     }
 }

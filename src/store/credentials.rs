@@ -98,7 +98,6 @@ impl Store {
 
     /// Makes a secret unusable (a spent authorization code, a replaced
     /// refresh token); `false` when there was no such secret.
-    #[allow(dead_code)] // by web::oauth, whose faces are next
     pub fn revoke_crm_secret(
         &mut self,
         which: &CrmSecret<'_>,

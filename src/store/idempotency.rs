@@ -116,7 +116,7 @@ pub(super) fn freeze_created_activity(
 
 /// The fields an activity has a column for, by the name the frozen copy
 /// keeps them under.
-const KNOWN: [&str; 16] = [
+const KNOWN: [&str; 17] = [
     "id",
     "subject",
     "body",
@@ -129,7 +129,8 @@ const KNOWN: [&str; 16] = [
     "duration",
     "created_at",
     "updated_at",
-    "message_id",
+    "conversation_log_id",
+    "message_ids",
     "note",
     "number",
     "via",
@@ -157,7 +158,8 @@ fn encode(activity: &Activity) -> Value {
         activity.duration.clone().unwrap_or(Value::Null),
         text(&activity.created_at),
         text(&activity.updated_at),
-        maybe(&activity.message_id),
+        maybe(&activity.conversation_log_id),
+        Value::from(activity.message_ids.clone()),
         maybe(&activity.note),
         Value::from(activity.number),
         maybe(&activity.via),
@@ -211,7 +213,9 @@ fn decode(frozen: Value) -> Result<Activity, StoreError> {
     let direction = take_text("direction")?;
     let created_at = take_text("created_at")?.unwrap_or_default();
     let updated_at = take_text("updated_at")?.unwrap_or_default();
-    let message_id = take_text("message_id")?;
+    let conversation_log_id = take_text("conversation_log_id")?;
+    // Copies frozen before schema v9 kept one message id, and no list.
+    let legacy_message_id = take_text("message_id")?;
     let note = take_text("note")?;
     let via = take_text("via")?;
     let number = match known.remove("number") {
@@ -219,6 +223,10 @@ fn decode(frozen: Value) -> Result<Activity, StoreError> {
         Some(value) => value.as_i64().ok_or_else(|| corrupt("number"))?,
     };
     let duration = known.remove("duration").filter(|value| !value.is_null());
+    let message_ids = match known.remove("message_ids") {
+        None | Some(Value::Null) => legacy_message_id.into_iter().collect(),
+        Some(value) => serde_json::from_value(value).map_err(|_| corrupt("message_ids"))?,
+    };
     Ok(Activity {
         id,
         subject,
@@ -231,7 +239,8 @@ fn decode(frozen: Value) -> Result<Activity, StoreError> {
         direction,
         duration,
         extra,
-        message_id,
+        conversation_log_id,
+        message_ids,
         note,
         number,
         via,
@@ -373,8 +382,26 @@ mod tests {
             .extra
             .insert("subject".into(), Value::from("as sent"));
         activity.extra.insert("id".into(), Value::from(7));
-        activity.message_id = Some("m-1".into());
+        activity.message_ids = vec!["m-1".into(), "m-2".into()];
+        activity.conversation_log_id = Some("c-2025-06-03".into());
         activity.note = Some("the note".into());
         assert_eq!(decode(encode(&activity)).expect("decodes"), activity);
+    }
+
+    /// A copy frozen before schema v9 names one message: it reads back as a
+    /// one-message log.
+    #[test]
+    fn a_copy_frozen_with_one_message_id_reads_as_a_list() {
+        let mut frozen = encode(&Activity::new(new_activity("s")));
+        let known = frozen
+            .get_mut("activity")
+            .and_then(Value::as_object_mut)
+            .expect("nested layout");
+        known.remove("message_ids");
+        known.remove("conversation_log_id");
+        known.insert("message_id".into(), Value::from("m-9"));
+        let decoded = decode(frozen).expect("decodes");
+        assert_eq!(decoded.message_ids, ["m-9"]);
+        assert_eq!(decoded.conversation_log_id, None);
     }
 }

@@ -2,8 +2,8 @@
 //! file per concept — opening a file (`open.rs`), the schema and its
 //! migrations (`schema.rs`), seeding and reset (`seed.rs`), API keys
 //! (`callers.rs`), contacts, activities (and their rows, `activity_rows.rs`),
-//! idempotency keys, revisions, activities across organisations for the
-//! admin side, contract checks, tenants (`tenants.rs`) and an
+//! idempotency keys, message logs (`message_logs.rs`), revisions,
+//! activities across organisations for the admin side, contract checks, tenants (`tenants.rs`) and an
 //! organisation's rows in every table (`organisation_rows.rs`) — plus
 //! `StoreHandle`, which runs the store on a thread of its own (`handle.rs`),
 //! and the background checkpointer (`checkpoint.rs`). No two of these
@@ -25,6 +25,7 @@ mod credentials;
 mod error;
 mod handle;
 mod idempotency;
+mod message_logs;
 mod model;
 mod open;
 mod organisation_rows;

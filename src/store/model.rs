@@ -64,8 +64,13 @@ pub struct Activity {
     pub direction: Option<String>,
     pub duration: Option<Value>,
     pub extra: Map<String, Value>,
-    /// The RingCentral message a message log records; `None` for a call.
-    pub message_id: Option<String>,
+    /// The conversation a message log records, one per conversation and
+    /// day as App Connect's core keys them (`conversationLogId`); `None`
+    /// for a call.
+    pub conversation_log_id: Option<String>,
+    /// The RingCentral messages a message log holds, in the order they
+    /// were logged; empty for a call.
+    pub message_ids: Vec<String>,
     /// The agent's note as a request carried it, when one did (a proxy
     /// config that sends `{{note}}`); the body holds it too, composed.
     pub note: Option<String>,
@@ -89,7 +94,8 @@ pub struct NewActivity {
     pub direction: Option<String>,
     pub duration: Option<Value>,
     pub extra: Map<String, Value>,
-    pub message_id: Option<String>,
+    pub conversation_log_id: Option<String>,
+    pub message_ids: Vec<String>,
     pub note: Option<String>,
 }
 
@@ -109,6 +115,13 @@ pub struct ActivityPatch {
     /// Extra fields to set; a `null` value removes the field.
     pub extra: Map<String, Value>,
     pub note: Option<Option<String>>,
+    pub conversation_log_id: Option<Option<String>>,
+    /// The messages the log holds from now on, replacing its list.
+    pub message_ids: Option<Vec<String>>,
+    /// Messages to add at the end of the list (after `message_ids`, when
+    /// both are given), as they come: one already there is listed twice,
+    /// which the duplicate_message check reports.
+    pub add_message_ids: Vec<String>,
     /// The names of the write's fields when none of them was one the API
     /// knows: such a write changed nothing but extras, which the
     /// unknown_fields check reports. Empty for any other write.
@@ -119,6 +132,7 @@ pub struct ActivityPatch {
 pub struct ActivityFilter {
     pub contact_id: Option<String>,
     pub session_id: Option<String>,
+    pub conversation_log_id: Option<String>,
     /// Only activities older than this position (from a cursor).
     pub before_seq: Option<i64>,
     pub limit: u32,
@@ -277,11 +291,20 @@ pub enum Violation {
         activity_id: String,
         session_id: Option<String>,
     },
-    /// One RingCentral message became more than one message log.
+    /// One RingCentral message was logged more than once: in two message
+    /// logs, or twice in one (its id is listed once per time).
     DuplicateMessage {
         organisation: String,
         org: String,
         message_id: String,
+        activity_ids: Vec<String>,
+    },
+    /// One conversation of one day (`conversationLogId`) became more than
+    /// one message log.
+    SplitConversation {
+        organisation: String,
+        org: String,
+        conversation_log_id: String,
         activity_ids: Vec<String>,
     },
     /// A write to an activity carried only fields the API does not know, so
@@ -297,10 +320,11 @@ pub enum Violation {
 impl Violation {
     /// Every kind of violation `Store::violations` looks for, in the order
     /// it reports them: the checks the admin API says it ran.
-    pub const KINDS: [&'static str; 4] = [
+    pub const KINDS: [&'static str; 5] = [
         "duplicate_session",
         "empty_body",
         "duplicate_message",
+        "split_conversation",
         "unknown_fields",
     ];
 
@@ -309,6 +333,7 @@ impl Violation {
             Violation::DuplicateSession { .. } => "duplicate_session",
             Violation::EmptyBody { .. } => "empty_body",
             Violation::DuplicateMessage { .. } => "duplicate_message",
+            Violation::SplitConversation { .. } => "split_conversation",
             Violation::UnknownFields { .. } => "unknown_fields",
         }
     }

@@ -11,7 +11,7 @@
 
 use rusqlite::{params, Connection};
 
-use super::activity_rows::RawActivity;
+use super::activity_rows::{RawActivity, ACTIVITY_COLUMN_COUNT};
 use super::{OrgRef, Organisation, Revision, Store, StoreError};
 
 /// Copies activity `id` as it stands, with its number and request, into
@@ -22,10 +22,10 @@ pub(super) fn keep_replaced_state(tx: &Connection, org: i64, id: &str) -> Result
         "INSERT INTO activity_revisions
             (activity_id, number, organisation_id, request_id, subject, body, body_format, type,
              received_at, contact_id, session_id, direction, duration, extra, created_at,
-             updated_at, via)
+             updated_at, via, conversation_log_id, message_ids)
          SELECT id, revision, organisation_id, request_id, subject, body, body_format, type,
              received_at, contact_id, session_id, direction, duration, extra, created_at,
-             updated_at, via
+             updated_at, via, conversation_log_id, message_ids
          FROM activities WHERE organisation_id = ?1 AND id = ?2",
     )?
     .execute(params![org, id])?;
@@ -46,28 +46,30 @@ impl Store {
         };
         // The activity's columns in `RawActivity`'s order, then four more
         // (revision number, request, face, the activity's number): the
-        // replaced states, then the row itself as the latest. Its message id
-        // and note are left out, as revisions never kept them.
+        // replaced states, then the row itself as the latest. Its note is
+        // left out, as revisions never kept it.
         let mut statement = self.conn.prepare_cached(
             "SELECT r.activity_id, r.subject, r.body, r.body_format, r.type, r.received_at,
                 r.contact_id, r.session_id, r.direction, r.duration, r.extra, r.created_at,
-                r.updated_at, r.number, r.request_id, r.via, a.seq
+                r.updated_at, r.conversation_log_id, r.message_ids,
+                r.number, r.request_id, r.via, a.seq
              FROM activity_revisions r JOIN activities a ON a.id = r.activity_id
              WHERE r.organisation_id = ?1 AND r.activity_id = ?2
              UNION ALL
              SELECT id, subject, body, body_format, type, received_at, contact_id,
                 session_id, direction, duration, extra, created_at, updated_at,
-                revision, request_id, via, seq
+                conversation_log_id, message_ids, revision, request_id, via, seq
              FROM activities
              WHERE organisation_id = ?1 AND id = ?2
-             ORDER BY 14",
+             ORDER BY 16",
         )?;
+        let at = ACTIVITY_COLUMN_COUNT;
         let rows = statement.query_map(params![found.key, id], |row| {
             Ok((
                 RawActivity::from_row(row)?
-                    .with_revision_fields(row.get::<_, i64>(16)?, row.get(15)?),
-                row.get::<_, i64>(13)?,
-                row.get::<_, Option<i64>>(14)?,
+                    .with_revision_fields(row.get::<_, i64>(at + 3)?, row.get(at + 2)?),
+                row.get::<_, i64>(at)?,
+                row.get::<_, Option<i64>>(at + 1)?,
             ))
         })?;
         let mut revisions = Vec::new();
@@ -334,11 +336,11 @@ mod tests {
             .revisions(None, "act_a")
             .expect("read")
             .expect("found");
-        assert_eq!(
-            (a[2].state.message_id.as_deref(), a[2].state.note.as_deref()),
-            (None, None),
-            "revisions never showed a message id or a note"
-        );
+        assert_eq!(a[2].state.note, None, "revisions never showed a note");
+        // v9 made v5's message id a one-message list, in every revision.
+        for revision in &a {
+            assert_eq!(revision.state.message_ids, ["m-act_a"]);
+        }
         assert_eq!(a[2].state.updated_at, "2024-01-15T15:33:00Z");
         for (id, count) in [("act_a", 3), ("act_b", 2), ("act_c", 1)] {
             let listed = store
@@ -366,5 +368,51 @@ mod tests {
                 (4, Some(10), text("four"))
             ]
         );
+    }
+
+    /// v9: a v8 message log's one message id becomes its list, in the row
+    /// and in its kept revisions; a call keeps an empty list, and the
+    /// duplicate_message check still finds what v8's found.
+    #[test]
+    fn v9_turns_a_message_id_into_a_list() {
+        let activity = |id: &str, message: &str| {
+            format!(
+                "INSERT INTO activities (id, organisation_id, subject, body, body_format, type,
+                     received_at, extra, created_at, updated_at, message_id, revision)
+                 VALUES ('{id}', 1, 'SMS', 'body', 'text/plain', 'SMS', '2024-01-15T15:30:00Z',
+                     '{{}}', '2024-01-15T15:31:00Z', '2024-01-15T15:33:00Z', {message}, 2);
+                 INSERT INTO activity_revisions (activity_id, number, organisation_id, subject,
+                     body, body_format, type, received_at, extra, created_at, updated_at)
+                 VALUES ('{id}', 1, 1, 'SMS', 'old', 'text/plain', 'SMS',
+                     '2024-01-15T15:30:00Z', '{{}}', '2024-01-15T15:31:00Z',
+                     '2024-01-15T15:31:00Z');"
+            )
+        };
+        let data = [
+            "INSERT INTO organisations (id, public_id, name, created_at)
+             VALUES (1, 'org_1', 'Acme', '2024-01-01T00:00:00Z');"
+                .to_owned(),
+            activity("act_a", "'m-1'"),
+            activity("act_b", "'m-1'"),
+            activity("act_call", "NULL"),
+        ]
+        .concat();
+        let store = migrated(8, &data);
+        for (id, expected) in [("act_a", vec!["m-1"]), ("act_call", vec![])] {
+            let (_, revisions) = store.revisions(None, id).expect("read").expect("found");
+            let lists: Vec<_> = revisions
+                .iter()
+                .map(|r| r.state.message_ids.clone())
+                .collect();
+            assert_eq!(lists, [expected.clone(), expected], "{id}");
+            assert_eq!(revisions[1].state.conversation_log_id, None);
+        }
+        let duplicates: Vec<_> = store
+            .violations(Some(1))
+            .expect("checks")
+            .into_iter()
+            .filter(|v| v.kind() == "duplicate_message")
+            .collect();
+        assert_eq!(duplicates.len(), 1, "{duplicates:?}");
     }
 }

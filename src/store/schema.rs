@@ -251,6 +251,29 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX crm_credentials_by_user ON crm_credentials(organisation_id, user_id, crm, kind);
     "#,
+    // v9: message logs as App Connect groups them. A log names its
+    // conversation (`conversation_log_id`: one per conversation and day,
+    // as App Connect's core keys them) and holds the ids of every message
+    // in it (`message_ids`, a JSON array in the order they were logged),
+    // where v5 kept one `message_id` per activity. The row and each kept
+    // revision have both, so a revision shows which messages the log held
+    // then. v5's message id becomes a one-message list in the row and in
+    // its activity's revisions (no write ever changed it).
+    r#"
+    ALTER TABLE activities ADD COLUMN conversation_log_id TEXT;
+    ALTER TABLE activities ADD COLUMN message_ids TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE activity_revisions ADD COLUMN conversation_log_id TEXT;
+    ALTER TABLE activity_revisions ADD COLUMN message_ids TEXT NOT NULL DEFAULT '[]';
+    UPDATE activities SET message_ids = json_array(message_id) WHERE message_id IS NOT NULL;
+    UPDATE activity_revisions
+        SET message_ids = (SELECT a.message_ids FROM activities a
+                           WHERE a.id = activity_revisions.activity_id)
+        WHERE activity_id IN (SELECT id FROM activities WHERE message_id IS NOT NULL);
+    DROP INDEX activities_by_message;
+    ALTER TABLE activities DROP COLUMN message_id;
+    CREATE INDEX activities_by_conversation ON activities(organisation_id, conversation_log_id, seq)
+        WHERE conversation_log_id IS NOT NULL;
+    "#,
 ];
 
 /// The migrations that make version `version`, for tests that build an

@@ -12,6 +12,7 @@ use std::pin::Pin;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::error::ApiError;
 use super::request::ApiRequest;
 use super::response::ApiResponse;
 use super::state::AppState;
@@ -106,6 +107,22 @@ pub struct CrmConnection {
     pub ca_file: Option<String>,
 }
 
+/// Whether `host` (lower case, no port) is one of `hosts`: a name as
+/// written, or `*.domain` standing for any one label before `domain`, as a
+/// wildcard certificate name does (`*.pipedrive.com` is
+/// `acme.pipedrive.com`, not `pipedrive.com` nor `a.b.pipedrive.com`).
+pub fn host_matches(hosts: &[&str], host: &str) -> bool {
+    hosts
+        .iter()
+        .any(|pattern| match pattern.strip_prefix("*.") {
+            Some(domain) => host
+                .strip_suffix(domain)
+                .and_then(|rest| rest.strip_suffix('.'))
+                .is_some_and(|label| !label.is_empty() && !label.contains('.')),
+            None => *pattern == host,
+        })
+}
+
 /// A CRM's real API, served over the one store.
 pub trait CrmFace: Send + Sync {
     /// Its name, as `serve --crm` takes it and `via` records it.
@@ -117,6 +134,12 @@ pub trait CrmFace: Send + Sync {
     /// The CRM's real API host names, answered by this face whatever the
     /// path (through the forward proxy, or a client routing them here).
     fn hosts(&self) -> &'static [&'static str];
+
+    /// Whether its connector reaches it only over HTTPS (it builds
+    /// `https://${user.hostname}` itself): `serve` then turns `--tls` on.
+    fn needs_tls(&self) -> bool {
+        false
+    }
 
     /// The kinds of per-user secret its sign-in needs made ahead
     /// (`password` for Redtail), handed out by `GET /__admin/crms`.
@@ -145,8 +168,32 @@ pub trait CrmFace: Send + Sync {
         caller: Option<&'a Caller>,
     ) -> Answering<'a>;
 
+    /// `error`, raised outside the face (an injected fault, the rate limit,
+    /// an overloaded store), answered in the CRM's own error shape with the
+    /// error's status and `Retry-After`: a connector reads a fault on a
+    /// CRM face as that CRM would send it.
+    fn error_answer(&self, error: ApiError) -> ApiResponse {
+        error.into_response()
+    }
+
     /// Its part of the OpenAPI 3.1 document: `{"paths": {…}}` under its
     /// mount, and `"components"` its paths refer to (names prefixed with
     /// the face's, so that faces never collide).
     fn openapi(&self) -> Value;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::host_matches;
+
+    #[test]
+    fn a_wildcard_host_stands_for_one_label() {
+        let hosts = ["api.pipedrive.com", "*.pipedrive.com"];
+        assert!(host_matches(&hosts, "api.pipedrive.com"));
+        assert!(host_matches(&hosts, "acme.pipedrive.com"));
+        assert!(!host_matches(&hosts, "pipedrive.com"));
+        assert!(!host_matches(&hosts, "a.b.pipedrive.com"));
+        assert!(!host_matches(&hosts, "evilpipedrive.com"));
+        assert!(!host_matches(&["api.insightly.com"], "x.api.insightly.com"));
+    }
 }

@@ -89,16 +89,23 @@ impl Answered {
 /// The rate limit and injected faults around `run`, the face's answer to
 /// `request` from `caller`. `rate_key` is what the rate limit counts the
 /// request by (the credential it carries, whichever face reads it).
-pub async fn answer<Run, Answering>(
+///
+/// `render` writes the harness's own refusals (the rate limit, an injected
+/// status) in the face's error shape, so that a CRM face's client reads a
+/// fault as that CRM would send it; the status and `Retry-After` are the
+/// error's whatever the shape.
+pub async fn answer<Run, Answering, Render>(
     state: &AppState,
     request: &ApiRequest,
     caller: Option<&Caller>,
     rate_key: Option<&str>,
+    render: Render,
     run: Run,
 ) -> Answered
 where
     Run: Fn() -> Answering,
     Answering: Future<Output = ApiResponse>,
+    Render: Fn(ApiError) -> ApiResponse,
 {
     if let (Some(limiter), Some(key)) = (&state.harness.rate_limiter, rate_key) {
         if let Err(wait) = limiter.check(key) {
@@ -106,7 +113,7 @@ where
                 per_second: limiter.per_second(),
                 retry_after: wait.as_secs_f64().ceil().max(1.0) as u64,
             };
-            return Answered::plain(error.into_response());
+            return Answered::plain(render(error));
         }
     }
     let method = request.method.as_str();
@@ -124,12 +131,11 @@ where
     }
     let injected = |status: u16| {
         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-        ApiError::Injected {
+        render(ApiError::Injected {
             fault_id: fault.fault_id.clone(),
             status,
             retry_after: fault.retry_after,
-        }
-        .into_response()
+        })
     };
     // The answer the fault sends (or cuts, or dribbles): the injected
     // status when it has one (after the real request when `after_commit`),

@@ -10,9 +10,6 @@ pub mod crm;
 mod error;
 pub mod harness;
 mod idempotency;
-// The OAuth CRM faces (Pipedrive, Clio, Bullhorn) use it; until they
-// land, only its tests do.
-#[allow(dead_code)]
 pub mod oauth;
 mod org;
 mod paging;

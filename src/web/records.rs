@@ -12,7 +12,9 @@ use crate::store::Activity;
 /// object, keys sorted as serde_json's map sorts them (as every other answer
 /// has them), a known field winning over an extra of the same name. `note`
 /// is shown only when the activity has one (most never do, and an activity
-/// stored before it was a field may hold an extra of that name). Written
+/// stored before it was a field may hold an extra of that name), and
+/// `conversation_log_id` and `message_ids` only on a message log (one that
+/// has either), so a call log reads as it always did. Written
 /// straight from the record, without first copying every field into a
 /// `Value`: the tests compare it with that plainer construction.
 pub struct ActivityJson<'a>(pub &'a Activity);
@@ -21,14 +23,21 @@ impl Serialize for ActivityJson<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let activity = self.0;
         // Sorted by key (`known_fields_win_over_extras` checks the bytes).
-        let known: [(&str, Field<'_>); 15] = [
+        let message_log =
+            activity.conversation_log_id.is_some() || !activity.message_ids.is_empty();
+        let known: [(&str, Field<'_>); 17] = [
             ("body", Field::Text(&activity.body)),
             ("body_format", Field::Text(&activity.body_format)),
             ("contact_id", Field::Maybe(activity.contact_id.as_deref())),
+            (
+                "conversation_log_id",
+                Field::Maybe(activity.conversation_log_id.as_deref()),
+            ),
             ("created_at", Field::Text(&activity.created_at)),
             ("direction", Field::Maybe(activity.direction.as_deref())),
             ("duration", Field::Json(activity.duration.as_ref())),
             ("id", Field::Text(&activity.id)),
+            ("message_ids", Field::List(&activity.message_ids)),
             ("note", Field::Maybe(activity.note.as_deref())),
             ("number", Field::Number(activity.number)),
             ("received_at", Field::Text(&activity.received_at)),
@@ -43,8 +52,10 @@ impl Serialize for ActivityJson<'_> {
             .iter()
             // A note or face only where there is one: most activities have
             // no note, and those written before faces were kept no face.
-            .filter(|(name, field)| {
-                !(matches!(*name, "note" | "via") && matches!(field, Field::Maybe(None)))
+            .filter(|(name, field)| match *name {
+                "note" | "via" => !matches!(field, Field::Maybe(None)),
+                "conversation_log_id" | "message_ids" => message_log,
+                _ => true,
             })
             .peekable();
         let mut extras = activity.extra.iter().peekable();
@@ -86,6 +97,7 @@ enum Field<'a> {
     Text(&'a str),
     Maybe(Option<&'a str>),
     Json(Option<&'a Value>),
+    List(&'a [String]),
 }
 
 impl Serialize for Field<'_> {
@@ -94,6 +106,7 @@ impl Serialize for Field<'_> {
             Field::Number(number) => serializer.serialize_i64(*number),
             Field::Text(text) | Field::Maybe(Some(text)) => serializer.serialize_str(text),
             Field::Json(Some(value)) => value.serialize(serializer),
+            Field::List(items) => items.serialize(serializer),
             Field::Maybe(None) | Field::Json(None) => serializer.serialize_unit(),
         }
     }
@@ -124,7 +137,8 @@ mod tests {
             direction: None,
             duration: Some(Value::from(5)),
             extra,
-            message_id: None,
+            conversation_log_id: None,
+            message_ids: Vec::new(),
             note: None,
             number: 0,
             via: None,
@@ -155,5 +169,18 @@ mod tests {
             Value::Object(expected).to_string(),
             "the same bytes as the plain construction"
         );
+
+        let mut log = activity.clone();
+        log.extra = Map::new();
+        log.message_ids = vec!["m1".into(), "m2".into()];
+        let shown = serde_json::to_value(ActivityJson(&log)).expect("serialises");
+        assert_eq!(shown.get("message_ids"), Some(&json!(["m1", "m2"])));
+        assert_eq!(shown.get("conversation_log_id"), Some(&Value::Null));
+        let plain = serde_json::to_value(ActivityJson(&Activity {
+            extra: Map::new(),
+            ..activity
+        }))
+        .expect("serialises");
+        assert!(plain.get("message_ids").is_none() && plain.get("conversation_log_id").is_none());
     }
 }

@@ -335,6 +335,7 @@ async fn checks_find_duplicate_sessions_and_empty_bodies() {
         "duplicate_session",
         "empty_body",
         "duplicate_message",
+        "split_conversation",
         "unknown_fields"
     ]);
     assert_eq!(clean, json!({"checks": checks, "violations": []}));

@@ -147,7 +147,7 @@ fn get_json(url: &str) -> Value {
 }
 
 /// `GET url` with `key` as the Bearer token; the answer's JSON.
-fn get_json_as(url: &str, key: &str) -> Value {
+pub(crate) fn get_json_as(url: &str, key: &str) -> Value {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

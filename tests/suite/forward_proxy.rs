@@ -77,6 +77,16 @@ async fn a_served_crm_host_is_answered_by_its_face_through_a_tunnel() {
         .expect("the tunnelled request is in the journal");
     assert_eq!(inside["status"], status.as_u16());
     assert_ne!(status, 502);
+    // The review page's requests page lists the CONNECT as well, so a user
+    // sees which hosts a connector reached through the proxy.
+    let page = reqwest::get(format!("{}/__review/requests", server.url()))
+        .await
+        .expect("sent")
+        .text()
+        .await
+        .expect("text");
+    assert!(page.contains("CONNECT"), "{page}");
+    assert!(page.contains("api.insightly.com:443"), "{page}");
     server.shutdown().await;
 }
 

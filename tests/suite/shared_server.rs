@@ -142,7 +142,7 @@ fn two_ci_jobs_share_a_server_and_each_sees_only_its_own_world() {
             .descendants()
             .find(|node| node.has_tag_name("testsuite"))
             .expect("a testsuite");
-        assert_eq!(suite.attribute("tests"), Some("4"), "one per check");
+        assert_eq!(suite.attribute("tests"), Some("5"), "one per check");
         assert_eq!(
             suite.attribute("failures"),
             Some(violations.to_string().as_str())
@@ -165,6 +165,7 @@ fn two_ci_jobs_share_a_server_and_each_sees_only_its_own_world() {
                 "duplicate_session",
                 "empty_body",
                 "duplicate_message",
+                "split_conversation",
                 "unknown_fields"
             ]
         );

@@ -1,4 +1,6 @@
-//! `/activity` routes: the call activities connectors write.
+//! `/activity` routes: the activities connectors write, call logs and
+//! message logs (an activity with a `conversation_log_id` and the
+//! `message_ids` it holds).
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -18,7 +20,7 @@ use crate::web::{json_kind, ApiRequest, Fields};
 const FACE: &str = "native";
 
 /// Fields with a column of their own; everything else is kept as an extra.
-const KNOWN_FIELDS: [&str; 10] = [
+const KNOWN_FIELDS: [&str; 12] = [
     "subject",
     "note",
     "body",
@@ -29,6 +31,8 @@ const KNOWN_FIELDS: [&str; 10] = [
     "session_id",
     "direction",
     "duration",
+    "conversation_log_id",
+    "message_ids",
 ];
 const SERVER_FIELDS: [&str; 3] = ["id", "created_at", "updated_at"];
 const BODY_FORMATS: [&str; 3] = ["text/plain", "text/html", "text/markdown"];
@@ -150,6 +154,7 @@ pub async fn list(
     let filter = ActivityFilter {
         contact_id: request.query_param("contact_id"),
         session_id: request.query_param("session_id"),
+        conversation_log_id: request.query_param("conversation_log_id"),
         before_seq,
         limit,
     };
@@ -211,7 +216,8 @@ fn new_activity(object: &Map<String, Value>) -> Result<NewActivity, ApiError> {
         direction: fields.optional_text("direction")?,
         duration: duration(object)?.flatten(),
         extra: extras(object),
-        message_id: None,
+        conversation_log_id: fields.optional_text("conversation_log_id")?,
+        message_ids: message_ids(object)?.unwrap_or_default(),
         note: fields.optional_any_text("note")?,
     })
 }
@@ -267,6 +273,9 @@ fn activity_patch(object: &Map<String, Value>) -> Result<ActivityPatch, ApiError
         } else {
             None
         },
+        conversation_log_id: nullable("conversation_log_id")?,
+        message_ids: message_ids(object)?,
+        add_message_ids: Vec::new(),
         only_unknown_fields,
     })
 }
@@ -430,6 +439,51 @@ fn describe(value: &Value) -> String {
     }
 }
 
+/// A message log's messages: RingCentral message ids as strings, or as
+/// whole numbers (the message store's JSON has them so), in the order
+/// logged. `null` is the empty list. A message listed twice is stored as
+/// sent: the duplicate_message check is there to report it.
+fn message_ids(object: &Map<String, Value>) -> Result<Option<Vec<String>>, ApiError> {
+    let items = match object.get("message_ids") {
+        None => return Ok(None),
+        Some(Value::Null) => return Ok(Some(Vec::new())),
+        Some(Value::Array(items)) => items,
+        Some(other) => {
+            return Err(ApiError::field(
+                "message_ids",
+                format!(
+                    "must be an array of message ids such as [\"1874001001\"], got {}",
+                    json_kind(other)
+                ),
+            ))
+        }
+    };
+    items
+        .iter()
+        .enumerate()
+        .map(|(index, item)| match item {
+            Value::String(id) if !id.trim().is_empty() => Ok(id.clone()),
+            // As for durations, `7.0` is the whole number JSON Schema says it is.
+            Value::Number(n) if whole_seconds(n).is_some() => {
+                Ok(whole_seconds(n).unwrap_or_default().to_string())
+            }
+            other => Err(ApiError::field(
+                "message_ids",
+                format!(
+                    "item {index} must be a message id (non-empty text or a whole number >= 0), \
+                     got {}",
+                    match other {
+                        Value::String(_) => "an empty string".to_owned(),
+                        Value::Number(n) => n.to_string(),
+                        other => json_kind(other).to_owned(),
+                    }
+                ),
+            )),
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+}
+
 fn extras(object: &Map<String, Value>) -> Map<String, Value> {
     object
         .iter()
@@ -529,6 +583,48 @@ mod tests {
         for refused in [json!(1.5), json!(-1), json!(1e20), json!(-3.0)] {
             assert!(duration(refused.clone()).is_err(), "{refused}");
         }
+    }
+
+    #[test]
+    fn message_ids_are_text_or_whole_numbers() {
+        let object = |value: Value| json!({ "message_ids": value }).as_object().cloned();
+        let parse = |value: Value| message_ids(&object(value).unwrap_or_default());
+        assert_eq!(
+            parse(json!(["a", 1874001001_u64, "a", 7.0])),
+            Ok(Some(vec![
+                "a".into(),
+                "1874001001".into(),
+                "a".into(),
+                "7".into()
+            ]))
+        );
+        assert_eq!(parse(Value::Null), Ok(Some(Vec::new())));
+        assert_eq!(message_ids(&Map::new()), Ok(None));
+        for refused in [
+            json!("a"),
+            json!([""]),
+            json!([1.5]),
+            json!([-1]),
+            json!([["a"]]),
+        ] {
+            assert!(parse(refused.clone()).is_err(), "{refused}");
+        }
+        let new = new_activity(
+            &json!({"subject": "s", "type": "SMS", "conversation_log_id": "c-2025-06-03",
+                    "message_ids": ["m1"]})
+            .as_object()
+            .cloned()
+            .unwrap_or_default(),
+        )
+        .expect("valid");
+        assert_eq!(
+            (
+                new.conversation_log_id.as_deref(),
+                new.message_ids.as_slice()
+            ),
+            (Some("c-2025-06-03"), ["m1".to_owned()].as_slice())
+        );
+        assert!(new.extra.is_empty());
     }
 
     #[test]

@@ -41,6 +41,15 @@ pub async fn list(state: &AppState, viewer: &Viewer) -> Result<warp::reply::Resp
                             Violation::DuplicateMessage { organisation, message_id, activity_ids, .. } => {
                                 strong { "Duplicate message" }
                                 " — " (organisation) ": message " code { (message_id) }
+                                " was logged " (activity_ids.len()) " times: "
+                                @for (index, id) in activity_ids.iter().enumerate() {
+                                    @if index > 0 { ", " }
+                                    a href=(activity_href(id)) { (id) }
+                                }
+                            }
+                            Violation::SplitConversation { organisation, conversation_log_id, activity_ids, .. } => {
+                                strong { "Split conversation" }
+                                " — " (organisation) ": conversation " code { (conversation_log_id) }
                                 " became " (activity_ids.len()) " message logs: "
                                 @for (index, id) in activity_ids.iter().enumerate() {
                                     @if index > 0 { ", " }

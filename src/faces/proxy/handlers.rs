@@ -381,11 +381,12 @@ impl Served<'_> {
             direction: meaning.direction.clone(),
             duration: duration(meaning.duration.as_ref()),
             extra: fields.clone(),
-            message_id: if message {
-                meaning.message_id.as_ref().map(text)
+            message_ids: if message {
+                meaning.message_id.as_ref().map(text).into_iter().collect()
             } else {
-                None
+                Vec::new()
             },
+            conversation_log_id: None,
             note: meaning.note.clone(),
         };
         let org = self.caller.organisation_id;

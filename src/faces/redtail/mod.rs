@@ -11,6 +11,12 @@
 //! is the partner's, the same for every user (`PARTNER_KEY`); the username
 //! is the user's id, the password a secret `GET /__admin/crms` hands out.
 
+mod activities;
+mod errors;
+mod openapi;
+mod routes;
+mod wire;
+
 use serde_json::{json, Map, Value};
 
 use crate::store::Caller;
@@ -20,9 +26,9 @@ use crate::web::{ApiRequest, AppState};
 /// The name `serve --crm` takes and activities' `via` records.
 pub const NAME: &str = "redtail";
 /// Where this server serves it.
-const MOUNT: &str = "/redtail";
+pub(crate) const MOUNT: &str = "/redtail";
 /// The path of Redtail's API on its hosts, kept below the mount too.
-const BASE_PATH: &str = "/api/public/v1";
+pub(crate) const BASE_PATH: &str = "/api/public/v1";
 /// The partner API key App Connect's server is configured with
 /// (`REDTAIL_API_KEY`): Redtail gives one per integration, not per user.
 pub const PARTNER_KEY: &str = "mockcrm-redtail-partner-key";
@@ -81,7 +87,7 @@ impl CrmFace for Redtail {
                 "accessToken": user.secret(USER_KEY),
                 "platformAdditionalInfo": {
                     "username": username,
-                    "userResponse": authenticated_user(&user.caller, user.secret(USER_KEY)),
+                    "userResponse": wire::authenticated_user(&user.caller, user.secret(USER_KEY)),
                 },
             }),
             credentials,
@@ -117,25 +123,19 @@ impl CrmFace for Redtail {
         path: &'a str,
         caller: Option<&'a Caller>,
     ) -> Answering<'a> {
-        let _ = (state, request, path, caller);
-        Box::pin(async move { crate::web::ApiError::NotFound("not yet".into()).into_response() })
+        Box::pin(routes::answer(state, request, path, caller))
     }
 
     fn openapi(&self) -> Value {
-        json!({})
+        openapi::document()
     }
 }
 
-/// The `authenticated_user` of `GET /authentication`, which App Connect
-/// keeps as `platformAdditionalInfo.userResponse`.
-fn authenticated_user(caller: &Caller, user_key: &str) -> Value {
-    json!({
-        "user_key": user_key,
-        "user_id": caller.user_number,
-        "database_id": caller.organisation_id,
-        "name": caller.user_name,
-        "email": caller.email,
-    })
+/// The API key a request was signed with (the part before the first
+/// `:`), whichever way it signs in.
+fn partner_key(request: &ApiRequest) -> Option<String> {
+    let (_, text) = read_authorization(request.header("authorization")?)?;
+    text.split_once(':').map(|(key, _)| key.to_owned())
 }
 
 /// An `Authorization` header as Redtail reads it: `Basic` and base64 of

@@ -1,8 +1,8 @@
 //! The App Connect connector interface, as data.
 //!
 //! These serde types mirror the `createCallLog` input and output, the
-//! `updateCallLog` and `getCallLog` answers, and the compose request
-//! exactly (camelCase JSON). This module only reads and writes
+//! `updateCallLog` and `getCallLog` answers, the compose request, and the
+//! message-log calls (`messages.rs`) exactly (camelCase JSON). This module only reads and writes
 //! them: what a value means (which settings are on, which score is shown,
 //! how a time reads in a zone) is the composer's and the connector's
 //! business. Whatever App Connect sends is kept as sent: an input's fields
@@ -23,6 +23,13 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use serde_with::skip_serializing_none;
+
+mod messages;
+
+pub use messages::{
+    CreateMessageLogOutput, ExistingMessageLog, MessageLogInput, MessageRecord,
+    SharedSmsLogContent, UpdateMessageLogOutput,
+};
 
 /// The call and everything said about it: what a log's body is composed
 /// from. A createCallLog input and a compose request both carry it.

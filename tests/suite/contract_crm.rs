@@ -1,0 +1,243 @@
+//! `mockcrm contract --crm NAME`: a connector written for a CRM's own API
+//! run against that CRM's face, handed what App Connect core hands it (a
+//! signed-in user record with `save()` and `update()`, the CRM's
+//! environment, `DATABASE_URL`, registration in `@app-connect/core`'s
+//! registry), judged from the store; and TypeScript connectors under
+//! `--node "npx tsx"`.
+//!
+//! These need Node.js, and the TypeScript test needs tsx from
+//! `tests/node/` (`npm ci --prefix tests/node`, which `.ci/run` does): a
+//! machine without them fails here with a message saying so, never skips.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_mockcrm");
+
+fn repository() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn require_node() {
+    let found = Command::new("node").arg("--version").output();
+    assert!(
+        found.is_ok_and(|output| output.status.success()),
+        "these tests run connectors under Node.js, which is not on PATH; install it (Debian: apt-get install nodejs; .ci/run does so)"
+    );
+}
+
+/// `mockcrm contract ARGS` in `dir`, with the example connectors' timeouts
+/// shortened and no server settings inherited.
+fn contract_in(dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Output {
+    require_node();
+    let mut command = Command::new(BIN);
+    for name in [
+        "MOCKCRM_SERVER",
+        "MOCKCRM_API_KEY",
+        "MOCKCRM_ADMIN_KEY",
+        "MOCKCRM_HOST_TZ",
+        "TZ",
+        "MOCKCRM_JOBS",
+        "PROBE_BREAK",
+        "DATABASE_URL",
+    ] {
+        command.env_remove(name);
+    }
+    command
+        .current_dir(dir)
+        .env("MOCKCRM_CONNECTOR_ATTEMPT_TIMEOUT_MS", "1000")
+        .envs(vars.iter().copied())
+        .arg("contract")
+        .args(args)
+        .output()
+        .expect("mockcrm runs")
+}
+
+fn explain(output: &Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// The property table: name → (passed, failed, not checked).
+fn table(output: &Output) -> BTreeMap<String, (u32, u32, u32)> {
+    let text = String::from_utf8_lossy(&output.stdout);
+    let mut rows = BTreeMap::new();
+    for line in text.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if words.len() < 4 {
+            continue;
+        }
+        let counts: Vec<u32> = words[words.len() - 3..]
+            .iter()
+            .filter_map(|word| word.parse().ok())
+            .collect();
+        if counts.len() == 3 {
+            rows.insert(
+                words[..words.len() - 3].join(" "),
+                (counts[0], counts[1], counts[2]),
+            );
+        }
+    }
+    rows
+}
+
+fn assert_every_property_held(output: &Output, cases: u32) {
+    assert_eq!(output.status.code(), Some(0), "{}", explain(output));
+    let rows = table(output);
+    assert_eq!(rows.len(), 6, "{}", explain(output));
+    for (property, (passed, failed, _)) in &rows {
+        assert_eq!(failed, &0, "{property}: {}", explain(output));
+        assert!(*passed > 0, "{property} never checked: {}", explain(output));
+    }
+    assert_eq!(rows["a call is never lost"].0, cases, "{}", explain(output));
+}
+
+const PROBE: &str = "fixtures/connectors/core-stub/probe.js";
+
+#[test]
+fn a_crm_connector_gets_a_signed_in_user_record_env_and_core_registry_under_faults() {
+    let output = contract_in(
+        repository(),
+        &[
+            "--crm",
+            "insightly",
+            "--cases",
+            "8",
+            "--seed",
+            "3",
+            "--jobs",
+            "4",
+            "--connector-timeout",
+            "1",
+            PROBE,
+        ],
+        &[],
+    );
+    assert_every_property_held(&output, 8);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("CRM --crm insightly (in memory)"), "{text}");
+    assert!(
+        text.contains("registered as insightly in @app-connect/core's registry"),
+        "{text}"
+    );
+}
+
+#[test]
+fn what_a_connector_changes_without_update_or_save_is_not_kept() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let fixture = dir.path().join("failing.json");
+    let probe = repository().join(PROBE);
+    let output = contract_in(
+        repository(),
+        &[
+            "--crm",
+            "insightly",
+            "--cases",
+            "3",
+            "--seed",
+            "5",
+            "--faults",
+            "none",
+            "--save-failing",
+            &fixture.display().to_string(),
+            &probe.display().to_string(),
+        ],
+        &[("PROBE_BREAK", "forget")],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", explain(&output));
+    let rows = table(&output);
+    assert_eq!(rows["nothing throws"].1, 3, "{}", explain(&output));
+    assert_eq!(rows["stored body equals composedLogDetails"].1, 0);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("FAILED: nothing throws"), "{text}");
+    assert!(
+        text.contains("what createCallLog saved with user.update() is gone"),
+        "{text}"
+    );
+    assert!(
+        text.contains("--crm insightly"),
+        "the replay names --crm: {text}"
+    );
+    assert!(fixture.exists(), "the failing case is saved");
+}
+
+#[test]
+fn an_unknown_crm_is_one_line_naming_those_served() {
+    let output = contract_in(repository(), &["--crm", "salesforce", PROBE], &[]);
+    assert_eq!(output.status.code(), Some(2), "{}", explain(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("mockcrm: error: --crm: \"salesforce\" is not a CRM mockcrm serves; it serves redtail, insightly"),
+        "{stderr}"
+    );
+
+    let config = contract_in(
+        repository(),
+        &["--crm", "redtail", "fixtures/proxy-configs/minimal.json"],
+        &[],
+    );
+    assert_eq!(config.status.code(), Some(2), "{}", explain(&config));
+    assert!(String::from_utf8_lossy(&config.stderr).contains("not a proxy config"));
+}
+
+/// `tests/node/`, where tsx is installed; fails, never skips, without it.
+fn tsx_dir() -> PathBuf {
+    let dir = repository().join("tests/node");
+    assert!(
+        dir.join("node_modules/.bin/tsx").exists(),
+        "tsx is not installed in {}: run `npm ci --prefix tests/node` (.ci/run does) to install the version its package-lock.json pins",
+        dir.display()
+    );
+    dir
+}
+
+#[test]
+fn a_typescript_connector_runs_under_npx_tsx() {
+    let dir = tsx_dir();
+    let connector = repository().join("fixtures/connectors/typed.ts");
+    let output = contract_in(
+        &dir,
+        &[
+            "--serve",
+            "--node",
+            "npx tsx",
+            "--faults",
+            "none",
+            "--cases",
+            "4",
+            "--jobs",
+            "2",
+            "--seed",
+            "9",
+            &connector.display().to_string(),
+        ],
+        &[],
+    );
+    assert_every_property_held(&output, 4);
+
+    // Plain node cannot read its type annotations: tsx did the work.
+    let plain = contract_in(
+        &dir,
+        &[
+            "--serve",
+            "--faults",
+            "none",
+            "--cases",
+            "1",
+            &connector.display().to_string(),
+        ],
+        &[],
+    );
+    assert_eq!(plain.status.code(), Some(2), "{}", explain(&plain));
+    assert!(
+        String::from_utf8_lossy(&plain.stderr).contains("typed.ts"),
+        "{}",
+        explain(&plain)
+    );
+}
