@@ -247,7 +247,16 @@ fn responses() -> Value {
     unauthorized["headers"] = json!({
         "www-authenticate": {"required": true, "schema": {"type": "string"}}
     });
+    let retrying = |description: &str| {
+        let mut response = error(description);
+        response["headers"] = json!({
+            "retry-after": {"schema": {"type": "integer", "minimum": 1}}
+        });
+        response
+    };
     json!({
+        "InsightlyRateLimited": retrying("Over the rate limit for this API key (serve --rate-limit)."),
+        "InsightlyUnavailable": retrying("mockcrm is overloaded; nothing was done."),
         "InsightlyBadRequest": error("A field missing or malformed, or a body that is not a JSON object."),
         "InsightlyUnauthorized": unauthorized,
         "InsightlyNotFound": not_found,
@@ -307,9 +316,9 @@ fn operation(op: Operation) -> Value {
         };
         responses.insert((*status).into(), response_ref(name));
     }
-    // The harness in front of every face.
-    responses.insert("429".into(), response_ref("RateLimited"));
-    responses.insert("503".into(), response_ref("Overloaded"));
+    // The harness in front of every face, answered in Insightly's shape.
+    responses.insert("429".into(), response_ref("InsightlyRateLimited"));
+    responses.insert("503".into(), response_ref("InsightlyUnavailable"));
     let mut operation = json!({
         "operationId": op.id,
         "tags": ["insightly"],
