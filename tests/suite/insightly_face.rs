@@ -3,7 +3,8 @@
 //! bad (no or a wrong API key, a record that is not there, a field
 //! missing), answered in Insightly's shapes (`{"Message"}` errors,
 //! upper-case fields, integer ids); an unserved route's 404 and its hint;
-//! tenants and faults reaching the face as they reach the native API.
+//! tenants and faults reaching the face as they reach the native API (a
+//! fault answered in Insightly's shape).
 //! `insightly_face_lifecycle.rs` plays the connector's whole sequence.
 
 use mockcrm::{basic_header_for_key, ServerConfig};
@@ -185,6 +186,7 @@ async fn a_name_search_matches_the_whole_first_or_last_name_in_any_case() {
         ),
         ("top=501", "top"),
         ("skip=-1", "skip"),
+        ("skip=1000001", "skip"),
         ("brief=maybe", "brief"),
     ] {
         let (status, body) = answer(insightly(
@@ -320,7 +322,7 @@ async fn events_refuse_what_insightly_refuses() {
         (
             id,
             json!({"LINK_OBJECT_NAME": "contact", "LINK_OBJECT_ID": 999999}),
-            400,
+            404,
         ),
         (
             id,
@@ -339,6 +341,15 @@ async fn events_refuse_what_insightly_refuses() {
         assert_eq!(answered, status, "{body}: {reply}");
         message(&reply);
     }
+    // An event for two people at once is a conflict: one contact each.
+    let mut two = call_log("Inbound Call from two people");
+    two["LINKS"] = json!([
+        {"LINK_OBJECT_NAME": "contact", "LINK_OBJECT_ID": 1},
+        {"LINK_OBJECT_NAME": "contact", "LINK_OBJECT_ID": 2},
+    ]);
+    let (status, reply) = answer(insightly(&crm, Method::POST, "/events").json(&two)).await;
+    assert_eq!(status, 409, "{reply}");
+    message(&reply);
     // Nothing above changed the event.
     let (_, read) = answer(insightly(&crm, Method::GET, &format!("/events/{id}"))).await;
     assert_eq!(read, event);
@@ -436,13 +447,21 @@ async fn a_tenant_sees_only_its_own_records_through_the_face() {
 async fn a_fault_on_a_face_path_fires_and_leaves_the_store_alone() {
     let crm = serving_insightly().await;
     let (status, fault) = answer(crm.as_key(ADMIN, Method::POST, "/__admin/faults").json(
-        &json!({"method": "POST", "path": "/insightly/v3.1/events", "status": 503, "times": 1}),
+        &json!({"method": "POST", "path": "/insightly/v3.1/events", "status": 429,
+                "retry_after": 1, "times": 1}),
     ))
     .await;
     assert!(status == 200 || status == 201, "{fault}");
-    let (status, _) =
-        answer(insightly(&crm, Method::POST, "/events").json(&call_log("Lost"))).await;
-    assert_eq!(status, 503);
+    let response = insightly(&crm, Method::POST, "/events")
+        .json(&call_log("Lost"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 429);
+    assert_eq!(response.headers()["retry-after"], "1");
+    // As Insightly would send it: a connector reads a fault as the CRM's.
+    let body: Value = response.json().await.expect("JSON");
+    assert!(message(&body).contains("injected"), "{body}");
     let event = create_event(&crm, call_log("Kept")).await;
     let (_, listed) = answer(crm.dev(Method::GET, "/activity")).await;
     let subjects: Vec<&str> = listed["items"]

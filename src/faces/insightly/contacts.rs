@@ -17,6 +17,8 @@ use crate::web::{ApiRequest, ApiResponse, AppState};
 /// Insightly's default page size, and the most it answers at once.
 const DEFAULT_TOP: usize = 100;
 const MAX_TOP: usize = 500;
+/// Past this a search would skip everyone any organisation has.
+const MAX_SKIP: usize = 1_000_000;
 
 /// What a search looks for.
 #[derive(Debug, Clone, PartialEq)]
@@ -115,6 +117,12 @@ pub async fn search(state: &AppState, caller: &Caller, request: &ApiRequest, kin
         ));
     }
     let top = count(request, "top")?.unwrap_or(DEFAULT_TOP);
+    if skip > MAX_SKIP {
+        return Err(InsightlyError::field(
+            "skip",
+            format!("must be at most {MAX_SKIP}"),
+        ));
+    }
     if top > MAX_TOP {
         return Err(InsightlyError::field(
             "top",

@@ -1,9 +1,9 @@
 //! How the Insightly face fails: Insightly's API is ASP.NET Web API, whose
 //! errors are a status and `{"Message": "…"}`. Every failure of this face,
 //! the kit's own (a body that is not JSON, a store that is busy) included,
-//! is answered in that shape; only the harness's faults and rate limit
-//! keep mockcrm's (they stand for a gateway in front of the CRM). It never
-//! answers in mockcrm's `{"error": …}` shape.
+//! is answered in that shape, the harness's faults and rate limit included
+//! (`CrmFace::error_answer`), so a connector reads them as Insightly's. It
+//! never answers in mockcrm's `{"error": …}` shape.
 
 use serde_json::json;
 use warp::http::StatusCode;
@@ -38,9 +38,10 @@ pub enum InsightlyError {
     /// to an event).
     #[error("{0}")]
     Conflict(String),
-    /// The kit refused the request (its body, its size, its media type) or
-    /// the store could not answer: its status, in Insightly's shape (an
-    /// overloaded store keeps mockcrm's, as the harness's answers do).
+    /// The kit refused the request (its body, its size, its media type),
+    /// the store could not answer, or the harness answered instead of the
+    /// face (an injected fault, the rate limit): its status and
+    /// `Retry-After`, in Insightly's shape.
     #[error("{0}")]
     Kit(ApiError),
 }
@@ -70,9 +71,14 @@ impl InsightlyError {
             }
             InsightlyError::NoRoute { hint, .. } => response.with_header(HINT_HEADER, hint),
             InsightlyError::WrongMethod { allowed, .. } => response.with_header("allow", allowed),
-            // A full store queue is the server's state, not Insightly's:
-            // answered as the harness answers overload, in mockcrm's shape.
-            InsightlyError::Kit(error @ ApiError::Overloaded { .. }) => error.into_response(),
+            InsightlyError::Kit(
+                ApiError::RateLimited { retry_after, .. }
+                | ApiError::Overloaded { retry_after, .. }
+                | ApiError::Injected {
+                    retry_after: Some(retry_after),
+                    ..
+                },
+            ) => response.with_header("retry-after", retry_after.to_string()),
             _ => response,
         }
     }
@@ -147,6 +153,18 @@ mod tests {
         .into_response();
         assert_eq!(response.status, StatusCode::METHOD_NOT_ALLOWED);
         assert!(response.headers.contains(&("allow", "GET".to_owned())));
+    }
+
+    #[test]
+    fn the_harness_answers_keep_their_status_and_retry_after() {
+        let response = InsightlyError::from(ApiError::RateLimited {
+            per_second: 5,
+            retry_after: 2,
+        })
+        .into_response();
+        assert_eq!(response.status, StatusCode::TOO_MANY_REQUESTS);
+        assert!(response.headers.contains(&("retry-after", "2".to_owned())));
+        assert!(body(&response)["Message"].is_string());
     }
 
     #[test]

@@ -33,8 +33,8 @@ struct EventFields {
     end: Option<DateTime<Utc>>,
     /// The kept extras present in the body (`null` among them clears one).
     extras: Map<String, Value>,
-    /// The contact or lead a `LINKS` array in the body names.
-    link: Option<(Kind, i64)>,
+    /// The contacts and leads a `LINKS` array in the body names, each once.
+    links: Vec<(Kind, i64)>,
 }
 
 fn read_event(object: &Map<String, Value>) -> Result<EventFields, String> {
@@ -92,28 +92,27 @@ fn read_event(object: &Map<String, Value>) -> Result<EventFields, String> {
         start: date("START_DATE_UTC")?,
         end: date("END_DATE_UTC")?,
         extras,
-        link: body_link(object.get("LINKS"))?,
+        links: body_links(object.get("LINKS"))?,
     })
 }
 
-/// The contact or lead a create's `LINKS` names (Insightly takes links
-/// inside the event as well as one by one).
-fn body_link(links: Option<&Value>) -> Result<Option<(Kind, i64)>, String> {
+/// The contacts and leads a create's `LINKS` names, each once (Insightly
+/// takes links inside the event as well as one by one).
+fn body_links(links: Option<&Value>) -> Result<Vec<(Kind, i64)>, String> {
     let links = match links {
-        None => return Ok(None),
+        None => return Ok(Vec::new()),
         Some(Value::Array(links)) => links,
         Some(other) => return Err(format!("LINKS must be an array, got {}", json_kind(other))),
     };
-    let mut found = None;
+    let mut found = Vec::new();
     for link in links {
         let Some(link) = link.as_object() else {
             return Err("each of LINKS must be an object".into());
         };
-        let (kind, id) = read_link(link)?;
-        if found.is_some_and(|earlier| earlier != (kind, id)) {
-            return Err(ONE_LINK.into());
+        let person = read_link(link)?;
+        if !found.contains(&person) {
+            found.push(person);
         }
-        found = Some((kind, id));
     }
     Ok(found)
 }
@@ -220,9 +219,12 @@ pub async fn create(state: &AppState, caller: &Caller, request: &ApiRequest) -> 
         end,
         fields.extras,
     );
+    if fields.links.len() > 1 {
+        return Err(InsightlyError::Conflict(ONE_LINK.into()));
+    }
+    let link = fields.links.first().copied();
     let org = caller.organisation_id;
     let origin = Origin::through(NAME, request.journal_id);
-    let link = fields.link;
     let (activity, contact) = state
         .store
         .run(move |store| {
@@ -390,7 +392,7 @@ async fn event(
         .await?
 }
 
-/// The contact of `kind` numbered `number`, or the 400 a link to anything
+/// The contact of `kind` numbered `number`, or the 404 a link to anyone
 /// else earns.
 fn linked(
     store: &Store,
@@ -402,10 +404,11 @@ fn linked(
         .contact_by_number(org, number)?
         .filter(|contact| Kind::of(contact) == kind)
         .ok_or_else(|| {
-            InsightlyError::field(
-                "LINK_OBJECT_ID",
-                format!("no {} numbered {number}", kind.object_name()),
-            )
+            InsightlyError::NotFound(format!(
+                "LINK_OBJECT_ID: no {} with {} {number} was found.",
+                kind.object_name(),
+                kind.id_field()
+            ))
         }))
 }
 
@@ -475,12 +478,14 @@ mod tests {
         }))
         .expect("valid");
         assert_eq!(read.extras["OWNER_USER_ID"], json!(7));
-        assert_eq!(read.link, Some((Kind::Contact, 12)));
+        assert_eq!(read.links, [(Kind::Contact, 12)]);
         let two = fields(json!({"LINKS": [
             {"LINK_OBJECT_NAME": "Contact", "LINK_OBJECT_ID": 1},
+            {"LINK_OBJECT_NAME": "contact", "LINK_OBJECT_ID": "1"},
             {"LINK_OBJECT_NAME": "Lead", "LINK_OBJECT_ID": 2},
-        ]}));
-        assert!(two.is_err());
+        ]}))
+        .expect("valid");
+        assert_eq!(two.links, [(Kind::Contact, 1), (Kind::Lead, 2)]);
         let org =
             fields(json!({"LINKS": [{"LINK_OBJECT_NAME": "Organisation", "LINK_OBJECT_ID": 1}]}))
                 .err()

@@ -7,6 +7,7 @@
 use serde_json::{json, Map, Value};
 
 use super::routes::ROUTES;
+use super::wire::MAX_ID;
 use super::MOUNT;
 
 const SECURITY: &str = "insightlyBasic";
@@ -110,8 +111,8 @@ fn link_input() -> Value {
             "LINK_OBJECT_ID": {
                 "description": "The contact's or lead's id, as a number or its digits.",
                 "oneOf": [
-                    {"type": "integer", "minimum": 1},
-                    {"type": "string", "pattern": "^[1-9][0-9]{0,17}$"}
+                    {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                    {"type": "string", "pattern": "^[1-9][0-9]{0,14}$"}
                 ]
             }
         },
@@ -130,7 +131,7 @@ fn event_fields() -> Map<String, Value> {
         "PUBLICLY_VISIBLE": {"type": ["boolean", "null"]},
         "REMINDER_SENT": {"type": ["boolean", "null"]},
         "REMINDER_DATE_UTC": {"oneOf": [date_in(), {"type": "null"}]},
-        "OWNER_USER_ID": {"type": ["integer", "null"], "minimum": 1},
+        "OWNER_USER_ID": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_ID},
     });
     match fields {
         Value::Object(fields) => fields,
@@ -142,7 +143,7 @@ fn schemas() -> Value {
     let mut create = event_fields();
     create.insert(
         "LINKS".into(),
-        json!({"type": "array", "maxItems": 1, "items": link_input()}),
+        json!({"type": "array", "items": link_input()}),
     );
     let mut update = event_fields();
     update.insert(
@@ -150,8 +151,8 @@ fn schemas() -> Value {
         json!({
             "description": "The event's id, as a number or its digits (App Connect sends a string).",
             "oneOf": [
-                {"type": "integer", "minimum": 1},
-                {"type": "string", "pattern": "^[1-9][0-9]{0,17}$"}
+                {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                {"type": "string", "pattern": "^[1-9][0-9]{0,14}$"}
             ]
         }),
     );
@@ -246,13 +247,22 @@ fn responses() -> Value {
     unauthorized["headers"] = json!({
         "www-authenticate": {"required": true, "schema": {"type": "string"}}
     });
+    let retrying = |description: &str| {
+        let mut response = error(description);
+        response["headers"] = json!({
+            "retry-after": {"schema": {"type": "integer", "minimum": 1}}
+        });
+        response
+    };
     json!({
+        "InsightlyRateLimited": retrying("Over the rate limit for this API key (serve --rate-limit)."),
+        "InsightlyUnavailable": retrying("mockcrm is overloaded; nothing was done."),
         "InsightlyBadRequest": error("A field missing or malformed, or a body that is not a JSON object."),
         "InsightlyUnauthorized": unauthorized,
         "InsightlyNotFound": not_found,
         "InsightlyPayloadTooLarge": error("The body is over 1 MiB."),
         "InsightlyUnsupportedMediaType": error("The body is not sent as application/json."),
-        "InsightlyConflict": error("The event is linked to another contact or lead already: mockcrm keeps one per event."),
+        "InsightlyConflict": error("The event would be linked to a second contact or lead: mockcrm keeps one per event."),
     })
 }
 
@@ -260,7 +270,7 @@ fn id_parameter(what: &str) -> Value {
     json!({
         "name": "id", "in": "path", "required": true,
         "description": format!("The {what}'s id."),
-        "schema": {"type": "integer", "minimum": 1, "maximum": 9_007_199_254_740_991_i64}
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}
     })
 }
 
@@ -306,9 +316,9 @@ fn operation(op: Operation) -> Value {
         };
         responses.insert((*status).into(), response_ref(name));
     }
-    // The harness in front of every face.
-    responses.insert("429".into(), response_ref("RateLimited"));
-    responses.insert("503".into(), response_ref("Overloaded"));
+    // The harness in front of every face, answered in Insightly's shape.
+    responses.insert("429".into(), response_ref("InsightlyRateLimited"));
+    responses.insert("503".into(), response_ref("InsightlyUnavailable"));
     let mut operation = json!({
         "operationId": op.id,
         "tags": ["insightly"],
@@ -409,7 +419,7 @@ pub fn document() -> Value {
             parameters: json!([]),
             body: Some("EventInput"),
             answer: schema_ref("Event"),
-            errors: WRITE,
+            errors: &["400", "401", "404", "409", "413", "415"],
         },
         Operation {
             id: "insightlyUpdateEvent",

@@ -129,14 +129,18 @@ pub fn read_id(value: &Value) -> Option<i64> {
         Value::Number(number) => number.as_i64().or_else(|| {
             number
                 .as_f64()
-                .filter(|float| float.fract() == 0.0 && float.abs() < 9.0e15)
+                .filter(|float| float.fract() == 0.0 && float.abs() <= MAX_ID as f64)
                 .map(|float| float as i64)
         }),
         Value::String(text) => text.trim().parse().ok(),
         _ => None,
     }
-    .filter(|id| *id > 0)
+    .filter(|id| (1..=MAX_ID).contains(id))
 }
+
+/// The largest id a request may carry: JavaScript's largest safe integer,
+/// which every client reads exactly (no record's number comes near it).
+pub const MAX_ID: i64 = 9_007_199_254_740_991;
 
 /// A text field of a request's object: absent, `null` or blank is
 /// `None`; anything but text is refused, naming the field.
@@ -390,6 +394,11 @@ mod tests {
         assert_eq!(read_id(&json!(1.5)), None);
         assert_eq!(read_id(&json!(305.0)), Some(305));
         assert_eq!(read_id(&json!(0)), None, "ids start at 1");
+        assert_eq!(
+            read_id(&json!(9_007_199_254_740_990.0_f64)),
+            Some(9_007_199_254_740_990)
+        );
+        assert_eq!(read_id(&json!(9_007_199_254_740_992_i64)), None);
         assert_eq!(path_id("0"), None);
         assert_eq!(path_id("-3"), None);
         assert_eq!(path_id("act_1"), None);
