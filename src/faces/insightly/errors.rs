@@ -1,9 +1,10 @@
 //! How the Insightly face fails: Insightly's API is ASP.NET Web API, whose
 //! errors are a status and `{"Message": "…"}`. Every failure of this face,
 //! the kit's own (a body that is not JSON, a store that is busy) included,
-//! is answered in that shape; only the harness's faults and rate limit
-//! keep mockcrm's (they stand for a gateway in front of the CRM). It never
-//! answers in mockcrm's `{"error": …}` shape.
+//! is answered in that shape, and so are the harness's refusals in front
+//! of it (an injected fault, the rate limit: `CrmFace::error_answer`),
+//! with their status and `Retry-After`. It never answers in mockcrm's
+//! `{"error": …}` shape.
 
 use serde_json::json;
 use warp::http::StatusCode;
@@ -38,9 +39,9 @@ pub enum InsightlyError {
     /// to an event).
     #[error("{0}")]
     Conflict(String),
-    /// The kit refused the request (its body, its size, its media type) or
-    /// the store could not answer: its status, in Insightly's shape (an
-    /// overloaded store keeps mockcrm's, as the harness's answers do).
+    /// The kit refused the request (its body, its size, its media type),
+    /// the store could not answer, or the harness refused it (a fault, the
+    /// rate limit): its status and headers, in Insightly's shape.
     #[error("{0}")]
     Kit(ApiError),
 }
@@ -70,9 +71,19 @@ impl InsightlyError {
             }
             InsightlyError::NoRoute { hint, .. } => response.with_header(HINT_HEADER, hint),
             InsightlyError::WrongMethod { allowed, .. } => response.with_header("allow", allowed),
-            // A full store queue is the server's state, not Insightly's:
-            // answered as the harness answers overload, in mockcrm's shape.
-            InsightlyError::Kit(error @ ApiError::Overloaded { .. }) => error.into_response(),
+            // The kit's headers that tell a client what to do (`Retry-After`,
+            // `Allow`) stay; its Bearer challenge is not Insightly's.
+            InsightlyError::Kit(error) => {
+                let mut response = response;
+                response.headers.extend(
+                    error
+                        .into_response()
+                        .headers
+                        .into_iter()
+                        .filter(|(name, _)| *name != "www-authenticate"),
+                );
+                response
+            }
             _ => response,
         }
     }
@@ -147,6 +158,22 @@ mod tests {
         .into_response();
         assert_eq!(response.status, StatusCode::METHOD_NOT_ALLOWED);
         assert!(response.headers.contains(&("allow", "GET".to_owned())));
+    }
+
+    #[test]
+    fn the_harness_refusals_keep_status_and_retry_after() {
+        let limited = InsightlyError::from(ApiError::RateLimited {
+            per_second: 5,
+            retry_after: 2,
+        })
+        .into_response();
+        assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+        assert!(limited.headers.contains(&("retry-after", "2".to_owned())));
+        assert!(body(&limited)["Message"].is_string());
+        let busy = InsightlyError::from(StoreError::Busy { capacity: 3 }).into_response();
+        assert_eq!(busy.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(busy.headers.iter().any(|(name, _)| *name == "retry-after"));
+        assert!(body(&busy).get("error").is_none(), "never mockcrm's shape");
     }
 
     #[test]

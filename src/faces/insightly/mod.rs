@@ -26,7 +26,7 @@ use serde_json::{json, Map, Value};
 
 use crate::store::Caller;
 use crate::web::crm::{Answering, Credential, CrmConnection, CrmFace, CrmUser, Place};
-use crate::web::{api_key_from_header, ApiRequest, AppState};
+use crate::web::{api_key_from_header, ApiError, ApiRequest, ApiResponse, AppState};
 
 /// The name `serve --crm` takes and activities' `via` records.
 pub const NAME: &str = "insightly";
@@ -104,6 +104,10 @@ impl CrmFace for Insightly {
                 .await
                 .unwrap_or_else(errors::InsightlyError::into_response)
         })
+    }
+
+    fn error_answer(&self, error: ApiError) -> ApiResponse {
+        errors::InsightlyError::from(error).into_response()
     }
 
     fn openapi(&self) -> Value {
