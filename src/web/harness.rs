@@ -2,9 +2,11 @@
 //! served proxy configs, CRM faces): the per-key rate limit, the injected
 //! faults (a status, a delay, after the write committed or instead of it,
 //! or a connection-level fault the socket carries out), and the journal
-//! entry each request leaves. Faults answer in mockcrm's own error shape
-//! whichever face they front: they stand for a gateway in front of the CRM,
-//! not for the CRM itself.
+//! entry each request leaves. Its refusals (an injected status, the rate
+//! limit's 429) are written by the face it fronts: mockcrm's own error
+//! shape on the native API and proxy configs, the CRM's own shape on a CRM
+//! face (`CrmFace::error_answer`), so that a connector reads a fault as its
+//! CRM would send it; the status and `Retry-After` are the harness's.
 //!
 //! It runs the face's answer as a closure and never looks inside it, so a
 //! face gets all of this by being called through `answer` and `record`.

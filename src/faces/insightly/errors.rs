@@ -1,9 +1,10 @@
 //! How the Insightly face fails: Insightly's API is ASP.NET Web API, whose
 //! errors are a status and `{"Message": "…"}`. Every failure of this face,
 //! the kit's own (a body that is not JSON, a store that is busy) included,
-//! is answered in that shape, the harness's faults and rate limit included
-//! (`CrmFace::error_answer`), so a connector reads them as Insightly's. It
-//! never answers in mockcrm's `{"error": …}` shape.
+//! is answered in that shape, and so are the harness's refusals in front
+//! of it (an injected fault, the rate limit: `CrmFace::error_answer`),
+//! with their status and `Retry-After`. It never answers in mockcrm's
+//! `{"error": …}` shape.
 
 use serde_json::json;
 use warp::http::StatusCode;
@@ -39,9 +40,8 @@ pub enum InsightlyError {
     #[error("{0}")]
     Conflict(String),
     /// The kit refused the request (its body, its size, its media type),
-    /// the store could not answer, or the harness answered instead of the
-    /// face (an injected fault, the rate limit): its status and
-    /// `Retry-After`, in Insightly's shape.
+    /// the store could not answer, or the harness refused it (a fault, the
+    /// rate limit): its status and headers, in Insightly's shape.
     #[error("{0}")]
     Kit(ApiError),
 }
@@ -71,14 +71,19 @@ impl InsightlyError {
             }
             InsightlyError::NoRoute { hint, .. } => response.with_header(HINT_HEADER, hint),
             InsightlyError::WrongMethod { allowed, .. } => response.with_header("allow", allowed),
-            InsightlyError::Kit(
-                ApiError::RateLimited { retry_after, .. }
-                | ApiError::Overloaded { retry_after, .. }
-                | ApiError::Injected {
-                    retry_after: Some(retry_after),
-                    ..
-                },
-            ) => response.with_header("retry-after", retry_after.to_string()),
+            // The kit's headers that tell a client what to do (`Retry-After`,
+            // `Allow`) stay; its Bearer challenge is not Insightly's.
+            InsightlyError::Kit(error) => {
+                let mut response = response;
+                response.headers.extend(
+                    error
+                        .into_response()
+                        .headers
+                        .into_iter()
+                        .filter(|(name, _)| *name != "www-authenticate"),
+                );
+                response
+            }
             _ => response,
         }
     }
@@ -156,15 +161,19 @@ mod tests {
     }
 
     #[test]
-    fn the_harness_answers_keep_their_status_and_retry_after() {
-        let response = InsightlyError::from(ApiError::RateLimited {
+    fn the_harness_refusals_keep_status_and_retry_after() {
+        let limited = InsightlyError::from(ApiError::RateLimited {
             per_second: 5,
             retry_after: 2,
         })
         .into_response();
-        assert_eq!(response.status, StatusCode::TOO_MANY_REQUESTS);
-        assert!(response.headers.contains(&("retry-after", "2".to_owned())));
-        assert!(body(&response)["Message"].is_string());
+        assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+        assert!(limited.headers.contains(&("retry-after", "2".to_owned())));
+        assert!(body(&limited)["Message"].is_string());
+        let busy = InsightlyError::from(StoreError::Busy { capacity: 3 }).into_response();
+        assert_eq!(busy.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(busy.headers.iter().any(|(name, _)| *name == "retry-after"));
+        assert!(body(&busy).get("error").is_none(), "never mockcrm's shape");
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! Every way a Pipedrive request fails, answered in Pipedrive's own error
 //! shape (`{"success": false, "error": …, "error_info": …}`, with
 //! `errorCode` on a 401) and status. It never answers in mockcrm's own
-//! shape: a connector written for Pipedrive reads these. (Faults and the
-//! rate limit, which stand for a gateway in front of the CRM, are the
-//! harness's and keep mockcrm's shape.)
+//! shape: a connector written for Pipedrive reads these, the harness's
+//! refusals in front of the face (an injected fault, the rate limit:
+//! `CrmFace::error_answer`) included, with their `Retry-After`.
 
 use serde_json::{json, Value};
 use warp::http::StatusCode;

@@ -1,7 +1,9 @@
 //! How the Redtail face fails: Redtail's statuses, with its error body
 //! `{"errors": ["…"]}` (the shape of its Rails API: a list of messages).
-//! Errors from the kit (a body that is not JSON, a store that is busy) keep
-//! their status and get the same body. Never mockcrm's own error shape.
+//! Errors from the kit (a body that is not JSON, a store that is busy) and
+//! the harness's refusals in front of the face (an injected fault, the rate
+//! limit: `CrmFace::error_answer`) keep their status and `Retry-After` and
+//! get the same body. Never mockcrm's own error shape.
 
 use serde_json::json;
 use warp::http::StatusCode;

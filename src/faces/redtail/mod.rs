@@ -21,7 +21,7 @@ use serde_json::{json, Map, Value};
 
 use crate::store::Caller;
 use crate::web::crm::{Answering, Credential, CrmConnection, CrmFace, CrmUser, Place};
-use crate::web::{ApiRequest, AppState};
+use crate::web::{ApiError, ApiRequest, ApiResponse, AppState};
 
 /// The name `serve --crm` takes and activities' `via` records.
 pub const NAME: &str = "redtail";
@@ -124,6 +124,10 @@ impl CrmFace for Redtail {
         caller: Option<&'a Caller>,
     ) -> Answering<'a> {
         Box::pin(routes::answer(state, request, path, caller))
+    }
+
+    fn error_answer(&self, error: ApiError) -> ApiResponse {
+        errors::RedtailError::from(error).into_response()
     }
 
     fn openapi(&self) -> Value {
