@@ -177,7 +177,8 @@ fn stored_activity(sent: Sent) -> NewActivity {
         session_id: None,
         duration: sent.duration.map(Value::from),
         extra: sent.extra,
-        message_id: None,
+        conversation_log_id: None,
+        message_ids: Vec::new(),
         note: None,
     }
 }

@@ -380,7 +380,8 @@ pub fn stored_activity(input: ActivityInput, start: DateTime<Utc>) -> NewActivit
         contact_id: input.contact,
         direction,
         extra: input.extra,
-        message_id: None,
+        conversation_log_id: None,
+        message_ids: Vec::new(),
         note: None,
     }
 }
