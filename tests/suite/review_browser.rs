@@ -392,7 +392,9 @@ async fn a_person_sees_a_group_sms_and_a_shared_sms_thread_as_conversations() {
     assert!(list.contains("SMS · 2 messages"), "{list}");
     assert!(list.contains("SMS · 4 messages"), "{list}");
 
-    browser.go(&format!("{base}/__review/activities/{group}")).await;
+    browser
+        .go(&format!("{base}/__review/activities/{group}"))
+        .await;
     browser.find("#conversation ol.conversation").await;
     let shown = browser.script(entries).await;
     let shown: Vec<&str> = shown
@@ -414,7 +416,9 @@ async fn a_person_sees_a_group_sms_and_a_shared_sms_thread_as_conversations() {
     assert!(raw.starts_with("Raw body"), "{raw}");
     browser.screenshot("group-sms").await;
 
-    browser.go(&format!("{base}/__review/activities/{shared}")).await;
+    browser
+        .go(&format!("{base}/__review/activities/{shared}"))
+        .await;
     browser.find("#conversation ol.conversation").await;
     let shown = browser.script(entries).await;
     let shown: Vec<&str> = shown

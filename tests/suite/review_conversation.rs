@@ -65,7 +65,11 @@ async fn logs_from_core_calls_read_as_conversations_and_are_marked_in_the_list()
     }
 
     let group = log_holding(&crm, "kickoff call moved").await;
-    let page = get(&crm, &format!("/__review/activities/{}", group["id"].as_str().expect("id"))).await;
+    let page = get(
+        &crm,
+        &format!("/__review/activities/{}", group["id"].as_str().expect("id")),
+    )
+    .await;
     let thread = conversation(&page);
     assert!(thread.contains("SMS conversation"), "{thread}");
     in_order(
@@ -79,10 +83,20 @@ async fn logs_from_core_calls_read_as_conversations_and_are_marked_in_the_list()
         ],
     );
     assert!(page.contains("<section id=\"raw\">"), "the raw body stays");
-    assert!(page.contains("<section id=\"revisions\">"), "revisions stay");
+    assert!(
+        page.contains("<section id=\"revisions\">"),
+        "revisions stay"
+    );
 
     let shared = log_holding(&crm, "Receiving call queue: Support Queue").await;
-    let page = get(&crm, &format!("/__review/activities/{}", shared["id"].as_str().expect("id"))).await;
+    let page = get(
+        &crm,
+        &format!(
+            "/__review/activities/{}",
+            shared["id"].as_str().expect("id")
+        ),
+    )
+    .await;
     let thread = conversation(&page);
     assert!(thread.contains("Shared SMS thread"), "{thread}");
     in_order(
@@ -101,7 +115,14 @@ async fn logs_from_core_calls_read_as_conversations_and_are_marked_in_the_list()
     );
 
     let voicemail = log_holding(&crm, "Voicemail recording link").await;
-    let page = get(&crm, &format!("/__review/activities/{}", voicemail["id"].as_str().expect("id"))).await;
+    let page = get(
+        &crm,
+        &format!(
+            "/__review/activities/{}",
+            voicemail["id"].as_str().expect("id")
+        ),
+    )
+    .await;
     let thread = conversation(&page);
     assert!(thread.contains("<li class=\"entry file\">"), "{thread}");
     assert!(thread.contains("Recording: "), "{thread}");
@@ -138,10 +159,20 @@ async fn a_hostile_log_is_escaped_and_only_http_links_are_links() {
 
     let list = get(&crm, "/").await;
     assert!(list.contains("SMS · 2 messages"), "{list}");
-    assert!(list.contains("SMS · 1 message<"), "counted from message_ids: {list}");
+    assert!(
+        list.contains("SMS · 1 message<"),
+        "counted from message_ids: {list}"
+    );
     assert!(!list.contains("<i>Mallory</i>"), "{list}");
 
-    let page = get(&crm, &format!("/__review/activities/{}", hostile["id"].as_str().expect("id"))).await;
+    let page = get(
+        &crm,
+        &format!(
+            "/__review/activities/{}",
+            hostile["id"].as_str().expect("id")
+        ),
+    )
+    .await;
     let thread = conversation(&page);
     in_order(
         thread,
@@ -157,7 +188,14 @@ async fn a_hostile_log_is_escaped_and_only_http_links_are_links() {
     assert!(!page.contains("<img src=x"), "{page}");
     assert!(!page.contains("href=\"javascript"), "{page}");
 
-    let page = get(&crm, &format!("/__review/activities/{}", unreadable["id"].as_str().expect("id"))).await;
+    let page = get(
+        &crm,
+        &format!(
+            "/__review/activities/{}",
+            unreadable["id"].as_str().expect("id")
+        ),
+    )
+    .await;
     assert!(!page.contains("<section id=\"conversation\">"), "{page}");
     assert!(
         page.contains("Texted the customer about &lt;their&gt; order"),

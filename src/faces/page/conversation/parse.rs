@@ -161,11 +161,15 @@ fn file(body: &str, subject: &str) -> Option<Conversation> {
     } else {
         return None;
     };
-    let speaker = ["Voicemail left by ", "Fax document sent to ", "Fax document sent from "]
-        .iter()
-        .find_map(|lead| subject.strip_prefix(lead))
-        .map(|rest| rest.rsplit_once(" - ").map_or(rest, |(name, _)| name))
-        .unwrap_or("Unknown");
+    let speaker = [
+        "Voicemail left by ",
+        "Fax document sent to ",
+        "Fax document sent from ",
+    ]
+    .iter()
+    .find_map(|lead| subject.strip_prefix(lead))
+    .map(|rest| rest.rsplit_once(" - ").map_or(rest, |(name, _)| name))
+    .unwrap_or("Unknown");
     Some(Conversation {
         layout,
         entries: vec![Entry {

@@ -114,7 +114,10 @@ fn a_voicemail_and_a_fax_are_one_file_entry_each() {
         (parsed.entries[0].kind, parsed.entries[0].speaker.as_str()),
         (EntryKind::File, "Rahul Verma")
     );
-    assert_eq!(parsed.entries[0].links[0].href, "https://media.example/vm.mp3");
+    assert_eq!(
+        parsed.entries[0].links[0].href,
+        "https://media.example/vm.mp3"
+    );
 
     let fax = input(json!({
         "contactInfo": {"name": "Northside Clinic"},
@@ -222,8 +225,14 @@ fn a_body_it_cannot_read_is_none() {
             "Conversation(1 messages)\nBEGIN\n------------\nA 09:00 AM\nhi\n",
             "text/plain",
         ),
-        ("<div>BEGIN</div><hr><p>not an entry</p><hr><div>END</div>", "text/html"),
-        ("<div>BEGIN</div><hr><p><b>x</b> said on t:<br>open", "text/html"),
+        (
+            "<div>BEGIN</div><hr><p>not an entry</p><hr><div>END</div>",
+            "text/html",
+        ),
+        (
+            "<div>BEGIN</div><hr><p><b>x</b> said on t:<br>open",
+            "text/html",
+        ),
         // No entries at all.
         (
             "Conversation(0 messages)\nBEGIN\n------------\n------------\nEND",
