@@ -52,6 +52,7 @@ mod raw_tcp;
 mod redtail_face;
 mod redtail_face_errors;
 mod review_browser;
+mod review_conversation;
 mod review_page;
 mod revisions;
 mod shared_server;

@@ -39,7 +39,7 @@ pub fn client(crm: &TestCrm, attempts: u32) -> CrmClient {
 
 /// Every connector call core made, in order: (request name, interface,
 /// arguments).
-fn core_calls(records: &Value) -> Vec<(String, String, Value)> {
+pub fn core_calls(records: &Value) -> Vec<(String, String, Value)> {
     let mut calls = Vec::new();
     for request in records["requests"].as_array().expect("requests") {
         let name = request["name"].as_str().expect("name").to_owned();
@@ -54,7 +54,7 @@ fn core_calls(records: &Value) -> Vec<(String, String, Value)> {
 /// Plays core's calls through the reference connector. Core's stub
 /// answered its n-th create `crm-msg-log-<n>`; each is mapped to the log
 /// the connector answered, for the updates that name it. Returns that map.
-async fn play(crm: &TestCrm, calls: &[(String, String, Value)]) -> BTreeMap<String, String> {
+pub async fn play(crm: &TestCrm, calls: &[(String, String, Value)]) -> BTreeMap<String, String> {
     let client = client(crm, 3);
     let mut logs = BTreeMap::new();
     for (name, interface, args) in calls {

@@ -4,7 +4,8 @@
 //! person sees: the body's text as rendered (not its markup), the revision
 //! diff showing the changed duration and recording link, a new request
 //! appearing in the live journal without a reload, and that a `<script>`
-//! in an HTML body does not run. A screenshot of each page is kept in
+//! in an HTML body does not run; and message logs (a group SMS and a
+//! shared-SMS thread) shown as conversations. A screenshot of each page is kept in
 //! `target/review-screenshots/`.
 //!
 //! Chromium and chromedriver must be installed (Debian: `apt-get install
@@ -351,6 +352,96 @@ async fn a_person_sees_the_call_as_the_crm_shows_it_and_what_the_update_changed(
     browser.go(&format!("{base}/__review/checks")).await;
     browser.find("main h1").await;
     browser.screenshot("checks").await;
+
+    browser.close().await;
+    crm.shutdown().await;
+}
+
+/// The `id` of the stored log whose body holds `text`.
+async fn log_holding(crm: &TestCrm, text: &str) -> String {
+    let (status, page) = answer(crm.dev(Method::GET, "/activity?limit=200")).await;
+    assert_eq!(status, 200, "{page}");
+    page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|item| item["body"].as_str().is_some_and(|b| b.contains(text)))
+        .and_then(|item| item["id"].as_str())
+        .unwrap_or_else(|| panic!("no log holds {text:?}"))
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_person_sees_a_group_sms_and_a_shared_sms_thread_as_conversations() {
+    // Core's recorded message calls, logged through the reference connector.
+    let records: Value =
+        serde_json::from_str(&read_fixture("messages/message-records.json")).expect("fixture");
+    let crm = crate::message_logs::message_crm().await;
+    crate::message_logs::play(&crm, &crate::message_logs::core_calls(&records)).await;
+    let base = crm.server.url();
+    let group = log_holding(&crm, "kickoff call moved").await;
+    let shared = log_holding(&crm, "Receiving call queue: Support Queue").await;
+
+    let driver = Driver::start();
+    let browser = Browser::open(&driver).await;
+    let entries = "return Array.from(document.querySelectorAll('#conversation li.entry'))\
+                   .map(entry => entry.className + ' | ' + entry.innerText.replace(/\\s+/g, ' ').trim());";
+
+    browser.go(&format!("{base}/")).await;
+    let list = browser.text("table.activities").await;
+    assert!(list.contains("SMS · 2 messages"), "{list}");
+    assert!(list.contains("SMS · 4 messages"), "{list}");
+
+    browser
+        .go(&format!("{base}/__review/activities/{group}"))
+        .await;
+    browser.find("#conversation ol.conversation").await;
+    let shown = browser.script(entries).await;
+    let shown: Vec<&str> = shown
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(shown.len(), 2, "{shown:?}");
+    assert!(
+        shown[0].starts_with("entry message | ")
+            && shown[0].contains("Test User")
+            && shown[0].contains("kickoff call moved to Friday 10am ET."),
+        "{shown:?}"
+    );
+    assert!(shown[1].contains("Works for me."), "{shown:?}");
+    // The raw body is still there, folded.
+    let raw = browser.text("#raw summary").await;
+    assert!(raw.starts_with("Raw body"), "{raw}");
+    browser.screenshot("group-sms").await;
+
+    browser
+        .go(&format!("{base}/__review/activities/{shared}"))
+        .await;
+    browser.find("#conversation ol.conversation").await;
+    let shown = browser.script(entries).await;
+    let shown: Vec<&str> = shown
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(shown.len(), 6, "{shown:?}");
+    assert!(shown[0].contains("RMA #A-77 created"), "{shown:?}");
+    assert!(
+        shown[2].starts_with("entry note | ")
+            && shown[2].contains("NOTE")
+            && shown[2].contains("Known firmware issue <FW 2.1>; RMA if it persists"),
+        "the note marked, its text as written: {shown:?}"
+    );
+    assert!(
+        shown[4].starts_with("entry assignment | ")
+            && shown[4].contains("Conversation assigned to Test Agent"),
+        "{shown:?}"
+    );
+    assert!(shown[5].contains("My router keeps rebooting"), "{shown:?}");
+    browser.screenshot("shared-sms").await;
 
     browser.close().await;
     crm.shutdown().await;

@@ -117,12 +117,6 @@ pub async fn search(state: &AppState, caller: &Caller, request: &ApiRequest, kin
         ));
     }
     let top = count(request, "top")?.unwrap_or(DEFAULT_TOP);
-    if skip > MAX_SKIP {
-        return Err(InsightlyError::field(
-            "skip",
-            format!("must be at most {MAX_SKIP}"),
-        ));
-    }
     if top > MAX_TOP {
         return Err(InsightlyError::field(
             "top",
@@ -225,10 +219,6 @@ fn flag(request: &ApiRequest, name: &str) -> Result<bool, InsightlyError> {
 }
 
 /// A whole-number query parameter, when present.
-/// The furthest `skip` the document allows (`GET /openapi.json`): no
-/// organisation here holds that many contacts.
-const MAX_SKIP: usize = 1_000_000;
-
 fn count(request: &ApiRequest, name: &str) -> Result<Option<usize>, InsightlyError> {
     let Some(value) = request.query_param(name) else {
         return Ok(None);

@@ -9,7 +9,7 @@ use warp::http::StatusCode;
 use super::access::Viewer;
 use super::answers::html;
 use super::layout::{activity_href, page, request_href, Section};
-use super::{body, diff};
+use super::{body, conversation, diff};
 use crate::store::{Activity, AdminActivity, AdminActivityFilter, Organisation, Revision};
 use crate::web::{encode_cursor, org_param, page_params, ApiError, ApiRequest, AppState};
 
@@ -127,7 +127,12 @@ fn row(item: &AdminActivity) -> Markup {
     html! {
         tr {
             td.time { (short_time(&activity.updated_at)) }
-            td { a href=(activity_href(&activity.id)) { (activity.subject) } }
+            td {
+                a href=(activity_href(&activity.id)) { (activity.subject) }
+                @if let Some(mark) = conversation::mark(activity) {
+                    " " span.badge.message-log { (mark) }
+                }
+            }
             td { (item.organisation.name) }
             td { (activity.contact_id.as_deref().unwrap_or("")) }
             td.mono { (activity.session_id.as_deref().unwrap_or("")) }
@@ -191,6 +196,12 @@ pub async fn one(
             " · " (revisions.len()) @if revisions.len() == 1 { " revision" } @else { " revisions" }
             @if let Some(created) = revisions.first() {
                 " · written through " span.face { (face(&created.state)) }
+            }
+        }
+        @if let Some(thread) = conversation::of(activity) {
+            section #conversation {
+                h2 { "Conversation" }
+                (conversation::render(&thread, &activity.received_at))
             }
         }
         section #rendered {

@@ -19,6 +19,7 @@ mod answers;
 mod assets;
 mod body;
 mod checks;
+mod conversation;
 mod diff;
 mod faults;
 mod layout;
