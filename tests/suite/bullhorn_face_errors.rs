@@ -565,3 +565,51 @@ async fn the_openapi_document_describes_the_face_and_its_answers_fit() {
     }
     bh.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_injected_fault_answers_in_bullhorns_shape_with_retry_after() {
+    let bh = Bullhorn::start().await;
+    let connection = bh.connection(None).await;
+    let info = &connection["user"]["platformAdditionalInfo"];
+    let session = Session {
+        rest_url: info["restUrl"].as_str().expect("restUrl").to_owned(),
+        token: info["bhRestToken"].as_str().expect("token").to_owned(),
+    };
+    let path = reqwest::Url::parse(&format!("{}entity/Note", session.rest_url))
+        .expect("URL")
+        .path()
+        .to_owned();
+    let (status, fault) = send(
+        bh.http
+            .post(format!("{}/__admin/faults", bh.server.url()))
+            .bearer_auth("mockcrm-admin")
+            .json(&json!({"method": "PUT", "path": path, "status": 429, "retry_after": 3, "times": 1})),
+    )
+    .await;
+    assert_eq!(status, 201, "{fault}");
+    let response = bh
+        .http
+        .put(format!("{}entity/Note", session.rest_url))
+        .header("BhRestToken", &session.token)
+        .json(&call_note(1))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(
+        response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()),
+        Some("3")
+    );
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.expect("JSON");
+    // Bullhorn's own error shape, never mockcrm's {"error": {...}}.
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(body["errorCode"], 429, "{body}");
+    assert!(body.get("error").is_none(), "{body}");
+    let (status, _) = bh
+        .call(&session, Method::PUT, "entity/Note", Some(call_note(1)))
+        .await;
+    assert_eq!(status, 200, "the fault fired once");
+}

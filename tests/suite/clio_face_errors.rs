@@ -534,7 +534,7 @@ async fn rate_limit_headers_count_down_and_faults_front_the_face() {
     )
     .await;
     assert_eq!(status, 201, "{fault}");
-    let (status, _) = clio
+    let (status, refused) = clio
         .call(
             &token,
             Method::POST,
@@ -543,6 +543,9 @@ async fn rate_limit_headers_count_down_and_faults_front_the_face() {
         )
         .await;
     assert_eq!(status, 503);
+    // The fault answers as Clio would, not in mockcrm's own shape.
+    assert!(refused["error"]["type"].is_string(), "{refused}");
+    assert!(refused["error"].get("code").is_none(), "{refused}");
     let (status, _) = clio
         .call(
             &token,

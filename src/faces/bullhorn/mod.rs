@@ -29,7 +29,7 @@ use serde_json::{json, Map, Value};
 use crate::store::Caller;
 use crate::web::crm::{Answering, Credential, CrmConnection, CrmFace, CrmUser, Place};
 use crate::web::oauth::{ACCESS_TOKEN, CODE, REFRESH_TOKEN};
-use crate::web::{ApiRequest, AppState};
+use crate::web::{ApiError, ApiRequest, ApiResponse, AppState};
 
 /// The name `serve --crm` takes and activities' `via` records.
 pub const NAME: &str = "bullhorn";
@@ -129,6 +129,10 @@ impl CrmFace for Bullhorn {
         caller: Option<&'a Caller>,
     ) -> Answering<'a> {
         Box::pin(async move { routes::answer(state, request, path, caller).await })
+    }
+
+    fn error_answer(&self, error: ApiError) -> ApiResponse {
+        errors::BullhornError::from(error).into_response()
     }
 
     fn openapi(&self) -> Value {

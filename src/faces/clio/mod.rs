@@ -31,7 +31,7 @@ use serde_json::{json, Map, Value};
 use crate::store::{Caller, CrmSecret};
 use crate::web::crm::{Answering, Credential, CrmConnection, CrmFace, CrmUser, Place};
 use crate::web::oauth::{bearer, has_passed, ACCESS_TOKEN, CODE, REFRESH_TOKEN};
-use crate::web::{ApiRequest, ApiResponse, AppState};
+use crate::web::{ApiError, ApiRequest, ApiResponse, AppState};
 use errors::TokenProblem;
 
 /// The name `serve --crm` takes and activities' `via` records.
@@ -140,6 +140,10 @@ impl CrmFace for Clio {
             let response = routes::answer(state, request, path, caller, problem).await;
             with_rate_limit(state, request, caller, response)
         })
+    }
+
+    fn error_answer(&self, error: ApiError) -> ApiResponse {
+        errors::ClioError::from(error).into_response()
     }
 
     fn openapi(&self) -> Value {
