@@ -123,6 +123,26 @@ pub fn host_matches(hosts: &[&str], host: &str) -> bool {
         })
 }
 
+/// The conversation a message log written through CRM face `crm` is
+/// stored under (`conversation_log_id`). App Connect's shipped connectors
+/// send the CRM no conversation or message id, so it is derived: the face,
+/// the linked contact and the subject, which App Connect writes as the
+/// contact's name and the day (`SMS conversation with Jane - 24/01/15`).
+/// Two logs of one conversation-day then share it, which is what
+/// `split_conversation` reports.
+pub fn derived_conversation(crm: &str, contact_id: Option<&str>, subject: &str) -> String {
+    format!(
+        "{crm}:{}:{}",
+        contact_id.unwrap_or_default(),
+        subject.trim()
+    )
+}
+
+/// Whether an activity type is a message log's (SMS, voicemail, fax).
+pub fn is_message_type(activity_type: &str) -> bool {
+    matches!(activity_type, "SMS" | "Voicemail" | "Fax")
+}
+
 /// A CRM's real API, served over the one store.
 pub trait CrmFace: Send + Sync {
     /// Its name, as `serve --crm` takes it and `via` records it.

@@ -27,6 +27,7 @@ mod contract;
 mod contract_crm;
 mod crash;
 mod crms_cli;
+mod face_conversations;
 mod face_refusals;
 mod forward_proxy;
 mod hostile;

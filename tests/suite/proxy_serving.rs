@@ -52,14 +52,27 @@ fn redtail_activity(subject: &str) -> Value {
 
 #[tokio::test]
 async fn message_logs_share_the_call_route_and_duplicates_are_reported() {
-    let config = fixture_config("proxy-configs/redtail-like.json");
+    // redtail-like.json, sending the conversation as App Connect's engine
+    // can: the message's on create, core's key on update.
+    let mut raw: Value = serde_json::from_str(&crate::support::read_fixture(
+        "proxy-configs/redtail-like.json",
+    ))
+    .expect("JSON");
+    raw["operations"]["createMessageLog"]["body"]["conversation"] =
+        json!("{{message.conversationId}}");
+    raw["operations"]["updateMessageLog"]["body"]["conversation"] =
+        json!("{{existingMessageLog.conversationLogId}}");
+    let config = mockcrm::load_proxy_config("redtail-like.json", &raw.to_string())
+        .expect("loads")
+        .config;
     let crm = serving(vec![config.clone()]).await;
     let engine = ProxyConnector::pointed_at(&config, &crm.server.url()).expect("connector");
     let message = |id: u64, subject: &str| {
         object(json!({
             "user": user(DEV_KEY), "authHeader": basic_header_for_key(DEV_KEY),
             "contactInfo": {"id": "contact-1", "name": "Jane Contact"},
-            "message": {"id": id, "subject": subject, "creationTime": "2024-01-15T15:30:00Z", "direction": "Inbound"},
+            "message": {"id": id, "subject": subject, "creationTime": "2024-01-15T15:30:00Z",
+                "direction": "Inbound", "conversationId": 777},
         }))
     };
     let now = chrono::Utc::now();
@@ -77,11 +90,14 @@ async fn message_logs_share_the_call_route_and_duplicates_are_reported() {
     assert_eq!(stored["body"], "Flight information");
     assert_eq!(stored["received_at"], "2024-01-15T15:30:00.000Z");
     assert_eq!(stored["subject"], "SMS 60279564004 with Jane Contact");
+    assert_eq!(stored["conversation_log_id"], "777-2024-01-15", "{stored}");
+    assert_eq!(stored["message_ids"], json!(["60279564004"]));
 
-    let mut update = message(60279564004, "Boarding now");
+    // The day's next message is added to the log, under core's key.
+    let mut update = message(60279564005, "Boarding now");
     update.insert(
         "existingMessageLog".into(),
-        json!({"thirdPartyLogId": log_id}),
+        json!({"thirdPartyLogId": log_id, "conversationLogId": "777-2024-01-15"}),
     );
     engine
         .call(Op::UpdateMessageLog, &update, now)
@@ -89,6 +105,8 @@ async fn message_logs_share_the_call_route_and_duplicates_are_reported() {
         .expect("message log updated");
     let (_, stored) = answer(crm.dev(Method::GET, &format!("/activity/{log_id}"))).await;
     assert_eq!(stored["body"], "Boarding now");
+    assert_eq!(stored["conversation_log_id"], "777-2024-01-15");
+    assert_eq!(stored["message_ids"], json!(["60279564004", "60279564005"]));
 
     // A second log of the same message is what duplicate_message catches;
     // a call log on the same route is not a message.
@@ -106,12 +124,22 @@ async fn message_logs_share_the_call_route_and_duplicates_are_reported() {
     let (_, call) = answer(crm.dev(Method::GET, &format!("/activity/{call_id}"))).await;
     assert_eq!(call["type"], "PhoneCommunication");
 
+    // The second log of the same message is also a second log of its
+    // conversation's day.
     let (_, checks) = answer(admin(&crm, Method::GET, "/checks")).await;
     let violations = checks["violations"].as_array().expect("violations");
-    assert_eq!(violations.len(), 1, "{checks}");
-    assert_eq!(violations[0]["kind"], "duplicate_message");
-    assert_eq!(violations[0]["message_id"], "60279564004");
-    assert_eq!(violations[0]["activity_ids"][0], json!(log_id));
+    let kinds: Vec<&str> = violations
+        .iter()
+        .filter_map(|v| v["kind"].as_str())
+        .collect();
+    assert_eq!(kinds.len(), 2, "{checks}");
+    assert!(kinds.contains(&"split_conversation"), "{checks}");
+    let duplicate = violations
+        .iter()
+        .find(|v| v["kind"] == "duplicate_message")
+        .unwrap_or_else(|| panic!("no duplicate_message in {checks}"));
+    assert_eq!(duplicate["message_id"], "60279564004");
+    assert_eq!(duplicate["activity_ids"][0], json!(log_id));
     crm.shutdown().await;
 }
 

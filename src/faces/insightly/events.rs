@@ -18,6 +18,7 @@ use super::wire::{
 };
 use super::NAME;
 use crate::store::{Activity, ActivityPatch, Caller, Contact, NewActivity, Origin, Store};
+use crate::web::crm::derived_conversation;
 use crate::web::{json_kind, ApiRequest, ApiResponse, AppState};
 
 /// The store's type for a call log.
@@ -148,8 +149,8 @@ fn read_link(link: &Map<String, Value>) -> Result<(Kind, i64), String> {
 /// log, or, when its title is one App Connect writes for a message log
 /// (`SMS conversation with …`, shared SMS's `**SMS conversation with …`,
 /// `Voicemail left by …`, `Fax document sent from …`), a message log of
-/// that type. Insightly's events carry no conversation or message ids;
-/// when the store keeps them for message logs, this is where they are set.
+/// that type. Insightly's events carry no conversation or message ids: a
+/// message log's conversation is derived (`derived_conversation`).
 fn stored_activity(
     title: String,
     details: String,
@@ -164,6 +165,9 @@ fn stored_activity(
         .find(|direction| message_type.is_none() && title.starts_with(direction))
         .map(str::to_owned);
     NewActivity {
+        // Its contact is linked after the create (`POST /Events/{id}/Links`):
+        // the key has the title alone, which names the contact.
+        conversation_log_id: message_type.map(|_| derived_conversation(NAME, None, &title)),
         subject: title,
         body: details,
         body_format: "text/plain".into(),

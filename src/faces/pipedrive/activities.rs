@@ -12,6 +12,7 @@ use super::errors::{Answer, PipedriveError};
 use super::persons::person_number;
 use super::wire::{self, ACTIVITY_TYPES};
 use crate::store::{Activity, ActivityPatch, Caller, Contact, NewActivity, Origin, Store};
+use crate::web::crm::{derived_conversation, is_message_type};
 use crate::web::{ApiRequest, ApiResponse, AppState};
 
 /// The format of every note: App Connect writes Pipedrive's logs as HTML.
@@ -180,27 +181,29 @@ fn person_of(
 /// THE SEAM where a Pipedrive create becomes the stored activity. A message
 /// log ("sms" type) is stored as SMS, or as Voicemail or Fax when its
 /// subject says so (App Connect's connector writes one type for all
-/// three and tells them apart only there). When the store gains
-/// `conversation_log_id`/`message_ids`, this is the one place that sets
-/// them (Pipedrive's request carries neither: they would come from the
-/// note's content or stay empty).
+/// three and tells them apart only there). Pipedrive's request carries no
+/// conversation or message id: a message log's conversation is derived
+/// (`derived_conversation`), its message ids stay empty.
 fn stored_activity(sent: Sent) -> NewActivity {
     let type_key = sent.type_key.unwrap_or_else(|| "call".to_owned());
     let subject = sent
         .subject
         .unwrap_or_else(|| type_name(&type_key).to_owned());
+    let activity_type = stored_type(&type_key, &subject);
+    let contact_id = sent.person.map(|number| number.to_string());
     NewActivity {
-        activity_type: stored_type(&type_key, &subject),
+        conversation_log_id: is_message_type(&activity_type)
+            .then(|| derived_conversation(super::NAME, contact_id.as_deref(), &subject)),
+        activity_type,
         direction: direction(&subject),
         subject,
         body: sent.note.unwrap_or_default(),
         body_format: NOTE_FORMAT.to_owned(),
         received_at: start(sent.due_date, sent.due_time, None),
-        contact_id: sent.person.map(|number| number.to_string()),
+        contact_id,
         session_id: None,
         duration: sent.duration.map(Value::from),
         extra: sent.extra,
-        conversation_log_id: None,
         message_ids: Vec::new(),
         note: None,
     }

@@ -386,7 +386,7 @@ impl Served<'_> {
             } else {
                 Vec::new()
             },
-            conversation_log_id: None,
+            conversation_log_id: meaning.conversation_log_id.clone().filter(|_| message),
             note: meaning.note.clone(),
         };
         let org = self.caller.organisation_id;
@@ -498,6 +498,17 @@ impl Served<'_> {
                 .map(Some),
             extra: sent_fields(body, self.request),
             note: meaning.note.clone().filter(|_| !disposition).map(Some),
+            // An update of a message log adds the message it carries, as
+            // App Connect's core adds each message of the day to its log.
+            conversation_log_id: meaning
+                .conversation_log_id
+                .clone()
+                .filter(|_| op.is_message_log())
+                .map(Some),
+            add_message_ids: match &meaning.message_id {
+                Some(id) if op.is_message_log() => vec![text(id)],
+                _ => Vec::new(),
+            },
             ..ActivityPatch::default()
         };
         let lookup = id.clone();

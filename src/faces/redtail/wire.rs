@@ -9,6 +9,7 @@ use serde_json::{json, Map, Value};
 
 use super::errors::RedtailError;
 use crate::store::{Activity, Caller, Contact, NewActivity, UserRecord};
+use crate::web::crm::derived_conversation;
 use crate::web::json_kind;
 
 /// The contact type App Connect's connector creates, and the only one a
@@ -344,13 +345,15 @@ fn log_kind(input: &ActivityInput) -> &'static str {
 
 /// The one place a Redtail activity becomes a stored one: what kind of log
 /// it is, its direction, duration and call session as far as Redtail's
-/// fields tell them. (Message logs' conversation and message ids get their
-/// columns here when the store has them.)
+/// fields tell them. A message log's conversation is derived
+/// (`derived_conversation`): Redtail's request carries no conversation id.
 pub fn stored_activity(input: ActivityInput, start: DateTime<Utc>) -> NewActivity {
     let kind = log_kind(&input);
     let call = kind == CALL_TYPE;
     let description = input.description.unwrap_or_default();
     let subject = input.subject.unwrap_or_default();
+    let conversation =
+        (!call).then(|| derived_conversation(super::NAME, input.contact.as_deref(), &subject));
     let direction = call
         .then(|| {
             let lower = subject.to_ascii_lowercase();
@@ -379,8 +382,8 @@ pub fn stored_activity(input: ActivityInput, start: DateTime<Utc>) -> NewActivit
         received_at: Some(format_time(start)),
         contact_id: input.contact,
         direction,
+        conversation_log_id: conversation,
         extra: input.extra,
-        conversation_log_id: None,
         message_ids: Vec::new(),
         note: None,
     }

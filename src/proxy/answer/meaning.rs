@@ -34,6 +34,12 @@ pub struct Meaning {
     /// `thirdPartyLogId`, else `existingCallLog.thirdPartyLogId` or
     /// `existingMessageLog.thirdPartyLogId`.
     pub log_id: Option<Value>,
+    /// The conversation and day a message log records: `conversationLogId`
+    /// or `existingMessageLog.conversationLogId` (core's own key, which
+    /// App Connect's engine hands only to updateMessageLog), else made as
+    /// core makes it from `message.conversationId` and the day of the
+    /// message's time (UTC: the engine does not hand the user's zone).
+    pub conversation_log_id: Option<String>,
 }
 
 impl Meaning {
@@ -92,5 +98,27 @@ pub fn meaning(op: Operation, bindings: &Bindings) -> Meaning {
                 "existingMessageLog.thirdPartyLogId",
             ],
         ),
+        conversation_log_id: conversation_log_id(bindings),
     }
+}
+
+/// See `Meaning::conversation_log_id`.
+fn conversation_log_id(bindings: &Bindings) -> Option<String> {
+    let given = text(first(
+        bindings,
+        &["conversationLogId", "existingMessageLog.conversationLogId"],
+    ));
+    if given.is_some() {
+        return given;
+    }
+    let conversation = text(first(
+        bindings,
+        &["message.conversationId", "message.conversation.id"],
+    ))?;
+    let time = text(first(bindings, &["message.creationTime", "creationTime"]))?;
+    let day = chrono::DateTime::parse_from_rfc3339(time.trim())
+        .ok()?
+        .with_timezone(&chrono::Utc)
+        .format("%Y-%m-%d");
+    Some(format!("{conversation}-{day}"))
 }

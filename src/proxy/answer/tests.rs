@@ -423,6 +423,7 @@ fn meaning_comes_from_the_bound_values() {
             note: None,
             message_id: None,
             log_id: None,
+            conversation_log_id: None,
         }
     );
     let update = bind(
@@ -442,4 +443,32 @@ fn meaning_comes_from_the_bound_values() {
         "message.id marks a message log"
     );
     assert!(!meaning(Operation::CreateCallLog, &call).is_message(Operation::CreateCallLog));
+}
+
+#[test]
+fn a_message_logs_conversation_is_cores_key_or_made_like_it() {
+    let created = bind(
+        r#"{"c": "{{message.conversationId}}", "t": "{{message.creationTime}}"}"#,
+        json!({"c": "9001", "t": "2024-01-15T23:30:00-05:00"}),
+    );
+    assert_eq!(
+        meaning(Operation::CreateMessageLog, &created).conversation_log_id,
+        Some("9001-2024-01-16".into())
+    );
+    let updated = bind(
+        r#"{"c": "{{existingMessageLog.conversationLogId}}", "t": "{{message.creationTime}}"}"#,
+        json!({"c": "9001-2024-01-15", "t": "2024-01-15T23:30:00-05:00"}),
+    );
+    assert_eq!(
+        meaning(Operation::UpdateMessageLog, &updated).conversation_log_id,
+        Some("9001-2024-01-15".into())
+    );
+    let without_time = bind(
+        r#"{"c": "{{message.conversationId}}"}"#,
+        json!({"c": "9001"}),
+    );
+    assert_eq!(
+        meaning(Operation::CreateMessageLog, &without_time).conversation_log_id,
+        None
+    );
 }
