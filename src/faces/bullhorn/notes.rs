@@ -13,6 +13,7 @@ use serde_json::{json, Map, Value};
 use super::errors::{Answer, BullhornError};
 use super::wire::{self, Person};
 use crate::store::{Activity, ActivityPatch, Caller, Contact, NewActivity, Origin, StoreError};
+use crate::web::crm::{derived_conversation, is_message_type};
 use crate::web::{ApiRequest, ApiResponse, AppState};
 
 const ENTITY: &str = "Note";
@@ -306,18 +307,24 @@ fn stored_activity(sent: &Sent) -> NewActivity {
     if let Some(person) = &sent.commenting_person {
         extra.insert("commentingPerson".into(), person.clone());
     }
+    let activity_type = note_type(sent, &body).to_owned();
+    let subject = subject_of(&body, sent.action.as_deref());
+    let contact_id = sent.person.as_ref().map(|(id, _)| id.clone());
+    // Bullhorn is sent no conversation id: a message log's is derived.
+    let conversation_log_id = is_message_type(&activity_type)
+        .then(|| derived_conversation(super::NAME, contact_id.as_deref(), &subject));
     NewActivity {
-        activity_type: note_type(sent, &body).to_owned(),
-        subject: subject_of(&body, sent.action.as_deref()),
+        activity_type,
+        subject,
         direction: html_field(&body, "Direction").and_then(|text| direction(&text)),
         body,
         body_format: "text/html".into(),
         received_at: sent.date_added.clone(),
-        contact_id: sent.person.as_ref().map(|(id, _)| id.clone()),
+        contact_id,
         session_id: sent.external_id.clone(),
         duration: sent.duration.map(Value::from),
         extra,
-        conversation_log_id: None,
+        conversation_log_id,
         message_ids: Vec::new(),
         note: None,
     }

@@ -19,6 +19,7 @@ use crate::store::{
     Activity, ActivityFilter, ActivityPatch, Caller, Contact, NewActivity, Origin, Store,
     StoreError,
 };
+use crate::web::crm::{derived_conversation, is_message_type};
 use crate::web::{ApiRequest, ApiResponse, AppState};
 
 /// App Connect writes Clio's logs as plain text.
@@ -226,18 +227,23 @@ fn stored_activity(sent: Sent) -> NewActivity {
     if let Some(matter) = sent.matter {
         extra.insert(MATTER.into(), matter);
     }
+    let activity_type = stored_type(&subject).to_owned();
+    let contact_id = sent.contact.map(|(number, _)| number.to_string());
+    // Clio is sent no conversation id: a message log's is derived.
+    let conversation_log_id = is_message_type(&activity_type)
+        .then(|| derived_conversation(super::NAME, contact_id.as_deref(), &subject));
     NewActivity {
-        activity_type: stored_type(&subject).to_owned(),
+        activity_type,
         direction,
         subject,
         body: sent.body.unwrap_or_default(),
         body_format: BODY_FORMAT.to_owned(),
         received_at: sent.received_at,
-        contact_id: sent.contact.map(|(number, _)| number.to_string()),
+        contact_id,
         session_id: None,
         duration: None,
         extra,
-        conversation_log_id: None,
+        conversation_log_id,
         message_ids: Vec::new(),
         note: None,
     }
