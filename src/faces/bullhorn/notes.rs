@@ -18,22 +18,10 @@ use crate::web::{ApiRequest, ApiResponse, AppState};
 
 const ENTITY: &str = "Note";
 
-/// The fields of a Note this face shows.
-pub const FIELDS: [&str; 13] = [
-    "id",
-    "comments",
-    "action",
-    "dateAdded",
-    "dateLastModified",
-    "minutesSpent",
-    "externalID",
-    "personReference",
-    "clientContacts",
-    "candidates",
-    "leads",
-    "commentingPerson",
-    "isDeleted",
-];
+
+/// The fields of a Note this face shows (kept with the other entities'
+/// in `wire`, which builds the `fields` parameter's names from them).
+const FIELDS: [&str; 13] = wire::NOTE_FIELDS;
 
 /// The fields a write may send.
 const WRITABLE: [&str; 7] = [

@@ -261,7 +261,7 @@ fn corporation_id(body: &Map<String, Value>) -> Result<i64, BullhornError> {
 /// `GET meta/{entity}[?fields=…]`: the fields, and a status's options.
 pub fn meta(request: &ApiRequest, rest_url: &str, entity: &str) -> Answer {
     let known: &[&'static str] = match entity {
-        "Note" => super::notes::FIELDS.as_slice(),
+        "Note" => super::wire::NOTE_FIELDS.as_slice(),
         "CorporateUser" => wire::USER_FIELDS.as_slice(),
         other => person_entity(other)?.fields(),
     };

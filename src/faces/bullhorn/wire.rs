@@ -159,6 +159,23 @@ pub fn person_text(contact: &Contact, field: &str) -> Option<String> {
     })
 }
 
+/// The fields of a Note this face shows.
+pub const NOTE_FIELDS: [&str; 13] = [
+    "id",
+    "comments",
+    "action",
+    "dateAdded",
+    "dateLastModified",
+    "minutesSpent",
+    "externalID",
+    "personReference",
+    "clientContacts",
+    "candidates",
+    "leads",
+    "commentingPerson",
+    "isDeleted",
+];
+
 /// Every field name some entity of this face has: what the `fields`
 /// parameter may name (OpenAPI's pattern for it is built from the same
 /// list).
@@ -167,7 +184,7 @@ pub fn all_fields() -> Vec<&'static str> {
     let lists: [&[&'static str]; 4] = [
         Person::ClientContact.fields(),
         Person::ClientCorporation.fields(),
-        super::notes::FIELDS.as_slice(),
+        NOTE_FIELDS.as_slice(),
         USER_FIELDS.as_slice(),
     ];
     for name in lists.into_iter().flatten() {
