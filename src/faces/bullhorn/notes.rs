@@ -18,7 +18,6 @@ use crate::web::{ApiRequest, ApiResponse, AppState};
 
 const ENTITY: &str = "Note";
 
-
 /// The fields of a Note this face shows (kept with the other entities'
 /// in `wire`, which builds the `fields` parameter's names from them).
 const FIELDS: [&str; 13] = wire::NOTE_FIELDS;

@@ -8,6 +8,8 @@
 //! These need Node.js; CI installs it (`.ci/run`), and a machine without it
 //! fails here with a message saying so, never skips.
 
+mod proxy_configs;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Output};
@@ -715,99 +717,4 @@ fn an_async_get_log_format_type_means_core_composes_nothing() {
     let rows = table(&output);
     assert_eq!(rows["stored body equals composedLogDetails"], (0, 0, 3));
     assert_eq!(rows["one activity per call session"], (3, 0, 0));
-}
-
-#[test]
-fn every_fixture_proxy_config_keeps_every_property_without_faults_and_without_node() {
-    // A proxy config runs in mockcrm's own engine: no Node.js on PATH.
-    for config in [
-        "fixtures/proxy-configs/minimal.json",
-        "fixtures/proxy-configs/insightly-like.json",
-        "fixtures/proxy-configs/pipedrive-like.json",
-        "fixtures/proxy-configs/redtail-like.json",
-        "fixtures/proxy-configs/app-connect-sample-like.json",
-        "fixtures/app-connect/mockcrm.proxy.json",
-    ] {
-        let output = Command::new(BIN)
-            .current_dir(repository())
-            .env("PATH", "")
-            .env_remove("MOCKCRM_SERVER")
-            .env_remove("MOCKCRM_API_KEY")
-            .env_remove("MOCKCRM_ADMIN_KEY")
-            .args([
-                "contract", "--serve", "--faults", "none", "--cases", "4", "--seed", SEED, config,
-            ])
-            .output()
-            .expect("mockcrm runs");
-        assert_eq!(
-            output.status.code(),
-            Some(0),
-            "{config}: {}",
-            explain(&output)
-        );
-        let text = stdout(&output);
-        assert!(
-            text.starts_with(&format!(
-                "mockcrm contract: {config} (an App Connect proxy config, run by mockcrm's proxy engine)"
-            )),
-            "{text}"
-        );
-        for (property, (passed, failed, _)) in table(&output) {
-            assert_eq!((passed, failed), (4, 0), "{config}: {property}");
-        }
-    }
-}
-
-#[test]
-fn a_proxy_config_writes_twice_when_the_answer_to_a_create_is_lost() {
-    // App Connect's proxy engine sends no Idempotency-Key and does not
-    // retry: after a 503 that followed the commit, logging the call again
-    // writes a second activity, even though the config sends no session id
-    // (the CRM's records of the case are what is counted).
-    fails_exactly(
-        "fixtures/proxy-configs/minimal.json",
-        "default",
-        "one activity per call session",
-    );
-}
-
-#[test]
-fn proxy_config_flag_names_the_connector_or_what_the_server_serves() {
-    let output = contract(&[
-        "--serve",
-        "--faults",
-        "none",
-        "--cases",
-        "2",
-        "--proxy-config",
-        "fixtures/proxy-configs/redtail-like.json",
-    ]);
-    assert_eq!(output.status.code(), Some(0), "{}", explain(&output));
-    assert!(stdout(&output).starts_with(
-        "mockcrm contract: fixtures/proxy-configs/redtail-like.json (an App Connect proxy config"
-    ));
-
-    // Beside a JavaScript connector, the config is what --serve serves too.
-    let output = contract(&[
-        "--serve",
-        "--faults",
-        "none",
-        "--cases",
-        "2",
-        "--proxy-config",
-        "fixtures/proxy-configs/redtail-like.json",
-        "fixtures/connectors/good.js",
-    ]);
-    assert_eq!(output.status.code(), Some(0), "{}", explain(&output));
-    assert!(stdout(&output).starts_with("mockcrm contract: fixtures/connectors/good.js (commonjs"));
-
-    assert_start_up_error(
-        &contract(&[
-            "--serve",
-            "--proxy-config",
-            "fixtures/proxy-configs/redtail-like.json",
-            "fixtures/proxy-configs/minimal.json",
-        ]),
-        "--proxy-config: names fixtures/proxy-configs/redtail-like.json while the connector is the config",
-    );
 }
