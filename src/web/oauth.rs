@@ -13,6 +13,7 @@ use std::time::Duration;
 use base64::Engine;
 
 use super::request::ApiRequest;
+use super::response::ApiResponse;
 use super::state::AppState;
 use crate::store::{Caller, CrmSecret, StoreError};
 
@@ -245,4 +246,66 @@ pub fn bearer(request: &ApiRequest, crm: &'static str) -> Option<super::crm::Cre
             kind: ACCESS_TOKEN,
             secret: token.trim().to_owned(),
         })
+}
+
+/// Why a request to an OAuth CRM face was refused its credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenProblem {
+    /// No `Authorization: Bearer …` at all.
+    Missing,
+    /// A token this server never issued, or one revoked.
+    Invalid,
+    /// An access token past its `expires_in`: refresh it.
+    Expired,
+}
+
+/// Why `request` to CRM face `crm` has no caller: no bearer token, or one
+/// unknown or expired (the front drops expired ones; each CRM's 401 tells
+/// them apart, as its connector's refresh path needs).
+pub async fn token_problem(
+    state: &AppState,
+    request: &ApiRequest,
+    crm: &'static str,
+) -> TokenProblem {
+    let Some(super::crm::Credential::Secret { secret, .. }) = bearer(request, crm) else {
+        return TokenProblem::Missing;
+    };
+    let found = state
+        .store
+        .read(move |store| {
+            store.caller_for_secret(
+                &CrmSecret {
+                    crm,
+                    kind: ACCESS_TOKEN,
+                },
+                &secret,
+            )
+        })
+        .await;
+    match found {
+        Ok(Some((_, Some(expires)))) if has_passed(&expires) => TokenProblem::Expired,
+        _ => TokenProblem::Invalid,
+    }
+}
+
+/// The `x-ratelimit-*` headers OAuth CRMs answer with (and their connectors
+/// read), from the server's own rate limit for the caller's bearer token
+/// (`serve --rate-limit`; none without one).
+pub fn with_rate_limit_headers(
+    state: &AppState,
+    request: &ApiRequest,
+    caller: Option<&Caller>,
+    crm: &'static str,
+    response: ApiResponse,
+) -> ApiResponse {
+    let (Some(limiter), Some(_), Some(credential)) =
+        (&state.harness.rate_limiter, caller, bearer(request, crm))
+    else {
+        return response;
+    };
+    let (remaining, reset) = limiter.remaining(credential.rate_key());
+    response
+        .with_header("x-ratelimit-limit", limiter.per_second().to_string())
+        .with_header("x-ratelimit-remaining", remaining.to_string())
+        .with_header("x-ratelimit-reset", reset.to_string())
 }

@@ -12,16 +12,7 @@ use warp::http::StatusCode;
 use crate::store::StoreError;
 use crate::web::{ApiError, ApiResponse};
 
-/// Why a request's credentials were refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenProblem {
-    /// No `Authorization: Bearer …` at all.
-    Missing,
-    /// A token this server never issued, or one revoked.
-    Invalid,
-    /// An access token past its `expires_in`: refresh it.
-    Expired,
-}
+pub use crate::web::oauth::TokenProblem;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClioError {

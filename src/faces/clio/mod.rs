@@ -28,9 +28,11 @@ mod wire;
 
 use serde_json::{json, Map, Value};
 
-use crate::store::{Caller, CrmSecret};
+use crate::store::Caller;
 use crate::web::crm::{Answering, Credential, CrmConnection, CrmFace, CrmUser, Place};
-use crate::web::oauth::{bearer, has_passed, ACCESS_TOKEN, CODE, REFRESH_TOKEN};
+use crate::web::oauth::{
+    bearer, token_problem, with_rate_limit_headers, ACCESS_TOKEN, CODE, REFRESH_TOKEN,
+};
 use crate::web::{ApiError, ApiRequest, ApiResponse, AppState};
 use errors::TokenProblem;
 
@@ -135,10 +137,10 @@ impl CrmFace for Clio {
         Box::pin(async move {
             let problem = match caller {
                 Some(_) => TokenProblem::Missing,
-                None => token_problem(state, request).await,
+                None => token_problem(state, request, NAME).await,
             };
             let response = routes::answer(state, request, path, caller, problem).await;
-            with_rate_limit(state, request, caller, response)
+            with_rate_limit_headers(state, request, caller, NAME, response)
         })
     }
 
@@ -149,51 +151,6 @@ impl CrmFace for Clio {
     fn openapi(&self) -> Value {
         openapi::document()
     }
-}
-
-/// Why a request has no caller: no token, or one that is unknown or
-/// expired (the front drops expired ones; the message tells them apart).
-async fn token_problem(state: &AppState, request: &ApiRequest) -> TokenProblem {
-    let Some(Credential::Secret { secret, .. }) = bearer(request, NAME) else {
-        return TokenProblem::Missing;
-    };
-    let found = state
-        .store
-        .read(move |store| {
-            store.caller_for_secret(
-                &CrmSecret {
-                    crm: NAME,
-                    kind: ACCESS_TOKEN,
-                },
-                &secret,
-            )
-        })
-        .await;
-    match found {
-        Ok(Some((_, Some(expires)))) if has_passed(&expires) => TokenProblem::Expired,
-        _ => TokenProblem::Invalid,
-    }
-}
-
-/// Clio's `x-ratelimit-*` headers (which the connector reads), from the
-/// server's own rate limit for the caller's token (`serve --rate-limit`;
-/// none without one).
-fn with_rate_limit(
-    state: &AppState,
-    request: &ApiRequest,
-    caller: Option<&Caller>,
-    response: ApiResponse,
-) -> ApiResponse {
-    let (Some(limiter), Some(_), Some(credential)) =
-        (&state.harness.rate_limiter, caller, bearer(request, NAME))
-    else {
-        return response;
-    };
-    let (remaining, reset) = limiter.remaining(credential.rate_key());
-    response
-        .with_header("x-ratelimit-limit", limiter.per_second().to_string())
-        .with_header("x-ratelimit-remaining", remaining.to_string())
-        .with_header("x-ratelimit-reset", reset.to_string())
 }
 
 /// `HOST:PORT/clio` of a base URL: App Connect's `user.hostname`, which its

@@ -16,16 +16,7 @@ use crate::web::{ApiError, ApiResponse};
 const ERROR_INFO: &str =
     "mockcrm's Pipedrive face: see README.md (section Pipedrive) or GET /openapi.json";
 
-/// Why a request's credentials were refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenProblem {
-    /// No `Authorization: Bearer …` at all.
-    Missing,
-    /// A token this server never issued, or one revoked.
-    Invalid,
-    /// An access token past its `expires_in`: refresh it.
-    Expired,
-}
+pub use crate::web::oauth::TokenProblem;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PipedriveError {
