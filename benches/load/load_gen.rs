@@ -152,6 +152,26 @@ pub(crate) fn build_request(
                 .header("idempotency-key", format!("call-{session}"))
                 .body(Full::new(Bytes::from(serde_json::to_vec(&body)?)))?
         }
+        Endpoint::FaceCreate => {
+            // The call the native create logs, as an Insightly event: no
+            // idempotency key (Insightly has none), the contact linked by
+            // a second request in App Connect's connector, not timed here.
+            let new = new_activity(rng, session_id(tag, n));
+            let start = new.received_at.clone().unwrap_or_default();
+            let body = json!({
+                "TITLE": new.subject,
+                "DETAILS": new.body,
+                "START_DATE_UTC": start,
+                "END_DATE_UTC": start,
+                "ALL_DAY": false,
+            });
+            builder
+                .method(Method::POST)
+                .uri("/insightly/v3.1/events")
+                .header("authorization", AUTH)
+                .header("content-type", "application/json")
+                .body(Full::new(Bytes::from(serde_json::to_vec(&body)?)))?
+        }
         Endpoint::Get => {
             let id = &stored.ids[rng.usize(..stored.ids.len())];
             builder

@@ -69,6 +69,8 @@ const WARM_UP: Duration = Duration::from_secs(1);
 const TARGET_CREATE_OVER_HEALTH: f64 = 0.35;
 const TARGET_LARGE_OVER_SMALL: f64 = 0.90;
 const TARGET_P99_CREATE_MS: f64 = 5.0;
+/// A create through a CRM face costs at most 10% more CPU than a native one.
+const TARGET_FACE_OVER_NATIVE: f64 = 1.10;
 const TARGET_RSS_MIB: f64 = 64.0;
 const TARGET_READY_MS: f64 = 200.0;
 
@@ -89,6 +91,9 @@ struct Config {
 enum Endpoint {
     Health,
     Create,
+    /// The same call logged through a CRM face (Insightly's
+    /// `POST /insightly/v3.1/events`, as App Connect's connector sends it).
+    FaceCreate,
     Get,
     List,
     /// json-server's create (`POST /activities`), for the peer stage.
@@ -96,9 +101,10 @@ enum Endpoint {
 }
 
 impl Endpoint {
-    const ALL: [Endpoint; 4] = [
+    const ALL: [Endpoint; 5] = [
         Endpoint::Health,
         Endpoint::Create,
+        Endpoint::FaceCreate,
         Endpoint::Get,
         Endpoint::List,
     ];
@@ -107,6 +113,7 @@ impl Endpoint {
         match self {
             Endpoint::Health => "health",
             Endpoint::Create => "create",
+            Endpoint::FaceCreate => "face-create",
             Endpoint::Get => "get",
             Endpoint::List => "list",
             Endpoint::PeerCreate => "peer-create",
@@ -117,6 +124,7 @@ impl Endpoint {
         match self {
             Endpoint::Health => "GET /health",
             Endpoint::Create => "POST /activity",
+            Endpoint::FaceCreate => "POST /insightly/v3.1/events",
             Endpoint::Get => "GET /activity/{id}",
             Endpoint::List => "GET /activity?session_id=",
             Endpoint::PeerCreate => "json-server POST /activities",
@@ -169,16 +177,23 @@ impl Config {
             duration: Duration::from_secs_f64(secs.max(0.1)),
             connections: env_parse("MOCKCRM_BENCH_CONNECTIONS", 16usize)?.max(1),
             client_threads: env_parse("MOCKCRM_BENCH_CLIENT_THREADS", 1usize)?.max(1),
-            endpoints,
+            endpoints: endpoints.clone(),
             dir: std::env::var_os("MOCKCRM_BENCH_DIR")
                 .map(PathBuf::from)
                 .unwrap_or_else(std::env::temp_dir),
             server_bin: std::env::var_os("MOCKCRM_BENCH_SERVER_BIN")
                 .map(PathBuf::from)
                 .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_mockcrm"))),
-            server_args: std::env::var("MOCKCRM_BENCH_SERVER_ARGS")
-                .map(|args| args.split_whitespace().map(str::to_owned).collect())
-                .unwrap_or_default(),
+            server_args: {
+                let mut args: Vec<String> = std::env::var("MOCKCRM_BENCH_SERVER_ARGS")
+                    .map(|args| args.split_whitespace().map(str::to_owned).collect())
+                    .unwrap_or_default();
+                // The face create needs its face served.
+                if endpoints.contains(&Endpoint::FaceCreate) {
+                    args.extend(["--crm".to_owned(), "insightly".to_owned()]);
+                }
+                args
+            },
             peer_bin: match std::env::var_os("MOCKCRM_BENCH_PEER_BIN") {
                 Some(path) if path.is_empty() => None,
                 Some(path) => Some(PathBuf::from(path)),

@@ -95,6 +95,25 @@ pub(crate) fn report(config: &Config, runs: &[SizeRun], peers: &[SizeRun], compo
             ));
         }
     }
+    for run in runs {
+        let cpu = |endpoint| run.phase(endpoint).map(|phase| phase.cpu_us_per_request);
+        if let (Some(native), Some(face)) = (cpu(Endpoint::Create), cpu(Endpoint::FaceCreate)) {
+            let ratio = face / native;
+            println!(
+                "CPU per create through a face ÷ native at {}: {ratio:.2} ({face:.0} ÷ {native:.0} µs)",
+                run.size
+            );
+            verdicts.push((
+                ratio <= TARGET_FACE_OVER_NATIVE,
+                format!(
+                    "face create ≤ {:.0}% more CPU than native at {}: {:+.0}%",
+                    (TARGET_FACE_OVER_NATIVE - 1.0) * 100.0,
+                    run.size,
+                    (ratio - 1.0) * 100.0
+                ),
+            ));
+        }
+    }
     if let (Some(create_small), Some(create_large)) =
         (rate(small, Endpoint::Create), rate(large, Endpoint::Create))
     {
