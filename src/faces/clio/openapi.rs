@@ -280,7 +280,7 @@ pub fn document() -> Value {
                 BEARER: {"type": "http", "scheme": "bearer",
                          "description": "An access token from POST /clio/oauth/token, or the ready one mockcrm crms gives"},
             },
-            "schemas": schemas(),
+            "schemas": with_null_as_unsent(schemas()),
         },
     })
 }
@@ -301,6 +301,56 @@ fn many(item: Value) -> Value {
             }},
         },
     })
+}
+
+/// The request schemas (`…Input`, `…Patch`) with every optional field
+/// nullable: the face reads a null as a field not sent, as Clio's own API
+/// does, so a null is valid input and the document says so.
+fn with_null_as_unsent(mut schemas: Value) -> Value {
+    if let Some(map) = schemas.as_object_mut() {
+        for (name, schema) in map.iter_mut() {
+            if name.ends_with("Input") || name.ends_with("Patch") {
+                nullable_optionals(schema);
+            }
+        }
+    }
+    schemas
+}
+
+fn nullable_optionals(schema: &mut Value) {
+    let required: Vec<Value> = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    if let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) {
+        for (name, property) in properties.iter_mut() {
+            if !required.contains(&Value::from(name.as_str())) {
+                allow_null(property);
+            }
+            nullable_optionals(property);
+        }
+    }
+    if let Some(items) = schema.get_mut("items") {
+        nullable_optionals(items);
+    }
+}
+
+fn allow_null(property: &mut Value) {
+    let Some(object) = property.as_object_mut() else {
+        return;
+    };
+    if let Some(kinds) = object.get_mut("type") {
+        match kinds {
+            Value::String(kind) if kind != "null" => *kinds = json!([kind.clone(), "null"]),
+            Value::Array(list) if !list.contains(&Value::from("null")) => list.push("null".into()),
+            _ => {}
+        }
+    } else if let Some(Value::Array(values)) = object.get_mut("enum") {
+        if !values.contains(&Value::Null) {
+            values.push(Value::Null);
+        }
+    }
 }
 
 fn schemas() -> Value {
@@ -369,12 +419,14 @@ fn people_schemas() -> Value {
             ],
             "properties": {
                 "name": text, "first_name": text, "last_name": text,
-                "type": {"enum": ["Person", "Company"]},
+                // null, as for every optional field here, is read as not sent.
+                "type": {"enum": ["Person", "Company", null]},
                 "phone_numbers": {"type": "array", "items": {"type": "object", "required": ["number"], "properties": {
-                    "name": text, "number": text, "default_number": {"type": "boolean"},
+                    // The label (Work, Home) is not kept, so any value is taken.
+                    "name": {"description": "the number's label; not kept"}, "number": text, "default_number": {"type": "boolean"},
                 }}},
                 "email_addresses": {"type": "array", "items": {"type": "object", "required": ["address"], "properties": {
-                    "name": text, "address": text, "primary": {"type": "boolean"},
+                    "name": {"description": "the address's label; not kept"}, "address": text, "primary": {"type": "boolean"},
                 }}},
             },
         }}},
@@ -422,7 +474,7 @@ fn log_schemas() -> Value {
         "clioCommunicationPatch": {"type": "object", "required": ["data"], "properties": {"data": {
             "type": "object", "minProperties": 1,
             "properties": {
-                "subject": text, "body": text,
+                "subject": {"type": ["string", "null"]}, "body": text,
                 "type": {"enum": ["PhoneCommunication", "EmailCommunication"]},
                 "received_at": time, "date": time,
                 "senders": participants, "receivers": participants,
@@ -441,7 +493,7 @@ fn log_schemas() -> Value {
             "properties": {
                 "type": {"const": "TimeEntry"},
                 "communication": {"type": "object", "required": ["id"], "properties": {"id": reference}},
-                "quantity": {"type": "number", "minimum": 0}, "date": time, "note": text,
+                "quantity": {"type": ["number", "null"], "minimum": 0}, "date": time, "note": text,
                 "non_billable": {"type": "boolean"},
                 "matter": {"type": ["object", "null"], "properties": {"id": {"type": "null"}}},
             },
@@ -449,7 +501,7 @@ fn log_schemas() -> Value {
         "clioTimeEntryPatch": {"type": "object", "required": ["data"], "properties": {"data": {
             "type": "object",
             "properties": {
-                "quantity": {"type": "number", "minimum": 0}, "date": time, "note": text,
+                "quantity": {"type": ["number", "null"], "minimum": 0}, "date": time, "note": text,
                 "non_billable": {"type": "boolean"},
             },
         }}},

@@ -349,6 +349,15 @@ fn read(object: &Map<String, Value>) -> Result<Sent, PipedriveError> {
                     )))
                 }
             },
+            // A lead's id is a UUID in Pipedrive: text, or none.
+            "lead_id" => match value {
+                Value::String(_) | Value::Null => value.clone(),
+                _ => {
+                    return Err(PipedriveError::BadRequest(
+                        "lead_id must be a lead's id (text) or null".into(),
+                    ))
+                }
+            },
             _ => value.clone(),
         };
         sent.extra.insert(name.clone(), value);
@@ -423,7 +432,12 @@ fn primary_participant(value: Option<&Value>) -> Result<Option<i64>, PipedriveEr
             Some(Value::String(text)) => text.trim().parse::<i64>().map_err(|_| wrong())?,
             _ => return Err(wrong()),
         };
-        if participant.get("primary") == Some(&Value::Bool(true)) {
+        let primary = match participant.get("primary") {
+            None => false,
+            Some(Value::Bool(primary)) => *primary,
+            Some(_) => return Err(wrong()),
+        };
+        if primary {
             return Ok(Some(id));
         }
         first.get_or_insert(id);

@@ -289,6 +289,16 @@ fn first_phone(object: &Map<String, Value>) -> Result<String, RedtailError> {
         Some(Value::Array(phones)) => phones,
         Some(other) => return Err(wire::must_be("phones", "an array", other)),
     };
+    // Only the first is kept, but every one must be a phone.
+    if phones
+        .iter()
+        .any(|phone| !matches!(phone.get("number"), Some(Value::String(_))))
+    {
+        return Err(RedtailError::field(
+            "phones",
+            "must hold objects with a number, e.g. [{\"number\": \"4155550199\", \"country_code\": 1}]",
+        ));
+    }
     let Some(phone) = phones.first() else {
         return Ok(String::new());
     };
