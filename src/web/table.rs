@@ -32,6 +32,16 @@ pub enum Resolution<E> {
     NotFound,
 }
 
+/// The table as one line, `METHOD PREFIXpath, …`: what a face's 404 tells
+/// a client it does serve (`x-mockcrm-hint`).
+pub fn listing<E>(table: &[Route<E>], prefix: &str) -> String {
+    table
+        .iter()
+        .map(|route| format!("{} {prefix}{}", route.method, route.path))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// A path's segments, percent-decoded (invalid UTF-8 replaced), as every
 /// route table matches them: `/contact/a%20b` is `["contact", "a b"]`.
 pub fn decoded_segments(path: &str) -> Vec<String> {

@@ -89,11 +89,7 @@ pub const ROUTES: [Route<Endpoint>; 12] = [
 
 /// The served routes, for `x-mockcrm-hint`.
 fn served() -> String {
-    ROUTES
-        .iter()
-        .map(|route| format!("{} {}", route.method, route.path))
-        .collect::<Vec<_>>()
-        .join(", ")
+    table::listing(&ROUTES, "")
 }
 
 /// Answers `request` (path below the mount), from `caller`.

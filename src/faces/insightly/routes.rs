@@ -115,11 +115,7 @@ pub async fn answer(
 /// What the hint header says: the nearest served route, when the path
 /// looks like a typo of one, and every route served.
 fn hint(method: &Method, path: &str) -> String {
-    let served = ROUTES
-        .iter()
-        .map(|route| format!("{} {}", route.method, route.path))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let served = table::listing(&ROUTES, "");
     let version = format!("/{VERSION}/");
     let nearest = match table::closest(ROUTES.iter(), method, path) {
         Some(nearest) => format!("did you mean {nearest}? "),

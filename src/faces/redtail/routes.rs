@@ -69,11 +69,7 @@ pub const ROUTES: [Route<Endpoint>; 12] = [
 
 /// The routes as a sentence, for the hint on a 404.
 pub fn served_routes() -> String {
-    ROUTES
-        .iter()
-        .map(|route| format!("{} {BASE_PATH}{}", route.method, route.path))
-        .collect::<Vec<_>>()
-        .join(", ")
+    table::listing(&ROUTES, BASE_PATH)
 }
 
 pub async fn answer(
