@@ -277,7 +277,11 @@ impl<'a> Runner<'a> {
                     (outcome.verdicts.clone(), FailedCase::Messages(outcome))
                 }
             };
-            tally(&mut tallies, &verdicts);
+            let half = match replayed {
+                Replay::Call(_) => &Property::CALLS,
+                Replay::Messages(_) => &Property::MESSAGES,
+            };
+            tally(&mut tallies, &verdicts, half);
             for (property, reason) in verdicts.broken() {
                 report.failures.push(Failure {
                     property,
@@ -309,7 +313,11 @@ impl<'a> Runner<'a> {
                 subject.tag_logs(several.then_some(case_number(index)));
                 play::play(&stage, subject, case).map_err(stop_error)
             })?;
-            let breaches = first_breaches(&mut tallies, outcomes.iter().map(|o| &o.verdicts));
+            let breaches = first_breaches(
+                &mut tallies,
+                &Property::CALLS,
+                outcomes.iter().map(|o| &o.verdicts),
+            );
             let shrunk = jobs::run(&mut workers, &breaches, |subject, _, breach| {
                 subject.tag_logs(several.then_some(case_number(breach.index)));
                 shrink_breach(&stage, subject, log_format, breach, &outcomes[breach.index])
@@ -328,7 +336,11 @@ impl<'a> Runner<'a> {
                 subject.tag_logs(several.then_some(case_number(index)));
                 message_play::play(&stage, subject, case).map_err(stop_error)
             })?;
-            let breaches = first_breaches(&mut tallies, outcomes.iter().map(|o| &o.verdicts));
+            let breaches = first_breaches(
+                &mut tallies,
+                &Property::MESSAGES,
+                outcomes.iter().map(|o| &o.verdicts),
+            );
             let shrunk = jobs::run(&mut workers, &breaches, |subject, _, breach| {
                 subject.tag_logs(several.then_some(case_number(breach.index)));
                 shrink_message_breach(&stage, subject, breach, &outcomes[breach.index])
@@ -345,7 +357,10 @@ impl<'a> Runner<'a> {
                     .join(" or ")
             ));
         }
+        // Both halves judge "nothing throws" and "settles in time": the
+        // call half's failure (found first) stands for both.
         failures.sort_by_key(|failure| failure.property);
+        failures.dedup_by_key(|failure| failure.property);
         report.tallies = tallies;
         report.failures = failures;
         Ok(report)
@@ -372,11 +387,12 @@ fn generate<T: std::fmt::Debug>(
 /// that broke each property.
 fn first_breaches<'v>(
     tallies: &mut BTreeMap<Property, Tally>,
+    half: &[Property],
     verdicts: impl Iterator<Item = &'v Verdicts>,
 ) -> Vec<FirstBreach> {
     let mut breaches: Vec<FirstBreach> = Vec::new();
     for (index, verdicts) in verdicts.enumerate() {
-        tally(tallies, verdicts);
+        tally(tallies, verdicts, half);
         for (property, reason) in verdicts.broken() {
             if breaches.iter().all(|breach| breach.property != property) {
                 breaches.push(FirstBreach {
@@ -542,8 +558,9 @@ fn case_number(index: usize) -> u32 {
     u32::try_from(index + 1).unwrap_or(u32::MAX)
 }
 
-fn tally(tallies: &mut BTreeMap<Property, Tally>, verdicts: &Verdicts) {
-    for property in Property::ALL {
+/// Counts one case's verdicts on its half's properties.
+fn tally(tallies: &mut BTreeMap<Property, Tally>, verdicts: &Verdicts, half: &[Property]) {
+    for property in half.iter().copied() {
         let entry = tallies.entry(property).or_default();
         match verdicts.get(property) {
             Verdict::Held => entry.held += 1,
