@@ -121,7 +121,6 @@ impl MessageCase {
         DAYS[usize::from(self.messages[index].day.min(1))]
     }
 
-
     /// When message `index` was sent: its day, 14:00 UTC plus 7 minutes a
     /// message, so that messages keep their order.
     pub fn creation_time(&self, index: usize) -> String {
@@ -292,7 +291,10 @@ mod tests {
             assert!(any(&|c| c.thread == thread), "{thread:?}");
         }
         assert!(any(&|c| c.days().len() == 2), "two days");
-        assert!(any(&|c| c.syncs.windows(2).any(|w| w[0].last() == w[1].first())));
+        assert!(any(&|c| c
+            .syncs
+            .windows(2)
+            .any(|w| w[0].last() == w[1].first())));
         assert!(any(&|c| c.messages.iter().any(|m| m.media == Media::Image)));
         assert!(any(&|c| c.messages.iter().any(|m| m.media == Media::Video)));
         assert!(any(&|c| c.messages.iter().any(|m| m.media == Media::Note)));

@@ -29,7 +29,7 @@ use super::cases::{Case, ContactRef, CreateIn, UpdateIn, UserProfile};
 use super::core::{self, Account};
 use super::crm;
 use super::faults::Step;
-use super::message_cases::{MessageCase, Media, Thread, AGENT_NAME, AGENT_NUMBER};
+use super::message_cases::{Media, MessageCase, Thread, AGENT_NAME, AGENT_NUMBER};
 use super::message_properties::{self, Sent, Stored, StoredLog};
 use super::play::Stage;
 use super::properties::{Property, Verdicts};
@@ -46,7 +46,8 @@ const OFFSET: &str = "-05:00";
 /// 2025-06-03T00:00:00Z in milliseconds: the conversation's first day.
 const FIRST_DAY_MS: i64 = 1_748_908_800_000;
 const RC_TOKEN: &str = "U0pDMDFQMDFQQVMwMHxBQUJfcmNfYWNjZXNzX3Rva2VuX2V4YW1wbGU";
-const MEDIA: &str = "https://media.ringcentral.com/restapi/v1.0/account/400128/extension/400129/message-store";
+const MEDIA: &str =
+    "https://media.ringcentral.com/restapi/v1.0/account/400128/extension/400129/message-store";
 
 /// Everything one played message case left behind.
 #[derive(Debug, Clone)]
@@ -123,13 +124,10 @@ pub(super) fn play(
         tenant: &tenant,
     };
     let started = Instant::now();
-    let result = played.sign_in(stage).and_then(|signed_in| {
-        if signed_in {
-            played.syncs()
-        } else {
-            Ok(())
-        }
-    });
+    let result =
+        played
+            .sign_in(stage)
+            .and_then(|signed_in| if signed_in { played.syncs() } else { Ok(()) });
     match result {
         Ok(()) | Err(Stop::Connector) => {}
         Err(Stop::Fatal(error)) => return Err(Stop::Fatal(error)),
@@ -517,11 +515,7 @@ impl Played<'_, '_> {
             Thread::Voicemail | Thread::Fax => self.case.message_id(index),
             _ => self.case.conversation_id.clone(),
         };
-        format!(
-            "{base}-{}{}",
-            self.case.day_of(index),
-            self.suffix(contact)
-        )
+        format!("{base}-{}{}", self.case.day_of(index), self.suffix(contact))
     }
 
     fn user(&self) -> Value {
@@ -665,7 +659,12 @@ impl Played<'_, '_> {
                 Value::from("image/jpeg"),
                 null.clone(),
             ),
-            Media::Video => (null.clone(), null.clone(), null.clone(), Value::from(link(1))),
+            Media::Video => (
+                null.clone(),
+                null.clone(),
+                null.clone(),
+                Value::from(link(1)),
+            ),
             _ => (null.clone(), null.clone(), null.clone(), null),
         };
         links.insert("recordingLink".into(), recording);
@@ -722,7 +721,12 @@ impl Played<'_, '_> {
         args.insert("message".into(), self.message(contact, index));
         args.insert("authHeader".into(), Value::from(auth));
         args.insert("additionalSubmission".into(), json!({}));
-        for field in ["imageLink", "imageDownloadLink", "imageContentType", "videoLink"] {
+        for field in [
+            "imageLink",
+            "imageDownloadLink",
+            "imageContentType",
+            "videoLink",
+        ] {
             args.insert(
                 field.into(),
                 links.get(field).cloned().unwrap_or(Value::Null),
@@ -855,8 +859,18 @@ fn media_reader(uri: &str) -> String {
     let mut encoded = String::new();
     for byte in uri.bytes() {
         match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'!' | b'~' | b'*'
-            | b'\'' | b'(' | b')' => encoded.push(char::from(byte)),
+            b'A'..=b'Z'
+            | b'a'..=b'z'
+            | b'0'..=b'9'
+            | b'-'
+            | b'_'
+            | b'.'
+            | b'!'
+            | b'~'
+            | b'*'
+            | b'\''
+            | b'('
+            | b')' => encoded.push(char::from(byte)),
             other => encoded.push_str(&format!("%{other:02X}")),
         }
     }

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use super::bridge::StartError;
 use super::cases::Case;
-use super::message_cases::MessageCase;
 use super::faults::Schedule;
+use super::message_cases::MessageCase;
 use crate::cli::admin_client::AdminError;
 use crate::compose::{ComposeError, ComposeOptions};
 use crate::interface::LogFormat;

@@ -84,7 +84,9 @@ impl Property {
             Property::GetCallLogRoundTrip => "getCallLog returns the body and the note",
             Property::NothingThrows => "nothing throws",
             Property::SettlesInTime => "every call settles within --call-timeout",
-            Property::MessageInOneLog => "every message is in exactly one log of its conversationLogId",
+            Property::MessageInOneLog => {
+                "every message is in exactly one log of its conversationLogId"
+            }
             Property::OneLogPerConversation => "one log per conversationLogId",
             Property::UpdateKeepsMessages => "an update never drops an earlier message",
             Property::RepeatWrittenOnce => "a message repeated by core is not written twice",

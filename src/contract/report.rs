@@ -126,10 +126,9 @@ pub fn failure_text(failure: &Failure, saved_to: Option<&str>, replay: Option<&s
         n => format!("after {n} shrinking steps"),
     };
     let what = match outcome {
-        FailedCase::Call(outcome) => format!(
-            "call session {}",
-            outcome.case.session_id().unwrap_or("-")
-        ),
+        FailedCase::Call(outcome) => {
+            format!("call session {}", outcome.case.session_id().unwrap_or("-"))
+        }
         FailedCase::Messages(outcome) => describe_messages(&outcome.case),
     };
     let _ = writeln!(

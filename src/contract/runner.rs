@@ -264,14 +264,13 @@ impl<'a> Runner<'a> {
                         Some(_) => case.clone(),
                         None => case.clone().with_session(&session(plan.seed, 0)),
                     };
-                    let outcome =
-                        play::play(&stage, &mut workers[0], &case).map_err(stop_error)?;
+                    let outcome = play::play(&stage, &mut workers[0], &case).map_err(stop_error)?;
                     report.ran_calls = true;
                     (outcome.verdicts.clone(), FailedCase::Call(outcome))
                 }
                 Replay::Messages(case) => {
-                    let outcome = message_play::play(&stage, &mut workers[0], case)
-                        .map_err(stop_error)?;
+                    let outcome =
+                        message_play::play(&stage, &mut workers[0], case).map_err(stop_error)?;
                     report.ran_messages = true;
                     report.message_cases = 1;
                     (outcome.verdicts.clone(), FailedCase::Messages(outcome))

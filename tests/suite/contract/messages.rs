@@ -112,7 +112,12 @@ fn only_picks_a_half_and_a_connector_without_message_functions_is_told() {
     );
 
     // Asking for messages from it is an error saying what to export.
-    let output = contract(&["--serve", "--only", "messages", "fixtures/connectors/naive.js"]);
+    let output = contract(&[
+        "--serve",
+        "--only",
+        "messages",
+        "fixtures/connectors/naive.js",
+    ]);
     assert_eq!(output.status.code(), Some(2), "{}", explain(&output));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
