@@ -124,10 +124,9 @@ pub(super) fn play(
         tenant: &tenant,
     };
     let started = Instant::now();
-    let result =
-        played
-            .sign_in(stage)
-            .and_then(|signed_in| if signed_in { played.syncs() } else { Ok(()) });
+    let result = played
+        .sign_in(stage)
+        .and_then(|signed_in| if signed_in { played.syncs() } else { Ok(()) });
     match result {
         Ok(()) | Err(Stop::Connector) => {}
         Err(Stop::Fatal(error)) => return Err(Stop::Fatal(error)),

@@ -45,7 +45,7 @@ pub struct Plan {
 /// A saved case to play again: a call case or a message case.
 #[derive(Debug, Clone)]
 pub enum Replay {
-    Call(Case),
+    Call(Box<Case>),
     Messages(MessageCase),
 }
 

@@ -352,7 +352,7 @@ pub fn case_from_fixture(text: &str) -> Result<Replay, String> {
         .ok()
         .is_some_and(|value| value.pointer("/mockcrmContract/messages").is_some());
     if !is_messages {
-        return call_case_from_fixture(text).map(Replay::Call);
+        return call_case_from_fixture(text).map(|case| Replay::Call(Box::new(case)));
     }
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let fixture: MessageFixtureIn = serde_path_to_error::deserialize(&mut deserializer)

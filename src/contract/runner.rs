@@ -57,8 +57,8 @@ pub const MESSAGE_FUNCTIONS: [&str; 2] = ["createMessageLog", "updateMessageLog"
 /// What a failing case left: a call case's or a message case's.
 #[derive(Debug, Clone)]
 pub enum FailedCase {
-    Call(Outcome),
-    Messages(MessageOutcome),
+    Call(Box<Outcome>),
+    Messages(Box<MessageOutcome>),
 }
 
 impl FailedCase {
@@ -261,19 +261,25 @@ impl<'a> Runner<'a> {
             let (verdicts, failed) = match replayed {
                 Replay::Call(case) => {
                     let case = match case.session_id() {
-                        Some(_) => case.clone(),
-                        None => case.clone().with_session(&session(plan.seed, 0)),
+                        Some(_) => (**case).clone(),
+                        None => (**case).clone().with_session(&session(plan.seed, 0)),
                     };
                     let outcome = play::play(&stage, &mut workers[0], &case).map_err(stop_error)?;
                     report.ran_calls = true;
-                    (outcome.verdicts.clone(), FailedCase::Call(outcome))
+                    (
+                        outcome.verdicts.clone(),
+                        FailedCase::Call(Box::new(outcome)),
+                    )
                 }
                 Replay::Messages(case) => {
                     let outcome =
                         message_play::play(&stage, &mut workers[0], case).map_err(stop_error)?;
                     report.ran_messages = true;
                     report.message_cases = 1;
-                    (outcome.verdicts.clone(), FailedCase::Messages(outcome))
+                    (
+                        outcome.verdicts.clone(),
+                        FailedCase::Messages(Box::new(outcome)),
+                    )
                 }
             };
             let half = match replayed {
@@ -428,7 +434,7 @@ fn shrink_message_breach(
         return Ok(Failure {
             property: breach.property,
             reason: breach.reason.clone(),
-            outcome: FailedCase::Messages(first.clone()),
+            outcome: FailedCase::Messages(Box::new(first.clone())),
             shrink_steps: 0,
         });
     }
@@ -462,7 +468,7 @@ fn shrink_message_breach(
     Ok(Failure {
         property: breach.property,
         reason: shrunk.reason,
-        outcome: FailedCase::Messages(shrunk.outcome),
+        outcome: FailedCase::Messages(Box::new(shrunk.outcome)),
         shrink_steps: shrunk.steps,
     })
 }
@@ -482,7 +488,7 @@ fn shrink_breach(
         return Ok(Failure {
             property: breach.property,
             reason: breach.reason.clone(),
-            outcome: FailedCase::Call(first.clone()),
+            outcome: FailedCase::Call(Box::new(first.clone())),
             shrink_steps: 0,
         });
     }
@@ -518,7 +524,7 @@ fn shrink_breach(
     Ok(Failure {
         property: breach.property,
         reason: shrunk.reason,
-        outcome: FailedCase::Call(shrunk.outcome),
+        outcome: FailedCase::Call(Box::new(shrunk.outcome)),
         shrink_steps: shrunk.steps,
     })
 }
