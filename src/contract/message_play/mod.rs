@@ -252,7 +252,9 @@ impl Played<'_, '_> {
         Ok(())
     }
 
-    /// One `POST /messageLog` for `contact`; `Ok(false)`: a call failed.
+    /// One `POST /messageLog` for `contact`; `Ok(false)`: a call failed
+    /// (a throw ends the sync there, as core's handler catches it; a create
+    /// without a `logId` only leaves its message unrecorded).
     fn sync(&mut self, contact: usize, sync: &[usize]) -> Result<bool, Stop> {
         for index in sync {
             *self.sent.entry((contact, *index)).or_default() += 1;
@@ -262,6 +264,7 @@ impl Played<'_, '_> {
         }
         // Core reads which ids it logged once, before the loop.
         let existing: BTreeSet<String> = self.rows.iter().map(|row| row.id.clone()).collect();
+        let mut complete = true;
         for index in sync {
             let key = self.key(contact, *index);
             if existing.contains(&key) {
@@ -297,10 +300,12 @@ impl Played<'_, '_> {
                 (Answer::Object(_), Some(row)) => row.third_party_log_id.clone(),
                 (Answer::Object(value), None) => match log_id_of(&value) {
                     Some(log_id) => log_id,
-                    // Not logged: core records nothing and goes on.
+                    // Not logged: core records nothing and goes on with
+                    // the next message (which creates again).
                     None => {
                         self.note_not_logged(&value);
-                        return Ok(false);
+                        complete = false;
+                        continue;
                     }
                 },
             };
@@ -311,7 +316,7 @@ impl Played<'_, '_> {
                 conversation_log_id,
             });
         }
-        Ok(true)
+        Ok(complete)
     }
 
     /// A shared-SMS sync: the thread so far composed by core, then one
