@@ -4,7 +4,9 @@
 //! plays core (`CORE_CALLS.md`): it generates calls, composes their bodies
 //! and calls `createCallLog` → `getCallLog` → `updateCallLog` →
 //! `getCallLog` with core's exact arguments, under injected faults, then
-//! checks each property against what the CRM itself holds.
+//! checks each property against what the CRM itself holds; and, for a
+//! connector that logs messages, core's `createMessageLog` handler over
+//! generated conversations (the message half, `--only`).
 //!
 //! - `bridge.rs`: the Node process and the protocol client;
 //! - `subject.rs`: the connector under test: a module under that bridge,
