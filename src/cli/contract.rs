@@ -45,7 +45,8 @@ TypeScript connectors run with --node \"npx tsx\". `mockcrm crms` prints a runni
 server's connection info; README.md has the details.")]
 pub(super) struct ContractArgs {
     /// The connector: a JavaScript module (CommonJS or ES module) exporting
-    /// createCallLog, getCallLog and updateCallLog, or an App Connect
+    /// createCallLog, getCallLog and updateCallLog (and createMessageLog and
+    /// updateMessageLog for the message half), or an App Connect
     /// proxy-connector config (`.json`), run by mockcrm's own proxy engine.
     #[arg(required_unless_present = "proxy_config")]
     connector: Option<String>,
