@@ -9,9 +9,10 @@
 # good.js's own 5 s request timeout (a create delayed past it costs ~6 s,
 # a 429 waits its 1 s Retry-After), played one case at a time (--jobs 1,
 # as every run was before --jobs) and with the default --jobs; the default
-# faults with that timeout shortened to 0.3 s, as the tests run them; and,
-# for comparison, the proxy config fixtures/proxy-configs/minimal.json
-# without faults, which runs in-process with no Node.js. A figure, not a
+# faults with that timeout shortened to 0.3 s, as the tests run them; for
+# comparison, the proxy config fixtures/proxy-configs/minimal.json
+# without faults, which runs in-process with no Node.js; and the message
+# half (--only messages) without faults and under the default ones. A figure, not a
 # test: it fails only when a property fails. MOCKCRM_BENCH_CASES and
 # MOCKCRM_BENCH_SEED change the number of cases and the seed;
 # MOCKCRM_BENCH_JOBS="2 4 16" adds a row per --jobs value under the default
@@ -28,6 +29,13 @@ if [ -n "${MOCKCRM_BENCH_BIN:-}" ]; then
 else
   cargo build --release --locked --quiet
   bin=target/release/mockcrm
+fi
+# The call rows play calls alone (--only calls), as every run did before the
+# message half; a build without --only plays nothing else.
+if "$bin" contract --help | grep -q -- '--only'; then
+  calls=(--only calls)
+else
+  calls=()
 fi
 # A build from before --jobs takes no such flag: its rows are one job.
 if "$bin" contract --help | grep -q -- '--jobs'; then
@@ -49,21 +57,28 @@ row() {
     'BEGIN { printf "%-50s %10.1f %12.1f\n", label, ns / 1e9, ns / 1e6 / cases }'
 }
 row "none" \
-  "$bin" contract --serve --cases "$cases" --seed "$seed" --faults none fixtures/connectors/good.js
+  "$bin" contract "${calls[@]}" --serve --cases "$cases" --seed "$seed" --faults none fixtures/connectors/good.js
 row "default (connector timeout 5 s), 1 job" \
-  "$bin" contract --serve --cases "$cases" --seed "$seed" --faults default "${one_job[@]}" fixtures/connectors/good.js
+  "$bin" contract "${calls[@]}" --serve --cases "$cases" --seed "$seed" --faults default "${one_job[@]}" fixtures/connectors/good.js
 if [ ${#one_job[@]} -gt 0 ]; then
   row "default (connector timeout 5 s), default jobs" \
-    "$bin" contract --serve --cases "$cases" --seed "$seed" --faults default fixtures/connectors/good.js
+    "$bin" contract "${calls[@]}" --serve --cases "$cases" --seed "$seed" --faults default fixtures/connectors/good.js
   for jobs in ${MOCKCRM_BENCH_JOBS:-}; do
     row "default (connector timeout 5 s), $jobs jobs" \
-      "$bin" contract --serve --cases "$cases" --seed "$seed" --faults default --jobs "$jobs" fixtures/connectors/good.js
+      "$bin" contract "${calls[@]}" --serve --cases "$cases" --seed "$seed" --faults default --jobs "$jobs" fixtures/connectors/good.js
   done
 fi
 row "default (connector timeout 0.3 s)" \
   env MOCKCRM_CONNECTOR_ATTEMPT_TIMEOUT_MS=300 \
-  "$bin" contract --serve --cases "$cases" --seed "$seed" --faults default --connector-timeout 0.3 fixtures/connectors/good.js
+  "$bin" contract "${calls[@]}" --serve --cases "$cases" --seed "$seed" --faults default --connector-timeout 0.3 fixtures/connectors/good.js
 # A proxy config runs in-process, with no Node.js; under faults it writes
 # twice (App Connect's engine sends no idempotency key), so only no faults.
 row "none, proxy config minimal.json (no Node.js)" \
   "$bin" contract --serve --cases "$cases" --seed "$seed" --faults none fixtures/proxy-configs/minimal.json
+# The message half: as many conversations, each a few syncs of messages.
+if [ ${#calls[@]} -gt 0 ]; then
+  row "messages, none" \
+    "$bin" contract --only messages --serve --cases "$cases" --seed "$seed" --faults none fixtures/connectors/good.js
+  row "messages, default (connector timeout 5 s)" \
+    "$bin" contract --only messages --serve --cases "$cases" --seed "$seed" --faults default fixtures/connectors/good.js
+fi

@@ -179,6 +179,22 @@ impl AdminClient {
             .map(drop)
     }
 
+    /// Every revision of one activity, oldest first, each the activity as
+    /// it stood after that write (`GET /__admin/activities/{id}/revisions`).
+    pub(crate) async fn revisions(&self, id: &str) -> Result<Vec<Value>, AdminError> {
+        let mut url = self.url("/__admin/activities")?;
+        url.path_segments_mut()
+            .map_err(|()| AdminError::BadResponse("the server URL cannot hold a path".into()))?
+            .push(id)
+            .push("revisions");
+        let answer = self.send(self.http.request_url(Method::GET, url)).await?;
+        let items: Vec<Value> = list(answer, "items")?;
+        Ok(items
+            .into_iter()
+            .filter_map(|mut item| item.get_mut("activity").map(Value::take))
+            .collect())
+    }
+
     /// The newest journal entries that `query` picks.
     pub(crate) async fn requests(
         &self,

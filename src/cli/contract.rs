@@ -45,7 +45,8 @@ TypeScript connectors run with --node \"npx tsx\". `mockcrm crms` prints a runni
 server's connection info; README.md has the details.")]
 pub(super) struct ContractArgs {
     /// The connector: a JavaScript module (CommonJS or ES module) exporting
-    /// createCallLog, getCallLog and updateCallLog, or an App Connect
+    /// createCallLog, getCallLog and updateCallLog (and createMessageLog and
+    /// updateMessageLog for the message half), or an App Connect
     /// proxy-connector config (`.json`), run by mockcrm's own proxy engine.
     #[arg(required_unless_present = "proxy_config")]
     connector: Option<String>,
@@ -125,6 +126,19 @@ pub(super) struct ContractArgs {
     /// createCallLog input) instead of generated ones.
     #[arg(long, value_name = "FIXTURE")]
     replay: Option<PathBuf>,
+    /// Play only call logs or only message logs. By default both: message
+    /// logs when the connector exports createMessageLog and updateMessageLog
+    /// (the report says so when it does not); --cases of each.
+    #[arg(long, value_name = "calls|messages", value_parser = only)]
+    only: Option<contract::Only>,
+}
+
+fn only(text: &str) -> Result<contract::Only, String> {
+    match text {
+        "calls" => Ok(contract::Only::Calls),
+        "messages" => Ok(contract::Only::Messages),
+        other => Err(format!("{other:?} is neither calls nor messages")),
+    }
 }
 
 fn seconds(text: &str) -> Result<f64, String> {
@@ -282,14 +296,33 @@ pub(super) fn contract(args: ContractArgs) -> Result<ExitCode, CliError> {
         (Tested::Module { .. }, None) => 5.0,
     };
     let delay = Duration::from_secs_f64(own_timeout) + PAST_TIMEOUT;
-    let (schedules, faults_name) = match args.faults.as_str() {
-        "none" => (contract::no_faults(), "none".to_owned()),
-        "default" => (contract::default_schedules(delay), "default".to_owned()),
+    let (schedules, message_schedules, faults_name) = match args.faults.as_str() {
+        "none" => (
+            contract::no_faults(),
+            contract::no_faults(),
+            "none".to_owned(),
+        ),
+        "default" => (
+            contract::default_schedules(delay),
+            contract::default_message_schedules(delay),
+            "default".to_owned(),
+        ),
         file => {
             let path = Path::new(file);
             let schedules = contract::parse_faults(&read_input(Some(path))?)
                 .map_err(|message| invalid("--faults", format!("{file} {message}")))?;
-            (schedules, file.to_owned())
+            // A file that names no message call has its faults moved to
+            // the message calls for the message half.
+            let names_messages = schedules
+                .iter()
+                .flatten()
+                .any(|fault| contract::is_message_step(fault.on));
+            let message_schedules = if names_messages {
+                schedules.clone()
+            } else {
+                contract::on_messages(schedules.clone())
+            };
+            (schedules, message_schedules, file.to_owned())
         }
     };
     let longest = contract::longest_delay(&schedules);
@@ -418,6 +451,8 @@ pub(super) fn contract(args: ContractArgs) -> Result<ExitCode, CliError> {
         jobs: args.jobs,
         replay,
         crm: crm_face.clone(),
+        only: args.only.unwrap_or_default(),
+        message_schedules,
     };
     let outcome = Runner::prepare(&rt, crm, &server_url, plan, subject).and_then(Runner::run);
     if let Some(server) = served {
@@ -525,6 +560,11 @@ fn replay_command(args: &ContractArgs, tested: &Tested, fixture: &str) -> String
     }
     if let Some(format) = args.format {
         command.push_str(&format!(" --format {format}"));
+    }
+    match args.only {
+        Some(contract::Only::Calls) => command.push_str(" --only calls"),
+        Some(contract::Only::Messages) => command.push_str(" --only messages"),
+        _ => {}
     }
     if args.update_style != UpdateStyle::Core {
         command.push_str(&format!(" --update-style {}", args.update_style));

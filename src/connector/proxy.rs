@@ -22,8 +22,8 @@ use serde_json::{Map, Value};
 use crate::compose::{self, ComposeOptions, HostZone, UpdateStyle};
 use crate::http::{ExactRequest, JsonClient, TransportError};
 use crate::interface::{
-    CallLogInfo, ComposeRequest, CreateCallLogInput, CreateCallLogOutput, GetCallLogOutput,
-    MessageType, ReturnMessage, UpdateCallLogOutput,
+    CallLogInfo, ComposeRequest, CreateCallLogInput, CreateCallLogOutput, CreateMessageLogOutput,
+    GetCallLogOutput, MessageType, ReturnMessage, UpdateCallLogOutput, UpdateMessageLogOutput,
 };
 use crate::proxy::context::{self, ContextError};
 use crate::proxy::mapping::{self, MappingError};
@@ -246,6 +246,80 @@ impl ProxyConnector {
         }
     }
 
+    /// `createMessageLog(args)`: a `logId` where the config's
+    /// `responseMapping.idPath` finds one, or a warning (also when the
+    /// config has no `createMessageLog` operation: App Connect's proxy
+    /// connector answers "Not supported"). `Err` for arguments App
+    /// Connect's proxy connector throws on (no `message`, as with a
+    /// shared-SMS thread, whose content it never reads).
+    pub async fn create_message_log(
+        &self,
+        args: &Map<String, Value>,
+    ) -> Result<CreateMessageLogOutput, ProxyCallError> {
+        let op = Operation::CreateMessageLog;
+        if self.config.operation(op).is_none() {
+            return Ok(CreateMessageLogOutput {
+                log_id: None,
+                return_message: Some(not_supported()),
+            });
+        }
+        // Checked before any request, as App Connect reads them first.
+        context::for_operation(op, args, Utc::now())?;
+        let result = match self.exchange(op, args, Utc::now()).await {
+            Ok(exchange) => mapping::result(&self.config, op, &exchange.response, args),
+            Err(error) => {
+                return Ok(CreateMessageLogOutput {
+                    log_id: None,
+                    return_message: Some(warning(&error)),
+                })
+            }
+        };
+        let log_id = result.ok().and_then(|value| {
+            value
+                .get("logId")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        });
+        Ok(match log_id {
+            Some(log_id) => CreateMessageLogOutput {
+                log_id: Some(log_id),
+                return_message: Some(success("Message logged", 1000)),
+            },
+            None => CreateMessageLogOutput {
+                log_id: None,
+                return_message: Some(warning(&ProxyCallError::NoLogId {
+                    status: 200,
+                    path: self
+                        .config
+                        .operation(op)
+                        .and_then(|o| o.response_mapping.as_ref())
+                        .map_or("body.id", |m| m.path_or("idPath", "body.id"))
+                        .to_owned(),
+                })),
+            },
+        })
+    }
+
+    /// `updateMessageLog(args)`: a success, or `Err` when the request
+    /// failed. App Connect's proxy connector throws then, and App Connect's
+    /// core records a message as logged after any update that did not
+    /// throw, so a warning here would lose the message for good.
+    pub async fn update_message_log(
+        &self,
+        args: &Map<String, Value>,
+    ) -> Result<UpdateMessageLogOutput, ProxyCallError> {
+        let op = Operation::UpdateMessageLog;
+        if self.config.operation(op).is_none() {
+            return Ok(UpdateMessageLogOutput {
+                return_message: Some(not_supported()),
+            });
+        }
+        self.exchange(op, args, Utc::now()).await?;
+        Ok(UpdateMessageLogOutput {
+            return_message: Some(success("Message log updated", 3000)),
+        })
+    }
+
     /// App Connect's core logging a call through this connector: the body
     /// composed in the config's `meta.logFormat` when `composedLogDetails`
     /// is empty (none when the config names no format App Connect
@@ -340,6 +414,16 @@ impl ProxyConnector {
             .map_err(|e| ProxyCallError::Compose(e.to_string()))?;
         args.insert("composedLogDetails".into(), Value::from(body));
         Ok(())
+    }
+}
+
+/// What App Connect's proxy connector answers for an operation its config
+/// does not have.
+fn not_supported() -> ReturnMessage {
+    ReturnMessage {
+        message: "Not supported".into(),
+        message_type: MessageType::Warning,
+        ttl: 2000,
     }
 }
 

@@ -25,6 +25,12 @@ pub enum Step {
     Get,
     #[serde(rename = "updateCallLog")]
     Update,
+    /// The first `createMessageLog` of a message case.
+    #[serde(rename = "createMessageLog")]
+    CreateMessage,
+    /// The first `updateMessageLog` of a message case.
+    #[serde(rename = "updateMessageLog")]
+    UpdateMessage,
 }
 
 impl Step {
@@ -33,6 +39,8 @@ impl Step {
             Step::Create => "createCallLog",
             Step::Get => "getCallLog",
             Step::Update => "updateCallLog",
+            Step::CreateMessage => "createMessageLog",
+            Step::UpdateMessage => "updateMessageLog",
         }
     }
 }
@@ -179,6 +187,40 @@ pub fn default_schedules(delay: Duration) -> Vec<Schedule> {
             ..ScheduledFault::on_create()
         }],
     ]
+}
+
+/// The default schedules for message cases: the same faults, each on the
+/// case's first `createMessageLog`, where a lost answer matters most (core
+/// keeps no log, so the next message or sync creates again).
+pub fn default_message_schedules(delay: Duration) -> Vec<Schedule> {
+    on_messages(default_schedules(delay))
+}
+
+/// Call-log schedules moved to the message calls: a fault on
+/// `createCallLog` is one on `createMessageLog`, and so on (`getCallLog`
+/// has no message counterpart: core reads no message log back, so such a
+/// fault goes to `updateMessageLog`).
+pub fn on_messages(schedules: Vec<Schedule>) -> Vec<Schedule> {
+    schedules
+        .into_iter()
+        .map(|schedule| {
+            schedule
+                .into_iter()
+                .map(|fault| ScheduledFault {
+                    on: match fault.on {
+                        Step::Create | Step::CreateMessage => Step::CreateMessage,
+                        Step::Get | Step::Update | Step::UpdateMessage => Step::UpdateMessage,
+                    },
+                    ..fault
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Whether a fault belongs to a message case's calls.
+pub fn is_message_step(step: Step) -> bool {
+    matches!(step, Step::CreateMessage | Step::UpdateMessage)
 }
 
 /// Schedules from a `--faults FILE`: a JSON array of schedules, each an

@@ -4,7 +4,9 @@
 //! plays core (`CORE_CALLS.md`): it generates calls, composes their bodies
 //! and calls `createCallLog` → `getCallLog` → `updateCallLog` →
 //! `getCallLog` with core's exact arguments, under injected faults, then
-//! checks each property against what the CRM itself holds.
+//! checks each property against what the CRM itself holds; and, for a
+//! connector that logs messages, core's `createMessageLog` handler over
+//! generated conversations (the message half, `--only`).
 //!
 //! - `bridge.rs`: the Node process and the protocol client;
 //! - `subject.rs`: the connector under test: a module under that bridge,
@@ -18,6 +20,10 @@
 //! - `jobs.rs`: cases (and shrinks) played several at a time, each job
 //!   with a connector of its own, results in the cases' order;
 //! - `play.rs`: playing one case, core's calls in order, and what it left;
+//! - `message_cases.rs`, `message_play.rs`, `message_properties.rs`: the
+//!   message half: conversations as core receives them, played as core's
+//!   `createMessageLog` handler plays them, judged from the CRM's logs and
+//!   their revisions;
 //! - `tenant.rs`: the throwaway organisation each case runs in, which
 //!   scopes its faults, its journal and its activities;
 //! - `calls.rs`: calling the connector as core does (auth header, format);
@@ -40,6 +46,9 @@ mod core;
 mod crm;
 mod faults;
 mod jobs;
+mod message_cases;
+mod message_play;
+mod message_properties;
 mod plan;
 mod play;
 mod properties;
@@ -52,8 +61,11 @@ mod tenant;
 
 pub use bridge::{split_command, Launch, Launcher, LogSink, Stream};
 pub use crm::{connection as crm_connection, launch_env as crm_launch_env};
-pub use faults::{default_schedules, longest_delay, none as no_faults, parse_file as parse_faults};
-pub use plan::Plan;
+pub use faults::{
+    default_message_schedules, default_schedules, is_message_step, longest_delay,
+    none as no_faults, on_messages, parse_file as parse_faults,
+};
+pub use plan::{Only, Plan};
 pub use report::{case_from_fixture, failure_text, fixture, junit, table, Setup};
 pub use runner::{Report, Runner, DEFAULT_JOBS, MAX_JOBS};
 pub use subject::Subject;

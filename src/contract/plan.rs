@@ -10,6 +10,7 @@ use std::time::Duration;
 use super::bridge::StartError;
 use super::cases::Case;
 use super::faults::Schedule;
+use super::message_cases::MessageCase;
 use crate::cli::admin_client::AdminError;
 use crate::compose::{ComposeError, ComposeOptions};
 use crate::interface::LogFormat;
@@ -31,10 +32,41 @@ pub struct Plan {
     /// its own.
     pub jobs: usize,
     /// One case from a fixture instead of generated ones.
-    pub replay: Option<Case>,
+    pub replay: Option<Replay>,
+    /// Which halves to run (`--only`).
+    pub only: Only,
+    /// The message half's schedules (`--faults` on the message calls).
+    pub message_schedules: Vec<Schedule>,
     /// `--crm`: the CRM face the connector is written for; each case's
     /// user signs in to it as App Connect core signs a user in.
     pub crm: Option<String>,
+}
+
+/// A saved case to play again: a call case or a message case.
+#[derive(Debug, Clone)]
+pub enum Replay {
+    Call(Box<Case>),
+    Messages(MessageCase),
+}
+
+/// `--only`: which halves of the contract a run plays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Only {
+    /// Calls, and messages when the connector logs messages.
+    #[default]
+    Both,
+    Calls,
+    Messages,
+}
+
+impl Only {
+    pub fn calls(self) -> bool {
+        self != Only::Messages
+    }
+
+    pub fn messages(self) -> bool {
+        self != Only::Calls
+    }
 }
 
 /// Why a run could not be carried out at all (exit 2).

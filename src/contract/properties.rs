@@ -30,14 +30,48 @@ pub enum Property {
     NothingThrows,
     /// Every call settles within `--call-timeout`.
     SettlesInTime,
+    /// Every message core counts as logged is in exactly one log, and
+    /// that log is of the message's `conversationLogId`.
+    MessageInOneLog,
+    /// At most one log per `conversationLogId`.
+    OneLogPerConversation,
+    /// No write of a log drops a message an earlier revision held.
+    UpdateKeepsMessages,
+    /// A message core sent more than once is written once.
+    RepeatWrittenOnce,
 }
 
 impl Property {
-    pub const ALL: [Property; 6] = [
+    pub const ALL: [Property; 10] = [
         Property::NeverLost,
         Property::OneActivityPerSession,
         Property::BodyStored,
         Property::GetCallLogRoundTrip,
+        Property::NothingThrows,
+        Property::SettlesInTime,
+        Property::MessageInOneLog,
+        Property::OneLogPerConversation,
+        Property::UpdateKeepsMessages,
+        Property::RepeatWrittenOnce,
+    ];
+
+    /// The properties of the call half (`--only calls`).
+    pub const CALLS: [Property; 6] = [
+        Property::NeverLost,
+        Property::OneActivityPerSession,
+        Property::BodyStored,
+        Property::GetCallLogRoundTrip,
+        Property::NothingThrows,
+        Property::SettlesInTime,
+    ];
+
+    /// The properties of the message half (`--only messages`), SPEC §13's
+    /// five with "every call settles" that every half keeps.
+    pub const MESSAGES: [Property; 6] = [
+        Property::MessageInOneLog,
+        Property::OneLogPerConversation,
+        Property::UpdateKeepsMessages,
+        Property::RepeatWrittenOnce,
         Property::NothingThrows,
         Property::SettlesInTime,
     ];
@@ -50,6 +84,12 @@ impl Property {
             Property::GetCallLogRoundTrip => "getCallLog returns the body and the note",
             Property::NothingThrows => "nothing throws",
             Property::SettlesInTime => "every call settles within --call-timeout",
+            Property::MessageInOneLog => {
+                "every message is in exactly one log of its conversationLogId"
+            }
+            Property::OneLogPerConversation => "one log per conversationLogId",
+            Property::UpdateKeepsMessages => "an update never drops an earlier message",
+            Property::RepeatWrittenOnce => "a message repeated by core is not written twice",
         }
     }
 
@@ -62,6 +102,10 @@ impl Property {
             Property::GetCallLogRoundTrip => "get-call-log",
             Property::NothingThrows => "nothing-throws",
             Property::SettlesInTime => "settles-in-time",
+            Property::MessageInOneLog => "message-in-one-log",
+            Property::OneLogPerConversation => "one-log-per-conversation",
+            Property::UpdateKeepsMessages => "update-keeps-messages",
+            Property::RepeatWrittenOnce => "repeat-written-once",
         }
     }
 
@@ -93,7 +137,7 @@ pub enum Verdict {
 /// A case's verdicts: one per property. A property held as long as every
 /// check of it held; the first breach is the one reported.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verdicts([Verdict; 6]);
+pub struct Verdicts([Verdict; Property::ALL.len()]);
 
 impl Default for Verdicts {
     fn default() -> Self {

@@ -13,8 +13,10 @@ use serde_json::{json, Map, Value};
 
 use super::cases::{Case, ContactRef, CreateIn, UpdateIn, UserProfile};
 use super::faults::{self, Schedule};
+use super::message_cases::MessageCase;
+use super::plan::Replay;
 use super::properties::Property;
-use super::runner::{Failure, Report};
+use super::runner::{FailedCase, Failure, Report};
 use crate::interface::{CallLog, Direction, Setting, TimezoneOffset};
 
 /// The key a fixture keeps the rest of the case under; `mockcrm log`
@@ -55,7 +57,8 @@ pub fn table(report: &Report, setup: &Setup<'_>) -> String {
         setup.update_style, setup.faults, setup.server
     );
     out.push('\n');
-    let width = Property::ALL
+    let properties = report.properties();
+    let width = properties
         .iter()
         .map(|property| property.title().len())
         .max()
@@ -65,7 +68,7 @@ pub fn table(report: &Report, setup: &Setup<'_>) -> String {
         "{:<width$}  {:>6}  {:>6}  {:>11}",
         "property", "passed", "failed", "not checked"
     );
-    for property in Property::ALL {
+    for property in properties.iter().copied() {
         let tally = report.tallies.get(&property).copied().unwrap_or_default();
         let _ = writeln!(
             out,
@@ -77,12 +80,27 @@ pub fn table(report: &Report, setup: &Setup<'_>) -> String {
         );
     }
     out.push('\n');
+    for note in &report.notes {
+        let _ = writeln!(out, "{note}");
+    }
+    let count = |n: u32, what: &str| {
+        if n == 1 {
+            format!("1 {what}")
+        } else {
+            format!("{n} {what}s")
+        }
+    };
     let cases = if report.replayed {
         "1 case replayed from its fixture".to_owned()
-    } else if report.cases == 1 {
-        format!("1 case, seed {}", report.seed)
     } else {
-        format!("{} cases, seed {}", report.cases, report.seed)
+        let mut halves = Vec::new();
+        if report.ran_calls {
+            halves.push(count(report.cases, "case"));
+        }
+        if report.ran_messages {
+            halves.push(count(report.message_cases, "message case"));
+        }
+        format!("{}, seed {}", halves.join(" and "), report.seed)
     };
     let verdict = match report.failures.len() {
         0 => "every property held".to_owned(),
@@ -107,21 +125,26 @@ pub fn failure_text(failure: &Failure, saved_to: Option<&str>, replay: Option<&s
         1 => "after 1 shrinking step".to_owned(),
         n => format!("after {n} shrinking steps"),
     };
+    let what = match outcome {
+        FailedCase::Call(outcome) => {
+            format!("call session {}", outcome.case.session_id().unwrap_or("-"))
+        }
+        FailedCase::Messages(outcome) => describe_messages(&outcome.case),
+    };
     let _ = writeln!(
         out,
-        "  smallest failing case ({shrunk}): call session {}, {}",
-        outcome.case.session_id().unwrap_or("-"),
-        faults::describe(&outcome.case.faults)
+        "  smallest failing case ({shrunk}): {what}, {}",
+        faults::describe(outcome.faults())
     );
     let _ = writeln!(out, "  connector calls:");
-    for call in &outcome.calls {
+    for call in outcome.calls() {
         let _ = writeln!(out, "    {}: {}", call.function, call.outcome);
     }
     let _ = writeln!(out, "  requests the connector sent:");
-    if outcome.requests.is_empty() {
+    if outcome.requests().is_empty() {
         let _ = writeln!(out, "    (none)");
     }
-    for request in &outcome.requests {
+    for request in outcome.requests() {
         let query = if request.query.is_empty() {
             String::new()
         } else {
@@ -145,15 +168,27 @@ pub fn failure_text(failure: &Failure, saved_to: Option<&str>, replay: Option<&s
             );
         }
     }
-    match saved_to {
-        Some(path) => {
+    match (saved_to, outcome) {
+        (Some(path), FailedCase::Call(_)) => {
             let _ = writeln!(
                 out,
                 "  fixture (a createCallLog input; `mockcrm log {path}` runs it) saved to {path}"
             );
         }
-        None => {
+        (None, FailedCase::Call(_)) => {
             let _ = writeln!(out, "  fixture (a createCallLog input `mockcrm log` runs):");
+        }
+        (Some(path), FailedCase::Messages(_)) => {
+            let _ = writeln!(
+                out,
+                "  fixture (the message case: its conversation, syncs and faults) saved to {path}"
+            );
+        }
+        (None, FailedCase::Messages(_)) => {
+            let _ = writeln!(
+                out,
+                "  fixture (the message case: its conversation, syncs and faults):"
+            );
         }
     }
     if let Some(replay) = replay {
@@ -170,10 +205,51 @@ fn clip(text: &str) -> String {
     }
 }
 
-/// The failing case as a fixture: the createCallLog input the connector
-/// got, and under `mockcrmContract` the rest of the case.
+/// A message case in words: the thread, its messages and syncs.
+fn describe_messages(case: &MessageCase) -> String {
+    let syncs: Vec<String> = case
+        .syncs
+        .iter()
+        .map(|sync| {
+            let numbers: Vec<String> = sync.iter().map(|index| (index + 1).to_string()).collect();
+            format!("[{}]", numbers.join(","))
+        })
+        .collect();
+    format!(
+        "{:?} conversation {} with {}, {} message{} over {} day{}, syncs {}",
+        case.thread,
+        case.conversation_id,
+        case.contacts
+            .iter()
+            .map(|contact| contact.name.as_str())
+            .collect::<Vec<_>>()
+            .join(" and "),
+        case.messages.len(),
+        if case.messages.len() == 1 { "" } else { "s" },
+        case.days().len(),
+        if case.days().len() == 1 { "" } else { "s" },
+        syncs.join(" ")
+    )
+}
+
+/// The failing case as a fixture: for a call case the createCallLog input
+/// the connector got, and under `mockcrmContract` the rest of the case;
+/// for a message case, the case itself under `mockcrmContract.messages`.
 pub fn fixture(failure: &Failure, style: &str, replay: &str) -> Value {
-    let outcome = &failure.outcome;
+    let outcome = match &failure.outcome {
+        FailedCase::Call(outcome) => outcome,
+        FailedCase::Messages(outcome) => {
+            return json!({
+                CONTRACT_KEY: {
+                    "property": failure.property.title(),
+                    "failure": failure.reason,
+                    "messages": outcome.case,
+                    "calls": outcome.calls.iter().map(|call| format!("{}: {}", call.function, call.outcome)).collect::<Vec<_>>(),
+                    "replay": replay,
+                }
+            });
+        }
+    };
     let mut top = match &outcome.create_args {
         Some(Value::Object(args)) => args.clone(),
         _ => Map::new(),
@@ -257,9 +333,58 @@ struct ContractIn {
     update: UpdateIn,
 }
 
-/// The case a fixture file holds. A plain createCallLog input (no
+/// A message case's fixture: the case under `mockcrmContract.messages`.
+#[derive(Deserialize)]
+struct MessageFixtureIn {
+    #[serde(rename = "mockcrmContract")]
+    contract: MessageContractIn,
+}
+
+#[derive(Deserialize)]
+struct MessageContractIn {
+    messages: MessageCase,
+}
+
+/// The case a fixture file holds: a message case's fixture, or a call
+/// case's (any createCallLog input).
+pub fn case_from_fixture(text: &str) -> Result<Replay, String> {
+    let is_messages = serde_json::from_str::<Value>(text)
+        .ok()
+        .is_some_and(|value| value.pointer("/mockcrmContract/messages").is_some());
+    if !is_messages {
+        return call_case_from_fixture(text).map(|case| Replay::Call(Box::new(case)));
+    }
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let fixture: MessageFixtureIn = serde_path_to_error::deserialize(&mut deserializer)
+        .map_err(|error| format!("{}: {}", error.path(), error.inner()))?;
+    let case = fixture.contract.messages;
+    if case.contacts.is_empty() || case.messages.is_empty() {
+        return Err(format!(
+            "{CONTRACT_KEY}.messages: a message case needs a contact and a message"
+        ));
+    }
+    if let Some(index) = case
+        .syncs
+        .iter()
+        .flatten()
+        .find(|index| **index >= case.messages.len())
+    {
+        return Err(format!(
+            "{CONTRACT_KEY}.messages.syncs: message {index} is not among the case's {} messages",
+            case.messages.len()
+        ));
+    }
+    for (index, fault) in case.faults.iter().enumerate() {
+        fault.spec().validate().map_err(|(field, message)| {
+            format!("{CONTRACT_KEY}.messages.faults[{index}].{field} {message}")
+        })?;
+    }
+    Ok(Replay::Messages(case))
+}
+
+/// A call case's fixture. A plain createCallLog input (no
 /// `mockcrmContract`) is a case without an update's new values or faults.
-pub fn case_from_fixture(text: &str) -> Result<Case, String> {
+fn call_case_from_fixture(text: &str) -> Result<Case, String> {
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let fixture: FixtureIn =
         serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
@@ -336,7 +461,8 @@ pub fn case_from_fixture(text: &str) -> Result<Case, String> {
 /// case and what the connector sent for it.
 pub fn junit(report: &Report, setup: &Setup<'_>, texts: &[(Property, String)]) -> String {
     let failures = report.failures.len();
-    let skipped = Property::ALL
+    let properties = report.properties();
+    let skipped = properties
         .iter()
         .filter(|property| {
             let tally = report.tallies.get(property).copied().unwrap_or_default();
@@ -348,13 +474,13 @@ pub fn junit(report: &Report, setup: &Setup<'_>, texts: &[(Property, String)]) -
     let _ = writeln!(
         out,
         "<testsuites name=\"mockcrm contract\" tests=\"{}\" failures=\"{failures}\" skipped=\"{skipped}\">",
-        Property::ALL.len()
+        properties.len()
     );
     let _ = writeln!(
         out,
         "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" skipped=\"{skipped}\" errors=\"0\">",
         xml(&suite),
-        Property::ALL.len()
+        properties.len()
     );
     let _ = writeln!(out, "    <properties>");
     for (name, value) in [
@@ -371,7 +497,7 @@ pub fn junit(report: &Report, setup: &Setup<'_>, texts: &[(Property, String)]) -
         );
     }
     let _ = writeln!(out, "    </properties>");
-    for property in Property::ALL {
+    for property in properties.iter().copied() {
         let tally = report.tallies.get(&property).copied().unwrap_or_default();
         let _ = write!(
             out,
@@ -391,7 +517,9 @@ pub fn junit(report: &Report, setup: &Setup<'_>, texts: &[(Property, String)]) -
                     "      <failure type=\"property\" message=\"{}\">{}</failure>",
                     xml(&format!(
                         "{} of {} cases failed: {}",
-                        tally.broken, report.cases, failure.reason
+                        tally.broken,
+                        tally.held + tally.broken + tally.not_checked,
+                        failure.reason
                     )),
                     xml(&text)
                 );
@@ -454,7 +582,7 @@ mod tests {
                         "startTime": "2024-01-15T15:30:00.000Z", "duration": 125},
             "note": "hello"
         }"#;
-        let case = case_from_fixture(text).expect("a case");
+        let case = call_case_from_fixture(text).expect("a case");
         assert_eq!(case.contact.phone_number, "+14155550199");
         assert_eq!(case.session_id(), Some("4503991004"));
         assert_eq!(case.create.note.as_deref(), Some("hello"));
@@ -463,10 +591,10 @@ mod tests {
 
     #[test]
     fn a_bad_fixture_names_the_field() {
-        let error = case_from_fixture(r#"{"contactInfo": {}, "callLog": {"duration": -1}}"#)
+        let error = call_case_from_fixture(r#"{"contactInfo": {}, "callLog": {"duration": -1}}"#)
             .expect_err("negative duration");
         assert!(error.starts_with("callLog.duration"), "{error}");
-        let error = case_from_fixture(
+        let error = call_case_from_fixture(
             r#"{"contactInfo": {"phoneNumber": "+1"}, "callLog": {}, "mockcrmContract": {"faults": [{"on": "createCallLog", "status": 200}]}}"#,
         )
         .expect_err("bad fault");

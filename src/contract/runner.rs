@@ -22,7 +22,9 @@ use super::calls::{self, Core, Stop};
 use super::cases::{self, Case};
 use super::core::{Account, CoreFormat};
 use super::jobs;
-pub use super::plan::{Plan, RunError};
+use super::message_cases::{self, MessageCase};
+use super::message_play::{self, MessageOutcome};
+pub use super::plan::{Only, Plan, Replay, RunError};
 use super::play::{self, stop_error, Outcome, Stage};
 use super::properties::{Property, Verdict, Verdicts};
 use super::shrink::{self, ShrinkError, Tried};
@@ -48,12 +50,46 @@ pub struct Tally {
     pub not_checked: u32,
 }
 
+/// The functions a connector exports to log messages; the message half
+/// runs only when it has both.
+pub const MESSAGE_FUNCTIONS: [&str; 2] = ["createMessageLog", "updateMessageLog"];
+
+/// What a failing case left: a call case's or a message case's.
+#[derive(Debug, Clone)]
+pub enum FailedCase {
+    Call(Box<Outcome>),
+    Messages(Box<MessageOutcome>),
+}
+
+impl FailedCase {
+    pub fn calls(&self) -> &[super::calls::CallNote] {
+        match self {
+            FailedCase::Call(outcome) => &outcome.calls,
+            FailedCase::Messages(outcome) => &outcome.calls,
+        }
+    }
+
+    pub fn requests(&self) -> &[crate::harness::JournalView] {
+        match self {
+            FailedCase::Call(outcome) => &outcome.requests,
+            FailedCase::Messages(outcome) => &outcome.requests,
+        }
+    }
+
+    pub fn faults(&self) -> &super::faults::Schedule {
+        match self {
+            FailedCase::Call(outcome) => &outcome.case.faults,
+            FailedCase::Messages(outcome) => &outcome.case.faults,
+        }
+    }
+}
+
 /// The smallest case found that breaks a property.
 #[derive(Debug, Clone)]
 pub struct Failure {
     pub property: Property,
     pub reason: String,
-    pub outcome: Outcome,
+    pub outcome: FailedCase,
     /// Simpler cases tried while shrinking.
     pub shrink_steps: u32,
 }
@@ -71,11 +107,29 @@ pub struct Report {
     pub replayed: bool,
     pub tallies: BTreeMap<Property, Tally>,
     pub failures: Vec<Failure>,
+    /// Whether the call half and the message half ran.
+    pub ran_calls: bool,
+    pub ran_messages: bool,
+    /// Message cases played (the call half's count is `cases`).
+    pub message_cases: u32,
+    /// Why a half did not run, for the report's lines.
+    pub notes: Vec<String>,
 }
 
 impl Report {
     pub fn passed(&self) -> bool {
         self.failures.is_empty()
+    }
+
+    /// The properties of the halves that ran, in report order.
+    pub fn properties(&self) -> Vec<Property> {
+        Property::ALL
+            .into_iter()
+            .filter(|property| {
+                (self.ran_calls && Property::CALLS.contains(property))
+                    || (self.ran_messages && Property::MESSAGES.contains(property))
+            })
+            .collect()
     }
 }
 
@@ -137,9 +191,31 @@ impl<'a> Runner<'a> {
         })
     }
 
+    /// Whether the connector exports what the message half calls; with
+    /// `--only messages`, an error saying what to export when it does not.
+    pub fn logs_messages(&self) -> Result<bool, RunError> {
+        let logs = MESSAGE_FUNCTIONS
+            .iter()
+            .all(|function| self.subject.exports(function));
+        if !logs && self.plan.only == Only::Messages {
+            return Err(RunError::Crm(format!(
+                "--only messages: {} exports no {}; export createMessageLog and updateMessageLog (README.md, \"mockcrm contract\")",
+                self.subject.ready().path,
+                MESSAGE_FUNCTIONS
+                    .iter()
+                    .filter(|function| !self.subject.exports(function))
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            )));
+        }
+        Ok(logs)
+    }
+
     /// Runs the plan: every case, tallied, and each broken property's
     /// first case shrunk.
     pub fn run(self) -> Result<Report, RunError> {
+        let logs_messages = self.logs_messages()?;
         let Runner {
             rt,
             crm,
@@ -175,20 +251,47 @@ impl<'a> Runner<'a> {
             replayed: plan.replay.is_some(),
             tallies: BTreeMap::new(),
             failures: Vec::new(),
+            ran_calls: false,
+            ran_messages: false,
+            message_cases: 0,
+            notes: Vec::new(),
         };
 
         if let Some(replayed) = &plan.replay {
-            let case = match replayed.session_id() {
-                Some(_) => replayed.clone(),
-                None => replayed.clone().with_session(&session(plan.seed, 0)),
+            let (verdicts, failed) = match replayed {
+                Replay::Call(case) => {
+                    let case = match case.session_id() {
+                        Some(_) => (**case).clone(),
+                        None => (**case).clone().with_session(&session(plan.seed, 0)),
+                    };
+                    let outcome = play::play(&stage, &mut workers[0], &case).map_err(stop_error)?;
+                    report.ran_calls = true;
+                    (
+                        outcome.verdicts.clone(),
+                        FailedCase::Call(Box::new(outcome)),
+                    )
+                }
+                Replay::Messages(case) => {
+                    let outcome =
+                        message_play::play(&stage, &mut workers[0], case).map_err(stop_error)?;
+                    report.ran_messages = true;
+                    report.message_cases = 1;
+                    (
+                        outcome.verdicts.clone(),
+                        FailedCase::Messages(Box::new(outcome)),
+                    )
+                }
             };
-            let outcome = play::play(&stage, &mut workers[0], &case).map_err(stop_error)?;
-            tally(&mut tallies, &outcome.verdicts);
-            for (property, reason) in outcome.verdicts.broken() {
+            let half = match replayed {
+                Replay::Call(_) => &Property::CALLS,
+                Replay::Messages(_) => &Property::MESSAGES,
+            };
+            tally(&mut tallies, &verdicts, half);
+            for (property, reason) in verdicts.broken() {
                 report.failures.push(Failure {
                     property,
                     reason: reason.to_owned(),
-                    outcome: outcome.clone(),
+                    outcome: failed.clone(),
                     shrink_steps: 0,
                 });
             }
@@ -198,47 +301,176 @@ impl<'a> Runner<'a> {
         }
 
         let log_format = format.log_format();
-        let strategy = cases::cases(log_format, plan.schedules.clone());
-        let mut generator = case_generator(plan.seed);
-        let mut generated = Vec::new();
-        for index in 0..plan.cases as usize {
-            let tree = new_tree(&strategy, &mut generator)?;
-            generated.push(tree.current().with_session(&session(plan.seed, index)));
-        }
-        let wanted = plan.jobs.clamp(1, generated.len().max(1));
-        while workers.len() < wanted {
+        let several_wanted = plan.jobs.clamp(1, plan.cases.max(1) as usize);
+        while workers.len() < several_wanted {
             let next = workers[0].for_job();
             workers.push(next);
         }
         let several = workers.len() > 1;
-        let outcomes = jobs::run(&mut workers, &generated, |subject, index, case| {
-            subject.tag_logs(several.then_some(case_number(index)));
-            play::play(&stage, subject, case).map_err(stop_error)
-        })?;
-
-        let mut breaches: Vec<FirstBreach> = Vec::new();
-        for (index, outcome) in outcomes.iter().enumerate() {
-            tally(&mut tallies, &outcome.verdicts);
-            for (property, reason) in outcome.verdicts.broken() {
-                if breaches.iter().all(|breach| breach.property != property) {
-                    breaches.push(FirstBreach {
-                        property,
-                        index,
-                        reason: reason.to_owned(),
-                    });
-                }
-            }
+        let mut failures = Vec::new();
+        if plan.only.calls() {
+            report.ran_calls = true;
+            let strategy = cases::cases(log_format, plan.schedules.clone());
+            let generated = generate(&strategy, plan.seed, plan.cases, |case, index| {
+                case.with_session(&session(plan.seed, index))
+            })?;
+            let outcomes = jobs::run(&mut workers, &generated, |subject, index, case| {
+                subject.tag_logs(several.then_some(case_number(index)));
+                play::play(&stage, subject, case).map_err(stop_error)
+            })?;
+            let breaches = first_breaches(
+                &mut tallies,
+                &Property::CALLS,
+                outcomes.iter().map(|o| &o.verdicts),
+            );
+            let shrunk = jobs::run(&mut workers, &breaches, |subject, _, breach| {
+                subject.tag_logs(several.then_some(case_number(breach.index)));
+                shrink_breach(&stage, subject, log_format, breach, &outcomes[breach.index])
+            });
+            failures.extend(shrunk?);
         }
-        let shrunk = jobs::run(&mut workers, &breaches, |subject, _, breach| {
-            subject.tag_logs(several.then_some(case_number(breach.index)));
-            shrink_breach(&stage, subject, log_format, breach, &outcomes[breach.index])
-        });
-        let mut failures: Vec<Failure> = shrunk?;
+        if plan.only.messages() && logs_messages {
+            report.ran_messages = true;
+            report.message_cases = plan.cases;
+            let strategy = message_cases::message_cases(plan.message_schedules.clone());
+            let seed = message_seed(plan.seed);
+            let generated = generate(&strategy, seed, plan.cases, |case, index| {
+                case.with_conversation(&conversation(plan.seed, index))
+            })?;
+            let outcomes = jobs::run(&mut workers, &generated, |subject, index, case| {
+                subject.tag_logs(several.then_some(case_number(index)));
+                message_play::play(&stage, subject, case).map_err(stop_error)
+            })?;
+            let breaches = first_breaches(
+                &mut tallies,
+                &Property::MESSAGES,
+                outcomes.iter().map(|o| &o.verdicts),
+            );
+            let shrunk = jobs::run(&mut workers, &breaches, |subject, _, breach| {
+                subject.tag_logs(several.then_some(case_number(breach.index)));
+                shrink_message_breach(&stage, subject, breach, &outcomes[breach.index])
+            });
+            failures.extend(shrunk?);
+        } else if plan.only.messages() {
+            report.notes.push(format!(
+                "message logs not played: the connector exports no {}; export createMessageLog and updateMessageLog to test them",
+                MESSAGE_FUNCTIONS
+                    .iter()
+                    .filter(|function| !workers[0].exports(function))
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            ));
+        }
+        // Both halves judge "nothing throws" and "settles in time": the
+        // call half's failure (found first) stands for both.
         failures.sort_by_key(|failure| failure.property);
+        failures.dedup_by_key(|failure| failure.property);
         report.tallies = tallies;
         report.failures = failures;
         Ok(report)
     }
+}
+
+/// `count` cases from the strategy for `seed`, each made unique by `name`.
+fn generate<T: std::fmt::Debug>(
+    strategy: &BoxedStrategy<T>,
+    seed: u64,
+    count: u32,
+    name: impl Fn(T, usize) -> T,
+) -> Result<Vec<T>, RunError> {
+    let mut generator = case_generator(seed);
+    let mut generated = Vec::new();
+    for index in 0..count as usize {
+        let tree = new_tree(strategy, &mut generator)?;
+        generated.push(name(tree.current(), index));
+    }
+    Ok(generated)
+}
+
+/// Tallies the verdicts, and gives the first case (in the cases' order)
+/// that broke each property.
+fn first_breaches<'v>(
+    tallies: &mut BTreeMap<Property, Tally>,
+    half: &[Property],
+    verdicts: impl Iterator<Item = &'v Verdicts>,
+) -> Vec<FirstBreach> {
+    let mut breaches: Vec<FirstBreach> = Vec::new();
+    for (index, verdicts) in verdicts.enumerate() {
+        tally(tallies, verdicts, half);
+        for (property, reason) in verdicts.broken() {
+            if breaches.iter().all(|breach| breach.property != property) {
+                breaches.push(FirstBreach {
+                    property,
+                    index,
+                    reason: reason.to_owned(),
+                });
+            }
+        }
+    }
+    breaches
+}
+
+/// The message half draws from a generator of its own, so that adding it
+/// changed no call case a seed gives.
+fn message_seed(seed: u64) -> u64 {
+    seed ^ 0x6d65_7373_6167_6573
+}
+
+/// The conversation of message case `index`: numeric, eight digits, so
+/// that its message ids (two digits more) stay exact in JavaScript.
+fn conversation(seed: u64, index: usize) -> String {
+    format!("{}{:04}", 5100 + seed % 900, (index + 1) % 10_000)
+}
+
+/// The smallest message case that still breaks `breach.property`.
+fn shrink_message_breach(
+    stage: &Stage<'_>,
+    subject: &mut Subject,
+    breach: &FirstBreach,
+    first: &MessageOutcome,
+) -> Result<Failure, RunError> {
+    if breach.property == Property::SettlesInTime {
+        return Ok(Failure {
+            property: breach.property,
+            reason: breach.reason.clone(),
+            outcome: FailedCase::Messages(Box::new(first.clone())),
+            shrink_steps: 0,
+        });
+    }
+    let plan = stage.plan;
+    let strategy = message_cases::message_cases(plan.message_schedules.clone());
+    let mut generator = case_generator(message_seed(plan.seed));
+    let mut tree = new_tree(&strategy, &mut generator)?;
+    for _ in 0..breach.index {
+        tree = new_tree(&strategy, &mut generator)?;
+    }
+    let name = conversation(plan.seed, breach.index);
+    let shrunk = shrink::shrink(
+        tree,
+        (breach.reason.clone(), first.clone()),
+        |candidate: &MessageCase| {
+            let candidate = candidate.clone().with_conversation(&name);
+            match message_play::play(stage, subject, &candidate) {
+                Ok(outcome) => match outcome.verdicts.get(breach.property) {
+                    Verdict::Broken(reason) => Tried::Broke(reason.clone(), outcome),
+                    _ => Tried::Held,
+                },
+                Err(Stop::Connector) => Tried::Unjudged,
+                Err(Stop::Fatal(error)) => Tried::Fatal(error),
+            }
+        },
+    )
+    .map_err(|error| match error {
+        ShrinkError::Fatal(error) => error,
+        ShrinkError::Aborted(why) => RunError::Crm(format!("shrinking stopped: {why}")),
+    })?;
+    Ok(Failure {
+        property: breach.property,
+        reason: shrunk.reason,
+        outcome: FailedCase::Messages(Box::new(shrunk.outcome)),
+        shrink_steps: shrunk.steps,
+    })
 }
 
 /// The smallest case that still breaks `breach.property`, from the case
@@ -256,7 +488,7 @@ fn shrink_breach(
         return Ok(Failure {
             property: breach.property,
             reason: breach.reason.clone(),
-            outcome: first.clone(),
+            outcome: FailedCase::Call(Box::new(first.clone())),
             shrink_steps: 0,
         });
     }
@@ -292,7 +524,7 @@ fn shrink_breach(
     Ok(Failure {
         property: breach.property,
         reason: shrunk.reason,
-        outcome: shrunk.outcome,
+        outcome: FailedCase::Call(Box::new(shrunk.outcome)),
         shrink_steps: shrunk.steps,
     })
 }
@@ -309,10 +541,10 @@ fn case_generator(seed: u64) -> TestRunner {
     )
 }
 
-fn new_tree(
-    strategy: &BoxedStrategy<Case>,
+fn new_tree<T: std::fmt::Debug>(
+    strategy: &BoxedStrategy<T>,
     generator: &mut TestRunner,
-) -> Result<Box<dyn ValueTree<Value = Case>>, RunError> {
+) -> Result<Box<dyn ValueTree<Value = T>>, RunError> {
     strategy
         .new_tree(generator)
         .map_err(|reason| RunError::Crm(format!("cannot generate a case: {reason}")))
@@ -331,8 +563,9 @@ fn case_number(index: usize) -> u32 {
     u32::try_from(index + 1).unwrap_or(u32::MAX)
 }
 
-fn tally(tallies: &mut BTreeMap<Property, Tally>, verdicts: &Verdicts) {
-    for property in Property::ALL {
+/// Counts one case's verdicts on its half's properties.
+fn tally(tallies: &mut BTreeMap<Property, Tally>, verdicts: &Verdicts, half: &[Property]) {
+    for property in half.iter().copied() {
         let entry = tallies.entry(property).or_default();
         match verdicts.get(property) {
             Verdict::Held => entry.held += 1,

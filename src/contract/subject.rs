@@ -16,6 +16,10 @@ use tokio::runtime::Runtime;
 use super::bridge::{Bridge, Launcher, Ready, Settled, StartError, Thrown, Unanswered, Uncaught};
 use crate::connector::ProxyConnector;
 
+/// The message functions the proxy engine's connector adds for a config
+/// with a `createMessageLog` operation.
+const MESSAGE_FUNCTIONS: [&str; 2] = ["createMessageLog", "updateMessageLog"];
+
 /// What the proxy engine's connector exports, as App Connect's own proxy
 /// connector (`connector/proxy/index.ts`) does for the calls core makes.
 const PROXY_FUNCTIONS: [&str; 6] = [
@@ -55,12 +59,17 @@ impl Subject {
     }
 
     /// A proxy config, already loaded and pointed at the CRM; `config` is
-    /// its JSON as written and `path` the file it came from.
+    /// its JSON as written and `path` the file it came from. It logs
+    /// messages when the config has a `createMessageLog` operation.
     pub fn proxy(connector: ProxyConnector, config: Value, path: &str) -> Subject {
+        let mut functions: Vec<String> = PROXY_FUNCTIONS.iter().map(|f| (*f).to_owned()).collect();
+        if config.pointer("/operations/createMessageLog").is_some() {
+            functions.extend(MESSAGE_FUNCTIONS.iter().map(|f| (*f).to_owned()));
+        }
         let ready = Ready {
             module: "proxy config".into(),
             path: path.to_owned(),
-            functions: PROXY_FUNCTIONS.iter().map(|f| (*f).to_owned()).collect(),
+            functions,
             node: String::new(),
             core: None,
         };
@@ -251,6 +260,45 @@ fn proxy_call(
             });
             match answer {
                 Ok(value) => returned(value, true),
+                Err(_) => Err(Unanswered::TimedOut),
+            }
+        }
+        "createMessageLog" | "updateMessageLog" => {
+            let Value::Object(args) = argument else {
+                return Ok(Settled::Threw(Thrown {
+                    kind: "threw".into(),
+                    name: "TypeError".into(),
+                    message: format!("{function} needs one object argument"),
+                    stack: None,
+                    status: None,
+                }));
+            };
+            let answer = rt.block_on(async {
+                tokio::time::timeout(timeout, async {
+                    if function == "createMessageLog" {
+                        connector
+                            .create_message_log(&args)
+                            .await
+                            .map(|output| serde_json::to_value(output).unwrap_or(Value::Null))
+                    } else {
+                        connector
+                            .update_message_log(&args)
+                            .await
+                            .map(|output| serde_json::to_value(output).unwrap_or(Value::Null))
+                    }
+                })
+                .await
+            });
+            match answer {
+                Ok(Ok(value)) => returned(value, true),
+                // App Connect's proxy connector rejects: core catches it.
+                Ok(Err(error)) => Ok(Settled::Threw(Thrown {
+                    kind: "rejected".into(),
+                    name: "Error".into(),
+                    message: error.to_string(),
+                    stack: None,
+                    status: None,
+                })),
                 Err(_) => Err(Unanswered::TimedOut),
             }
         }

@@ -111,6 +111,11 @@ impl<'a> CaseTenant<'a> {
         Ok(newest_first)
     }
 
+    /// Every state one of the tenant's activities has had, oldest first.
+    pub fn revisions(&self, id: &str) -> Result<Vec<Value>, AdminError> {
+        self.rt.block_on(self.admin.revisions(id))
+    }
+
     /// What the connector sent the CRM, in order: the tenant's journal
     /// without mockcrm's own reads.
     pub fn requests(&self) -> Result<Vec<JournalView>, AdminError> {

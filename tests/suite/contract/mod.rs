@@ -8,6 +8,7 @@
 //! These need Node.js; CI installs it (`.ci/run`), and a machine without it
 //! fails here with a message saying so, never skips.
 
+mod messages;
 mod proxy_configs;
 
 use std::collections::BTreeMap;
@@ -103,7 +104,12 @@ fn table(output: &Output) -> BTreeMap<String, (u32, u32, u32)> {
         let count = |text: &str| text.parse::<u32>().expect("a count");
         rows.insert(title, (count(passed), count(failed), count(unchecked)));
     }
-    assert_eq!(rows.len(), 6, "six properties in\n{}", explain(output));
+    // Six for one half, ten for both (two are shared).
+    assert!(
+        rows.len() == 6 || rows.len() == 10,
+        "six or ten properties in\n{}",
+        explain(output)
+    );
     rows
 }
 
@@ -133,8 +139,11 @@ fn fails_exactly_with(
     let dir = tempfile::tempdir().expect("tempdir");
     let fixture = dir.path().join("failing.json");
     let fixture_arg = fixture.display().to_string();
+    // The call half's properties; the message half has tests of its own.
     let mut args = vec![
         "--serve",
+        "--only",
+        "calls",
         "--faults",
         faults,
         "--cases",
@@ -178,6 +187,8 @@ fn fails_exactly_with(
 
     let replayed = contract(&[
         "--serve",
+        "--only",
+        "calls",
         "--connector-timeout",
         CONNECTOR_TIMEOUT,
         "--replay",
@@ -220,11 +231,12 @@ fn the_good_connector_keeps_every_property_under_the_default_faults() {
         "{text}"
     );
     assert!(
-        text.contains("8 cases, seed 3: every property held"),
+        text.contains("8 cases and 8 message cases, seed 3: every property held"),
         "{text}"
     );
+    assert_eq!(table(&output).len(), 10, "both halves ran: {text}");
     let xml = std::fs::read_to_string(&junit).expect("JUnit report written");
-    assert_eq!(xml.matches("<testcase ").count(), 6, "{xml}");
+    assert_eq!(xml.matches("<testcase ").count(), 10, "{xml}");
     assert!(!xml.contains("<failure"), "{xml}");
 }
 
@@ -406,6 +418,8 @@ fn the_junit_report_fails_the_broken_property_with_its_shrunk_case() {
     let fixture_arg = dir.path().join("failing.json").display().to_string();
     let output = contract(&[
         "--serve",
+        "--only",
+        "calls",
         "--faults",
         "none",
         "--cases",
@@ -451,6 +465,8 @@ fn a_call_that_never_settles_fails_its_case_after_the_call_timeout() {
     let fixture_arg = dir.path().join("failing.json").display().to_string();
     let output = contract(&[
         "--serve",
+        "--only",
+        "calls",
         "--faults",
         "none",
         "--cases",
@@ -484,6 +500,8 @@ fn a_call_that_never_settles_fails_its_case_after_the_call_timeout() {
     let output = contract_in_env(
         &[
             "--serve",
+            "--only",
+            "calls",
             "--faults",
             "none",
             "--cases",
@@ -602,6 +620,8 @@ fn a_running_server_is_tested_in_tenants_of_its_own_and_left_as_it_was() {
                     contract(&[
                         "--server",
                         &url,
+                        "--only",
+                        "calls",
                         "--faults",
                         "default",
                         "--connector-timeout",

@@ -22,7 +22,8 @@ fn every_fixture_proxy_config_keeps_every_property_without_faults_and_without_no
             .env_remove("MOCKCRM_API_KEY")
             .env_remove("MOCKCRM_ADMIN_KEY")
             .args([
-                "contract", "--serve", "--faults", "none", "--cases", "4", "--seed", SEED, config,
+                "contract", "--serve", "--only", "calls", "--faults", "none", "--cases", "4",
+                "--seed", SEED, config,
             ])
             .output()
             .expect("mockcrm runs");
@@ -45,6 +46,82 @@ fn every_fixture_proxy_config_keeps_every_property_without_faults_and_without_no
     }
 }
 
+/// The message half of a proxy config with a `createMessageLog`
+/// operation: `(passed, failed)` of each message property.
+fn message_half(config: &str) -> (Output, BTreeMap<String, (u32, u32, u32)>) {
+    let output = contract(&[
+        "--serve",
+        "--only",
+        "messages",
+        "--faults",
+        "none",
+        "--cases",
+        "8",
+        "--seed",
+        SEED,
+        "--save-failing",
+        "/dev/null",
+        config,
+    ]);
+    let rows = table(&output);
+    (output, rows)
+}
+
+#[test]
+fn a_proxy_configs_message_logs_are_played_and_judged_from_what_it_stores() {
+    // redtail-like.json appends each message to the log's note: every
+    // message lands once, in one log per conversation and day.
+    let (output, rows) = message_half("fixtures/proxy-configs/redtail-like.json");
+    for property in [
+        "every message is in exactly one log of its conversationLogId",
+        "one log per conversationLogId",
+        "an update never drops an earlier message",
+        "a message repeated by core is not written twice",
+    ] {
+        let (passed, failed, _) = rows[property];
+        assert!(
+            passed > 0 && failed == 0,
+            "{property}: {}",
+            explain(&output)
+        );
+    }
+    // App Connect's proxy connector reads message.creationTime, which a
+    // shared-SMS thread does not have: it throws, and so does the engine.
+    let text = stdout(&output);
+    assert!(
+        text.contains("FAILED: nothing throws\n  createMessageLog rejected: Error: createMessageLog needs message")
+            && text.contains("Shared conversation"),
+        "{text}"
+    );
+
+    // App Connect's sample config rewrites the description with the latest
+    // message on every update: earlier messages are dropped.
+    let (output, rows) = message_half("fixtures/proxy-configs/app-connect-sample-like.json");
+    assert!(
+        rows["an update never drops an earlier message"].1 > 0,
+        "{}",
+        explain(&output)
+    );
+    assert!(stdout(&output)
+        .contains("FAILED: an update never drops an earlier message\n  a write of log "));
+
+    // A config without the operation: no message functions, a line says so.
+    let output = contract(&[
+        "--serve",
+        "--faults",
+        "none",
+        "--cases",
+        "1",
+        "fixtures/proxy-configs/minimal.json",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", explain(&output));
+    assert!(
+        stdout(&output).contains("message logs not played"),
+        "{}",
+        explain(&output)
+    );
+}
+
 #[test]
 fn a_proxy_config_writes_twice_when_the_answer_to_a_create_is_lost() {
     // App Connect's proxy engine sends no Idempotency-Key and does not
@@ -62,6 +139,8 @@ fn a_proxy_config_writes_twice_when_the_answer_to_a_create_is_lost() {
 fn proxy_config_flag_names_the_connector_or_what_the_server_serves() {
     let output = contract(&[
         "--serve",
+        "--only",
+        "calls",
         "--faults",
         "none",
         "--cases",
