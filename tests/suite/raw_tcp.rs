@@ -174,7 +174,15 @@ pub fn read_response(stream: &mut TcpStream, head_request: bool) -> Result<Reply
 /// Reads more into `buffer`; `false` at end of stream (or a reset).
 pub fn fill(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Result<bool, String> {
     let mut chunk = [0u8; 16 * 1024];
-    match stream.read(&mut chunk) {
+    // Other tests in this process spawn children, and a SIGCHLD may land
+    // on this thread mid-read: an interrupted read is tried again.
+    let read = loop {
+        match stream.read(&mut chunk) {
+            Err(error) if error.kind() == ErrorKind::Interrupted => continue,
+            other => break other,
+        }
+    };
+    match read {
         Ok(0) => Ok(false),
         Ok(read) => {
             buffer.extend_from_slice(&chunk[..read]);
