@@ -10,7 +10,9 @@
 //! - `subject.rs`: the connector under test: a module under that bridge,
 //!   or a proxy-connector config run in-process by mockcrm's proxy engine;
 //! - `cases.rs`: the generated cases (proptest strategies);
-//! - `faults.rs`: fault schedules;
+//! - `faults.rs`: fault schedules; `crm_faults.rs`: under `--crm`, the
+//!   request that creates the activity in each CRM, where the default
+//!   faults are aimed;
 //! - `core.rs`: mockcrm as App Connect core (arguments, composing);
 //! - `properties.rs`: the properties and the comparisons behind them;
 //! - `plan.rs`: what a run is asked to do, and why it could not start;
@@ -38,6 +40,7 @@ mod calls;
 mod cases;
 mod core;
 mod crm;
+mod crm_faults;
 mod faults;
 mod jobs;
 mod plan;
@@ -52,7 +55,10 @@ mod tenant;
 
 pub use bridge::{split_command, Launch, Launcher, LogSink, Stream};
 pub use crm::{connection as crm_connection, launch_env as crm_launch_env};
-pub use faults::{default_schedules, longest_delay, none as no_faults, parse_file as parse_faults};
+pub use faults::{
+    aimed_at_create, check_aims, default_schedules, longest_delay, none as no_faults,
+    parse_file as parse_faults,
+};
 pub use plan::Plan;
 pub use report::{case_from_fixture, failure_text, fixture, junit, table, Setup};
 pub use runner::{Report, Runner, DEFAULT_JOBS, MAX_JOBS};

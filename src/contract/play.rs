@@ -22,7 +22,8 @@ use super::calls::{CallNote, Core, Stop};
 use super::cases::Case;
 use super::core::{self, Account, CallLogRow, CoreFormat, ExistingDetails};
 use super::crm;
-use super::faults::Step;
+use super::crm_faults;
+use super::faults::{ScheduledFault, Step, Target};
 use super::plan::{Plan, RunError};
 use super::properties::{self, Property, Verdicts};
 use super::subject::Subject;
@@ -100,6 +101,7 @@ pub(super) fn play(stage: &Stage<'_>, subject: &mut Subject, case: &Case) -> Res
         },
         tenant,
         contact_id,
+        connection: None,
     };
     let mut outcome = Outcome {
         case: case.clone(),
@@ -182,6 +184,10 @@ struct CallCase<'s> {
     tenant: CaseTenant<'s>,
     /// The case's contact, in the tenant.
     contact_id: String,
+    /// With `--crm`, the CRM's connection info for the case's tenant
+    /// (`GET /__admin/crms?org=`), which a fault aimed at the create is
+    /// resolved against.
+    connection: Option<Value>,
 }
 
 impl CallCase<'_> {
@@ -189,7 +195,8 @@ impl CallCase<'_> {
     fn arm(&mut self, case: &Case, step: Step) -> Result<Armed, Stop> {
         let mut armed = Armed::default();
         for fault in case.faults.iter().filter(|fault| fault.on == step) {
-            self.tenant.add_fault(&fault.spec())?;
+            let spec = self.spec(fault)?;
+            self.tenant.add_fault(&spec)?;
             armed.any = true;
             if fault.delay_ms > 0 {
                 let delay = Duration::from_millis(fault.delay_ms);
@@ -197,6 +204,20 @@ impl CallCase<'_> {
             }
         }
         Ok(armed)
+    }
+
+    /// The admin API's fault for `fault`: as written, or, aimed `at` a
+    /// request by what it does, at that request of the case's CRM.
+    fn spec(&self, fault: &ScheduledFault) -> Result<crate::harness::FaultSpec, Stop> {
+        match (fault.at, &self.core.plan.crm, &self.connection) {
+            (None, _, _) => Ok(fault.spec()),
+            (Some(Target::Create), Some(name), Some(connection)) => {
+                Ok(crm_faults::aim_at_create(fault.spec(), name, connection)?)
+            }
+            (Some(Target::Create), _, _) => Err(Stop::Fatal(RunError::Crm(format!(
+                "the fault \"{fault}\" is aimed at the request that creates the activity, which only a run with --crm NAME knows"
+            )))),
+        }
     }
 
     fn disarm(&mut self, armed: Armed) -> Result<(), Stop> {
@@ -218,13 +239,15 @@ impl CallCase<'_> {
             return Ok(true);
         };
         let connection = crm::connection(&self.tenant.crms()?, name)?;
-        crm::sign_in(
+        let signed_in = crm::sign_in(
             &mut self.core,
             &connection,
             case,
             &mut outcome.verdicts,
             &mut outcome.calls,
-        )
+        );
+        self.connection = Some(connection);
+        signed_in
     }
 
     fn stored_activity(&self, id: &str) -> Result<Option<Value>, Stop> {
