@@ -21,6 +21,7 @@ use super::bridge::Ready;
 use super::calls::{self, Core, Stop};
 use super::cases::{self, Case};
 use super::core::{Account, CoreFormat};
+use super::faults::Schedule;
 use super::jobs;
 pub use super::plan::{Plan, RunError};
 use super::play::{self, stop_error, Outcome, Stage};
@@ -198,13 +199,7 @@ impl<'a> Runner<'a> {
         }
 
         let log_format = format.log_format();
-        let strategy = cases::cases(log_format, plan.schedules.clone());
-        let mut generator = case_generator(plan.seed);
-        let mut generated = Vec::new();
-        for index in 0..plan.cases as usize {
-            let tree = new_tree(&strategy, &mut generator)?;
-            generated.push(tree.current().with_session(&session(plan.seed, index)));
-        }
+        let generated = generate(log_format, &plan.schedules, plan.seed, plan.cases)?;
         let wanted = plan.jobs.clamp(1, generated.len().max(1));
         while workers.len() < wanted {
             let next = workers[0].for_job();
@@ -297,6 +292,24 @@ fn shrink_breach(
     })
 }
 
+/// A run's cases, each with its session: the same seed, format and
+/// schedules, the same cases.
+fn generate(
+    log_format: Option<LogFormat>,
+    schedules: &[Schedule],
+    seed: u64,
+    count: u32,
+) -> Result<Vec<Case>, RunError> {
+    let strategy = cases::cases(log_format, schedules.to_vec());
+    let mut generator = case_generator(seed);
+    let mut generated = Vec::new();
+    for index in 0..count as usize {
+        let tree = new_tree(&strategy, &mut generator)?;
+        generated.push(tree.current().with_session(&session(seed, index)));
+    }
+    Ok(generated)
+}
+
 /// The generator of a run's cases: the same seed, the same cases.
 fn case_generator(seed: u64) -> TestRunner {
     let config = Config {
@@ -350,4 +363,45 @@ fn seed_bytes(seed: u64) -> [u8; 32] {
         chunk.copy_from_slice(&word.to_le_bytes());
     }
     bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::contract::faults::{aimed_at_create, default_schedules};
+
+    /// Which of `schedules` each generated case drew.
+    fn drawn(format: LogFormat, schedules: &[Schedule], seed: u64, count: u32) -> Vec<usize> {
+        generate(Some(format), schedules, seed, count)
+            .expect("cases")
+            .iter()
+            .map(|case| {
+                schedules
+                    .iter()
+                    .position(|schedule| *schedule == case.faults)
+                    .expect("a listed schedule")
+            })
+            .collect()
+    }
+
+    /// `tests/suite/contract_crm.rs` runs Redtail (HTML) and Insightly
+    /// (plain text) connectors under the default faults with seed 6 and
+    /// 6 cases, and claims every schedule is drawn: this holds it to that.
+    #[test]
+    fn seed_6_draws_every_default_schedule_in_six_cases_of_html_and_of_plain_text() {
+        let schedules = aimed_at_create(default_schedules(Duration::from_secs(2)));
+        for format in [LogFormat::Html, LogFormat::Plain] {
+            let drawn = drawn(format, &schedules, 6, 6);
+            for index in 0..schedules.len() {
+                assert!(drawn.contains(&index), "{format:?}: schedule {index} never drawn in {drawn:?}");
+            }
+            assert_eq!(
+                drawn,
+                self::drawn(format, &schedules, 6, 6),
+                "the same seed, the same cases"
+            );
+        }
+    }
 }
