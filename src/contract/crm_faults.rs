@@ -172,7 +172,10 @@ mod tests {
         let missing = aim_at_create(unaimed(), "salesforce", &json!({"base_url": "http://h/"}))
             .expect_err("no row")
             .to_string();
-        assert!(missing.contains("give the fault a method and path"), "{missing}");
+        assert!(
+            missing.contains("give the fault a method and path"),
+            "{missing}"
+        );
         let no_rest = aim_at_create(unaimed(), "bullhorn", &json!({"base_url": "http://h/b"}))
             .expect_err("no restUrl")
             .to_string();

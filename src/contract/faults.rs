@@ -308,14 +308,16 @@ mod tests {
         );
         assert_eq!(check_aims(&aimed, true), Ok(()));
         let without_crm = check_aims(&aimed, false).expect_err("needs --crm");
-        assert!(without_crm.starts_with("[1][0].at needs --crm"), "{without_crm}");
+        assert!(
+            without_crm.starts_with("[1][0].at needs --crm"),
+            "{without_crm}"
+        );
     }
 
     #[test]
     fn an_aimed_fault_round_trips_and_takes_no_path() {
-        let schedules =
-            parse_file(r#"[[{"on": "createCallLog", "status": 502, "at": "create"}]]"#)
-                .expect("valid");
+        let schedules = parse_file(r#"[[{"on": "createCallLog", "status": 502, "at": "create"}]]"#)
+            .expect("valid");
         assert_eq!(schedules[0][0].at, Some(Target::Create));
         let json = serde_json::to_string(&schedules[0][0]).expect("serialises");
         assert!(json.contains(r#""at":"create""#), "{json}");
@@ -325,7 +327,9 @@ mod tests {
         .expect("parses");
         let error = check_aims(&both, true).expect_err("path and at");
         assert!(error.contains("takes no method or path"), "{error}");
-        assert!(parse_file(r#"[[{"on": "createCallLog", "status": 502, "at": "update"}]]"#).is_err());
+        assert!(
+            parse_file(r#"[[{"on": "createCallLog", "status": 502, "at": "update"}]]"#).is_err()
+        );
     }
 
     #[test]

@@ -395,7 +395,10 @@ mod tests {
         for format in [LogFormat::Html, LogFormat::Plain] {
             let drawn = drawn(format, &schedules, 6, 6);
             for index in 0..schedules.len() {
-                assert!(drawn.contains(&index), "{format:?}: schedule {index} never drawn in {drawn:?}");
+                assert!(
+                    drawn.contains(&index),
+                    "{format:?}: schedule {index} never drawn in {drawn:?}"
+                );
             }
             assert_eq!(
                 drawn,

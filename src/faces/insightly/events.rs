@@ -12,13 +12,13 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
+use super::contacts::{count, DEFAULT_TOP, MAX_SKIP, MAX_TOP};
 use super::errors::{Answer, InsightlyError};
 use super::wire::{
     event_json, format_date, link_json, parse_date, path_id, read_id, stored_date, Kind,
     EXTRA_EVENT_FIELDS,
 };
 use super::NAME;
-use super::contacts::{count, DEFAULT_TOP, MAX_SKIP, MAX_TOP};
 use crate::store::{
     Activity, ActivityField, ActivityPatch, Caller, Contact, NewActivity, Origin, Store,
 };

@@ -123,9 +123,7 @@ async fn serve(
         Endpoint::SearchContacts => search_contacts(state, caller, request).await,
         Endpoint::CreateContact => create_contact(state, caller, request).await,
         Endpoint::GetContact => get_contact(state, caller, &id).await,
-        Endpoint::ContactActivities => {
-            activities::of_contact(state, caller, request, &id).await
-        }
+        Endpoint::ContactActivities => activities::of_contact(state, caller, request, &id).await,
         Endpoint::Categories => Ok(ApiResponse::ok(wire::categories_json())),
         Endpoint::DatabaseUsers => {
             let org = caller.organisation_id;
