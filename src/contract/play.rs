@@ -52,6 +52,9 @@ pub struct Outcome {
     /// Every `createCallLog` settled without a `logId`: core counts the
     /// call as not logged, so the CRM must hold nothing for it.
     pub not_logged: bool,
+    /// The requests (`POST /path`) a fault aimed at the create named that
+    /// the connector never sent: the case tested nothing under that fault.
+    pub unfired: Vec<String>,
 }
 
 /// What every case of a run shares, whichever job plays it.
@@ -64,11 +67,13 @@ pub(super) struct Stage<'a> {
     pub home: &'a Account,
 }
 
-/// The faults registered for one call: whether any, and the longest delay.
-#[derive(Debug, Clone, Copy, Default)]
+/// The faults registered for one call: whether any, the longest delay,
+/// and the requests those aimed by what they do landed on.
+#[derive(Debug, Clone, Default)]
 struct Armed {
     any: bool,
     delay: Option<Duration>,
+    aimed: Vec<String>,
 }
 
 /// Plays one case on a job's connector, in a tenant of its own, and
@@ -111,6 +116,7 @@ pub(super) fn play(stage: &Stage<'_>, subject: &mut Subject, case: &Case) -> Res
         calls: Vec::new(),
         requests: Vec::new(),
         not_logged: false,
+        unfired: Vec::new(),
     };
     let started = Instant::now();
     let mut delays = None;
@@ -197,6 +203,13 @@ impl CallCase<'_> {
         for fault in case.faults.iter().filter(|fault| fault.on == step) {
             let spec = self.spec(fault)?;
             self.tenant.add_fault(&spec)?;
+            if fault.at.is_some() {
+                armed.aimed.push(format!(
+                    "{} {}",
+                    spec.method.as_deref().unwrap_or("any method"),
+                    spec.path
+                ));
+            }
             armed.any = true;
             if fault.delay_ms > 0 {
                 let delay = Duration::from_millis(fault.delay_ms);
@@ -218,6 +231,32 @@ impl CallCase<'_> {
                 "the fault \"{fault}\" is aimed at the request that creates the activity, which only a run with --crm NAME knows"
             )))),
         }
+    }
+
+    /// The requests `armed`'s aimed faults named that were never sent.
+    fn unfired(&self, armed: &Armed) -> Result<Vec<String>, Stop> {
+        if armed.aimed.is_empty() {
+            return Ok(Vec::new());
+        }
+        let idle: Vec<String> = self
+            .tenant
+            .faults()?
+            .into_iter()
+            .filter(|fault| fault.fired == 0)
+            .map(|fault| {
+                format!(
+                    "{} {}",
+                    fault.spec.method.as_deref().unwrap_or("any method"),
+                    fault.spec.path
+                )
+            })
+            .collect();
+        Ok(armed
+            .aimed
+            .iter()
+            .filter(|aimed| idle.contains(aimed))
+            .cloned()
+            .collect())
     }
 
     fn disarm(&mut self, armed: Armed) -> Result<(), Stop> {
@@ -267,6 +306,7 @@ impl CallCase<'_> {
             create_args,
             format: played_format,
             not_logged,
+            unfired,
             ..
         } = outcome;
         // What the fixture shows even if core never got as far as calling.
@@ -318,6 +358,7 @@ impl CallCase<'_> {
             };
             *delays = (*delays).max(armed.delay);
             let answer = self.core.call("createCallLog", vec![args], verdicts, calls);
+            unfired.extend(self.unfired(&armed)?);
             self.disarm(armed)?;
             created = read_created(answer?, verdicts, self.core.plan.crm.is_some());
             format = Some(this_format);

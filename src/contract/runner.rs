@@ -72,11 +72,27 @@ pub struct Report {
     pub replayed: bool,
     pub tallies: BTreeMap<Property, Tally>,
     pub failures: Vec<Failure>,
+    /// How many cases had a fault aimed at the create that never fired,
+    /// and the requests it was aimed at (each once).
+    pub unfired_cases: u32,
+    pub unfired: Vec<String>,
 }
 
 impl Report {
     pub fn passed(&self) -> bool {
         self.failures.is_empty()
+    }
+
+    fn note_unfired(&mut self, outcome: &Outcome) {
+        if outcome.unfired.is_empty() {
+            return;
+        }
+        self.unfired_cases += 1;
+        for request in &outcome.unfired {
+            if !self.unfired.contains(request) {
+                self.unfired.push(request.clone());
+            }
+        }
     }
 }
 
@@ -176,6 +192,8 @@ impl<'a> Runner<'a> {
             replayed: plan.replay.is_some(),
             tallies: BTreeMap::new(),
             failures: Vec::new(),
+            unfired_cases: 0,
+            unfired: Vec::new(),
         };
 
         if let Some(replayed) = &plan.replay {
@@ -185,6 +203,7 @@ impl<'a> Runner<'a> {
             };
             let outcome = play::play(&stage, &mut workers[0], &case).map_err(stop_error)?;
             tally(&mut tallies, &outcome.verdicts);
+            report.note_unfired(&outcome);
             for (property, reason) in outcome.verdicts.broken() {
                 report.failures.push(Failure {
                     property,
@@ -214,6 +233,7 @@ impl<'a> Runner<'a> {
         let mut breaches: Vec<FirstBreach> = Vec::new();
         for (index, outcome) in outcomes.iter().enumerate() {
             tally(&mut tallies, &outcome.verdicts);
+            report.note_unfired(outcome);
             for (property, reason) in outcome.verdicts.broken() {
                 if breaches.iter().all(|breach| breach.property != property) {
                     breaches.push(FirstBreach {

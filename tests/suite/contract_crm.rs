@@ -125,6 +125,12 @@ fn a_crm_connector_gets_a_signed_in_user_record_env_and_core_registry_under_faul
         text.contains("registered as insightly in @app-connect/core's registry"),
         "{text}"
     );
+    // The probe logs through the native API, never Insightly's create,
+    // so the default faults (aimed there under --crm) never fire: said.
+    assert!(
+        text.contains("the connector sent no POST /insightly/v3.1/events during createCallLog"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -322,6 +328,8 @@ fn redtail_and_insightly_connectors_keep_every_property_under_the_default_faults
         assert_every_property_held(&output, 6);
         let text = String::from_utf8_lossy(&output.stdout);
         assert!(text.contains("faults default (on the create)"), "{text}");
+        // Every fault fired: each met the connector's create.
+        assert!(!text.contains("never fired"), "{text}");
     }
 }
 
