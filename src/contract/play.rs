@@ -228,7 +228,7 @@ impl CallCase<'_> {
                 Ok(crm_faults::aim_at_create(fault.spec(), name, connection)?)
             }
             (Some(Target::Create), _, _) => Err(Stop::Fatal(RunError::Crm(format!(
-                "the fault \"{fault}\" is aimed at the request that creates the activity, which only a run with --crm NAME knows"
+                "the fault \"{fault}\" needs --crm NAME: only a CRM face says which request creates the activity; run it with the --crm it was saved under"
             )))),
         }
     }
