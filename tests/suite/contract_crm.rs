@@ -426,3 +426,50 @@ fn a_fault_aimed_at_the_create_needs_crm() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("[0][0].at needs --crm NAME"), "{stderr}");
 }
+
+/// Under `--crm`, a fault aimed `at: create` lands on the request each
+/// CRM's connector creates the activity with (Redtail `POST …/activities`,
+/// Insightly `POST …/events`, Pipedrive `POST /api/v2/activities`, Clio
+/// `POST /api/v4/communications.json`, Bullhorn `PUT {restUrl}entity/Note`):
+/// replayed once each (no shrinking), the run never notes it unfired,
+/// whether or not the connector survives the 502.
+#[test]
+fn a_fault_aimed_at_the_create_meets_each_crms_create_request() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let input = std::fs::read_to_string(
+        repository().join("fixtures/create-call-log/inbound-answered.json"),
+    )
+    .expect("fixture");
+    let mut case: serde_json::Value = serde_json::from_str(&input).expect("JSON");
+    case["mockcrmContract"] = serde_json::json!({
+        "faults": [{"on": "createCallLog", "status": 502, "at": "create"}]
+    });
+    let fixture = dir.path().join("aimed.json");
+    std::fs::write(&fixture, case.to_string()).expect("written");
+    for crm in ["redtail", "insightly", "pipedrive", "clio", "bullhorn"] {
+        let output = contract_in(
+            repository(),
+            &[
+                "--crm",
+                crm,
+                "--connector-timeout",
+                "1",
+                "--replay",
+                &fixture.display().to_string(),
+                &format!("fixtures/connectors/{crm}.js"),
+            ],
+            &[],
+        );
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            matches!(output.status.code(), Some(0 | 1)),
+            "{crm}: {}",
+            explain(&output)
+        );
+        assert!(
+            text.contains("1 case replayed from its fixture"),
+            "{crm}: {text}"
+        );
+        assert!(!text.contains("never fired"), "{crm}: {text}");
+    }
+}
