@@ -93,7 +93,8 @@ pub(super) struct ContractArgs {
     jobs: usize,
     /// Faults each case runs under: none, default (no fault, a 503 after
     /// commit, a 429 with Retry-After, a 502, a delay past
-    /// --connector-timeout, one drawn per case), or a JSON file of schedules.
+    /// --connector-timeout, one drawn per case; with --crm on the request
+    /// that creates the activity), or a JSON file of schedules.
     #[arg(long, default_value = "default", value_name = "none|default|FILE")]
     faults: String,
     /// The connector's own timeout for one CRM request, in seconds: the
@@ -302,6 +303,14 @@ pub(super) fn contract(args: ContractArgs) -> Result<ExitCode, CliError> {
             contract::no_faults(),
             "none".to_owned(),
         ),
+        // Under --crm, the faults hit the request that creates the
+        // activity (a call log or a message log) in that CRM: the write a
+        // lost answer duplicates.
+        "default" if crm_face.is_some() => (
+            contract::aimed_at_create(contract::default_schedules(delay)),
+            contract::aimed_at_create(contract::default_message_schedules(delay)),
+            "default (on the create)".to_owned(),
+        ),
         "default" => (
             contract::default_schedules(delay),
             contract::default_message_schedules(delay),
@@ -310,6 +319,9 @@ pub(super) fn contract(args: ContractArgs) -> Result<ExitCode, CliError> {
         file => {
             let path = Path::new(file);
             let schedules = contract::parse_faults(&read_input(Some(path))?)
+                .and_then(|schedules| {
+                    contract::check_aims(&schedules, crm_face.is_some()).map(|()| schedules)
+                })
                 .map_err(|message| invalid("--faults", format!("{file} {message}")))?;
             // A file that names no message call has its faults moved to
             // the message calls for the message half.

@@ -45,9 +45,20 @@ impl Step {
     }
 }
 
+/// Which request of a call a fault is aimed at, when not by `method` and
+/// `path`: resolved per case against the CRM the connector talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    /// The request that creates the activity in the `--crm` CRM
+    /// (`crm_faults.rs` knows which one that is for each CRM).
+    Create,
+}
+
 /// One fault: the admin API's fields, bound to a connector call. Without
 /// `method` it hits any request the connector sends during that call;
-/// without `path`, any path; without `times`, the first matching request only.
+/// without `path`, any path; `at` aims it at a request by what it does
+/// instead; without `times`, the first matching request only.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduledFault {
@@ -56,6 +67,8 @@ pub struct ScheduledFault {
     pub method: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<Target>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -78,6 +91,7 @@ impl ScheduledFault {
             on: Step::Create,
             method: None,
             path: None,
+            at: None,
             status: None,
             retry_after: None,
             delay_ms: 0,
@@ -127,6 +141,9 @@ impl fmt::Display for ScheduledFault {
         }
         if let Some(path) = &self.path {
             parts.push(format!("at {path}"));
+        }
+        if self.at == Some(Target::Create) {
+            parts.push("on the request that creates the activity".into());
         }
         if let Some(times) = self.times.filter(|times| *times != 1) {
             parts.push(format!("{times} times"));
@@ -253,6 +270,48 @@ pub fn parse_file(text: &str) -> Result<Vec<Schedule>, String> {
     Ok(schedules)
 }
 
+/// The default schedules as they run under `--crm`: each fault on the
+/// request that creates the activity in that CRM rather than on the
+/// connector's first request (often a lookup), so the faults test the
+/// write whose lost answer can leave a duplicate.
+pub fn aimed_at_create(schedules: Vec<Schedule>) -> Vec<Schedule> {
+    schedules
+        .into_iter()
+        .map(|schedule| {
+            schedule
+                .into_iter()
+                .map(|fault| ScheduledFault {
+                    at: Some(Target::Create),
+                    ..fault
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Why a schedule cannot run as given: a fault aimed `at` a request by
+/// what it does needs `--crm`, and names no `method` or `path` besides.
+pub fn check_aims(schedules: &[Schedule], crm: bool) -> Result<(), String> {
+    for (index, schedule) in schedules.iter().enumerate() {
+        for (position, fault) in schedule.iter().enumerate() {
+            if fault.at.is_none() {
+                continue;
+            }
+            if !crm {
+                return Err(format!(
+                    "[{index}][{position}].at needs --crm NAME: it names the request that creates the activity in that CRM; give method and path instead"
+                ));
+            }
+            if fault.method.is_some() || fault.path.is_some() {
+                return Err(format!(
+                    "[{index}][{position}].at takes no method or path: it picks both; drop at, or drop method and path"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The longest delay any schedule adds, which `--call-timeout` must exceed.
 pub fn longest_delay(schedules: &[Schedule]) -> Duration {
     let longest = schedules
@@ -280,6 +339,39 @@ mod tests {
         assert_eq!(describe(&schedules[1]), "createCallLog: 503, after commit");
         assert_eq!(describe(&schedules[4]), "createCallLog: delayed 6 s");
         assert_eq!(longest_delay(&schedules), Duration::from_secs(6));
+        assert_eq!(check_aims(&schedules, false), Ok(()));
+
+        let aimed = aimed_at_create(schedules);
+        assert!(aimed[0].is_empty());
+        assert!(aimed.iter().flatten().all(|f| f.at == Some(Target::Create)));
+        assert_eq!(
+            describe(&aimed[1]),
+            "createCallLog: 503, after commit, on the request that creates the activity"
+        );
+        assert_eq!(check_aims(&aimed, true), Ok(()));
+        let without_crm = check_aims(&aimed, false).expect_err("needs --crm");
+        assert!(
+            without_crm.starts_with("[1][0].at needs --crm"),
+            "{without_crm}"
+        );
+    }
+
+    #[test]
+    fn an_aimed_fault_round_trips_and_takes_no_path() {
+        let schedules = parse_file(r#"[[{"on": "createCallLog", "status": 502, "at": "create"}]]"#)
+            .expect("valid");
+        assert_eq!(schedules[0][0].at, Some(Target::Create));
+        let json = serde_json::to_string(&schedules[0][0]).expect("serialises");
+        assert!(json.contains(r#""at":"create""#), "{json}");
+        let both = parse_file(
+            r#"[[{"on": "createCallLog", "status": 502, "at": "create", "path": "/x"}]]"#,
+        )
+        .expect("parses");
+        let error = check_aims(&both, true).expect_err("path and at");
+        assert!(error.contains("takes no method or path"), "{error}");
+        assert!(
+            parse_file(r#"[[{"on": "createCallLog", "status": 502, "at": "update"}]]"#).is_err()
+        );
     }
 
     #[test]

@@ -12,7 +12,9 @@
 //! - `subject.rs`: the connector under test: a module under that bridge,
 //!   or a proxy-connector config run in-process by mockcrm's proxy engine;
 //! - `cases.rs`: the generated cases (proptest strategies);
-//! - `faults.rs`: fault schedules;
+//! - `faults.rs`: fault schedules; `crm_faults.rs`: under `--crm`, the
+//!   request that creates the activity in each CRM, where the default
+//!   faults are aimed;
 //! - `core.rs`: mockcrm as App Connect core (arguments, composing);
 //! - `properties.rs`: the properties and the comparisons behind them;
 //! - `plan.rs`: what a run is asked to do, and why it could not start;
@@ -44,6 +46,7 @@ mod calls;
 mod cases;
 mod core;
 mod crm;
+mod crm_faults;
 mod faults;
 mod jobs;
 mod message_cases;
@@ -62,8 +65,8 @@ mod tenant;
 pub use bridge::{split_command, Launch, Launcher, LogSink, Stream};
 pub use crm::{connection as crm_connection, launch_env as crm_launch_env};
 pub use faults::{
-    default_message_schedules, default_schedules, is_message_step, longest_delay,
-    none as no_faults, on_messages, parse_file as parse_faults,
+    aimed_at_create, check_aims, default_message_schedules, default_schedules, is_message_step,
+    longest_delay, none as no_faults, on_messages, parse_file as parse_faults,
 };
 pub use plan::{Only, Plan};
 pub use report::{case_from_fixture, failure_text, fixture, junit, table, Setup};

@@ -22,7 +22,8 @@ use super::calls::{CallNote, Core, Stop};
 use super::cases::Case;
 use super::core::{self, Account, CallLogRow, CoreFormat, ExistingDetails};
 use super::crm;
-use super::faults::Step;
+use super::crm_faults;
+use super::faults::{ScheduledFault, Step, Target};
 use super::plan::{Plan, RunError};
 use super::properties::{self, Property, Verdicts};
 use super::subject::Subject;
@@ -51,6 +52,9 @@ pub struct Outcome {
     /// Every `createCallLog` settled without a `logId`: core counts the
     /// call as not logged, so the CRM must hold nothing for it.
     pub not_logged: bool,
+    /// The requests (`POST /path`) a fault aimed at the create named that
+    /// the connector never sent: the case tested nothing under that fault.
+    pub unfired: Vec<String>,
 }
 
 /// What every case of a run shares, whichever job plays it.
@@ -63,11 +67,13 @@ pub(super) struct Stage<'a> {
     pub home: &'a Account,
 }
 
-/// The faults registered for one call: whether any, and the longest delay.
-#[derive(Debug, Clone, Copy, Default)]
+/// The faults registered for one call: whether any, the longest delay,
+/// and the requests those aimed by what they do landed on.
+#[derive(Debug, Clone, Default)]
 struct Armed {
     any: bool,
     delay: Option<Duration>,
+    aimed: Vec<String>,
 }
 
 /// Plays one case on a job's connector, in a tenant of its own, and
@@ -100,6 +106,7 @@ pub(super) fn play(stage: &Stage<'_>, subject: &mut Subject, case: &Case) -> Res
         },
         tenant,
         contact_id,
+        connection: None,
     };
     let mut outcome = Outcome {
         case: case.clone(),
@@ -109,6 +116,7 @@ pub(super) fn play(stage: &Stage<'_>, subject: &mut Subject, case: &Case) -> Res
         calls: Vec::new(),
         requests: Vec::new(),
         not_logged: false,
+        unfired: Vec::new(),
     };
     let started = Instant::now();
     let mut delays = None;
@@ -182,6 +190,10 @@ struct CallCase<'s> {
     tenant: CaseTenant<'s>,
     /// The case's contact, in the tenant.
     contact_id: String,
+    /// With `--crm`, the CRM's connection info for the case's tenant
+    /// (`GET /__admin/crms?org=`), which a fault aimed at the create is
+    /// resolved against.
+    connection: Option<Value>,
 }
 
 impl CallCase<'_> {
@@ -189,7 +201,15 @@ impl CallCase<'_> {
     fn arm(&mut self, case: &Case, step: Step) -> Result<Armed, Stop> {
         let mut armed = Armed::default();
         for fault in case.faults.iter().filter(|fault| fault.on == step) {
-            self.tenant.add_fault(&fault.spec())?;
+            let spec = self.spec(fault)?;
+            self.tenant.add_fault(&spec)?;
+            if fault.at.is_some() {
+                armed.aimed.push(format!(
+                    "{} {}",
+                    spec.method.as_deref().unwrap_or("any method"),
+                    spec.path
+                ));
+            }
             armed.any = true;
             if fault.delay_ms > 0 {
                 let delay = Duration::from_millis(fault.delay_ms);
@@ -197,6 +217,46 @@ impl CallCase<'_> {
             }
         }
         Ok(armed)
+    }
+
+    /// The admin API's fault for `fault`: as written, or, aimed `at` a
+    /// request by what it does, at that request of the case's CRM.
+    fn spec(&self, fault: &ScheduledFault) -> Result<crate::harness::FaultSpec, Stop> {
+        match (fault.at, &self.core.plan.crm, &self.connection) {
+            (None, _, _) => Ok(fault.spec()),
+            (Some(Target::Create), Some(name), Some(connection)) => {
+                Ok(crm_faults::aim_at_create(fault.spec(), name, connection)?)
+            }
+            (Some(Target::Create), _, _) => Err(Stop::Fatal(RunError::Crm(format!(
+                "the fault \"{fault}\" needs --crm NAME: only a CRM face says which request creates the activity; run it with the --crm it was saved under"
+            )))),
+        }
+    }
+
+    /// The requests `armed`'s aimed faults named that were never sent.
+    fn unfired(&self, armed: &Armed) -> Result<Vec<String>, Stop> {
+        if armed.aimed.is_empty() {
+            return Ok(Vec::new());
+        }
+        let idle: Vec<String> = self
+            .tenant
+            .faults()?
+            .into_iter()
+            .filter(|fault| fault.fired == 0)
+            .map(|fault| {
+                format!(
+                    "{} {}",
+                    fault.spec.method.as_deref().unwrap_or("any method"),
+                    fault.spec.path
+                )
+            })
+            .collect();
+        Ok(armed
+            .aimed
+            .iter()
+            .filter(|aimed| idle.contains(aimed))
+            .cloned()
+            .collect())
     }
 
     fn disarm(&mut self, armed: Armed) -> Result<(), Stop> {
@@ -218,13 +278,15 @@ impl CallCase<'_> {
             return Ok(true);
         };
         let connection = crm::connection(&self.tenant.crms()?, name)?;
-        crm::sign_in(
+        let signed_in = crm::sign_in(
             &mut self.core,
             &connection,
             case,
             &mut outcome.verdicts,
             &mut outcome.calls,
-        )
+        );
+        self.connection = Some(connection);
+        signed_in
     }
 
     fn stored_activity(&self, id: &str) -> Result<Option<Value>, Stop> {
@@ -244,6 +306,7 @@ impl CallCase<'_> {
             create_args,
             format: played_format,
             not_logged,
+            unfired,
             ..
         } = outcome;
         // What the fixture shows even if core never got as far as calling.
@@ -295,6 +358,7 @@ impl CallCase<'_> {
             };
             *delays = (*delays).max(armed.delay);
             let answer = self.core.call("createCallLog", vec![args], verdicts, calls);
+            unfired.extend(self.unfired(&armed)?);
             self.disarm(armed)?;
             created = read_created(answer?, verdicts, self.core.plan.crm.is_some());
             format = Some(this_format);

@@ -108,6 +108,14 @@ pub fn table(report: &Report, setup: &Setup<'_>) -> String {
         n => format!("{n} properties failed"),
     };
     let _ = writeln!(out, "{cases}: {verdict}");
+    if report.unfired_cases > 0 {
+        let _ = writeln!(
+            out,
+            "note: in {} of the cases the fault aimed at the request that creates the activity never fired: the connector sent no {} during createCallLog, so those cases ran with no fault (paths match case for case: does the connector create the activity with that request?)",
+            report.unfired_cases,
+            report.unfired.join(" or ")
+        );
+    }
     out
 }
 

@@ -114,6 +114,10 @@ pub struct Report {
     pub message_cases: u32,
     /// Why a half did not run, for the report's lines.
     pub notes: Vec<String>,
+    /// How many cases had a fault aimed at the create that never fired,
+    /// and the requests it was aimed at (each once).
+    pub unfired_cases: u32,
+    pub unfired: Vec<String>,
 }
 
 impl Report {
@@ -130,6 +134,18 @@ impl Report {
                     || (self.ran_messages && Property::MESSAGES.contains(property))
             })
             .collect()
+    }
+
+    fn note_unfired(&mut self, outcome: &Outcome) {
+        if outcome.unfired.is_empty() {
+            return;
+        }
+        self.unfired_cases += 1;
+        for request in &outcome.unfired {
+            if !self.unfired.contains(request) {
+                self.unfired.push(request.clone());
+            }
+        }
     }
 }
 
@@ -255,6 +271,8 @@ impl<'a> Runner<'a> {
             ran_messages: false,
             message_cases: 0,
             notes: Vec::new(),
+            unfired_cases: 0,
+            unfired: Vec::new(),
         };
 
         if let Some(replayed) = &plan.replay {
@@ -266,6 +284,7 @@ impl<'a> Runner<'a> {
                     };
                     let outcome = play::play(&stage, &mut workers[0], &case).map_err(stop_error)?;
                     report.ran_calls = true;
+                    report.note_unfired(&outcome);
                     (
                         outcome.verdicts.clone(),
                         FailedCase::Call(Box::new(outcome)),
@@ -318,6 +337,9 @@ impl<'a> Runner<'a> {
                 subject.tag_logs(several.then_some(case_number(index)));
                 play::play(&stage, subject, case).map_err(stop_error)
             })?;
+            for outcome in &outcomes {
+                report.note_unfired(outcome);
+            }
             let breaches = first_breaches(
                 &mut tallies,
                 &Property::CALLS,
@@ -583,4 +605,51 @@ fn seed_bytes(seed: u64) -> [u8; 32] {
         chunk.copy_from_slice(&word.to_le_bytes());
     }
     bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::contract::faults::{aimed_at_create, default_schedules, Schedule};
+
+    /// Which of `schedules` each generated case drew.
+    fn drawn(format: LogFormat, schedules: &[Schedule], seed: u64, count: u32) -> Vec<usize> {
+        let strategy = cases::cases(Some(format), schedules.to_vec());
+        generate(&strategy, seed, count, |case, index| {
+            case.with_session(&session(seed, index))
+        })
+        .expect("cases")
+        .iter()
+        .map(|case| {
+            schedules
+                .iter()
+                .position(|schedule| *schedule == case.faults)
+                .expect("a listed schedule")
+        })
+        .collect()
+    }
+
+    /// `tests/suite/contract_crm.rs` runs Redtail (HTML) and Insightly
+    /// (plain text) connectors under the default faults with seed 6 and
+    /// 6 cases, and claims every schedule is drawn: this holds it to that.
+    #[test]
+    fn seed_6_draws_every_default_schedule_in_six_cases_of_html_and_of_plain_text() {
+        let schedules = aimed_at_create(default_schedules(Duration::from_secs(2)));
+        for format in [LogFormat::Html, LogFormat::Plain] {
+            let drawn = drawn(format, &schedules, 6, 6);
+            for index in 0..schedules.len() {
+                assert!(
+                    drawn.contains(&index),
+                    "{format:?}: schedule {index} never drawn in {drawn:?}"
+                );
+            }
+            assert_eq!(
+                drawn,
+                self::drawn(format, &schedules, 6, 6),
+                "the same seed, the same cases"
+            );
+        }
+    }
 }

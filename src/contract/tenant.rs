@@ -94,6 +94,11 @@ impl<'a> CaseTenant<'a> {
         self.rt.block_on(self.admin.add_fault(&spec)).map(drop)
     }
 
+    /// The tenant's faults, each with how often it fired.
+    pub fn faults(&self) -> Result<Vec<crate::harness::Fault>, AdminError> {
+        self.rt.block_on(self.admin.faults())
+    }
+
     /// Removes the tenant's faults (no other's).
     pub fn clear_faults(&self) -> Result<(), AdminError> {
         self.rt.block_on(self.admin.clear_faults())

@@ -1,7 +1,8 @@
 //! The store: every SQL statement in mockcrm lives under this module, one
 //! file per concept — opening a file (`open.rs`), the schema and its
 //! migrations (`schema.rs`), seeding and reset (`seed.rs`), API keys
-//! (`callers.rs`), contacts, activities (and their rows, `activity_rows.rs`),
+//! (`callers.rs`), contacts, activities (and their rows, `activity_rows.rs`;
+//! finding them by one field's value, `activity_search.rs`),
 //! idempotency keys, message logs (`message_logs.rs`), revisions,
 //! activities across organisations for the admin side, contract checks, tenants (`tenants.rs`) and an
 //! organisation's rows in every table (`organisation_rows.rs`) — plus
@@ -17,6 +18,7 @@
 
 mod activities;
 mod activity_rows;
+mod activity_search;
 mod admin_activities;
 mod callers;
 mod checkpoint;
@@ -41,6 +43,7 @@ use std::sync::Arc;
 
 use rusqlite::Connection;
 
+pub use activity_search::ActivityField;
 pub(crate) use callers::CallerCache;
 pub use credentials::CrmSecret;
 pub use error::StoreError;

@@ -179,6 +179,12 @@ fn a_crm_connector_gets_a_signed_in_user_record_env_and_core_registry_under_faul
         text.contains("registered as insightly in @app-connect/core's registry"),
         "{text}"
     );
+    // The probe logs through the native API, never Insightly's create,
+    // so the default faults (aimed there under --crm) never fire: said.
+    assert!(
+        text.contains("the connector sent no POST /insightly/v3.1/events during createCallLog"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -300,6 +306,16 @@ fn a_typescript_connector_runs_under_npx_tsx() {
 
 /// `contract --crm NAME` on the face's own example connector.
 fn crm_contract(crm: &str, connector: &str, faults: &str, cases: &str) -> Output {
+    crm_contract_seeded(crm, connector, faults, cases, "3")
+}
+
+fn crm_contract_seeded(
+    crm: &str,
+    connector: &str,
+    faults: &str,
+    cases: &str,
+    seed: &str,
+) -> Output {
     contract_in(
         repository(),
         &[
@@ -308,9 +324,9 @@ fn crm_contract(crm: &str, connector: &str, faults: &str, cases: &str) -> Output
             "--cases",
             cases,
             "--seed",
-            "3",
+            seed,
             "--jobs",
-            "4",
+            "6",
             "--faults",
             faults,
             "--connector-timeout",
@@ -344,6 +360,76 @@ fn the_crm_faces_example_connectors_keep_every_property_through_their_faces() {
     }
 }
 
+/// Seed 6's 6 cases draw every default schedule (no fault, 503 after
+/// commit, 429 with Retry-After, 502, a delay past the connector's 1 s
+/// timeout) for an HTML and for a plain-text connector alike:
+/// `contract::runner`'s `seed_6_draws_every_default_schedule…` holds that.
+/// With 6 jobs the run takes about as long as its slowest case (a 1 s
+/// Retry-After, a 2 s delay and a retry): 2.5-3 s each.
+const EVERY_SCHEDULE_SEED: &str = "6";
+const EVERY_SCHEDULE_CASES: &str = "6";
+
+#[test]
+fn redtail_and_insightly_connectors_keep_every_property_under_the_default_faults() {
+    for crm in ["redtail", "insightly"] {
+        let output = crm_contract_seeded(
+            crm,
+            &format!("fixtures/connectors/{crm}.js"),
+            "default",
+            EVERY_SCHEDULE_CASES,
+            EVERY_SCHEDULE_SEED,
+        );
+        assert_every_property_held(&output, 6);
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert!(text.contains("faults default (on the create)"), "{text}");
+        // Every fault fired: each met the connector's create.
+        assert!(!text.contains("never fired"), "{text}");
+    }
+}
+
+#[test]
+fn a_connector_that_retries_a_lost_create_without_looking_writes_the_call_twice() {
+    // Redtail takes no idempotency key: the 503 after the commit is
+    // retried, and the first activity is left beside the second.
+    let output = crm_contract_seeded(
+        "redtail",
+        "fixtures/connectors/redtail-no-lookup.js",
+        "default",
+        EVERY_SCHEDULE_CASES,
+        EVERY_SCHEDULE_SEED,
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", explain(&output));
+    let rows = table(&output);
+    assert_eq!(rows.len(), 6, "{}", explain(&output));
+    for (property, (_, failed, _)) in &rows {
+        let expected = u32::from(property == "one activity per call session");
+        assert_eq!(*failed, expected, "{property}: {}", explain(&output));
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("FAILED: one activity per call session"),
+        "{text}"
+    );
+    assert!(text.contains("was written as 2 activities"), "{text}");
+    assert!(
+        text.contains("createCallLog: 503, after commit, on the request that creates the activity"),
+        "the shrunk case names its fault: {text}"
+    );
+    // The fault hit the create itself (not the sign-in), which committed
+    // and was sent again.
+    let faulted = text
+        .find("POST /redtail/api/public/v1/activities -> 503 (fault flt_")
+        .unwrap_or_else(|| panic!("the create was faulted: {text}"));
+    assert!(
+        text[faulted..].contains("POST /redtail/api/public/v1/activities -> 201"),
+        "{text}"
+    );
+    assert!(
+        text.contains("GET /redtail/api/public/v1/authentication -> 200"),
+        "{text}"
+    );
+}
+
 #[test]
 fn a_crm_connector_that_drops_the_note_breaks_only_the_get_call_log_round_trip() {
     for crm in ["redtail", "insightly"] {
@@ -372,31 +458,72 @@ fn a_crm_connector_that_drops_the_note_breaks_only_the_get_call_log_round_trip()
 }
 
 #[test]
-fn faults_hit_the_face_and_a_lost_create_answer_is_a_second_activity() {
-    // Seed 3's first 10 cases draw a 503 after commit on the create: the
-    // connector (no idempotency in Redtail's API, no retry, as App
-    // Connect's) throws, core lets the user log again, and Redtail holds
-    // the call twice.
-    let output = crm_contract("redtail", "fixtures/connectors/redtail.js", "default", "10");
-    assert_eq!(output.status.code(), Some(1), "{}", explain(&output));
-    let rows = table(&output);
-    assert!(
-        rows["one activity per call session"].1 > 0,
-        "{}",
-        explain(&output)
+fn a_fault_aimed_at_the_create_needs_crm() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let faults = dir.path().join("faults.json");
+    std::fs::write(
+        &faults,
+        r#"[[{"on": "createCallLog", "status": 502, "at": "create"}]]"#,
+    )
+    .expect("written");
+    let output = contract_in(
+        repository(),
+        &[
+            "--serve",
+            "--faults",
+            &faults.display().to_string(),
+            "fixtures/connectors/good.js",
+        ],
+        &[],
     );
-    let text = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        text.contains("FAILED: one activity per call session"),
-        "{text}"
-    );
-    assert!(text.contains("was written as 2 activities"), "{text}");
-    assert!(
-        text.contains("POST /redtail/api/public/v1/activities -> 503 (fault flt_"),
-        "the fault hit the face's route: {text}"
-    );
-    assert!(
-        text.contains("GET /redtail/api/public/v1/authentication -> 200"),
-        "{text}"
-    );
+    assert_eq!(output.status.code(), Some(2), "{}", explain(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("[0][0].at needs --crm NAME"), "{stderr}");
+}
+
+/// Under `--crm`, a fault aimed `at: create` lands on the request each
+/// CRM's connector creates the activity with (Redtail `POST …/activities`,
+/// Insightly `POST …/events`, Pipedrive `POST /api/v2/activities`, Clio
+/// `POST /api/v4/communications.json`, Bullhorn `PUT {restUrl}entity/Note`):
+/// replayed once each (no shrinking), the run never notes it unfired,
+/// whether or not the connector survives the 502.
+#[test]
+fn a_fault_aimed_at_the_create_meets_each_crms_create_request() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let input = std::fs::read_to_string(
+        repository().join("fixtures/create-call-log/inbound-answered.json"),
+    )
+    .expect("fixture");
+    let mut case: serde_json::Value = serde_json::from_str(&input).expect("JSON");
+    case["mockcrmContract"] = serde_json::json!({
+        "faults": [{"on": "createCallLog", "status": 502, "at": "create"}]
+    });
+    let fixture = dir.path().join("aimed.json");
+    std::fs::write(&fixture, case.to_string()).expect("written");
+    for crm in ["redtail", "insightly", "pipedrive", "clio", "bullhorn"] {
+        let output = contract_in(
+            repository(),
+            &[
+                "--crm",
+                crm,
+                "--connector-timeout",
+                "1",
+                "--replay",
+                &fixture.display().to_string(),
+                &format!("fixtures/connectors/{crm}.js"),
+            ],
+            &[],
+        );
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            matches!(output.status.code(), Some(0 | 1)),
+            "{crm}: {}",
+            explain(&output)
+        );
+        assert!(
+            text.contains("1 case replayed from its fixture"),
+            "{crm}: {text}"
+        );
+        assert!(!text.contains("never fired"), "{crm}: {text}");
+    }
 }

@@ -474,3 +474,110 @@ async fn a_fault_on_a_face_path_fires_and_leaves_the_store_alone() {
     assert!(event["EVENT_ID"].is_i64());
     crm.shutdown().await;
 }
+
+/// `GET /Events/Search`: how a connector finds the event a create whose
+/// answer was lost wrote (by the `LOCATION` it marked it with), before it
+/// creates another.
+#[tokio::test]
+async fn an_event_is_found_by_its_whole_location_or_title_and_a_bad_search_is_refused() {
+    let crm = serving_insightly().await;
+    let marked = |location: &str| {
+        let mut event = call_log("Inbound Call from Jane Contact");
+        event["LOCATION"] = json!(location);
+        event
+    };
+    let first = create_event(&crm, marked("RingCentral call 42")).await;
+    let second = create_event(&crm, marked("RingCentral call 421")).await;
+    create_event(&crm, call_log("Outbound Call to Priya Raman")).await;
+
+    // Whole value, trimmed, any case; the field name in any case too.
+    let (status, found) = answer(insightly(
+        &crm,
+        Method::GET,
+        "/Events/Search?field_name=location&field_value=%20ringcentral%20CALL%2042",
+    ))
+    .await;
+    assert_eq!(status, 200, "{found}");
+    let ids = |found: &Value| -> Vec<Value> {
+        found
+            .as_array()
+            .unwrap_or_else(|| panic!("an array: {found}"))
+            .iter()
+            .map(|event| event["EVENT_ID"].clone())
+            .collect()
+    };
+    assert_eq!(ids(&found), [first["EVENT_ID"].clone()]);
+    assert_eq!(found[0]["LOCATION"], "RingCentral call 42");
+    // By title, oldest first, paged by skip and top.
+    let by_title =
+        "/events/search?field_name=TITLE&field_value=Inbound%20Call%20from%20Jane%20Contact";
+    let (_, both) = answer(insightly(&crm, Method::GET, by_title)).await;
+    assert_eq!(
+        ids(&both),
+        [first["EVENT_ID"].clone(), second["EVENT_ID"].clone()]
+    );
+    let (_, paged) = answer(insightly(
+        &crm,
+        Method::GET,
+        &format!("{by_title}&skip=1&top=1"),
+    ))
+    .await;
+    assert_eq!(ids(&paged), [second["EVENT_ID"].clone()]);
+    let (_, none) = answer(insightly(
+        &crm,
+        Method::GET,
+        "/events/search?field_name=LOCATION&field_value=RingCentral%20call%204",
+    ))
+    .await;
+    assert_eq!(none, json!([]), "a part of the value finds nothing");
+    // Another organisation's user finds none of them.
+    let (status, tenant) = answer(
+        crm.as_key(ADMIN, Method::POST, "/__admin/tenants")
+            .json(&json!({"name": "search-elsewhere"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{tenant}");
+    let (_, elsewhere) = answer(insightly_as(
+        &crm,
+        tenant["api_key"].as_str().expect("key"),
+        Method::GET,
+        "/events/search?field_name=LOCATION&field_value=RingCentral%20call%2042",
+    ))
+    .await;
+    assert_eq!(elsewhere, json!([]));
+
+    for (query, says) in [
+        ("", "field_name"),
+        (
+            "?field_name=DETAILS&field_value=x",
+            "Invalid field name \"DETAILS\"",
+        ),
+        ("?field_name=TITLE&field_value=x&top=501", "top"),
+        ("?field_name=TITLE&field_value=x&skip=some", "skip"),
+    ] {
+        let (status, refused) = answer(insightly(
+            &crm,
+            Method::GET,
+            &format!("/events/search{query}"),
+        ))
+        .await;
+        assert_eq!(status, 400, "{query}: {refused}");
+        assert!(message(&refused).contains(says), "{query}: {refused}");
+    }
+    let (status, _) = answer(crm.anonymous(
+        Method::GET,
+        &format!("{BASE}/events/search?field_name=TITLE"),
+    ))
+    .await;
+    assert_eq!(status, 401);
+
+    let mut found = found;
+    for event in found.as_array_mut().into_iter().flatten() {
+        for field in ["DATE_CREATED_UTC", "DATE_UPDATED_UTC", "EVENT_ID"] {
+            crate::support::redact(event, field, "[redacted]");
+        }
+    }
+    crate::support::snapshot_settings()
+        .bind(|| insta::assert_json_snapshot!("insightly_events_search", found));
+    crm.shutdown().await;
+}

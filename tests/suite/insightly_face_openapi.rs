@@ -44,6 +44,7 @@ async fn the_served_document_describes_the_face_and_its_answers_fit() {
         ("get", "/leads/{id}"),
         ("post", "/events"),
         ("put", "/events"),
+        ("get", "/events/search"),
         ("get", "/events/{id}"),
         ("get", "/events/{id}/links"),
         ("post", "/events/{id}/links"),
@@ -122,6 +123,22 @@ async fn the_served_document_describes_the_face_and_its_answers_fit() {
     )
     .await;
     check("put", "/events", status, &updated);
+    let (status, searched) = answer(insightly(
+        &crm,
+        Method::GET,
+        "/events/search?field_name=TITLE&field_value=Inbound%20Call%20from%20Lin",
+    ))
+    .await;
+    assert_eq!(searched.as_array().map(Vec::len), Some(1), "{searched}");
+    check("get", "/events/search", status, &searched);
+    let (status, unsearchable) = answer(insightly(
+        &crm,
+        Method::GET,
+        "/events/search?field_name=DETAILS",
+    ))
+    .await;
+    assert_eq!(status, 400);
+    check("get", "/events/search", status, &unsearchable);
     let (status, missing) = answer(insightly(&crm, Method::GET, "/events/424242")).await;
     check("get", "/events/{id}", status, &missing);
     let (status, bad) = answer(insightly(&crm, Method::POST, "/events").json(&json!({}))).await;

@@ -447,7 +447,7 @@ async fn the_document_describes_every_route_of_the_face_and_stays_valid() {
             assert_eq!(status, 401, "{method} {concrete}: {body}");
         }
     }
-    assert_eq!(redtail_operations, 12);
+    assert_eq!(redtail_operations, 13);
     crate::openapi::walk(&doc, "", &mut |_, value| {
         if let Some(reference) = value.get("$ref").and_then(Value::as_str) {
             crate::openapi::resolve(&doc, &json!({ "$ref": reference }));
@@ -474,5 +474,84 @@ async fn the_document_describes_every_route_of_the_face_and_stays_valid() {
     }
     // The native API's part is still there beside it.
     assert!(paths.contains_key("/activity/{id}"));
+    rt.crm.shutdown().await;
+}
+
+/// `GET /contacts/{id}/activities`: how a connector finds the activity a
+/// create whose answer was lost wrote, before it creates another.
+#[tokio::test]
+async fn a_contacts_activities_are_listed_newest_first_and_a_bad_page_or_contact_refused() {
+    let rt = Redtail::start().await;
+    let (_, doc) = answer(rt.crm.anonymous(Method::GET, "/openapi.json")).await;
+    let log = |subject: &str, contact: u32| {
+        json!({
+            "subject": subject,
+            "description": "<li><b>Duration</b>: 5 seconds</li>",
+            "start_date": "2024-01-15T15:30:00Z",
+            "end_date": "2024-01-15T15:30:05Z",
+            "activity_code_id": 3,
+            "category_id": 2,
+            "linked_contacts": [{"contact_id": contact.to_string()}],
+        })
+    };
+    let mut ids = Vec::new();
+    for (subject, contact) in [
+        ("Inbound Call from Jane Contact [RingCentral call 41]", 1),
+        ("Outbound Call to Priya Raman [RingCentral call 42]", 2),
+        ("Outbound Call to Jane Contact [RingCentral call 43]", 1),
+    ] {
+        let (status, created) = answer(
+            rt.call(Method::POST, "/activities")
+                .json(&log(subject, contact)),
+        )
+        .await;
+        assert_eq!(status, 201, "{created}");
+        ids.push(created["activity"]["id"].clone());
+    }
+    let (status, listed) = answer(rt.call(Method::GET, "/contacts/1/activities")).await;
+    assert_eq!(status, 200, "{listed}");
+    fits(&doc, "RedtailActivityList", &listed);
+    let listed_ids: Vec<&Value> = listed["activities"]
+        .as_array()
+        .expect("activities")
+        .iter()
+        .map(|activity| &activity["id"])
+        .collect();
+    assert_eq!(listed_ids, [&ids[2], &ids[0]], "Jane's, newest first");
+    assert_eq!(
+        listed["meta"],
+        json!({"total_records": 2, "total_pages": 1})
+    );
+    let (status, past) = answer(rt.call(Method::GET, "/contacts/1/activities?page=2")).await;
+    assert_eq!(status, 200);
+    assert_eq!(past["activities"], json!([]));
+    let (_, none) = answer(rt.call(Method::GET, "/contacts/3/activities")).await;
+    assert_eq!(none["meta"], json!({"total_records": 0, "total_pages": 0}));
+
+    for (path, status_wanted, says) in [
+        ("/contacts/1/activities?page=0", 422, "page"),
+        ("/contacts/1/activities?page=two", 422, "page"),
+        (
+            "/contacts/999999/activities",
+            404,
+            "Contact 999999 not found",
+        ),
+        ("/contacts/jane/activities", 404, "Contact jane not found"),
+    ] {
+        let (status, refused) = answer(rt.call(Method::GET, path)).await;
+        assert_eq!(status, status_wanted, "{path}: {refused}");
+        fits(&doc, "RedtailErrors", &refused);
+        assert!(refused.to_string().contains(says), "{path}: {refused}");
+    }
+    let (status, _) = answer(rt.bare(Method::GET, "/contacts/1/activities")).await;
+    assert_eq!(status, 401);
+
+    let mut listed = listed;
+    for activity in listed["activities"].as_array_mut().into_iter().flatten() {
+        for field in ["created_at", "updated_at"] {
+            redact(activity, field, "[redacted]");
+        }
+    }
+    snapshot_settings().bind(|| insta::assert_json_snapshot!("redtail_contact_activities", listed));
     rt.crm.shutdown().await;
 }

@@ -31,13 +31,16 @@ use super::calls::{CallNote, Core, Stop};
 use super::cases::{Case, ContactRef, CreateIn, UpdateIn, UserProfile};
 use super::core::Account;
 use super::crm;
-use super::faults::Step;
+use super::crm_faults;
+use super::faults::{ScheduledFault, Step, Target};
 use super::message_cases::{MessageCase, Thread};
 use super::message_properties::{self, Sent, Stored, StoredLog};
+use super::plan::RunError;
 use super::play::Stage;
 use super::properties::{Property, Verdicts};
 use super::subject::Subject;
 use super::tenant::CaseTenant;
+use crate::harness::FaultSpec;
 use crate::harness::JournalView;
 use crate::interface::TimezoneOffset;
 
@@ -121,6 +124,7 @@ pub(super) fn play(
         sent: BTreeMap::new(),
         armed: BTreeSet::new(),
         delay: None,
+        connection: None,
         verdicts: Verdicts::default(),
         calls: Vec::new(),
         tenant: &tenant,
@@ -190,6 +194,9 @@ struct Played<'s, 't> {
     verdicts: Verdicts,
     calls: Vec<CallNote>,
     tenant: &'t CaseTenant<'t>,
+    /// With `--crm`, the CRM's connection info for the case's tenant, which
+    /// a fault aimed at the create is resolved against.
+    connection: Option<Value>,
 }
 
 impl Played<'_, '_> {
@@ -200,13 +207,30 @@ impl Played<'_, '_> {
         };
         let connection = crm::connection(&self.tenant.crms()?, name)?;
         let as_call = self.as_call_case();
-        crm::sign_in(
+        let signed_in = crm::sign_in(
             &mut self.core,
             &connection,
             &as_call,
             &mut self.verdicts,
             &mut self.calls,
-        )
+        );
+        self.connection = Some(connection);
+        signed_in
+    }
+
+    /// The admin API's fault for `fault`: as written, or, aimed at the
+    /// create, at the request that creates the activity in the case's CRM
+    /// (a message log is created by the same request as a call log).
+    fn spec(&self, fault: &ScheduledFault) -> Result<FaultSpec, Stop> {
+        match (fault.at, &self.core.plan.crm, &self.connection) {
+            (None, _, _) => Ok(fault.spec()),
+            (Some(Target::Create), Some(name), Some(connection)) => {
+                Ok(crm_faults::aim_at_create(fault.spec(), name, connection)?)
+            }
+            (Some(Target::Create), _, _) => Err(Stop::Fatal(RunError::Crm(format!(
+                "the fault \"{fault}\" needs --crm NAME: only a CRM face says which request creates the activity"
+            )))),
+        }
     }
 
     /// The user core keeps, as a call case carries it (sign-in reads it).
@@ -421,7 +445,8 @@ impl Played<'_, '_> {
         let mut any = false;
         if arm {
             for fault in self.case.faults.iter().filter(|fault| fault.on == step) {
-                self.tenant.add_fault(&fault.spec())?;
+                let spec = self.spec(fault)?;
+                self.tenant.add_fault(&spec)?;
                 any = true;
                 if fault.delay_ms > 0 {
                     let delay = Duration::from_millis(fault.delay_ms);

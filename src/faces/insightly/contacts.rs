@@ -15,10 +15,10 @@ use crate::store::{Caller, Contact, ContactFilter, NewContact, Store, StoreError
 use crate::web::{ApiRequest, ApiResponse, AppState};
 
 /// Insightly's default page size, and the most it answers at once.
-const DEFAULT_TOP: usize = 100;
-const MAX_TOP: usize = 500;
+pub(super) const DEFAULT_TOP: usize = 100;
+pub(super) const MAX_TOP: usize = 500;
 /// Past this a search would skip everyone any organisation has.
-const MAX_SKIP: usize = 1_000_000;
+pub(super) const MAX_SKIP: usize = 1_000_000;
 
 /// What a search looks for.
 #[derive(Debug, Clone, PartialEq)]
@@ -219,7 +219,7 @@ fn flag(request: &ApiRequest, name: &str) -> Result<bool, InsightlyError> {
 }
 
 /// A whole-number query parameter, when present.
-fn count(request: &ApiRequest, name: &str) -> Result<Option<usize>, InsightlyError> {
+pub(super) fn count(request: &ApiRequest, name: &str) -> Result<Option<usize>, InsightlyError> {
     let Some(value) = request.query_param(name) else {
         return Ok(None);
     };

@@ -2,7 +2,8 @@
 //! logs a call or a message as an event (`POST /Events`), links it to the
 //! contact or lead (`POST /Events/{id}/Links`), reads it back
 //! (`GET /Events/{id}`) and updates it (`PUT /Events`, the id in the
-//! body). Title, details, start and end (kept as the start and a duration
+//! body); `GET /Events/Search` by `TITLE` or `LOCATION` is how a connector
+//! finds the event a create whose answer was lost wrote. Title, details, start and end (kept as the start and a duration
 //! in seconds) and the contact link map onto the activity's own fields, so
 //! an update here is a revision like any other; a few more event fields
 //! are kept as the activity's extras under their Insightly names. Every
@@ -11,13 +12,16 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
+use super::contacts::{count, DEFAULT_TOP, MAX_SKIP, MAX_TOP};
 use super::errors::{Answer, InsightlyError};
 use super::wire::{
     event_json, format_date, link_json, parse_date, path_id, read_id, stored_date, Kind,
     EXTRA_EVENT_FIELDS,
 };
 use super::NAME;
-use crate::store::{Activity, ActivityPatch, Caller, Contact, NewActivity, Origin, Store};
+use crate::store::{
+    Activity, ActivityField, ActivityPatch, Caller, Contact, NewActivity, Origin, Store,
+};
 use crate::web::crm::derived_conversation;
 use crate::web::{json_kind, ApiRequest, ApiResponse, AppState};
 
@@ -326,6 +330,67 @@ pub async fn get(state: &AppState, caller: &Caller, id: &str) -> Answer {
         contact.as_ref(),
         caller.user_number,
     )))
+}
+
+/// `GET /Events/Search?field_name=TITLE|LOCATION&field_value=…`: the
+/// events whose field is the value (whole, any case), oldest first, with
+/// `skip` and `top` paging as the contact searches have.
+pub async fn search(state: &AppState, caller: &Caller, request: &ApiRequest) -> Answer {
+    let field = match request
+        .query_param("field_name")
+        .map(|name| name.trim().to_ascii_uppercase())
+        .as_deref()
+    {
+        Some("TITLE") => ActivityField::Subject,
+        Some("LOCATION") => ActivityField::Extra("LOCATION".into()),
+        None | Some("") => {
+            return Err(InsightlyError::field(
+                "field_name",
+                "is required: mockcrm searches Events by TITLE or LOCATION",
+            ))
+        }
+        Some(other) => {
+            return Err(InsightlyError::BadRequest(format!(
+                "Invalid field name {other:?} for Events; mockcrm searches Events by TITLE and LOCATION"
+            )))
+        }
+    };
+    let value = request.query_param("field_value").unwrap_or_default();
+    let skip = count(request, "skip")?.unwrap_or(0);
+    if skip > MAX_SKIP {
+        return Err(InsightlyError::field(
+            "skip",
+            format!("must be at most {MAX_SKIP}"),
+        ));
+    }
+    let top = count(request, "top")?.unwrap_or(DEFAULT_TOP);
+    if top > MAX_TOP {
+        return Err(InsightlyError::field(
+            "top",
+            format!("must be at most {MAX_TOP}; page with skip"),
+        ));
+    }
+    let org = caller.organisation_id;
+    let wanted = u32::try_from(skip + top).unwrap_or(u32::MAX);
+    let found = state
+        .store
+        .read(move |store| {
+            let events = store.activities_by_field(org, &field, &value, wanted)?;
+            events
+                .into_iter()
+                .skip(skip)
+                .map(|event| {
+                    let contact = contact_of(store, org, &event)?;
+                    Ok((event, contact))
+                })
+                .collect::<Result<Vec<_>, crate::store::StoreError>>()
+        })
+        .await?;
+    let events = found
+        .iter()
+        .map(|(event, contact)| event_json(event, contact.as_ref(), caller.user_number))
+        .collect();
+    Ok(ApiResponse::ok(Value::Array(events)))
 }
 
 /// `GET /Events/{id}/Links`.

@@ -430,6 +430,21 @@ pub fn document() -> Value {
             errors: WRITE,
         },
         Operation {
+            id: "insightlySearchEvents",
+            summary: "Events by TITLE or LOCATION, oldest first: how a connector finds the event a create whose answer was lost wrote, before it creates another.",
+            parameters: json!([
+                {"name": "field_name", "in": "query", "required": true, "description": "The field to match (with field_value), in any case.",
+                 "schema": {"enum": ["TITLE", "LOCATION", "title", "location"]}},
+                {"name": "field_value", "in": "query", "description": "The value the field must equal: whole, trimmed, in any ASCII case.",
+                 "schema": {"type": "string"}},
+                {"name": "skip", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 1_000_000}},
+                {"name": "top", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 500}},
+            ]),
+            body: None,
+            answer: list("Event"),
+            errors: &["400", "401"],
+        },
+        Operation {
             id: "insightlyGetEvent",
             summary: "One event, with its link.",
             parameters: json!([id_parameter("event")]),
@@ -512,6 +527,14 @@ mod tests {
         assert_eq!(
             document["paths"]["/insightly/v3.1/leads/search"]["get"]["operationId"],
             "insightlySearchLeads"
+        );
+        assert_eq!(
+            document["paths"]["/insightly/v3.1/events/search"]["get"]["operationId"],
+            "insightlySearchEvents"
+        );
+        assert_eq!(
+            document["paths"]["/insightly/v3.1/events/{id}"]["get"]["operationId"],
+            "insightlyGetEvent"
         );
     }
 }

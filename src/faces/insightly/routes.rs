@@ -24,6 +24,7 @@ pub enum Op {
     GetPerson(Kind),
     CreatePerson(Kind),
     CreateEvent,
+    SearchEvents,
     UpdateEvent,
     GetEvent,
     EventLinks,
@@ -40,7 +41,7 @@ const fn row(method: Method, path: &'static str, endpoint: Op) -> Route<Op> {
 
 /// Every route served, below the mount; paths in lower case (requests are
 /// matched in lower case), `{id}` an integer.
-pub const ROUTES: [Route<Op>; 13] = [
+pub const ROUTES: [Route<Op>; 14] = [
     row(Method::GET, "/v3.1/users/me", Op::Me),
     row(Method::GET, "/v3.1/users", Op::Users),
     row(
@@ -63,6 +64,7 @@ pub const ROUTES: [Route<Op>; 13] = [
     row(Method::GET, "/v3.1/leads/{id}", Op::GetPerson(Kind::Lead)),
     row(Method::POST, "/v3.1/events", Op::CreateEvent),
     row(Method::PUT, "/v3.1/events", Op::UpdateEvent),
+    row(Method::GET, "/v3.1/events/search", Op::SearchEvents),
     row(Method::GET, "/v3.1/events/{id}", Op::GetEvent),
     row(Method::GET, "/v3.1/events/{id}/links", Op::EventLinks),
     row(Method::POST, "/v3.1/events/{id}/links", Op::LinkEvent),
@@ -106,6 +108,7 @@ pub async fn answer(
         Op::CreatePerson(kind) => contacts::create(state, caller, request, kind).await,
         Op::CreateEvent => events::create(state, caller, request).await,
         Op::UpdateEvent => events::update(state, caller, request).await,
+        Op::SearchEvents => events::search(state, caller, request).await,
         Op::GetEvent => events::get(state, caller, id).await,
         Op::EventLinks => events::links(state, caller, id).await,
         Op::LinkEvent => events::link(state, caller, request, id).await,
@@ -146,6 +149,11 @@ mod tests {
             Some(Op::GetPerson(Kind::Lead))
         );
         assert_eq!(found(Method::PUT, "/v3.1/events"), Some(Op::UpdateEvent));
+        assert_eq!(
+            found(Method::GET, "/v3.1/events/search"),
+            Some(Op::SearchEvents)
+        );
+        assert_eq!(found(Method::GET, "/v3.1/events/7"), Some(Op::GetEvent));
         assert_eq!(found(Method::DELETE, "/v3.1/events"), None);
     }
 

@@ -1,6 +1,7 @@
 //! The Redtail face's activities: create, get (with `include:
-//! linked_contacts`), update (`PUT` and `PATCH` alike), and the notes
-//! added to one. Each write is one write of the store's activity, so an
+//! linked_contacts`), update (`PUT` and `PATCH` alike), a contact's
+//! activities (`GET /contacts/{id}/activities`, how a connector finds what
+//! a create whose answer was lost wrote), and the notes added to one. Each write is one write of the store's activity, so an
 //! update or a note is a revision like any other, made `via` redtail.
 
 use chrono::{DateTime, Utc};
@@ -10,7 +11,9 @@ use warp::http::StatusCode;
 use super::errors::RedtailError;
 use super::wire::{self, ActivityInput};
 use super::NAME;
-use crate::store::{Activity, ActivityPatch, Caller, Contact, Origin, Store, StoreError};
+use crate::store::{
+    Activity, ActivityFilter, ActivityPatch, Caller, Contact, Origin, Store, StoreError,
+};
 use crate::web::{ApiRequest, ApiResponse, AppState};
 
 pub async fn create(
@@ -66,6 +69,68 @@ pub async fn get(
         &activity,
         linked(request, contact.as_ref()),
     )))
+}
+
+/// Activities one page of `GET /contacts/{id}/activities` holds.
+const PAGE_SIZE: usize = 100;
+/// Past this page no contact has activities (a million at most).
+const MAX_PAGE: usize = 10_000;
+
+/// `GET /contacts/{id}/activities?page=N`: the activities linked to the
+/// contact, newest first, `PAGE_SIZE` a page, with Redtail's `meta`.
+pub async fn of_contact(
+    state: &AppState,
+    caller: &Caller,
+    request: &ApiRequest,
+    id: &str,
+) -> Result<ApiResponse, RedtailError> {
+    let not_found = || RedtailError::NotFound(format!("Contact {id} not found"));
+    let number = id
+        .parse::<i64>()
+        .ok()
+        .filter(|number| *number > 0)
+        .ok_or_else(not_found)?;
+    let page = match request.query_param("page") {
+        None => 1,
+        Some(text) => text
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|page| (1..=MAX_PAGE).contains(page))
+            .ok_or_else(|| {
+                RedtailError::field(
+                    "page",
+                    format!("{text:?} is not a page; pages count from 1 to {MAX_PAGE}"),
+                )
+            })?,
+    };
+    let org = caller.organisation_id;
+    let listed = state
+        .store
+        .read(move |store| {
+            let Some(contact) = store.contact_by_number(org, number)? else {
+                return Ok(None);
+            };
+            let filter = ActivityFilter {
+                contact_id: Some(contact.id),
+                limit: u32::MAX,
+                ..ActivityFilter::default()
+            };
+            Ok(Some(store.list_activities(org, &filter)?.items))
+        })
+        .await?
+        .ok_or_else(not_found)?;
+    let total = listed.len();
+    let activities: Vec<Value> = listed
+        .iter()
+        .skip((page - 1) * PAGE_SIZE)
+        .take(PAGE_SIZE)
+        .map(|activity| wire::activity_json(activity, None)["activity"].take())
+        .collect();
+    Ok(ApiResponse::ok(json!({
+        "activities": activities,
+        "meta": {"total_records": total, "total_pages": total.div_ceil(PAGE_SIZE)},
+    })))
 }
 
 /// `PUT` or `PATCH /activities/{id}`: the fields sent change, the others

@@ -92,6 +92,10 @@ fn operation(endpoint: Endpoint) -> Value {
         ], None, true),
         Endpoint::CreateContact => ("redtailCreateContact", "Create an individual contact.", "201", "RedtailContactEnvelope", vec![], Some("RedtailNewContact"), true),
         Endpoint::GetContact => ("redtailGetContact", "One contact.", "200", "RedtailContactEnvelope", vec![id_parameter("contact")], None, false),
+        Endpoint::ContactActivities => ("redtailContactActivities", "The activities linked to a contact, newest first, 100 a page: how a connector finds the activity a create whose answer was lost wrote, before it creates another.", "200", "RedtailActivityList", vec![
+            id_parameter("contact"),
+            json!({"name": "page", "in": "query", "required": false, "description": "The page, from 1 (default 1).", "schema": {"type": "integer", "minimum": 1, "maximum": 10_000}}),
+        ], None, true),
         Endpoint::Categories => ("redtailCategories", "The note and activity categories.", "200", "RedtailCategoryList", vec![], None, false),
         Endpoint::DatabaseUsers => ("redtailDatabaseUsers", "The users of the caller's database (organisation).", "200", "RedtailDatabaseUserList", vec![], None, false),
         Endpoint::CreateActivity => ("redtailCreateActivity", "Create an activity: a call log, or a message log (no category_id, or a subject opening with SMS conversation with, Voicemail left by or Fax document sent from).", "201", "RedtailActivityEnvelope", vec![include_header()], Some("RedtailNewActivity"), true),
@@ -287,6 +291,13 @@ fn schemas() -> Value {
         "RedtailActivityUpdate": {"type": "object", "properties": activity_fields},
         "RedtailActivity": activity,
         "RedtailActivityEnvelope": {"type": "object", "required": ["activity"], "properties": {"activity": schema_ref("RedtailActivity")}},
+        "RedtailActivityList": {
+            "type": "object", "required": ["activities", "meta"],
+            "properties": {
+                "activities": {"type": "array", "items": schema_ref("RedtailActivity")},
+                "meta": {"type": "object", "required": ["total_records", "total_pages"], "properties": {"total_records": {"type": "integer", "minimum": 0}, "total_pages": {"type": "integer", "minimum": 0}}},
+            },
+        },
         "RedtailNewNote": {
             "type": "object", "required": ["body"],
             "properties": {"body": {"type": "string", "pattern": "\\S"}, "category_id": {"type": "integer", "enum": active_categories()}, "note_type": {"type": "integer"}},

@@ -24,6 +24,7 @@ pub enum Endpoint {
     SearchContacts,
     CreateContact,
     GetContact,
+    ContactActivities,
     Categories,
     DatabaseUsers,
     CreateActivity,
@@ -44,7 +45,7 @@ const fn route(method: Method, path: &'static str, endpoint: Endpoint) -> Route<
 
 /// Every route the face serves, below `BASE_PATH`. A literal segment
 /// before a parameter in the same place (`search_basic` before `{id}`).
-pub const ROUTES: [Route<Endpoint>; 12] = [
+pub const ROUTES: [Route<Endpoint>; 13] = [
     route(Method::GET, "/authentication", Endpoint::Authentication),
     route(
         Method::GET,
@@ -53,6 +54,11 @@ pub const ROUTES: [Route<Endpoint>; 12] = [
     ),
     route(Method::POST, "/contacts", Endpoint::CreateContact),
     route(Method::GET, "/contacts/{id}", Endpoint::GetContact),
+    route(
+        Method::GET,
+        "/contacts/{id}/activities",
+        Endpoint::ContactActivities,
+    ),
     route(Method::GET, "/lists/categories", Endpoint::Categories),
     route(
         Method::GET,
@@ -117,6 +123,7 @@ async fn serve(
         Endpoint::SearchContacts => search_contacts(state, caller, request).await,
         Endpoint::CreateContact => create_contact(state, caller, request).await,
         Endpoint::GetContact => get_contact(state, caller, &id).await,
+        Endpoint::ContactActivities => activities::of_contact(state, caller, request, &id).await,
         Endpoint::Categories => Ok(ApiResponse::ok(wire::categories_json())),
         Endpoint::DatabaseUsers => {
             let org = caller.organisation_id;
