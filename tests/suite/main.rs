@@ -25,6 +25,7 @@ mod connector_needs;
 mod connector_props;
 mod contract;
 mod contract_crm;
+mod contract_crm_faults;
 mod crash;
 mod crms_cli;
 mod face_conversations;
