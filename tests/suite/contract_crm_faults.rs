@@ -15,9 +15,7 @@
 
 use std::process::Output;
 
-use super::contract_crm::{
-    assert_every_property_held, contract_in, explain, repository, table,
-};
+use super::contract_crm::{assert_every_property_held, contract_in, explain, repository, table};
 
 /// The connectors' own timeout per request (`MOCKCRM_CONNECTOR_ATTEMPT_TIMEOUT_MS`)
 /// and `--connector-timeout`: above the 1.5 s late 503, so that answer is
@@ -52,7 +50,9 @@ fn pipedrive_clio_and_bullhorn_connectors_keep_every_property_under_faults_and_t
         let faults = format!("fixtures/contract-faults/{crm}.json");
         let output = crm_run(
             crm,
-            &["--faults", &faults, "--cases", "12", "--seed", "3", "--jobs", "6"],
+            &[
+                "--faults", &faults, "--cases", "12", "--seed", "3", "--jobs", "6",
+            ],
             &[],
         );
         assert_every_property_held(&output, 12);

@@ -29,6 +29,7 @@ mod contract_crm_faults;
 mod crash;
 mod crms_cli;
 mod face_conversations;
+mod face_listings;
 mod face_refusals;
 mod forward_proxy;
 mod hostile;
