@@ -63,7 +63,7 @@ pub(super) struct ContractArgs {
     #[arg(long)]
     serve: bool,
     /// The connector is written for this CRM's own API (redtail,
-    /// insightly): it runs against that CRM's face of a throwaway mockcrm
+    /// insightly, pipedrive, clio, bullhorn): it runs against that CRM's face of a throwaway mockcrm
     /// (as --serve), signed in and handed the user record and environment
     /// App Connect core hands it (`mockcrm crms` prints them); the
     /// properties are still judged from the store.
