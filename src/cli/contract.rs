@@ -64,12 +64,18 @@ pub(super) struct ContractArgs {
     #[arg(long)]
     serve: bool,
     /// The connector is written for this CRM's own API (redtail,
-    /// insightly): it runs against that CRM's face of a throwaway mockcrm
+    /// insightly, pipedrive, clio, bullhorn): it runs against that CRM's face of a throwaway mockcrm
     /// (as --serve), signed in and handed the user record and environment
     /// App Connect core hands it (`mockcrm crms` prints them); the
     /// properties are still judged from the store.
     #[arg(long, value_name = "NAME")]
     crm: Option<String>,
+    /// With --crm of an OAuth CRM (pipedrive, clio, bullhorn): seconds the
+    /// served CRM's access tokens (and Bullhorn sessions) live. Short, so
+    /// App Connect core's refresh runs before every call and tokens expire
+    /// in the middle of slow (faulted) ones, answered with the CRM's 401.
+    #[arg(long, default_value_t = 1, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
+    token_ttl: u64,
     /// API key of the CRM user a saved failing case is written for (`mockcrm
     /// log FILE` logs as them); each case itself runs as its tenant's user.
     #[arg(long, env = "MOCKCRM_API_KEY", default_value = "mockcrm-dev-key")]
@@ -399,6 +405,7 @@ pub(super) fn contract(args: ContractArgs) -> Result<ExitCode, CliError> {
                     dir: None,
                     names: Vec::new(),
                 }),
+            token_ttl: Duration::from_secs(args.token_ttl),
             ..ServerConfig::ephemeral()
         };
         Some(rt.block_on(Server::start(config))?)
@@ -586,6 +593,9 @@ fn replay_command(args: &ContractArgs, tested: &Tested, fixture: &str) -> String
     }
     if let Some(seconds) = args.connector_timeout {
         command.push_str(&format!(" --connector-timeout {seconds}"));
+    }
+    if args.token_ttl != 1 {
+        command.push_str(&format!(" --token-ttl {}", args.token_ttl));
     }
     if let Tested::Module {
         served: Some(config),

@@ -87,8 +87,9 @@ pub(super) struct ServeArgs {
     /// sent to the network. Turns --tls on.
     #[arg(long, env = "MOCKCRM_PROXY_ADDR", value_name = "ADDR")]
     proxy_addr: Option<SocketAddr>,
-    /// Seconds an access token from a CRM face's OAuth token endpoint lives;
-    /// short ones make a connector's refresh path run inside a test.
+    /// Seconds an access token from a CRM face's OAuth token endpoint lives,
+    /// and at most a Bullhorn session (BhRestToken) from /login; short ones
+    /// make a connector's refresh and re-login paths run inside a test.
     #[arg(long, env = "MOCKCRM_TOKEN_TTL", default_value_t = crate::web::oauth::DEFAULT_TOKEN_TTL.as_secs(), value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
     token_ttl: u64,
     /// Address of the HTTPS listener; port 0 takes a free port.

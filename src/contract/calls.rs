@@ -22,7 +22,12 @@ use crate::compose::ComposeError;
 use crate::interface::LogFormat;
 
 /// Connector functions core calls before the logging ones.
-const HELPERS: [&str; 3] = ["getAuthType", "getBasicAuth", "getLogFormatType"];
+const HELPERS: [&str; 4] = [
+    "getAuthType",
+    "getBasicAuth",
+    "getLogFormatType",
+    "getOauthInfo",
+];
 
 /// One connector call of a case and how it settled, for the report.
 #[derive(Debug, Clone, PartialEq)]
@@ -209,7 +214,17 @@ impl Core<'_> {
                 }
             }
             Some("apiKey") => Ok(Ok(basic())),
-            Some("oauth") => Ok(Ok(format!("Bearer {key}"))),
+            Some("oauth") => {
+                // Core refreshes a token due to expire first (`refresh.rs`).
+                if super::refresh::check_and_refresh(self, verdicts, calls)?.is_err() {
+                    return Ok(Err(()));
+                }
+                let key = match &self.crm {
+                    Some(session) => session.access_token(),
+                    None => key,
+                };
+                Ok(Ok(format!("Bearer {key}")))
+            }
             _ => Ok(Ok(String::new())),
         }
     }

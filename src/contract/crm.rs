@@ -145,7 +145,11 @@ pub(super) fn sign_in(
         .unwrap_or_default();
     let user = user_before_sign_in(core::user(&core.account, case), connection);
     let hostname = user.get("hostname").cloned().unwrap_or(Value::Null);
-    core.crm = Some(CrmSession { user, env });
+    core.crm = Some(CrmSession {
+        user,
+        env,
+        connection: connection.clone(),
+    });
 
     let auth_type = if core.exports("getAuthType") {
         match core.call("getAuthType", vec![json!({})], verdicts, calls)? {
@@ -157,6 +161,9 @@ pub(super) fn sign_in(
     } else {
         Some("apiKey".to_owned())
     };
+    if auth_type.as_deref() == Some("oauth") {
+        return super::refresh::sign_in(core, connection, verdicts, calls);
+    }
     if auth_type.as_deref() != Some("apiKey") || !core.exports("getUserInfo") {
         // OAuth, or nothing to sign in with: the ready token the face
         // handed out is the user's.

@@ -31,7 +31,8 @@
 //! - `calls.rs`: calling the connector as core does (auth header, format);
 //! - `crm.rs`: `--crm`: a connector written for a CRM's own API, signed
 //!   in as core does; `session.rs`: the user row and environment core
-//!   keeps for it;
+//!   keeps for it; `refresh.rs`: core's OAuth sign-in and its token
+//!   refresh before every call;
 //! - `answers.rs`: how core reads an answer, and the checks on one answer;
 //! - `shrink.rs`: shrinking a failing case with proptest;
 //! - `report.rs`: the table, each failure, the fixture file, JUnit XML.
@@ -55,6 +56,7 @@ mod message_properties;
 mod plan;
 mod play;
 mod properties;
+mod refresh;
 mod report;
 mod runner;
 mod session;

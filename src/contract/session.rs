@@ -14,6 +14,9 @@ pub struct CrmSession {
     pub user: Value,
     /// The environment variables the CRM's connector reads.
     pub env: Map<String, Value>,
+    /// The face's connection info (`GET /__admin/crms`): where core's
+    /// token requests go (`refresh.rs`).
+    pub connection: Value,
 }
 
 impl CrmSession {

@@ -138,6 +138,20 @@ pub fn derived_conversation(crm: &str, contact_id: Option<&str>, subject: &str) 
     )
 }
 
+/// A CRM face's own answer to an error raised by the kit (an overloaded
+/// store, an injected fault), with the kit's headers that tell a client
+/// what to do (`retry-after`) kept: the body is the CRM's shape, the
+/// advice the same as on the native API.
+pub fn with_kit_advice(mut response: ApiResponse, error: ApiError) -> ApiResponse {
+    let kit = error.into_response();
+    response.headers.extend(
+        kit.headers
+            .into_iter()
+            .filter(|(name, _)| *name == "retry-after"),
+    );
+    response
+}
+
 /// Whether an activity type is a message log's (SMS, voicemail, fax).
 pub fn is_message_type(activity_type: &str) -> bool {
     matches!(activity_type, "SMS" | "Voicemail" | "Fax")

@@ -15,7 +15,7 @@ use std::process::{Command, Output};
 
 const BIN: &str = env!("CARGO_BIN_EXE_mockcrm");
 
-fn repository() -> &'static Path {
+pub(super) fn repository() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
@@ -29,7 +29,7 @@ fn require_node() {
 
 /// `mockcrm contract ARGS` in `dir`, with the example connectors' timeouts
 /// shortened and no server settings inherited.
-fn contract_in(dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Output {
+pub(super) fn contract_in(dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Output {
     require_node();
     let mut command = Command::new(BIN);
     for name in [
@@ -108,7 +108,7 @@ fn a_crm_connectors_message_half_is_judged_through_its_face() {
     );
 }
 
-fn explain(output: &Output) -> String {
+pub(super) fn explain(output: &Output) -> String {
     format!(
         "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
         output.status.code(),
@@ -118,7 +118,7 @@ fn explain(output: &Output) -> String {
 }
 
 /// The property table: name → (passed, failed, not checked).
-fn table(output: &Output) -> BTreeMap<String, (u32, u32, u32)> {
+pub(super) fn table(output: &Output) -> BTreeMap<String, (u32, u32, u32)> {
     let text = String::from_utf8_lossy(&output.stdout);
     let mut rows = BTreeMap::new();
     for line in text.lines() {
@@ -140,7 +140,7 @@ fn table(output: &Output) -> BTreeMap<String, (u32, u32, u32)> {
     rows
 }
 
-fn assert_every_property_held(output: &Output, cases: u32) {
+pub(super) fn assert_every_property_held(output: &Output, cases: u32) {
     assert_eq!(output.status.code(), Some(0), "{}", explain(output));
     let rows = table(output);
     assert_eq!(rows.len(), 6, "{}", explain(output));

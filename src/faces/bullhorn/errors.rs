@@ -124,18 +124,7 @@ impl BullhornError {
                 response.with_header("x-mockcrm-hint", served)
             }
             BullhornError::WrongMethod { allowed, .. } => response.with_header("allow", allowed),
-            // Keep the kit's headers that tell a client what to do
-            // (`retry-after` on an overloaded store).
-            BullhornError::Kit(error) => {
-                let kit = error.into_response();
-                let mut response = response;
-                response.headers.extend(
-                    kit.headers
-                        .into_iter()
-                        .filter(|(name, _)| *name == "retry-after"),
-                );
-                response
-            }
+            BullhornError::Kit(error) => crate::web::crm::with_kit_advice(response, error),
             _ => response,
         }
     }

@@ -6,13 +6,19 @@
 //! as extras. `PUT entity/Note` creates, `POST entity/Note/{id}` changes
 //! only what it sends (a revision like any other, made `via` bullhorn),
 //! `GET entity/Note/{id}?fields=…` answers the fields asked for, with the
-//! `clientContacts`/`candidates`/`leads` associations as `{total, data}`.
+//! `clientContacts`/`candidates`/`leads` associations as `{total, data}`;
+//! `GET query/Note?where=…` finds Notes by `externalID` and
+//! `personReference.id` (how a connector finds the Note a create whose
+//! answer was lost already wrote).
 
 use serde_json::{json, Map, Value};
 
 use super::errors::{Answer, BullhornError};
+use super::query::where_clauses;
 use super::wire::{self, Person};
-use crate::store::{Activity, ActivityPatch, Caller, Contact, NewActivity, Origin, StoreError};
+use crate::store::{
+    Activity, ActivityFilter, ActivityPatch, Caller, Contact, NewActivity, Origin, StoreError,
+};
 use crate::web::crm::{derived_conversation, is_message_type};
 use crate::web::{ApiRequest, ApiResponse, AppState};
 
@@ -119,6 +125,82 @@ pub async fn get(state: &AppState, caller: &Caller, request: &ApiRequest, id: &s
     let (activity, contact) = found.ok_or_else(|| not_found(id))?;
     Ok(ApiResponse::ok(json!({
         "data": note(&activity, contact.as_ref(), caller, &wanted),
+    })))
+}
+
+/// The fields `query/Note`'s `where` takes.
+const QUERY_FIELDS: [&str; 2] = ["externalID", "personReference.id"];
+
+/// `GET query/Note?where=externalID='…' AND personReference.id=…&fields=…`:
+/// the Notes whose fields equal the where's values, newest first, within
+/// `start` and `count`.
+pub async fn query(state: &AppState, caller: &Caller, request: &ApiRequest) -> Answer {
+    let wanted = wire::wanted_fields(request.query_param("fields").as_deref(), &FIELDS, ENTITY)?;
+    let clause = request
+        .query_param("where")
+        .ok_or_else(|| BullhornError::BadRequest("Missing required parameter: where".into()))?;
+    let clauses = where_clauses(&clause)
+        .map_err(|error| BullhornError::BadRequest(format!("Invalid where {clause:?}: {error}")))?;
+    let mut session = None;
+    let mut person = None;
+    for (field, value) in clauses {
+        match field.as_str() {
+            "externalID" => session = Some(value),
+            "personReference.id" => {
+                let number = value.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                    BullhornError::BadRequest(format!(
+                        "Invalid where {clause:?}: personReference.id must be a record id (a positive whole number), not {value:?}"
+                    ))
+                })?;
+                person = Some(number);
+            }
+            other => {
+                return Err(BullhornError::BadRequest(format!(
+                    "Invalid field '{other}' in where; this face queries Notes by {}",
+                    QUERY_FIELDS.join(" and ")
+                )))
+            }
+        }
+    }
+    let (start, count) = wire::window(request.query_param("start"), request.query_param("count"))?;
+    let org = caller.organisation_id;
+    let found = state
+        .store
+        .read(move |store| {
+            let contact_id = match person {
+                Some(number) => match store.contact_by_number(org, number)? {
+                    Some(contact) => Some(contact.id),
+                    // No such person: no Note names them.
+                    None => return Ok(Vec::new()),
+                },
+                None => None,
+            };
+            let filter = ActivityFilter {
+                contact_id,
+                session_id: session,
+                limit: u32::try_from(start + count).unwrap_or(u32::MAX),
+                ..ActivityFilter::default()
+            };
+            let page = store.list_activities(org, &filter)?;
+            let mut notes = Vec::new();
+            for activity in page.items.into_iter().skip(start) {
+                let contact = match &activity.contact_id {
+                    Some(contact) => store.contact(org, contact)?,
+                    None => None,
+                };
+                notes.push((activity, contact));
+            }
+            Ok::<_, StoreError>(notes)
+        })
+        .await?;
+    let data: Vec<Value> = found
+        .iter()
+        .map(|(activity, contact)| note(activity, contact.as_ref(), caller, &wanted))
+        .collect();
+    Ok(ApiResponse::ok(json!({
+        "start": start,
+        "count": data.len(),
+        "data": data,
     })))
 }
 

@@ -128,10 +128,10 @@ fn operation(endpoint: Endpoint) -> (&'static str, Vec<Value>, Option<&'static s
             "bullhornChanged",
         ),
         Endpoint::Query => (
-            "The corporation's users matching a where (field=value AND …)",
+            "The corporation's users, or Notes (by externalID and personReference.id), matching a where (field=value AND …), newest first",
             vec![
                 corp,
-                entity(&["CorporateUser"]),
+                entity(&["CorporateUser", "Note"]),
                 fields,
                 query("where", true, text()),
                 query("start", false, json!({"type": "string", "pattern": "^[0-9]{1,9}$"})),

@@ -347,7 +347,7 @@ pub async fn query_users(
 ) -> Answer {
     if entity != "CorporateUser" {
         return Err(BullhornError::BadRequest(format!(
-            "Invalid entity type '{entity}' for query: this face queries CorporateUser (search the others)"
+            "Invalid entity type '{entity}' for query: this face queries CorporateUser and Note (search the others)"
         )));
     }
     let wanted = wire::wanted_fields(

@@ -147,6 +147,7 @@ async fn run(
             "This face updates Notes only, not {entity}: mockcrm keeps a contact's name, phone \
              and email as created"
         ))),
+        Endpoint::Query if entity == "Note" => notes::query(state, caller, request).await,
         Endpoint::Query => people::query_users(state, caller, request, entity).await,
         // Answered before a session is needed.
         Endpoint::Token | Endpoint::Login => Err(BullhornError::BadSession),

@@ -79,7 +79,7 @@ pub async fn login(
     let caller = caller.ok_or(BullhornError::BadAccessToken)?;
     let minutes = session_minutes(request.query_param("ttl").as_deref())?;
     let session = oauth::new_token("bh");
-    let expires_at = chrono::Utc::now() + chrono::Duration::minutes(minutes);
+    let expires_at = chrono::Utc::now() + session_life(minutes, state.token_ttl);
     let expires_text = expires_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
     let org = caller.organisation_id;
     let user_id = caller.user_id.clone();
@@ -106,10 +106,19 @@ pub async fn login(
     })))
 }
 
-/// How long a new session lives: Bullhorn's `ttl` (minutes, 1 to 2880),
-/// else an hour. Not `--token-ttl`: App Connect's connector renews a
-/// session due within two minutes through a DynamoDB lock it cannot take
-/// here, and a session outliving its access token is what Bullhorn does.
+/// How long a new session lives: its `ttl` in minutes (or an hour), but
+/// never longer than the server's `--token-ttl`, so that a test that
+/// shortens access tokens to make a connector's refresh path run also
+/// sees its session expire and its re-login (`/login` with a fresh access
+/// token) run. With the default `--token-ttl` (an hour) this is Bullhorn's
+/// own rule; a session still outlives the access token it was made from
+/// by the time between the two.
+fn session_life(minutes: i64, token_ttl: std::time::Duration) -> chrono::Duration {
+    let asked = chrono::Duration::minutes(minutes);
+    chrono::Duration::from_std(token_ttl).map_or(asked, |ttl| asked.min(ttl))
+}
+
+/// The `ttl` a `/login` asks for: minutes, 1 to 2880, else an hour.
 fn session_minutes(ttl: Option<&str>) -> Result<i64, BullhornError> {
     let Some(ttl) = ttl else {
         return Ok(DEFAULT_SESSION_MINUTES);
@@ -204,5 +213,20 @@ mod tests {
         for bad in ["0", "2881", "-1", "soon"] {
             assert!(session_minutes(Some(bad)).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_session_never_outlives_the_token_ttl() {
+        let hour = std::time::Duration::from_secs(3600);
+        assert_eq!(session_life(60, hour), chrono::Duration::minutes(60));
+        assert_eq!(session_life(5, hour), chrono::Duration::minutes(5));
+        assert_eq!(
+            session_life(60, std::time::Duration::from_secs(2)),
+            chrono::Duration::seconds(2)
+        );
+        assert_eq!(
+            session_life(2880, std::time::Duration::from_secs(7200)),
+            chrono::Duration::hours(2)
+        );
     }
 }

@@ -153,7 +153,11 @@ fn not_found(what: &str, number: i64) -> ClioError {
 }
 
 /// A stored activity as a communication, with its contact and user.
-fn shown(store: &Store, viewer: &Caller, activity: &Activity) -> Result<Value, StoreError> {
+pub(super) fn shown(
+    store: &Store,
+    viewer: &Caller,
+    activity: &Activity,
+) -> Result<Value, StoreError> {
     let contact = contact_of(store, viewer.organisation_id, activity)?;
     let user = user_of(store, viewer, activity)?;
     Ok(wire::communication(activity, contact.as_ref(), &user))
@@ -372,6 +376,10 @@ fn read(data: &Map<String, Value>, creating: bool) -> Result<Sent, ClioError> {
         match name.as_str() {
             "subject" | "body" | "type" | "received_at" | "date" | "senders" | "receivers"
             | "matter" => {}
+            wire::EXTERNAL_PROPERTIES => {
+                let kept = wire::external_properties(value)?;
+                sent.extra.insert(name.clone(), kept);
+            }
             "id" | "etag" | "created_at" | "updated_at" => {
                 return Err(ClioError::Invalid(format!(
                     "{name} is set by Clio and cannot be sent"

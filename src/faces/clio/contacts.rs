@@ -26,7 +26,7 @@ pub fn record_number(text: &str, what: &str) -> Result<i64, ClioError> {
 }
 
 /// The page size of a list request.
-fn limit_of(request: &ApiRequest) -> Result<u32, ClioError> {
+pub(super) fn limit_of(request: &ApiRequest) -> Result<u32, ClioError> {
     match raw_query_param(&request.query, "limit")? {
         None => Ok(PAGE_LIMIT),
         Some(text) => text
@@ -93,7 +93,7 @@ pub async fn search(state: &AppState, caller: &Caller, request: &ApiRequest) -> 
 
 /// The absolute URL of the next page: the request's own, with its
 /// `page_token` replaced. Clio is served over HTTPS, so the URL is too.
-fn next_page(request: &ApiRequest, seq: i64) -> String {
+pub(super) fn next_page(request: &ApiRequest, seq: i64) -> String {
     let host = request.header("host").unwrap_or("app.clio.com");
     let kept: Vec<&str> = request
         .query

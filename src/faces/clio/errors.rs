@@ -88,18 +88,7 @@ impl ClioError {
                 response.with_header("x-mockcrm-hint", served)
             }
             ClioError::WrongMethod { allowed, .. } => response.with_header("allow", allowed),
-            // Keep the kit's headers that tell a client what to do
-            // (`retry-after` on an overloaded store).
-            ClioError::Kit(error) => {
-                let kit = error.into_response();
-                let mut response = response;
-                response.headers.extend(
-                    kit.headers
-                        .into_iter()
-                        .filter(|(name, _)| *name == "retry-after"),
-                );
-                response
-            }
+            ClioError::Kit(error) => crate::web::crm::with_kit_advice(response, error),
             _ => response,
         }
     }

@@ -18,6 +18,7 @@
 //! its OAuth client ignores proxies, so `GET /__admin/crms` also hands out
 //! a ready access and refresh token. It never imports another face.
 
+mod communication_list;
 mod communications;
 mod contacts;
 mod errors;

@@ -151,6 +151,20 @@ fn operation(
             "201",
             "clioCommunicationAnswer",
         ),
+        Endpoint::ListCommunications => (
+            "Communications newest first: a contact's, or those with one external property",
+            vec![
+                id_query("contact_id"),
+                query("external_property_name", json!({"type": "string"})),
+                query("external_property_value", json!({"type": "string"})),
+                fields(&COMMUNICATION_FIELDS),
+                query("limit", json!({"type": "integer", "minimum": 1, "maximum": 200})),
+                id_query("page_token"),
+            ],
+            None,
+            "200",
+            "clioCommunicationList",
+        ),
         Endpoint::GetCommunication => (
             "One communication, with its senders and receivers",
             vec![id_parameter(), fields(&COMMUNICATION_FIELDS)],
@@ -447,6 +461,10 @@ fn log_schemas() -> Value {
         "properties": {"id": reference, "type": {"enum": ["Contact", "Person", "Company", "User"]}},
     }});
     let time = json!({"type": "string", "format": "date-time"});
+    let external_properties = json!({"type": "array", "items": {
+        "type": "object", "required": ["name", "value"],
+        "properties": {"name": {"type": "string", "pattern": "\\S"}, "value": text},
+    }});
     json!({
         "clioParticipant": {"type": "object", "properties": {
             "id": id, "type": {"enum": ["Person", "Company", "User"]}, "name": text,
@@ -458,8 +476,10 @@ fn log_schemas() -> Value {
             "receivers": {"type": "array", "items": schema("clioParticipant")},
             "matter": {"type": ["object", "null"]},
             "time_entries_count": {"type": "integer"},
+            "external_properties": external_properties,
         }},
         "clioCommunicationAnswer": one("clioCommunication"),
+        "clioCommunicationList": many(schema("clioCommunication")),
         "clioCommunicationInput": {"type": "object", "required": ["data"], "properties": {"data": {
             "type": "object", "required": ["subject", "type"],
             "properties": {
@@ -469,6 +489,7 @@ fn log_schemas() -> Value {
                 "senders": participants, "receivers": participants,
                 "notification_event_subscribers": {"type": "array"},
                 "matter": {"type": ["object", "null"], "properties": {"id": {"type": "null"}}},
+                "external_properties": external_properties,
             },
         }}},
         "clioCommunicationPatch": {"type": "object", "required": ["data"], "properties": {"data": {
@@ -479,6 +500,7 @@ fn log_schemas() -> Value {
                 "received_at": time, "date": time,
                 "senders": participants, "receivers": participants,
                 "matter": {"type": ["object", "null"], "properties": {"id": {"type": "null"}}},
+                "external_properties": external_properties,
             },
         }}},
         "clioTimeEntry": {"type": "object", "properties": {

@@ -6,7 +6,7 @@
 use warp::http::Method;
 
 use super::errors::{Answer, ClioError, TokenProblem};
-use super::{communications, contacts, oauth};
+use super::{communication_list, communications, contacts, oauth};
 use crate::store::Caller;
 use crate::web::table::{self, Resolution, Route};
 use crate::web::{ApiRequest, ApiResponse, AppState};
@@ -23,6 +23,7 @@ pub enum Endpoint {
     Matters,
     Relationships,
     CreateCommunication,
+    ListCommunications,
     GetCommunication,
     UpdateCommunication,
     TimeEntries,
@@ -41,7 +42,7 @@ const fn route(method: Method, path: &'static str, endpoint: Endpoint) -> Route<
 /// Every route. Clio takes its paths with and without `.json`; App
 /// Connect's connector lists time entries without it and calls the rest
 /// with it, which is what is served.
-pub const ROUTES: [Route<Endpoint>; 16] = [
+pub const ROUTES: [Route<Endpoint>; 17] = [
     route(Method::POST, "/oauth/token", Endpoint::Token),
     route(Method::POST, "/oauth/deauthorize", Endpoint::Deauthorize),
     route(Method::GET, "/api/v4/users/who_am_i.json", Endpoint::WhoAmI),
@@ -71,6 +72,11 @@ pub const ROUTES: [Route<Endpoint>; 16] = [
         Method::POST,
         "/api/v4/communications.json",
         Endpoint::CreateCommunication,
+    ),
+    route(
+        Method::GET,
+        "/api/v4/communications.json",
+        Endpoint::ListCommunications,
     ),
     route(
         Method::GET,
@@ -156,6 +162,7 @@ async fn run(
         Endpoint::Matters => contacts::matters(state, caller, request).await,
         Endpoint::Relationships => contacts::relationships(state, caller, request).await,
         Endpoint::CreateCommunication => communications::create(state, caller, request).await,
+        Endpoint::ListCommunications => communication_list::list(state, caller, request).await,
         Endpoint::GetCommunication => communications::get(state, caller, request, id).await,
         Endpoint::UpdateCommunication => communications::update(state, caller, request, id).await,
         Endpoint::TimeEntries => communications::time_entries(state, caller, request).await,

@@ -46,7 +46,7 @@ pub const USER_FIELDS: [&str; 10] = [
     "time_zone",
     "account_owner",
 ];
-pub const COMMUNICATION_FIELDS: [&str; 13] = [
+pub const COMMUNICATION_FIELDS: [&str; 14] = [
     "id",
     "etag",
     "subject",
@@ -60,6 +60,7 @@ pub const COMMUNICATION_FIELDS: [&str; 13] = [
     "receivers",
     "matter",
     "time_entries_count",
+    "external_properties",
 ];
 pub const TIME_ENTRY_FIELDS: [&str; 16] = [
     "id",
@@ -430,7 +431,39 @@ pub fn communication(activity: &Activity, contact: Option<&Contact>, user: &Call
         "receivers": receivers,
         "matter": activity.extra.get(MATTER).cloned().unwrap_or(Value::Null),
         "time_entries_count": i32::from(activity.extra.contains_key(TIME_ENTRY)),
+        "external_properties": activity.extra.get(EXTERNAL_PROPERTIES).cloned().unwrap_or_else(|| json!([])),
     })
+}
+
+/// Where a communication keeps the integration's own keys (Clio's
+/// `external_properties`: `[{name, value}]`), beside the body it never
+/// touches: App Connect's call session, for one.
+pub const EXTERNAL_PROPERTIES: &str = "external_properties";
+
+/// A write's `external_properties`, checked: a list of `{name, value}`
+/// with text in both, kept as sent (names and values only).
+pub fn external_properties(value: &Value) -> Result<Value, ClioError> {
+    let wrong = || {
+        ClioError::Invalid(
+            "external_properties must be a list of {\"name\": text, \"value\": text}".into(),
+        )
+    };
+    let items = value.as_array().ok_or_else(wrong)?;
+    let mut kept = Vec::new();
+    for item in items {
+        let name = item.get("name").and_then(Value::as_str).ok_or_else(wrong)?;
+        let value = item
+            .get("value")
+            .and_then(Value::as_str)
+            .ok_or_else(wrong)?;
+        if name.trim().is_empty() {
+            return Err(ClioError::Invalid(
+                "external_properties[].name can't be blank".into(),
+            ));
+        }
+        kept.push(json!({"name": name, "value": value}));
+    }
+    Ok(Value::Array(kept))
 }
 
 /// The time entry of a stored activity, when it has one: its id is the

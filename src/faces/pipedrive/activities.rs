@@ -4,6 +4,8 @@
 //! `due_time` the start, `duration` (`HH:MM`) seconds, the primary
 //! participant the contact; Pipedrive's other fields are kept as extras.
 //! An update is a revision like any other, made `via` pipedrive.
+//! `GET /api/v2/activities?person_id=` lists a person's activities newest
+//! first (how a connector finds what a create whose answer was lost wrote).
 
 use serde_json::{Map, Value};
 use warp::http::StatusCode;
@@ -11,7 +13,9 @@ use warp::http::StatusCode;
 use super::errors::{Answer, PipedriveError};
 use super::persons::person_number;
 use super::wire::{self, ACTIVITY_TYPES};
-use crate::store::{Activity, ActivityPatch, Caller, Contact, NewActivity, Origin, Store};
+use crate::store::{
+    Activity, ActivityFilter, ActivityPatch, Caller, Contact, NewActivity, Origin, Store,
+};
 use crate::web::crm::{derived_conversation, is_message_type};
 use crate::web::{ApiRequest, ApiResponse, AppState};
 
@@ -113,6 +117,91 @@ pub async fn get(state: &AppState, caller: &Caller, id: &str) -> Answer {
         person.as_ref(),
         caller,
     )))
+}
+
+/// The most activities one page of the listing holds, and the default.
+const MAX_LIMIT: u32 = 500;
+const DEFAULT_LIMIT: u32 = 100;
+
+/// `GET /api/v2/activities?person_id=&limit=&cursor=`: activities newest
+/// first, a person's when `person_id` is given; `next_cursor` continues.
+pub async fn list(state: &AppState, caller: &Caller, request: &ApiRequest) -> Answer {
+    let person = match request.query_param("person_id") {
+        Some(id) => Some(person_number(&id).map_err(|_| {
+            PipedriveError::BadRequest(format!("person_id must be a positive integer, not {id:?}"))
+        })?),
+        None => None,
+    };
+    let limit = match request.query_param("limit") {
+        None => DEFAULT_LIMIT,
+        Some(text) => text
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|limit| (1..=MAX_LIMIT).contains(limit))
+            .ok_or_else(|| {
+                PipedriveError::BadRequest(format!(
+                    "limit must be a whole number from 1 to {MAX_LIMIT}, not {text:?}"
+                ))
+            })?,
+    };
+    let before_seq = match request.query_param("cursor") {
+        None => None,
+        Some(cursor) => Some(read_cursor(&cursor).ok_or_else(|| {
+            PipedriveError::BadRequest(format!(
+                "cursor {cursor:?} is not one this server gave (use additional_data.next_cursor of the previous page)"
+            ))
+        })?),
+    };
+    let org = caller.organisation_id;
+    let found = state
+        .store
+        .read(move |store| {
+            let contact_id = match person {
+                Some(number) => match store.contact_by_number(org, number)? {
+                    Some(contact) => Some(contact.id),
+                    None => return Ok(None),
+                },
+                None => None,
+            };
+            let filter = ActivityFilter {
+                contact_id,
+                before_seq,
+                limit,
+                ..ActivityFilter::default()
+            };
+            let page = store.list_activities(org, &filter)?;
+            let mut shown = Vec::new();
+            for activity in &page.items {
+                let person = person_of(store, org, activity)?;
+                shown.push((activity.clone(), person));
+            }
+            Ok(Some((shown, page.next_seq)))
+        })
+        .await?;
+    let (shown, next) = found.ok_or_else(|| PipedriveError::NotFound("Person not found".into()))?;
+    let data: Vec<Value> = shown
+        .iter()
+        .map(|(activity, person)| wire::activity(activity, person.as_ref(), caller))
+        .collect();
+    Ok(ApiResponse::ok(serde_json::json!({
+        "success": true,
+        "data": data,
+        "additional_data": {"next_cursor": next.map(cursor_of)},
+    })))
+}
+
+/// A listing's position as the opaque cursor Pipedrive hands out.
+fn cursor_of(seq: i64) -> String {
+    format!("seq:{seq}")
+}
+
+fn read_cursor(cursor: &str) -> Option<i64> {
+    cursor
+        .strip_prefix("seq:")?
+        .parse::<i64>()
+        .ok()
+        .filter(|seq| *seq > 0)
 }
 
 /// `PATCH /api/v2/activities/{id}`: only the fields sent change.

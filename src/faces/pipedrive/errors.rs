@@ -79,18 +79,7 @@ impl PipedriveError {
                 response.with_header("x-mockcrm-hint", served)
             }
             PipedriveError::WrongMethod { allowed, .. } => response.with_header("allow", allowed),
-            // Keep the kit's headers that tell a client what to do
-            // (`retry-after` on an overloaded store).
-            PipedriveError::Kit(error) => {
-                let kit = error.into_response();
-                let mut response = response;
-                response.headers.extend(
-                    kit.headers
-                        .into_iter()
-                        .filter(|(name, _)| *name == "retry-after"),
-                );
-                response
-            }
+            PipedriveError::Kit(error) => crate::web::crm::with_kit_advice(response, error),
             _ => response,
         }
     }

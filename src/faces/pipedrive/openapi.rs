@@ -150,6 +150,25 @@ fn operation(
             "200",
             "pipedriveActivityAnswer",
         ),
+        Endpoint::ListActivities => (
+            "Activities newest first, a person's with person_id",
+            vec![
+                query("person_id", false, id_schema()),
+                query(
+                    "limit",
+                    false,
+                    json!({"type": "integer", "minimum": 1, "maximum": 500}),
+                ),
+                query(
+                    "cursor",
+                    false,
+                    json!({"type": "string", "pattern": "^seq:[1-9][0-9]{0,17}$"}),
+                ),
+            ],
+            None,
+            "200",
+            "pipedriveActivityList",
+        ),
         Endpoint::GetActivity => (
             "One activity, with its person under related_objects",
             vec![id_parameter()],
@@ -203,7 +222,10 @@ pub fn document() -> Value {
             if route.path.contains("{id}")
                 || matches!(
                     route.endpoint,
-                    Endpoint::Deals | Endpoint::Leads | Endpoint::CreateActivity
+                    Endpoint::Deals
+                        | Endpoint::Leads
+                        | Endpoint::CreateActivity
+                        | Endpoint::ListActivities
                 )
             {
                 responses.insert("404".into(), error("No such record in the company"));
@@ -432,6 +454,17 @@ fn schemas() -> Value {
         "pipedriveActivityPatch": {
             "allOf": [schema("pipedriveActivityInput")],
             "minProperties": 1,
+        },
+        "pipedriveActivityList": {
+            "type": "object",
+            "required": ["success", "data", "additional_data"],
+            "properties": {
+                "success": {"const": true},
+                "data": {"type": "array", "items": schema("pipedriveActivity")},
+                "additional_data": {"type": "object", "required": ["next_cursor"], "properties": {
+                    "next_cursor": {"type": ["string", "null"]},
+                }},
+            },
         },
         "pipedriveActivity": {
             "type": "object",

@@ -24,6 +24,7 @@ pub enum Endpoint {
     Deals,
     Leads,
     CreateActivity,
+    ListActivities,
     GetActivity,
     UpdateActivity,
 }
@@ -47,7 +48,7 @@ const fn route(method: Method, path: &'static str, endpoint: Endpoint) -> Route<
 /// Every route, with the `/v1` and `/api/v1` spellings Pipedrive takes
 /// for the same API v1 route; the search before `persons/{id}`, which
 /// would take it.
-pub const ROUTES: [Route<Endpoint>; 18] = [
+pub const ROUTES: [Route<Endpoint>; 19] = [
     route(Method::POST, "/oauth/token", Endpoint::Token),
     route(Method::POST, "/oauth/revoke", Endpoint::Revoke),
     route(Method::GET, "/v1/users/me", Endpoint::Me),
@@ -72,6 +73,7 @@ pub const ROUTES: [Route<Endpoint>; 18] = [
     route(Method::GET, "/v1/leads", Endpoint::Leads),
     route(Method::GET, "/api/v1/leads", Endpoint::Leads),
     route(Method::POST, "/api/v2/activities", Endpoint::CreateActivity),
+    route(Method::GET, "/api/v2/activities", Endpoint::ListActivities),
     route(
         Method::GET,
         "/api/v2/activities/{id}",
@@ -141,6 +143,7 @@ async fn run(
         Endpoint::Deals => persons::deals(state, caller, request).await,
         Endpoint::Leads => persons::leads(state, caller, request).await,
         Endpoint::CreateActivity => activities::create(state, caller, request).await,
+        Endpoint::ListActivities => activities::list(state, caller, request).await,
         Endpoint::GetActivity => activities::get(state, caller, id).await,
         Endpoint::UpdateActivity => activities::update(state, caller, request, id).await,
         // Answered before a caller is needed.
