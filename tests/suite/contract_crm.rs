@@ -60,11 +60,10 @@ pub(super) fn contract_in(dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> O
 #[test]
 fn a_crm_connectors_message_half_is_judged_through_its_face() {
     // redtail.js, App Connect's Redtail connector: every message of an SMS,
-    // MMS, group SMS, voicemail or fax lands once in one log per
-    // conversation and day, judged from the bodies (a face stores no
-    // message ids); a shared-SMS thread it cannot log (it reads the
-    // message's creationTime, which core does not pass with
-    // sharedSMSLogContent) is a throw.
+    // MMS, group SMS, voicemail, fax or shared-SMS thread lands once in one
+    // log per conversation and day, judged from the bodies (a face stores
+    // no message ids), and nothing throws (a shared-SMS thread comes with
+    // no message and no conversationCreatedDate, which once made it throw).
     let output = contract_in(
         repository(),
         &[
@@ -85,8 +84,9 @@ fn a_crm_connectors_message_half_is_judged_through_its_face() {
         &[],
     );
     let text = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert_eq!(output.status.code(), Some(1), "{}", explain(&output));
+    assert_eq!(output.status.code(), Some(0), "{}", explain(&output));
     for held in [
+        "nothing throws",
         "every message is in exactly one log of its conversationLogId",
         "one log per conversationLogId",
         "an update never drops an earlier message",
@@ -100,12 +100,6 @@ fn a_crm_connectors_message_half_is_judged_through_its_face() {
         assert_eq!(counts[1], "0", "{held} held: {text}");
         assert_ne!(counts[0], "0", "{held} was checked: {text}");
     }
-    assert!(
-        text.contains(
-            "FAILED: nothing throws\n  createMessageLog rejected: RangeError: Invalid time value"
-        ) && text.contains("Shared conversation"),
-        "{text}"
-    );
 }
 
 pub(super) fn explain(output: &Output) -> String {
