@@ -81,10 +81,10 @@ fn holds_foreign_tables(conn: &Connection) -> Result<bool, rusqlite::Error> {
 }
 
 /// Page size of a new database. Every B-tree page a commit touches goes to
-/// the WAL whole, and a create touches about nine B-trees (the activity,
-/// its id and four listing indexes, the key row and its index, the
-/// sequence) at up to sixteen insertion points when sixteen connections
-/// create at once. At 4 KiB those frames were ~75% of the bytes a create
+/// the WAL whole, and a keyed create touches eight B-trees (the activity
+/// row, its id and three listing indexes, the key row and its index, the
+/// sequence) and the header page, at up to sixteen insertion points when
+/// sixteen connections create at once. At 4 KiB those frames were ~75% of the bytes a create
 /// wrote; at 1 KiB a durable create writes about half as many bytes, and
 /// 1-4 KiB bodies pack into 1 KiB pages and their overflow pages with less
 /// slack (figures in benches/README.md).
