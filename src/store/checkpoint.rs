@@ -9,7 +9,7 @@
 //! writer and with `synchronous=FULL` it fsyncs the WAL before copying and
 //! the database after, so durability is exactly as before. The store's own
 //! automatic checkpoint stays on, at a much larger threshold, in case this
-//! thread ever falls behind.
+//! thread ever falls behind, and to restart the WAL under steady writes.
 
 use std::path::Path;
 use std::sync::mpsc;
@@ -20,9 +20,12 @@ use rusqlite::{Connection, OpenFlags};
 
 use super::StoreError;
 
-/// Pages the WAL may hold before the store thread checkpoints by itself
-/// (64 MiB): only reached if the checkpointer cannot keep up.
-pub const BACKSTOP_PAGES: i64 = 16_384;
+/// Bytes the WAL may hold before the store thread checkpoints by itself
+/// (64 MiB, whatever the file's page size). Under a steady stream of
+/// writes this is also what restarts the WAL: a PASSIVE checkpoint from
+/// here never catches up with a writer that keeps appending, so only the
+/// writer's own checkpoint leaves nothing to copy.
+pub const BACKSTOP_BYTES: i64 = 64 << 20;
 
 /// How long the checkpointer lets writes gather before copying them: long
 /// enough that a page rewritten by many commits (an index's last page) is

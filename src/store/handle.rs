@@ -237,7 +237,7 @@ impl StoreHandle {
 fn start_checkpointer(store: &Store) -> Option<Checkpointer> {
     let path = store.file_path()?;
     let started = Checkpointer::start(path).and_then(|checkpointer| {
-        store.set_wal_autocheckpoint(checkpoint::BACKSTOP_PAGES)?;
+        store.set_wal_autocheckpoint_bytes(checkpoint::BACKSTOP_BYTES)?;
         Ok(checkpointer)
     });
     match started {

@@ -94,8 +94,13 @@ impl Store {
         self.path.as_deref()
     }
 
-    /// Pages the WAL may reach before a commit checkpoints it.
-    pub(crate) fn set_wal_autocheckpoint(&self, pages: i64) -> Result<(), StoreError> {
+    /// How big the WAL may grow before a commit checkpoints it, in bytes
+    /// (SQLite counts pages, whose size differs between files).
+    pub(crate) fn set_wal_autocheckpoint_bytes(&self, bytes: i64) -> Result<(), StoreError> {
+        let page_size: i64 = self
+            .conn
+            .query_row("PRAGMA page_size", [], |row| row.get(0))?;
+        let pages = bytes / page_size.max(512);
         self.conn
             .query_row(&format!("PRAGMA wal_autocheckpoint = {pages}"), [], |_| {
                 Ok(())
