@@ -445,6 +445,30 @@ fn conversation(seed: u64, index: usize) -> String {
     format!("{}{:04}", 5100 + seed % 900, (index + 1) % 10_000)
 }
 
+/// What a played case of either half leaves for shrinking and the report.
+trait Played: Clone {
+    fn verdicts(&self) -> &Verdicts;
+    fn failed(self) -> FailedCase;
+}
+
+impl Played for Outcome {
+    fn verdicts(&self) -> &Verdicts {
+        &self.verdicts
+    }
+    fn failed(self) -> FailedCase {
+        FailedCase::Call(Box::new(self))
+    }
+}
+
+impl Played for MessageOutcome {
+    fn verdicts(&self) -> &Verdicts {
+        &self.verdicts
+    }
+    fn failed(self) -> FailedCase {
+        FailedCase::Messages(Box::new(self))
+    }
+}
+
 /// The smallest message case that still breaks `breach.property`.
 fn shrink_message_breach(
     stage: &Stage<'_>,
@@ -452,51 +476,23 @@ fn shrink_message_breach(
     breach: &FirstBreach,
     first: &MessageOutcome,
 ) -> Result<Failure, RunError> {
-    if breach.property == Property::SettlesInTime {
-        return Ok(Failure {
-            property: breach.property,
-            reason: breach.reason.clone(),
-            outcome: FailedCase::Messages(Box::new(first.clone())),
-            shrink_steps: 0,
-        });
-    }
     let plan = stage.plan;
     let strategy = message_cases::message_cases(plan.message_schedules.clone());
-    let mut generator = case_generator(message_seed(plan.seed));
-    let mut tree = new_tree(&strategy, &mut generator)?;
-    for _ in 0..breach.index {
-        tree = new_tree(&strategy, &mut generator)?;
-    }
     let name = conversation(plan.seed, breach.index);
-    let shrunk = shrink::shrink(
-        tree,
-        (breach.reason.clone(), first.clone()),
+    shrink_case(
+        &strategy,
+        message_seed(plan.seed),
+        breach,
+        first,
         |candidate: &MessageCase| {
             let candidate = candidate.clone().with_conversation(&name);
-            match message_play::play(stage, subject, &candidate) {
-                Ok(outcome) => match outcome.verdicts.get(breach.property) {
-                    Verdict::Broken(reason) => Tried::Broke(reason.clone(), outcome),
-                    _ => Tried::Held,
-                },
-                Err(Stop::Connector) => Tried::Unjudged,
-                Err(Stop::Fatal(error)) => Tried::Fatal(error),
-            }
+            message_play::play(stage, subject, &candidate)
         },
     )
-    .map_err(|error| match error {
-        ShrinkError::Fatal(error) => error,
-        ShrinkError::Aborted(why) => RunError::Crm(format!("shrinking stopped: {why}")),
-    })?;
-    Ok(Failure {
-        property: breach.property,
-        reason: shrunk.reason,
-        outcome: FailedCase::Messages(Box::new(shrunk.outcome)),
-        shrink_steps: shrunk.steps,
-    })
 }
 
-/// The smallest case that still breaks `breach.property`, from the case
-/// that first broke it (`first`), played on `subject`.
+/// The smallest call case that still breaks `breach.property`, from the
+/// case that first broke it (`first`), played on `subject`.
 fn shrink_breach(
     stage: &Stage<'_>,
     subject: &mut Subject,
@@ -504,39 +500,52 @@ fn shrink_breach(
     breach: &FirstBreach,
     first: &Outcome,
 ) -> Result<Failure, RunError> {
+    let plan = stage.plan;
+    let strategy = cases::cases(log_format, plan.schedules.clone());
+    let session = session(plan.seed, breach.index);
+    shrink_case(&strategy, plan.seed, breach, first, |candidate: &Case| {
+        let candidate = candidate.clone().with_session(&session);
+        play::play(stage, subject, &candidate)
+    })
+}
+
+/// Shrinks the case that first broke `breach.property`: the
+/// `breach.index`th drawn from `strategy` with `seed`, each simpler
+/// candidate played by `play`.
+fn shrink_case<C: std::fmt::Debug, O: Played>(
+    strategy: &BoxedStrategy<C>,
+    seed: u64,
+    breach: &FirstBreach,
+    first: &O,
+    mut play: impl FnMut(&C) -> Result<O, Stop>,
+) -> Result<Failure, RunError> {
     if breach.property == Property::SettlesInTime {
         // Every step of shrinking a hang would wait out the call timeout
         // and restart Node: the case stands as found.
         return Ok(Failure {
             property: breach.property,
             reason: breach.reason.clone(),
-            outcome: FailedCase::Call(Box::new(first.clone())),
+            outcome: first.clone().failed(),
             shrink_steps: 0,
         });
     }
-    let plan = stage.plan;
     // The case's tree again: the generator replayed up to it (a tree
     // cannot cross threads, so it is made where it is shrunk).
-    let strategy = cases::cases(log_format, plan.schedules.clone());
-    let mut generator = case_generator(plan.seed);
-    let mut tree = new_tree(&strategy, &mut generator)?;
+    let mut generator = case_generator(seed);
+    let mut tree = new_tree(strategy, &mut generator)?;
     for _ in 0..breach.index {
-        tree = new_tree(&strategy, &mut generator)?;
+        tree = new_tree(strategy, &mut generator)?;
     }
-    let session = session(plan.seed, breach.index);
     let shrunk = shrink::shrink(
         tree,
         (breach.reason.clone(), first.clone()),
-        |candidate: &Case| {
-            let candidate = candidate.clone().with_session(&session);
-            match play::play(stage, subject, &candidate) {
-                Ok(outcome) => match outcome.verdicts.get(breach.property) {
-                    Verdict::Broken(reason) => Tried::Broke(reason.clone(), outcome),
-                    _ => Tried::Held,
-                },
-                Err(Stop::Connector) => Tried::Unjudged,
-                Err(Stop::Fatal(error)) => Tried::Fatal(error),
-            }
+        |candidate: &C| match play(candidate) {
+            Ok(outcome) => match outcome.verdicts().get(breach.property) {
+                Verdict::Broken(reason) => Tried::Broke(reason.clone(), outcome),
+                _ => Tried::Held,
+            },
+            Err(Stop::Connector) => Tried::Unjudged,
+            Err(Stop::Fatal(error)) => Tried::Fatal(error),
         },
     )
     .map_err(|error| match error {
@@ -546,7 +555,7 @@ fn shrink_breach(
     Ok(Failure {
         property: breach.property,
         reason: shrunk.reason,
-        outcome: FailedCase::Call(Box::new(shrunk.outcome)),
+        outcome: shrunk.outcome.failed(),
         shrink_steps: shrunk.steps,
     })
 }
