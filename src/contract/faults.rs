@@ -132,6 +132,19 @@ impl ScheduledFault {
         self.expire_tokens.is_none() || self.status.is_some() || self.delay_ms > 0
     }
 
+    /// Why the fault cannot run, as `.field message`: the admin API's
+    /// checks for one it registers, and for one that only expires tokens,
+    /// no fields that aim an answer.
+    pub fn validate(&self) -> Result<(), String> {
+        self.check_expiry_only()?;
+        if !self.registers() {
+            return Ok(());
+        }
+        self.spec()
+            .validate()
+            .map_err(|(field, message)| format!(".{field} {message}"))
+    }
+
     /// Why a fault that only expires tokens cannot take the request fields
     /// it was given (they aim an answer it does not have).
     fn check_expiry_only(&self) -> Result<(), String> {
@@ -346,15 +359,8 @@ pub fn parse_file(text: &str) -> Result<Vec<Schedule>, String> {
     for (index, schedule) in schedules.iter().enumerate() {
         for (position, fault) in schedule.iter().enumerate() {
             fault
-                .check_expiry_only()
-                .map_err(|message| format!("[{index}][{position}]{message}"))?;
-            if !fault.registers() {
-                continue;
-            }
-            fault
-                .spec()
                 .validate()
-                .map_err(|(field, message)| format!("[{index}][{position}].{field} {message}"))?;
+                .map_err(|message| format!("[{index}][{position}]{message}"))?;
         }
     }
     Ok(schedules)
@@ -510,7 +516,8 @@ mod tests {
             "updateCallLog: access token expired before the call, unknown to App Connect core (the connector meets the CRM's 401)"
         );
         assert!(schedules[2][0].registers(), "a 503 as well");
-        assert!(describe(&schedules[2]).starts_with("createCallLog: 503, after commit, access token expired"));
+        assert!(describe(&schedules[2])
+            .starts_with("createCallLog: 503, after commit, access token expired"));
         let json = serde_json::to_string(&schedules[1][0]).expect("serialises");
         assert_eq!(json, r#"{"on":"updateCallLog","expire_tokens":"crm_only"}"#);
         let back: ScheduledFault = serde_json::from_str(&json).expect("reads back");
@@ -520,12 +527,16 @@ mod tests {
             .expect("serialises");
         assert!(!plain.contains("expire_tokens"), "{plain}");
 
-        let error = parse_file(r#"[[{"on": "createCallLog", "expire_tokens": "crm_only", "path": "/x"}]]"#)
-            .expect_err("a path for no answer");
+        let error =
+            parse_file(r#"[[{"on": "createCallLog", "expire_tokens": "crm_only", "path": "/x"}]]"#)
+                .expect_err("a path for no answer");
         assert!(error.starts_with("[0][0].path aims an answer"), "{error}");
         assert!(parse_file(r#"[[{"on": "createCallLog", "expire_tokens": true}]]"#).is_err());
         let error = check_aims(&schedules, false).expect_err("needs an OAuth CRM");
-        assert!(error.starts_with("[0][0].expire_tokens needs --crm"), "{error}");
+        assert!(
+            error.starts_with("[0][0].expire_tokens needs --crm"),
+            "{error}"
+        );
         assert_eq!(check_aims(&schedules, true), Ok(()));
     }
 
@@ -536,9 +547,15 @@ mod tests {
         let aimed = aimed_at_create(tokens);
         assert_eq!(aimed[0][0].expire_tokens, Some(TokenExpiry::CoreKnows));
         assert_eq!(aimed[1][0].expire_tokens, Some(TokenExpiry::CrmOnly));
-        assert!(aimed.iter().flatten().all(|fault| fault.on == Step::Create && fault.at.is_none()));
+        assert!(aimed
+            .iter()
+            .flatten()
+            .all(|fault| fault.on == Step::Create && fault.at.is_none()));
         assert_eq!(check_aims(&aimed, true), Ok(()));
         let moved = on_messages(aimed);
-        assert!(moved.iter().flatten().all(|fault| fault.on == Step::CreateMessage));
+        assert!(moved
+            .iter()
+            .flatten()
+            .all(|fault| fault.on == Step::CreateMessage));
     }
 }

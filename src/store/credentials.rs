@@ -275,13 +275,25 @@ mod tests {
             kind: "refresh_token",
         };
         store
-            .issue_crm_secret(org, "crm-user-1", &token, "live", Some("2999-01-01T00:00:00Z"))
+            .issue_crm_secret(
+                org,
+                "crm-user-1",
+                &token,
+                "live",
+                Some("2999-01-01T00:00:00Z"),
+            )
             .expect("issued");
         store
             .issue_crm_secret(org, "crm-user-1", &token, "ready", None)
             .expect("issued");
         store
-            .issue_crm_secret(org, "crm-user-1", &token, "old", Some("2000-01-01T00:00:00Z"))
+            .issue_crm_secret(
+                org,
+                "crm-user-1",
+                &token,
+                "old",
+                Some("2000-01-01T00:00:00Z"),
+            )
             .expect("issued");
         store
             .issue_crm_secret(org, "crm-user-1", &refresh, "rt", None)
@@ -296,7 +308,10 @@ mod tests {
                 .expect("read")
                 .expect("still known");
             let expires = expires.expect("now has an expiry");
-            assert!(expires.as_str() <= now_rfc3339().as_str(), "{secret}: {expires}");
+            assert!(
+                expires.as_str() <= now_rfc3339().as_str(),
+                "{secret}: {expires}"
+            );
         }
         let (_, kept) = store
             .caller_for_secret(&refresh, "rt")
@@ -304,7 +319,9 @@ mod tests {
             .expect("kept");
         assert_eq!(kept, None, "a refresh token is not an access token");
         assert_eq!(
-            store.expire_crm_secrets(org + 1000, &["access_token"]).expect("none"),
+            store
+                .expire_crm_secrets(org + 1000, &["access_token"])
+                .expect("none"),
             0
         );
     }

@@ -53,12 +53,18 @@ async fn expiring_one_tenants_tokens_ends_its_sessions_only_and_refresh_still_wo
 
     let (status, body) = bh.call(&session, Method::GET, "ping", None).await;
     assert_eq!(status, 401, "{body}");
-    assert_eq!(body["errorMessageKey"], "errors.authentication.invalidRestToken");
+    assert_eq!(
+        body["errorMessageKey"],
+        "errors.authentication.invalidRestToken"
+    );
     let connection = bh.connection(Some(&a)).await;
     let access = tokens["access_token"].as_str().expect("access");
     let (status, body) = bh.raw_login(&connection, access).await;
     assert_eq!(status, 401, "{body}");
-    assert_eq!(body["errorMessageKey"], "errors.authentication.invalidAccessToken");
+    assert_eq!(
+        body["errorMessageKey"],
+        "errors.authentication.invalidAccessToken"
+    );
     // The other tenant is untouched.
     let (status, _) = bh.call(&other, Method::GET, "ping", None).await;
     assert_eq!(status, 200);
@@ -70,21 +76,33 @@ async fn expiring_one_tenants_tokens_ends_its_sessions_only_and_refresh_still_wo
             &connection,
             &[
                 ("grant_type", "refresh_token"),
-                ("refresh_token", tokens["refresh_token"].as_str().expect("refresh")),
+                (
+                    "refresh_token",
+                    tokens["refresh_token"].as_str().expect("refresh"),
+                ),
                 ("client_id", credentials["clientId"].as_str().expect("id")),
-                ("client_secret", credentials["clientSecret"].as_str().expect("secret")),
+                (
+                    "client_secret",
+                    credentials["clientSecret"].as_str().expect("secret"),
+                ),
             ],
         )
         .await;
     assert_eq!(status, 200, "{renewed}");
     let fresh: Session = bh
-        .login(&connection, renewed["access_token"].as_str().expect("access"))
+        .login(
+            &connection,
+            renewed["access_token"].as_str().expect("access"),
+        )
         .await;
     let (status, _) = bh.call(&fresh, Method::GET, "ping", None).await;
     assert_eq!(status, 200);
     // What expired already is not counted again.
     let (_, body) = expire(&bh.http, &url, &format!("?org={a}"), ADMIN).await;
-    assert_eq!(body["expired"], 4, "the crms call's new ready pair, the refreshed token and its session: {body}");
+    assert_eq!(
+        body["expired"], 4,
+        "the crms call's new ready pair, the refreshed token and its session: {body}"
+    );
     bh.shutdown().await;
 }
 
@@ -102,7 +120,9 @@ async fn the_route_needs_the_admin_key_and_an_organisation_that_exists() {
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["error"]["code"], "invalid_field", "{body}");
     assert!(
-        body["error"]["message"].as_str().is_some_and(|m| m.contains("org")),
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("org")),
         "{body}"
     );
     let (status, body) = expire(&bh.http, &url, "?org=", ADMIN).await;
