@@ -230,6 +230,25 @@ impl AdminClient {
         fault(answer.json.unwrap_or(Value::Null))
     }
 
+    /// `POST /__admin/tokens/expire`: the scoped organisation's access
+    /// tokens (and Bullhorn sessions) expire now; how many did.
+    pub(crate) async fn expire_tokens(&self) -> Result<u64, AdminError> {
+        let answer = self
+            .send(self.request(Method::POST, "/__admin/tokens/expire")?)
+            .await?;
+        answer
+            .json
+            .as_ref()
+            .and_then(|json| json.get("expired"))
+            .and_then(Value::as_u64)
+            .ok_or_else(|| {
+                AdminError::BadResponse(format!(
+                    "POST /__admin/tokens/expire answered {} without a count of expired tokens",
+                    answer.text.chars().take(200).collect::<String>()
+                ))
+            })
+    }
+
     /// Every fault added and not deleted, each with how often it fired.
     pub(crate) async fn faults(&self) -> Result<Vec<Fault>, AdminError> {
         let answer = self

@@ -41,6 +41,11 @@ with its dependencies:
   npm install @app-connect/core axios moment moment-timezone awesome-phonenumber tsx
   mockcrm contract --crm redtail --node \"npx tsx\" index.ts
 
+An OAuth CRM (--crm pipedrive|clio|bullhorn) is served with hour-long access
+tokens; they expire exactly when a fault says so (\"expire_tokens\": \"core_knows\"
+or \"crm_only\" in a --faults file; --faults default has both, before
+createCallLog), never because the machine was slow.
+
 TypeScript connectors run with --node \"npx tsx\". `mockcrm crms` prints a running
 server's connection info; README.md has the details.")]
 pub(super) struct ContractArgs {
@@ -70,12 +75,6 @@ pub(super) struct ContractArgs {
     /// properties are still judged from the store.
     #[arg(long, value_name = "NAME")]
     crm: Option<String>,
-    /// With --crm of an OAuth CRM (pipedrive, clio, bullhorn): seconds the
-    /// served CRM's access tokens (and Bullhorn sessions) live. Short, so
-    /// App Connect core's refresh runs before every call and tokens expire
-    /// in the middle of slow (faulted) ones, answered with the CRM's 401.
-    #[arg(long, default_value_t = 1, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
-    token_ttl: u64,
     /// API key of the CRM user a saved failing case is written for (`mockcrm
     /// log FILE` logs as them); each case itself runs as its tenant's user.
     #[arg(long, env = "MOCKCRM_API_KEY", default_value = "mockcrm-dev-key")]
@@ -100,7 +99,9 @@ pub(super) struct ContractArgs {
     /// Faults each case runs under: none, default (no fault, a 503 after
     /// commit, a 429 with Retry-After, a 502, a delay past
     /// --connector-timeout, one drawn per case; with --crm on the request
-    /// that creates the activity), or a JSON file of schedules.
+    /// that creates the activity, and for an OAuth CRM the access token
+    /// expired before createCallLog, with App Connect core's record knowing
+    /// or not), or a JSON file of schedules.
     #[arg(long, default_value = "default", value_name = "none|default|FILE")]
     faults: String,
     /// The connector's own timeout for one CRM request, in seconds: the
@@ -312,11 +313,28 @@ pub(super) fn contract(args: ContractArgs) -> Result<ExitCode, CliError> {
         // Under --crm, the faults hit the request that creates the
         // activity (a call log or a message log) in that CRM: the write a
         // lost answer duplicates.
-        "default" if crm_face.is_some() => (
-            contract::aimed_at_create(contract::default_schedules(delay)),
-            contract::aimed_at_create(contract::default_message_schedules(delay)),
-            "default (on the create)".to_owned(),
-        ),
+        // An OAuth CRM's tokens also expire, at an exact moment: before
+        // the create, with core's record knowing and without.
+        "default" if crm_face.is_some() => {
+            let oauth = crm_face
+                .as_deref()
+                .and_then(crate::faces::crm_face)
+                .is_some_and(|face| !face.expiring_secrets().is_empty());
+            let mut calls = contract::default_schedules(delay);
+            if oauth {
+                calls.extend(contract::token_expiry_schedules());
+            }
+            let messages = contract::on_messages(calls.clone());
+            (
+                contract::aimed_at_create(calls),
+                contract::aimed_at_create(messages),
+                if oauth {
+                    "default (on the create; tokens expired before it)".to_owned()
+                } else {
+                    "default (on the create)".to_owned()
+                },
+            )
+        }
         "default" => (
             contract::default_schedules(delay),
             contract::default_message_schedules(delay),
@@ -405,7 +423,6 @@ pub(super) fn contract(args: ContractArgs) -> Result<ExitCode, CliError> {
                     dir: None,
                     names: Vec::new(),
                 }),
-            token_ttl: Duration::from_secs(args.token_ttl),
             ..ServerConfig::ephemeral()
         };
         Some(rt.block_on(Server::start(config))?)
@@ -593,9 +610,6 @@ fn replay_command(args: &ContractArgs, tested: &Tested, fixture: &str) -> String
     }
     if let Some(seconds) = args.connector_timeout {
         command.push_str(&format!(" --connector-timeout {seconds}"));
-    }
-    if args.token_ttl != 1 {
-        command.push_str(&format!(" --token-ttl {}", args.token_ttl));
     }
     if let Tested::Module {
         served: Some(config),

@@ -4,6 +4,12 @@
 //! belongs to and removed right after, so it can only hit the connector's
 //! own requests, never the runner's checks.
 //!
+//! A fault may also expire the user's access tokens just before its call
+//! (`expire_tokens`), at that exact moment rather than after a lifetime a
+//! busy machine can outrun: the CRM's tokens (and Bullhorn's sessions)
+//! through `POST /__admin/tokens/expire`, and, when App Connect core is to
+//! know, the user row's `tokenExpiry`.
+//!
 //! Data only: registering is the runner's business.
 
 use std::fmt;
@@ -55,10 +61,27 @@ pub enum Target {
     Create,
 }
 
+/// Which record knows that a fault's expired tokens expired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenExpiry {
+    /// The CRM's tokens expired and core's user row says so
+    /// (`tokenExpiry` in the past): core's `checkAndRefreshAccessToken`
+    /// refreshes before the call, as it does when a token runs out.
+    CoreKnows,
+    /// The CRM's tokens expired (revoked, or cut short by the CRM) while
+    /// core's row still says they are good: core calls with the dead
+    /// token, the connector meets the CRM's 401 and must renew itself.
+    CrmOnly,
+}
+
 /// One fault: the admin API's fields, bound to a connector call. Without
 /// `method` it hits any request the connector sends during that call;
 /// without `path`, any path; `at` aims it at a request by what it does
-/// instead; without `times`, the first matching request only.
+/// instead; without `times`, the first matching request only. With
+/// `expire_tokens` the user's access tokens expire just before the call;
+/// a fault that only does that (no `status`, no `delay_ms`) registers
+/// nothing with the admin API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduledFault {
@@ -79,6 +102,8 @@ pub struct ScheduledFault {
     pub times: Option<u64>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub after_commit: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expire_tokens: Option<TokenExpiry>,
 }
 
 fn is_zero(value: &u64) -> bool {
@@ -97,6 +122,52 @@ impl ScheduledFault {
             delay_ms: 0,
             times: None,
             after_commit: false,
+            expire_tokens: None,
+        }
+    }
+
+    /// Whether the fault is one of the admin API's (a status or a delay),
+    /// not only tokens expiring before the call.
+    pub fn registers(&self) -> bool {
+        self.expire_tokens.is_none() || self.status.is_some() || self.delay_ms > 0
+    }
+
+    /// Why the fault cannot run, as `.field message`: the admin API's
+    /// checks for one it registers, and for one that only expires tokens,
+    /// no fields that aim an answer.
+    pub fn validate(&self) -> Result<(), String> {
+        self.check_expiry_only()?;
+        if !self.registers() {
+            return Ok(());
+        }
+        self.spec()
+            .validate()
+            .map_err(|(field, message)| format!(".{field} {message}"))
+    }
+
+    /// Why a fault that only expires tokens cannot take the request fields
+    /// it was given (they aim an answer it does not have).
+    fn check_expiry_only(&self) -> Result<(), String> {
+        if self.registers() {
+            return Ok(());
+        }
+        let given: Vec<&str> = [
+            ("method", self.method.is_some()),
+            ("path", self.path.is_some()),
+            ("at", self.at.is_some()),
+            ("retry_after", self.retry_after.is_some()),
+            ("times", self.times.is_some()),
+            ("after_commit", self.after_commit),
+        ]
+        .into_iter()
+        .filter_map(|(field, set)| set.then_some(field))
+        .collect();
+        match given.first() {
+            None => Ok(()),
+            Some(field) => Err(format!(
+                ".{field} aims an answer, but this fault only expires tokens; drop {}, or give a status or delay_ms as well",
+                given.join(", ")
+            )),
         }
     }
 
@@ -147,6 +218,17 @@ impl fmt::Display for ScheduledFault {
         }
         if let Some(times) = self.times.filter(|times| *times != 1) {
             parts.push(format!("{times} times"));
+        }
+        match self.expire_tokens {
+            Some(TokenExpiry::CoreKnows) => parts.push(
+                "access token expired before the call (App Connect core knows, and refreshes first)"
+                    .into(),
+            ),
+            Some(TokenExpiry::CrmOnly) => parts.push(
+                "access token expired before the call, unknown to App Connect core (the connector meets the CRM's 401)"
+                    .into(),
+            ),
+            None => {}
         }
         f.write_str(&parts.join(", "))
     }
@@ -206,6 +288,21 @@ pub fn default_schedules(delay: Duration) -> Vec<Schedule> {
     ]
 }
 
+/// The schedules `--faults default` adds for an OAuth CRM
+/// (`--crm pipedrive|clio|bullhorn`): the access token expired before
+/// `createCallLog`, once with core's record knowing and once without.
+pub fn token_expiry_schedules() -> Vec<Schedule> {
+    [TokenExpiry::CoreKnows, TokenExpiry::CrmOnly]
+        .into_iter()
+        .map(|expiry| {
+            vec![ScheduledFault {
+                expire_tokens: Some(expiry),
+                ..ScheduledFault::on_create()
+            }]
+        })
+        .collect()
+}
+
 /// The default schedules for message cases: the same faults, each on the
 /// case's first `createMessageLog`, where a lost answer matters most (core
 /// keeps no log, so the next message or sync creates again).
@@ -262,9 +359,8 @@ pub fn parse_file(text: &str) -> Result<Vec<Schedule>, String> {
     for (index, schedule) in schedules.iter().enumerate() {
         for (position, fault) in schedule.iter().enumerate() {
             fault
-                .spec()
                 .validate()
-                .map_err(|(field, message)| format!("[{index}][{position}].{field} {message}"))?;
+                .map_err(|message| format!("[{index}][{position}]{message}"))?;
         }
     }
     Ok(schedules)
@@ -281,7 +377,7 @@ pub fn aimed_at_create(schedules: Vec<Schedule>) -> Vec<Schedule> {
             schedule
                 .into_iter()
                 .map(|fault| ScheduledFault {
-                    at: Some(Target::Create),
+                    at: fault.registers().then_some(Target::Create),
                     ..fault
                 })
                 .collect()
@@ -290,10 +386,16 @@ pub fn aimed_at_create(schedules: Vec<Schedule>) -> Vec<Schedule> {
 }
 
 /// Why a schedule cannot run as given: a fault aimed `at` a request by
-/// what it does needs `--crm`, and names no `method` or `path` besides.
+/// what it does needs `--crm`, and names no `method` or `path` besides;
+/// one that expires tokens needs `--crm` (an OAuth CRM's tokens).
 pub fn check_aims(schedules: &[Schedule], crm: bool) -> Result<(), String> {
     for (index, schedule) in schedules.iter().enumerate() {
         for (position, fault) in schedule.iter().enumerate() {
+            if fault.expire_tokens.is_some() && !crm {
+                return Err(format!(
+                    "[{index}][{position}].expire_tokens needs --crm pipedrive|clio|bullhorn: only an OAuth CRM's tokens expire"
+                ));
+            }
             if fault.at.is_none() {
                 continue;
             }
@@ -392,5 +494,68 @@ mod tests {
         assert!(error.contains("colour"), "{error}");
         assert!(parse_file("[]").is_err());
         assert!(parse_file("{}").is_err());
+    }
+
+    #[test]
+    fn token_expiry_round_trips_reads_in_words_and_registers_nothing_alone() {
+        let schedules = parse_file(
+            r#"[[{"on": "createCallLog", "expire_tokens": "core_knows"}],
+                [{"on": "updateCallLog", "expire_tokens": "crm_only"}],
+                [{"on": "createCallLog", "expire_tokens": "crm_only", "status": 503, "after_commit": true}]]"#,
+        )
+        .expect("valid");
+        let known = &schedules[0][0];
+        assert_eq!(known.expire_tokens, Some(TokenExpiry::CoreKnows));
+        assert!(!known.registers(), "nothing for the admin API");
+        assert_eq!(
+            describe(&schedules[0]),
+            "createCallLog: access token expired before the call (App Connect core knows, and refreshes first)"
+        );
+        assert_eq!(
+            describe(&schedules[1]),
+            "updateCallLog: access token expired before the call, unknown to App Connect core (the connector meets the CRM's 401)"
+        );
+        assert!(schedules[2][0].registers(), "a 503 as well");
+        assert!(describe(&schedules[2])
+            .starts_with("createCallLog: 503, after commit, access token expired"));
+        let json = serde_json::to_string(&schedules[1][0]).expect("serialises");
+        assert_eq!(json, r#"{"on":"updateCallLog","expire_tokens":"crm_only"}"#);
+        let back: ScheduledFault = serde_json::from_str(&json).expect("reads back");
+        assert_eq!(&back, &schedules[1][0]);
+        // Without it, nothing is written: older fixtures read the same.
+        let plain = serde_json::to_string(&default_schedules(Duration::from_secs(1))[1][0])
+            .expect("serialises");
+        assert!(!plain.contains("expire_tokens"), "{plain}");
+
+        let error =
+            parse_file(r#"[[{"on": "createCallLog", "expire_tokens": "crm_only", "path": "/x"}]]"#)
+                .expect_err("a path for no answer");
+        assert!(error.starts_with("[0][0].path aims an answer"), "{error}");
+        assert!(parse_file(r#"[[{"on": "createCallLog", "expire_tokens": true}]]"#).is_err());
+        let error = check_aims(&schedules, false).expect_err("needs an OAuth CRM");
+        assert!(
+            error.starts_with("[0][0].expire_tokens needs --crm"),
+            "{error}"
+        );
+        assert_eq!(check_aims(&schedules, true), Ok(()));
+    }
+
+    #[test]
+    fn the_token_schedules_expire_before_the_create_and_stay_unaimed() {
+        let tokens = token_expiry_schedules();
+        assert_eq!(tokens.len(), 2);
+        let aimed = aimed_at_create(tokens);
+        assert_eq!(aimed[0][0].expire_tokens, Some(TokenExpiry::CoreKnows));
+        assert_eq!(aimed[1][0].expire_tokens, Some(TokenExpiry::CrmOnly));
+        assert!(aimed
+            .iter()
+            .flatten()
+            .all(|fault| fault.on == Step::Create && fault.at.is_none()));
+        assert_eq!(check_aims(&aimed, true), Ok(()));
+        let moved = on_messages(aimed);
+        assert!(moved
+            .iter()
+            .flatten()
+            .all(|fault| fault.on == Step::CreateMessage));
     }
 }

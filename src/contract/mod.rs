@@ -69,6 +69,7 @@ pub use crm::{connection as crm_connection, launch_env as crm_launch_env};
 pub use faults::{
     aimed_at_create, check_aims, default_message_schedules, default_schedules, is_message_step,
     longest_delay, none as no_faults, on_messages, parse_file as parse_faults,
+    token_expiry_schedules,
 };
 pub use plan::{Only, Plan};
 pub use report::{case_from_fixture, failure_text, fixture, junit, table, Setup};

@@ -200,7 +200,11 @@ impl CallCase<'_> {
     /// Registers the case's faults for `step`, limited to its tenant.
     fn arm(&mut self, case: &Case, step: Step) -> Result<Armed, Stop> {
         let mut armed = Armed::default();
-        for fault in case.faults.iter().filter(|fault| fault.on == step) {
+        for fault in case
+            .faults
+            .iter()
+            .filter(|fault| fault.on == step && fault.registers())
+        {
             let spec = self.spec(fault)?;
             self.tenant.add_fault(&spec)?;
             if fault.at.is_some() {
@@ -217,6 +221,18 @@ impl CallCase<'_> {
             }
         }
         Ok(armed)
+    }
+
+    /// Expires the tokens the case's faults for `step` expire, before core
+    /// builds the call's `authHeader`, so that core's refresh sees what it
+    /// is to know.
+    fn expire_before(&mut self, case: &Case, step: Step) -> Result<(), Stop> {
+        for fault in case.faults.iter().filter(|fault| fault.on == step) {
+            if let Some(expiry) = fault.expire_tokens {
+                super::refresh::expire(&mut self.core, &self.tenant, expiry)?;
+            }
+        }
+        Ok(())
     }
 
     /// The admin API's fault for `fault`: as written, or, aimed `at` a
@@ -325,6 +341,9 @@ impl CallCase<'_> {
         let mut created_body = None;
         let mut format = None;
         for attempt in 0..2 {
+            if attempt == 0 {
+                self.expire_before(case, Step::Create)?;
+            }
             let Ok(auth) = self.core.auth_header(verdicts, calls, false)? else {
                 created = Created::NotLogged(core_error("createCallLog"));
                 continue;
@@ -410,6 +429,7 @@ impl CallCase<'_> {
         //    custom format), then the update composed on its fullBody.
         let row = CallLogRow::new(case, log_id.clone(), &self.contact_id);
         let (existing_body, details) = if format.log_format().is_some() {
+            self.expire_before(case, Step::Get)?;
             let Ok(auth) = self.core.auth_header(verdicts, calls, true)? else {
                 return Ok(());
             };
@@ -433,6 +453,7 @@ impl CallCase<'_> {
             (String::new(), ExistingDetails::Null)
         };
 
+        self.expire_before(case, Step::Update)?;
         let Ok(auth) = self.core.auth_header(verdicts, calls, true)? else {
             return Ok(());
         };

@@ -7,9 +7,11 @@
 //! (`lib/oauth.ts`): a token that expires within two minutes is refreshed
 //! with the refresh token grant and the new tokens are saved in the user
 //! row, or, when the CRM refuses the refresh, the user's session is over
-//! and core answers an error instead of calling the connector. `contract
-//! --crm` serves OAuth CRMs with access tokens that live seconds, so this
-//! runs before every call and tokens expire in the middle of slow ones.
+//! and core answers an error instead of calling the connector. Tokens
+//! expire when a fault says so (`expire`, before the fault's call): the
+//! CRM's through the admin API, and the row's `tokenExpiry` when core is
+//! to know, so whether a token is expired never depends on how fast the
+//! machine is.
 //!
 //! It owns core's token requests and the token fields of the user row; it
 //! must not judge the connector's answers beyond sign-in, nor send the CRM
@@ -24,6 +26,7 @@ use serde_json::{json, Map, Value};
 
 use super::bridge::Settled;
 use super::calls::{CallNote, Core, Stop};
+use super::faults::TokenExpiry;
 use super::properties::{Property, Verdicts};
 
 /// Core refreshes a token due within this long (`expiryBuffer`).
@@ -270,6 +273,30 @@ fn save_tokens(user: &mut Value, issued: &Issued) {
         "tokenExpiry".into(),
         issued.expiry.clone().map_or(Value::Null, Value::from),
     );
+}
+
+/// A fault's token expiry, just before its call: the case's tenant's
+/// access tokens (and Bullhorn sessions) expire at the CRM, and, when
+/// core is to know, the user row's `tokenExpiry` is put in the past, so
+/// the `checkAndRefreshAccessToken` before the call refreshes.
+pub(super) fn expire(
+    core: &mut Core<'_>,
+    tenant: &super::tenant::CaseTenant<'_>,
+    expiry: TokenExpiry,
+) -> Result<(), Stop> {
+    tenant.expire_tokens()?;
+    if expiry == TokenExpiry::CoreKnows {
+        if let Some(row) = core
+            .crm
+            .as_mut()
+            .and_then(|session| session.user.as_object_mut())
+        {
+            let past = (chrono::Utc::now() - chrono::TimeDelta::minutes(1))
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+            row.insert("tokenExpiry".into(), Value::from(past));
+        }
+    }
+    Ok(())
 }
 
 /// Core's `checkAndRefreshAccessToken` before a call, for an OAuth CRM.

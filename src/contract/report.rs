@@ -383,9 +383,9 @@ pub fn case_from_fixture(text: &str) -> Result<Replay, String> {
         ));
     }
     for (index, fault) in case.faults.iter().enumerate() {
-        fault.spec().validate().map_err(|(field, message)| {
-            format!("{CONTRACT_KEY}.messages.faults[{index}].{field} {message}")
-        })?;
+        fault
+            .validate()
+            .map_err(|message| format!("{CONTRACT_KEY}.messages.faults[{index}]{message}"))?;
     }
     Ok(Replay::Messages(case))
 }
@@ -441,9 +441,9 @@ fn call_case_from_fixture(text: &str) -> Result<Case, String> {
         |c| (c.faults, c.update),
     );
     for (index, fault) in faults.iter().enumerate() {
-        fault.spec().validate().map_err(|(field, message)| {
-            format!("{CONTRACT_KEY}.faults[{index}].{field} {message}")
-        })?;
+        fault
+            .validate()
+            .map_err(|message| format!("{CONTRACT_KEY}.faults[{index}]{message}"))?;
     }
     Ok(Case {
         user,

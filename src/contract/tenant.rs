@@ -80,6 +80,12 @@ impl<'a> CaseTenant<'a> {
             .block_on(self.admin.contact_id(&self.api_key, name, phone, kind))
     }
 
+    /// The tenant's access tokens (and Bullhorn sessions) expire now
+    /// (`POST /__admin/tokens/expire?org=`).
+    pub fn expire_tokens(&self) -> Result<u64, AdminError> {
+        self.rt.block_on(self.admin.expire_tokens())
+    }
+
     /// How to reach the CRM faces as the tenant's user (`GET /__admin/crms?org=`).
     pub fn crms(&self) -> Result<Value, AdminError> {
         self.rt.block_on(self.admin.crms())

@@ -56,6 +56,7 @@ pub enum Admin {
     ListTenants,
     DeleteTenant,
     Crms,
+    ExpireTokens,
 }
 
 /// Which credentials a route needs, as the OpenAPI document states them.
@@ -106,7 +107,7 @@ pub const OPENAPI_PATH: &str = "/openapi.json";
 
 /// Every route, grouped by path. Within a path the order is the order of
 /// the `Allow` header.
-pub static ROUTES: [Route<Endpoint>; 26] = [
+pub static ROUTES: [Route<Endpoint>; 27] = [
     crm(Method::GET, HEALTH_PATH, Crm::Health),
     crm(Method::GET, "/me", Crm::Me),
     crm(Method::GET, "/users", Crm::ListUsers),
@@ -141,6 +142,7 @@ pub static ROUTES: [Route<Endpoint>; 26] = [
     admin(Method::POST, "/__admin/tenants", Admin::CreateTenant),
     admin(Method::DELETE, "/__admin/tenants/{id}", Admin::DeleteTenant),
     admin(Method::GET, "/__admin/crms", Admin::Crms),
+    admin(Method::POST, "/__admin/tokens/expire", Admin::ExpireTokens),
 ];
 
 /// Whether `path` is the admin API's: tooling that must never show up in

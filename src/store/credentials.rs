@@ -112,6 +112,25 @@ impl Store {
         Ok(changed > 0)
     }
 
+    /// Makes every live secret of `kinds` that the organisation's users
+    /// hold expire now (an expiry of now, not a deletion: a face still
+    /// tells an expired secret from an unknown one); how many did. What
+    /// was already past its time, or issued for good, is counted when it
+    /// is changed: for good becomes now too.
+    pub fn expire_crm_secrets(&mut self, org: i64, kinds: &[&str]) -> Result<usize, StoreError> {
+        let now = now_rfc3339();
+        let mut expired = 0;
+        let mut statement = self.conn.prepare_cached(
+            "UPDATE crm_credentials SET expires_at = ?1
+             WHERE organisation_id = ?2 AND kind = ?3
+               AND (expires_at IS NULL OR expires_at > ?1)",
+        )?;
+        for kind in kinds {
+            expired += statement.execute(params![now, org, kind])?;
+        }
+        Ok(expired)
+    }
+
     /// Whose this secret is, if it exists; with when it expires, so that a
     /// face can answer an expired one as its CRM does.
     pub fn caller_for_secret(
@@ -240,6 +259,70 @@ mod tests {
         assert_eq!(
             store.first_user(org).expect("read").map(|c| c.user_id),
             Some("crm-user-1".to_owned())
+        );
+    }
+
+    #[test]
+    fn expiring_an_organisations_tokens_touches_only_its_live_ones_of_those_kinds() {
+        let mut store = memory();
+        let org = acme(&store);
+        let token = CrmSecret {
+            crm: "pipedrive",
+            kind: "access_token",
+        };
+        let refresh = CrmSecret {
+            crm: "pipedrive",
+            kind: "refresh_token",
+        };
+        store
+            .issue_crm_secret(
+                org,
+                "crm-user-1",
+                &token,
+                "live",
+                Some("2999-01-01T00:00:00Z"),
+            )
+            .expect("issued");
+        store
+            .issue_crm_secret(org, "crm-user-1", &token, "ready", None)
+            .expect("issued");
+        store
+            .issue_crm_secret(
+                org,
+                "crm-user-1",
+                &token,
+                "old",
+                Some("2000-01-01T00:00:00Z"),
+            )
+            .expect("issued");
+        store
+            .issue_crm_secret(org, "crm-user-1", &refresh, "rt", None)
+            .expect("issued");
+        let expired = store
+            .expire_crm_secrets(org, &["access_token", "bh_rest_token"])
+            .expect("expired");
+        assert_eq!(expired, 2, "the live and the ready token, not the old one");
+        for secret in ["live", "ready"] {
+            let (_, expires) = store
+                .caller_for_secret(&token, secret)
+                .expect("read")
+                .expect("still known");
+            let expires = expires.expect("now has an expiry");
+            assert!(
+                expires.as_str() <= now_rfc3339().as_str(),
+                "{secret}: {expires}"
+            );
+        }
+        let (_, kept) = store
+            .caller_for_secret(&refresh, "rt")
+            .expect("read")
+            .expect("kept");
+        assert_eq!(kept, None, "a refresh token is not an access token");
+        assert_eq!(
+            store
+                .expire_crm_secrets(org + 1000, &["access_token"])
+                .expect("none"),
+            0
         );
     }
 }

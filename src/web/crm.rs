@@ -181,6 +181,14 @@ pub trait CrmFace: Send + Sync {
         &[]
     }
 
+    /// The kinds of secret that expire and that `POST
+    /// /__admin/tokens/expire` expires: an OAuth face's access tokens (and
+    /// Bullhorn's sessions). Once expired, a request carrying one is
+    /// answered as its CRM answers a token past its time.
+    fn expiring_secrets(&self) -> &'static [&'static str] {
+        &[]
+    }
+
     /// The base URL its connector is configured with, on a server at
     /// `place`.
     fn base_url(&self, place: &Place) -> String;

@@ -65,3 +65,4 @@ mod shared_sms_snapshots;
 mod stored_snapshots;
 mod tenants;
 mod tls;
+mod token_expiry;

@@ -123,6 +123,7 @@ pub(super) fn play(
         shared_logged: BTreeSet::new(),
         sent: BTreeMap::new(),
         armed: BTreeSet::new(),
+        expired: BTreeSet::new(),
         delay: None,
         connection: None,
         verdicts: Verdicts::default(),
@@ -190,6 +191,9 @@ struct Played<'s, 't> {
     sent: BTreeMap<(usize, usize), u32>,
     /// The steps whose faults were registered already (each once a case).
     armed: BTreeSet<&'static str>,
+    /// The steps whose faults expired the tokens already (each once a
+    /// case, before the step's first `authHeader`).
+    expired: BTreeSet<&'static str>,
     delay: Option<Duration>,
     verdicts: Verdicts,
     calls: Vec<CallNote>,
@@ -295,17 +299,21 @@ impl Played<'_, '_> {
                 continue;
             }
             let conversation_log_id = self.conversation_log_id(contact, *index);
+            let row = self
+                .rows
+                .iter()
+                .find(|row| row.conversation_log_id == conversation_log_id)
+                .cloned();
+            self.expire_before(match row {
+                Some(_) => Step::UpdateMessage,
+                None => Step::CreateMessage,
+            })?;
             let Ok(auth) = self
                 .core
                 .auth_header(&mut self.verdicts, &mut self.calls, true)?
             else {
                 return Ok(false);
             };
-            let row = self
-                .rows
-                .iter()
-                .find(|row| row.conversation_log_id == conversation_log_id)
-                .cloned();
             let (function, step, args) = match &row {
                 Some(row) => (
                     "updateMessageLog",
@@ -355,6 +363,12 @@ impl Played<'_, '_> {
             .filter(|index| self.case.messages[*index].day == day)
             .collect();
         let conversation_log_id = self.conversation_log_id(contact, last);
+        let logged = self.rows.iter().any(|row| row.id == conversation_log_id);
+        self.expire_before(if logged {
+            Step::UpdateMessage
+        } else {
+            Step::CreateMessage
+        })?;
         let Ok(auth) = self
             .core
             .auth_header(&mut self.verdicts, &mut self.calls, true)?
@@ -438,13 +452,34 @@ impl Played<'_, '_> {
         }
     }
 
+    /// Expires the tokens the case's faults for `step` expire, the first
+    /// time that step comes, before core builds its `authHeader` (so that
+    /// core's refresh sees what it is to know).
+    fn expire_before(&mut self, step: Step) -> Result<(), Stop> {
+        if !self.expired.insert(step.function()) {
+            return Ok(());
+        }
+        let case = self.case;
+        for fault in case.faults.iter().filter(|fault| fault.on == step) {
+            if let Some(expiry) = fault.expire_tokens {
+                super::refresh::expire(&mut self.core, self.tenant, expiry)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Calls one message function with the case's faults for its step
     /// registered the first time that step comes.
     fn call(&mut self, function: &str, step: Step, args: Value) -> Result<Answer, Stop> {
         let arm = self.armed.insert(step.function());
         let mut any = false;
         if arm {
-            for fault in self.case.faults.iter().filter(|fault| fault.on == step) {
+            for fault in self
+                .case
+                .faults
+                .iter()
+                .filter(|fault| fault.on == step && fault.registers())
+            {
                 let spec = self.spec(fault)?;
                 self.tenant.add_fault(&spec)?;
                 any = true;

@@ -1,5 +1,6 @@
 //! `/__admin/` routes: reset, the request journal, fault injection,
-//! contract checks and tenants (`tenants.rs`). They need the admin key, and
+//! contract checks, tenants (`tenants.rs`) and expiring an organisation's
+//! CRM tokens (`tokens.rs`). They need the admin key, and
 //! are neither journaled nor subject to faults or the rate limit, so a
 //! test's own bookkeeping never shows up in what it inspects.
 //!
@@ -12,6 +13,7 @@
 mod activities;
 mod crms;
 mod tenants;
+mod tokens;
 
 use std::sync::Arc;
 
@@ -63,6 +65,7 @@ async fn route(
     let id = params.into_iter().next().unwrap_or_default();
     match admin {
         Admin::Crms => crms::list(state, faces, place, request).await,
+        Admin::ExpireTokens => tokens::expire(state, faces, request).await,
         Admin::CreateTenant => tenants::create(state, request).await,
         Admin::ListTenants => tenants::list(state, request).await,
         Admin::DeleteTenant => tenants::delete(state, &id).await,

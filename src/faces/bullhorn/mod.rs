@@ -64,6 +64,10 @@ impl CrmFace for Bullhorn {
         &[CODE, ACCESS_TOKEN, REFRESH_TOKEN, SESSION]
     }
 
+    fn expiring_secrets(&self) -> &'static [&'static str] {
+        &[ACCESS_TOKEN, SESSION]
+    }
+
     fn base_url(&self, place: &Place) -> String {
         format!("{}{MOUNT}{REST}", place.http)
     }

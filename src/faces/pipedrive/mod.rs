@@ -70,6 +70,10 @@ impl CrmFace for Pipedrive {
         &[CODE, ACCESS_TOKEN, REFRESH_TOKEN]
     }
 
+    fn expiring_secrets(&self) -> &'static [&'static str] {
+        &[ACCESS_TOKEN]
+    }
+
     fn base_url(&self, place: &Place) -> String {
         format!("{}{MOUNT}", place.tls.as_deref().unwrap_or(&place.http))
     }

@@ -462,6 +462,21 @@ async fn every_operation_answers_as_documented() {
             assert_eq!(body, json!({"crms": [], "tls": null, "proxy": null}));
         }
     }
+    // Expiring a tenant's tokens (no CRM face is served here: none).
+    let t = "/__admin/tokens/expire";
+    for (path, auth, expected) in [
+        (scoped(t, &org), admin(), 200),
+        (t.to_owned(), admin(), 400),
+        (scoped(t, ""), admin(), 400),
+        (scoped(t, "org_gone"), admin(), 404),
+        (scoped(t, &org), dev(), 401),
+    ] {
+        let (status, body) = c.call(M::POST, t, &path, auth, &[], Body::None).await;
+        assert_eq!(status, expected, "{path}: {body}");
+        if status == 200 {
+            assert_eq!(body, json!({"expired": 0}));
+        }
+    }
     let scoped_routes: [(Method, &str, Option<Value>); 8] = [
         (M::GET, "/__admin/requests", None),
         (M::DELETE, "/__admin/requests", None),
