@@ -83,9 +83,7 @@ fn the_five_crm_connectors_keep_every_message_property_under_the_default_faults(
         assert_every_message_property_held(&output);
         let text = String::from_utf8_lossy(&output.stdout);
         assert!(
-            text.contains(&format!(
-                "faults default (on the create), CRM --crm {crm}"
-            )),
+            text.contains(&format!("faults default (on the create), CRM --crm {crm}")),
             "{text}"
         );
         // Every fault met the connector's create: none ran faultless.
@@ -112,7 +110,9 @@ fn a_message_log_whose_lost_create_is_sent_again_without_looking_is_written_twic
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(text.contains("is in 2 logs"), "{text}");
     assert!(
-        text.contains("createMessageLog: 503, after commit, on the request that creates the activity"),
+        text.contains(
+            "createMessageLog: 503, after commit, on the request that creates the activity"
+        ),
         "{text}"
     );
     assert!(
