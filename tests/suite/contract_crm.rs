@@ -50,56 +50,11 @@ pub(super) fn contract_in(dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> O
         .envs(vars.iter().copied())
         .arg("contract");
     // These tests are about the call half; the CRM connectors' message
-    // half has a test of its own (`--only messages`).
+    // half has tests of its own (`contract_crm_messages.rs`).
     if !args.contains(&"--only") {
         command.args(["--only", "calls"]);
     }
     command.args(args).output().expect("mockcrm runs")
-}
-
-#[test]
-fn a_crm_connectors_message_half_is_judged_through_its_face() {
-    // redtail.js, App Connect's Redtail connector: every message of an SMS,
-    // MMS, group SMS, voicemail, fax or shared-SMS thread lands once in one
-    // log per conversation and day, judged from the bodies (a face stores
-    // no message ids), and nothing throws (a shared-SMS thread comes with
-    // no message and no conversationCreatedDate, which once made it throw).
-    let output = contract_in(
-        repository(),
-        &[
-            "--crm",
-            "redtail",
-            "--only",
-            "messages",
-            "--faults",
-            "none",
-            "--cases",
-            "8",
-            "--seed",
-            "3",
-            "--save-failing",
-            "/dev/null",
-            "fixtures/connectors/redtail.js",
-        ],
-        &[],
-    );
-    let text = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert_eq!(output.status.code(), Some(0), "{}", explain(&output));
-    for held in [
-        "nothing throws",
-        "every message is in exactly one log of its conversationLogId",
-        "one log per conversationLogId",
-        "an update never drops an earlier message",
-        "a message repeated by core is not written twice",
-    ] {
-        let row = text
-            .lines()
-            .find(|line| line.starts_with(held))
-            .unwrap_or_else(|| panic!("{held} in {text}"));
-        let counts: Vec<&str> = row[held.len()..].split_whitespace().collect();
-        assert_eq!(counts[1], "0", "{held} held: {text}");
-        assert_ne!(counts[0], "0", "{held} was checked: {text}");
-    }
 }
 
 pub(super) fn explain(output: &Output) -> String {

@@ -26,6 +26,7 @@ mod connector_props;
 mod contract;
 mod contract_crm;
 mod contract_crm_faults;
+mod contract_crm_messages;
 mod crash;
 mod crms_cli;
 mod face_conversations;
