@@ -20,7 +20,7 @@ use super::cases::Case;
 use super::core;
 use super::plan::RunError;
 use super::properties::{Property, Verdicts};
-pub use super::session::CrmSession;
+pub use super::session::{saved_user_info, CrmSession};
 
 /// The in-memory database App Connect core's models get
 /// (`DATABASE_URL`): connectors load them at start-up.
@@ -95,35 +95,6 @@ pub fn user_before_sign_in(base: Value, connection: &Value) -> Value {
     user
 }
 
-/// What core's `saveUserInfo` keeps of a successful `getUserInfo`
-/// (`platformUserInfo`), for a user who signed in with `api_key`.
-pub fn saved_user_info(user: &mut Value, info: &Value, api_key: Option<&Value>) {
-    let Some(row) = user.as_object_mut() else {
-        return;
-    };
-    for field in ["id", "timezoneName"] {
-        if let Some(value) = info.get(field) {
-            row.insert(field.into(), value.clone());
-        }
-    }
-    if let Some(host) = info
-        .get("overridingHostname")
-        .filter(|host| crate::js::truthy(Some(host)))
-    {
-        row.insert("hostname".into(), host.clone());
-    }
-    let token = info
-        .get("overridingApiKey")
-        .filter(|key| !key.is_null())
-        .or(api_key);
-    if let Some(token) = token {
-        row.insert("accessToken".into(), token.clone());
-    }
-    if let Some(more) = info.get("platformAdditionalInfo") {
-        row.insert("platformAdditionalInfo".into(), more.clone());
-    }
-}
-
 /// Signs the case's user in as core does, leaving the session on `core`.
 /// `Ok(false)`: sign-in failed (a verdict says why) and the case ends.
 pub(super) fn sign_in(
@@ -162,7 +133,7 @@ pub(super) fn sign_in(
         Some("apiKey".to_owned())
     };
     if auth_type.as_deref() == Some("oauth") {
-        return super::refresh::sign_in(core, connection, verdicts, calls);
+        return super::calls::refresh::sign_in(core, connection, verdicts, calls);
     }
     if auth_type.as_deref() != Some("apiKey") || !core.exports("getUserInfo") {
         // OAuth, or nothing to sign in with: the ready token the face

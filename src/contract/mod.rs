@@ -31,7 +31,7 @@
 //! - `calls.rs`: calling the connector as core does (auth header, format);
 //! - `crm.rs`: `--crm`: a connector written for a CRM's own API, signed
 //!   in as core does; `session.rs`: the user row and environment core
-//!   keeps for it; `refresh.rs`: core's OAuth sign-in and its token
+//!   keeps for it; `calls/refresh.rs`: core's OAuth sign-in and its token
 //!   refresh before every call;
 //! - `answers.rs`: how core reads an answer, and the checks on one answer;
 //! - `shrink.rs`: shrinking a failing case with proptest;
@@ -56,7 +56,6 @@ mod message_properties;
 mod plan;
 mod play;
 mod properties;
-mod refresh;
 mod report;
 mod runner;
 mod session;

@@ -229,7 +229,7 @@ impl CallCase<'_> {
     fn expire_before(&mut self, case: &Case, step: Step) -> Result<(), Stop> {
         for fault in case.faults.iter().filter(|fault| fault.on == step) {
             if let Some(expiry) = fault.expire_tokens {
-                super::refresh::expire(&mut self.core, &self.tenant, expiry)?;
+                super::calls::refresh::expire(&mut self.core, &self.tenant, expiry)?;
             }
         }
         Ok(())

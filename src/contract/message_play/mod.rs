@@ -160,10 +160,19 @@ pub(super) fn play(
     let mut logs = Vec::new();
     for activity in tenant.activities()? {
         let now = Stored::from_json(&activity);
+        // A revision written before the connector linked the contact (App
+        // Connect's Insightly connector creates the event, then links it)
+        // belongs to the contact the log has now, not to every contact.
         let revisions = tenant
             .revisions(&now.id)?
             .iter()
             .map(Stored::from_json)
+            .map(|mut revision| {
+                if revision.contact.is_none() {
+                    revision.contact.clone_from(&now.contact);
+                }
+                revision
+            })
             .collect();
         logs.push(StoredLog { now, revisions });
     }
@@ -462,7 +471,7 @@ impl Played<'_, '_> {
         let case = self.case;
         for fault in case.faults.iter().filter(|fault| fault.on == step) {
             if let Some(expiry) = fault.expire_tokens {
-                super::refresh::expire(&mut self.core, self.tenant, expiry)?;
+                super::calls::refresh::expire(&mut self.core, self.tenant, expiry)?;
             }
         }
         Ok(())

@@ -24,10 +24,10 @@ use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 
-use super::bridge::Settled;
-use super::calls::{CallNote, Core, Stop};
-use super::faults::TokenExpiry;
-use super::properties::{Property, Verdicts};
+use super::{CallNote, Core, Stop};
+use crate::contract::bridge::Settled;
+use crate::contract::faults::TokenExpiry;
+use crate::contract::properties::{Property, Verdicts};
 
 /// Core refreshes a token due within this long (`expiryBuffer`).
 const EXPIRY_BUFFER: chrono::TimeDelta = chrono::TimeDelta::minutes(2);
@@ -279,9 +279,9 @@ fn save_tokens(user: &mut Value, issued: &Issued) {
 /// access tokens (and Bullhorn sessions) expire at the CRM, and, when
 /// core is to know, the user row's `tokenExpiry` is put in the past, so
 /// the `checkAndRefreshAccessToken` before the call refreshes.
-pub(super) fn expire(
+pub(in crate::contract) fn expire(
     core: &mut Core<'_>,
-    tenant: &super::tenant::CaseTenant<'_>,
+    tenant: &crate::contract::tenant::CaseTenant<'_>,
     expiry: TokenExpiry,
 ) -> Result<(), Stop> {
     tenant.expire_tokens()?;
@@ -302,7 +302,7 @@ pub(super) fn expire(
 /// Core's `checkAndRefreshAccessToken` before a call, for an OAuth CRM.
 /// `Ok(Err(()))`: the refresh failed, and core answers an error instead
 /// of calling the connector.
-pub(super) fn check_and_refresh(
+pub(in crate::contract) fn check_and_refresh(
     core: &mut Core<'_>,
     verdicts: &mut Verdicts,
     calls: &mut Vec<CallNote>,
@@ -345,7 +345,7 @@ pub(super) fn check_and_refresh(
 /// failed (a verdict says why) and the case ends. A connector without
 /// `getOauthInfo` keeps the ready token the face handed out, which never
 /// expires.
-pub(super) fn sign_in(
+pub(in crate::contract) fn sign_in(
     core: &mut Core<'_>,
     connection: &Value,
     verdicts: &mut Verdicts,
@@ -439,13 +439,13 @@ pub(super) fn sign_in(
             Property::NothingThrows,
             format!(
                 "sign-in failed: getUserInfo, given the Bearer token of the user's code, answered {} (App Connect core signs no one in without successful: true and platformUserInfo)",
-                super::answers::short_json(&value)
+                crate::contract::answers::short_json(&value)
             ),
         );
         return Ok(false);
     };
     if let Some(session) = core.crm.as_mut() {
-        super::crm::saved_user_info(&mut session.user, info, None);
+        crate::contract::session::saved_user_info(&mut session.user, info, None);
         save_tokens(&mut session.user, &issued);
     }
     Ok(true)

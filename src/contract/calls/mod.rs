@@ -21,6 +21,10 @@ use crate::cli::admin_client::AdminError;
 use crate::compose::ComposeError;
 use crate::interface::LogFormat;
 
+/// Core's OAuth around the calls: sign-in by code, `checkAndRefreshAccessToken`
+/// before each call, and scheduled token expiry.
+pub(super) mod refresh;
+
 /// Connector functions core calls before the logging ones.
 const HELPERS: [&str; 4] = [
     "getAuthType",
@@ -216,7 +220,7 @@ impl Core<'_> {
             Some("apiKey") => Ok(Ok(basic())),
             Some("oauth") => {
                 // Core refreshes a token due to expire first (`refresh.rs`).
-                if super::refresh::check_and_refresh(self, verdicts, calls)?.is_err() {
+                if refresh::check_and_refresh(self, verdicts, calls)?.is_err() {
                     return Ok(Err(()));
                 }
                 let key = match &self.crm {
