@@ -12,7 +12,10 @@
 //! connector timeout) and every kind of thread (SMS, group SMS, voicemail,
 //! shared SMS with a 503 after commit, fax): checked once by a throwaway
 //! generator run, and held here by "every fault fired" and by every
-//! property being checked. Each run takes 2.5 to 5 s (six jobs, mostly
+//! property being checked. For the OAuth CRMs (Pipedrive, Clio, Bullhorn)
+//! the default faults add two token-expiry schedules, so the same seed
+//! draws from seven and these six cases do not meet every one of them;
+//! `contract_crm_faults.rs` plays the expiry schedules by name. Each run takes 2.5 to 5 s (six jobs, mostly
 //! waiting on the faults); the file about 25 s on two cores.
 
 use std::process::Output;
@@ -82,10 +85,9 @@ fn the_five_crm_connectors_keep_every_message_property_under_the_default_faults(
         let output = messages(crm, "default", &[]);
         assert_every_message_property_held(&output);
         let text = String::from_utf8_lossy(&output.stdout);
-        assert!(
-            text.contains(&format!("faults default (on the create), CRM --crm {crm}")),
-            "{text}"
-        );
+        // Aimed at the create; the OAuth CRMs also meet expired tokens.
+        assert!(text.contains("faults default (on the create"), "{text}");
+        assert!(text.contains(&format!("CRM --crm {crm}")), "{text}");
         // Every fault met the connector's create: none ran faultless.
         assert!(!text.contains("never fired"), "{text}");
     }
