@@ -244,6 +244,30 @@ async fn bad_input_gets_bullhorns_400_and_404() {
             400,
             "errors.cannotPersistEntity",
         ),
+        // A person stores no Note field, but a field the document types is
+        // refused with a wrong type on every entity (schemathesis found
+        // both accepted on a Candidate).
+        (
+            Method::PUT,
+            "entity/Candidate",
+            Some(json!({"lastName": "Lee", "minutesSpent": -1})),
+            400,
+            "errors.cannotPersistEntity",
+        ),
+        (
+            Method::PUT,
+            "entity/Candidate",
+            Some(json!({"lastName": "Lee", "clientCorporation": false})),
+            400,
+            "errors.cannotPersistEntity",
+        ),
+        (
+            Method::PUT,
+            "entity/Lead",
+            Some(json!({"lastName": "Lee", "dateAdded": "yesterday"})),
+            400,
+            "errors.cannotPersistEntity",
+        ),
         (
             Method::PUT,
             "entity/Note",

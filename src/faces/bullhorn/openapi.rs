@@ -239,12 +239,15 @@ pub fn document() -> Value {
 
 fn schemas() -> Value {
     // Epoch milliseconds, as a number or its digits, or ISO 8601 text.
+    // Every field a Note body carries may also be null, which the face reads
+    // as not sent (as App Connect's connector sends some of them).
     let date_added = json!({"anyOf": [
+        {"type": "null"},
         {"type": "integer"},
         {"type": "string", "pattern": "^-?[0-9]{1,15}$"},
         {"type": "string", "format": "date-time"},
     ]});
-    let reference = json!({"type": "object", "required": ["id"], "properties": {
+    let reference = json!({"type": ["object", "null"], "required": ["id"], "properties": {
         "id": {"type": ["integer", "string"]},
         "personSubtype": {"type": "string"},
         "_subtype": {"type": "string"},
@@ -359,11 +362,11 @@ fn schemas() -> Value {
             "minProperties": 1,
             "additionalProperties": false,
             "properties": {
-                "comments": {"type": "string"},
-                "action": {"type": "string"},
+                "comments": {"type": ["string", "null"]},
+                "action": {"type": ["string", "null"]},
                 "dateAdded": date_added.clone(),
-                "minutesSpent": {"type": "number", "minimum": 0},
-                "externalID": {"type": "string"},
+                "minutesSpent": {"type": ["number", "null"], "minimum": 0},
+                "externalID": {"type": ["string", "number", "null"]},
                 "personReference": reference,
                 "commentingPerson": {"type": "object"},
             },
@@ -372,19 +375,19 @@ fn schemas() -> Value {
             "description": "A Note (comments and personReference required) or a person (name or firstName/lastName required; a ClientContact also needs clientCorporation)",
             "type": "object",
             "properties": {
-                "comments": {"type": "string"},
-                "action": {"type": "string"},
+                "comments": {"type": ["string", "null"]},
+                "action": {"type": ["string", "null"]},
                 "dateAdded": date_added.clone(),
-                "minutesSpent": {"type": "number", "minimum": 0},
-                "externalID": {"type": "string"},
+                "minutesSpent": {"type": ["number", "null"], "minimum": 0},
+                "externalID": {"type": ["string", "number", "null"]},
                 "personReference": reference,
-                "name": {"type": "string"},
-                "firstName": {"type": "string"},
-                "lastName": {"type": "string"},
-                "phone": {"type": "string"},
-                "email": {"type": "string"},
-                "status": {"type": "string"},
-                "clientCorporation": {"type": "object", "properties": {"id": {"type": ["integer", "string"]}}},
+                "name": {"type": ["string", "null"]},
+                "firstName": {"type": ["string", "null"]},
+                "lastName": {"type": ["string", "null"]},
+                "phone": {"type": ["string", "null"]},
+                "email": {"type": ["string", "null"]},
+                "status": {"type": ["string", "null"]},
+                "clientCorporation": {"type": ["object", "null"], "properties": {"id": {"type": ["integer", "string"]}}},
             },
         },
         "bullhornChanged": {

@@ -168,6 +168,7 @@ pub async fn create(
 ) -> Answer {
     let person = person_entity(entity)?;
     let body = request.json_object()?;
+    check_declared_fields(entity, &body)?;
     let text = |field: &str| -> Result<Option<String>, BullhornError> {
         match body.get(field) {
             None | Some(Value::Null) => Ok(None),
@@ -230,6 +231,80 @@ pub async fn create(
         "INSERT",
         Value::Object(body),
     )))
+}
+
+/// `PUT entity/{entity}` takes one body shape for every entity (a Note's
+/// fields among a person's), and a person stores none of a Note's; they
+/// still keep the types the document gives them, so that what the document
+/// says is refused is refused on every entity, not only on Notes.
+fn check_declared_fields(entity: &str, body: &Map<String, Value>) -> Result<(), BullhornError> {
+    let whole = |value: &Value| value.is_i64() || value.is_u64();
+    // Null is "not sent", as on a Note.
+    let sent = |field: &str| body.get(field).filter(|value| !value.is_null());
+    for field in ["comments", "action", "externalID"] {
+        let text =
+            |value: &Value| value.is_string() || (field == "externalID" && value.is_number());
+        if sent(field).is_some_and(|value| !text(value)) {
+            return Err(BullhornError::invalid(entity, field, "must be a string"));
+        }
+    }
+    if let Some(minutes) = sent("minutesSpent") {
+        if !minutes.as_f64().is_some_and(|minutes| minutes >= 0.0) {
+            return Err(BullhornError::invalid(
+                entity,
+                "minutesSpent",
+                "must be a number of minutes, 0 or more",
+            ));
+        }
+    }
+    if let Some(added) = sent("dateAdded") {
+        let valid = whole(added)
+            || added.as_str().is_some_and(|text| {
+                let digits = text.strip_prefix('-').unwrap_or(text);
+                (!digits.is_empty()
+                    && digits.len() <= 15
+                    && digits.bytes().all(|b| b.is_ascii_digit()))
+                    || chrono::DateTime::parse_from_rfc3339(text).is_ok()
+            });
+        if !valid {
+            return Err(BullhornError::invalid(
+                entity,
+                "dateAdded",
+                "must be milliseconds since the epoch or an ISO 8601 date-time",
+            ));
+        }
+    }
+    let id_ok = |object: &Map<String, Value>| {
+        object
+            .get("id")
+            .is_none_or(|id| whole(id) || id.is_string())
+    };
+    if let Some(reference) = sent("personReference") {
+        let valid = reference.as_object().is_some_and(|object| {
+            object.contains_key("id")
+                && id_ok(object)
+                && ["personSubtype", "_subtype"]
+                    .iter()
+                    .all(|field| object.get(*field).is_none_or(Value::is_string))
+        });
+        if !valid {
+            return Err(BullhornError::invalid(
+                entity,
+                "personReference",
+                "must be an object with an id",
+            ));
+        }
+    }
+    if let Some(corporation) = sent("clientCorporation") {
+        if !corporation.as_object().is_some_and(|object| id_ok(object)) {
+            return Err(BullhornError::invalid(
+                entity,
+                "clientCorporation",
+                "must be an object {\"id\": N}",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A ClientContact's `clientCorporation: {"id": N}`, which Bullhorn requires.
