@@ -296,7 +296,7 @@ fn check_declared_fields(entity: &str, body: &Map<String, Value>) -> Result<(), 
         }
     }
     if let Some(corporation) = sent("clientCorporation") {
-        if !corporation.as_object().is_some_and(|object| id_ok(object)) {
+        if !corporation.as_object().is_some_and(id_ok) {
             return Err(BullhornError::invalid(
                 entity,
                 "clientCorporation",
