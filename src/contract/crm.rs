@@ -19,7 +19,7 @@ use super::calls::{CallNote, Core, Stop};
 use super::cases::Case;
 use super::core;
 use super::plan::RunError;
-use super::properties::{Property, Verdicts};
+use super::properties::Verdicts;
 pub use super::session::{saved_user_info, CrmSession};
 
 /// The in-memory database App Connect core's models get
@@ -183,31 +183,17 @@ pub(super) fn sign_in(
     if let Some(key) = &api_key {
         argument.insert("apiKey".into(), key.clone());
     }
-    let answer = core.call(
-        "getUserInfo",
-        vec![Value::Object(argument)],
+    let Some(info) = core.signed_in_user_info(
+        argument,
+        "the credentials of GET /__admin/crms",
         verdicts,
         calls,
-    )?;
-    let Settled::Returned { value, .. } = answer else {
-        return Ok(false);
-    };
-    let value = value.unwrap_or(Value::Null);
-    let info = value
-        .get("platformUserInfo")
-        .filter(|info| info.is_object());
-    let (true, Some(info)) = (crate::js::truthy(value.get("successful")), info) else {
-        verdicts.broke(
-            Property::NothingThrows,
-            format!(
-                "sign-in failed: getUserInfo, given the credentials of GET /__admin/crms, answered {} (App Connect core signs no one in without successful: true and platformUserInfo)",
-                super::answers::short_json(&value)
-            ),
-        );
+    )?
+    else {
         return Ok(false);
     };
     if let Some(session) = core.crm.as_mut() {
-        saved_user_info(&mut session.user, info, api_key.as_ref());
+        saved_user_info(&mut session.user, &info, api_key.as_ref());
     }
     Ok(true)
 }

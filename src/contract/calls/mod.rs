@@ -7,7 +7,7 @@
 //! It owns the calls of one case on one job's connector; it must not talk
 //! to the CRM, nor decide which calls a case makes (`play.rs` does).
 
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use tokio::runtime::Runtime;
 
 use super::answers::{short_json, threw_reason};
@@ -76,6 +76,42 @@ pub(super) struct Core<'s> {
 }
 
 impl Core<'_> {
+    /// Core's `getUserInfo` at sign-in, handed `argument`: the answer's
+    /// `platformUserInfo` when it signs the user in, or `None` once a
+    /// verdict says why it did not (`given` says what the connector had).
+    pub fn signed_in_user_info(
+        &mut self,
+        argument: Map<String, Value>,
+        given: &str,
+        verdicts: &mut Verdicts,
+        calls: &mut Vec<CallNote>,
+    ) -> Result<Option<Value>, Stop> {
+        let answer = self.call(
+            "getUserInfo",
+            vec![Value::Object(argument)],
+            verdicts,
+            calls,
+        )?;
+        let Settled::Returned { value, .. } = answer else {
+            return Ok(None);
+        };
+        let value = value.unwrap_or(Value::Null);
+        let info = value
+            .get("platformUserInfo")
+            .filter(|info| info.is_object());
+        let (true, Some(info)) = (crate::js::truthy(value.get("successful")), info) else {
+            verdicts.broke(
+                Property::NothingThrows,
+                format!(
+                    "sign-in failed: getUserInfo, given {given}, answered {} (App Connect core signs no one in without successful: true and platformUserInfo)",
+                    short_json(&value)
+                ),
+            );
+            return Ok(None);
+        };
+        Ok(Some(info.clone()))
+    }
+
     pub fn exports(&self, function: &str) -> bool {
         self.subject.exports(function)
     }

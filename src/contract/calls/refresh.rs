@@ -421,31 +421,17 @@ pub(in crate::contract) fn sign_in(
     );
     argument.insert("username".into(), Value::from(credential("username")));
     argument.insert("query".into(), json!({}));
-    let answer = core.call(
-        "getUserInfo",
-        vec![Value::Object(argument)],
+    let Some(info) = core.signed_in_user_info(
+        argument,
+        "the Bearer token of the user's code",
         verdicts,
         calls,
-    )?;
-    let Settled::Returned { value, .. } = answer else {
-        return Ok(false);
-    };
-    let value = value.unwrap_or(Value::Null);
-    let info = value
-        .get("platformUserInfo")
-        .filter(|info| info.is_object());
-    let (true, Some(info)) = (crate::js::truthy(value.get("successful")), info) else {
-        verdicts.broke(
-            Property::NothingThrows,
-            format!(
-                "sign-in failed: getUserInfo, given the Bearer token of the user's code, answered {} (App Connect core signs no one in without successful: true and platformUserInfo)",
-                crate::contract::answers::short_json(&value)
-            ),
-        );
+    )?
+    else {
         return Ok(false);
     };
     if let Some(session) = core.crm.as_mut() {
-        crate::contract::session::saved_user_info(&mut session.user, info, None);
+        crate::contract::session::saved_user_info(&mut session.user, &info, None);
         save_tokens(&mut session.user, &issued);
     }
     Ok(true)
